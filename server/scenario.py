@@ -1,0 +1,313 @@
+"""Scenario files: the schema facilitators write, and loading that names the line of every mistake.
+
+A scenario is a YAML file decoded straight into the Structs below with unknown fields forbidden, so
+a typo is an error and never a silent default. Text a participant reads may be one string (the same
+in every language) or a mapping of language code to string; a session is run in one language and
+falls back to English field by field.
+
+Errors carry the file, the line and the field path (``$.steps[2].prompt``) and say what was expected,
+because the person reading them is a teacher with a text editor, not a developer with a debugger.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import msgspec
+import yaml
+
+from server.emotions import VOCABULARY
+
+Text = str | dict[str, str]
+"""A string shown to people: one for every language, or one per language code."""
+
+Audience = Literal["classroom", "workshop", "remote-team"]
+LANGUAGES = ("en", "fr", "zh")
+MAX_FILE_BYTES = 256 * 1024
+MAX_STEPS = 100
+_ID = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
+
+
+class Schema(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, kw_only=True):
+    """Base for every scenario struct: a field the schema does not know is a mistake."""
+
+
+class Character(Schema, kw_only=True):
+    name: Text
+    description: Text | None = None
+
+
+class Option(Schema, kw_only=True):
+    id: _ID
+    label: Text
+
+
+class Prediction(Schema, kw_only=True):
+    """Asks each participant to guess the group, so the reveal can show guesses beside reality."""
+
+    prompt: Text
+
+
+class StepBase(Schema, tag_field="kind", kw_only=True):
+    title: Text | None = None
+    notes: Text | None = None
+    """Facilitator notes: what to say, timing, what to do with the results. Never sent to phones."""
+
+
+class Story(StepBase, tag="story", kw_only=True):
+    text: Text
+    image: str | None = None
+    characters: list[Character] = []
+
+
+class Checkin(StepBase, tag="checkin", kw_only=True):
+    prompt: Text
+    words: list[str] | None = None
+    """Narrows the emotion vocabulary (for example a simpler set for young children)."""
+    intensity: bool = True
+    predict: Prediction | None = None
+
+
+class Scale(StepBase, tag="scale", kw_only=True):
+    prompt: Text
+    min: int = 1
+    max: int = 5
+    min_label: Text | None = None
+    max_label: Text | None = None
+    predict: Prediction | None = None
+
+
+class Choice(StepBase, tag="choice", kw_only=True):
+    prompt: Text
+    options: Annotated[list[Option], msgspec.Meta(min_length=2, max_length=20)]
+    multiple: bool = False
+    predict: Prediction | None = None
+
+
+class Perspective(StepBase, tag="perspective", kw_only=True):
+    prompt: Text
+    character: str | None = None
+    max_length: Annotated[int, msgspec.Meta(ge=10, le=1000)] = 280
+
+
+class Breathe(StepBase, tag="breathe", kw_only=True):
+    prompt: Text | None = None
+    inhale: Annotated[float, msgspec.Meta(gt=0, le=30)] = 4
+    hold_in: Annotated[float, msgspec.Meta(ge=0, le=30)] = 0
+    exhale: Annotated[float, msgspec.Meta(gt=0, le=30)] = 6
+    hold_out: Annotated[float, msgspec.Meta(ge=0, le=30)] = 0
+    cycles: Annotated[int, msgspec.Meta(ge=1, le=50)] = 5
+
+
+class Timer(StepBase, tag="timer", kw_only=True):
+    prompt: Text
+    seconds: Annotated[int, msgspec.Meta(ge=1, le=3600)]
+
+
+class Reflect(StepBase, tag="reflect", kw_only=True):
+    """A private prompt: the answer stays on the participant's device and never reaches the server."""
+
+    prompt: Text
+
+
+Step = Story | Checkin | Scale | Choice | Perspective | Breathe | Timer | Reflect
+AnswerStep = Checkin | Scale | Choice | Perspective
+STEP_KINDS = ("story", "checkin", "scale", "choice", "perspective", "breathe", "timer", "reflect")
+
+
+class Scenario(Schema, kw_only=True):
+    id: _ID
+    title: Text
+    summary: Text
+    audience: list[Audience]
+    duration_minutes: Annotated[int, msgspec.Meta(ge=1, le=600)]
+    languages: Annotated[list[Literal["en", "fr", "zh"]], msgspec.Meta(min_length=1)]
+    steps: Annotated[list[Step], msgspec.Meta(min_length=1, max_length=MAX_STEPS)]
+    notes: Text | None = None
+
+
+class ScenarioError(ValueError):
+    """A scenario file that cannot be used, with where and why in words a facilitator can act on."""
+
+    def __init__(self, source: str, message: str, path: str = "$", line: int | None = None):
+        self.source = source
+        self.path = path
+        self.line = line
+        self.detail = message
+        where = f"{source}:{line}" if line is not None else source
+        super().__init__(f"{where}: {message} (at {path})")
+
+
+def localize(text: Text | None, language: str) -> str | None:
+    """Pick one language from a text field, falling back to English, then to any given."""
+    if text is None or isinstance(text, str):
+        return text
+    return text.get(language) or text.get("en") or next(iter(text.values()), "")
+
+
+def loads(data: bytes | str, source: str = "<scenario>") -> Scenario:
+    """Decode and check one scenario; raise ScenarioError naming the line and field of any fault."""
+    raw = data.encode() if isinstance(data, str) else data
+    if len(raw) > MAX_FILE_BYTES:
+        raise ScenarioError(source, f"file is {len(raw)} bytes; the limit is {MAX_FILE_BYTES}")
+    loader = _Loader(raw)
+    try:
+        tree = loader.get_single_node()
+        if tree is not None:
+            _check_depth(tree)
+        data = loader.construct_document(tree) if tree is not None else None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ScenarioError(source, f"not valid YAML: {problem}", line=line) from None
+    finally:
+        loader.dispose()
+    if tree is None:
+        raise ScenarioError(source, "file is empty; expected a scenario mapping")
+    try:
+        scenario = msgspec.convert(data, Scenario)
+    except msgspec.ValidationError as exc:
+        message, _, path = str(exc).rpartition(" - at ")
+        if not message:
+            message, path = str(exc), "$"
+        path = path.strip("`")
+        unknown = _UNKNOWN_FIELD.search(message)
+        if unknown:
+            path = f"{path}.{unknown.group(1)}"
+            message = f"unknown field {unknown.group(1)!r} (check the spelling)"
+        raise ScenarioError(source, message, path, _line_of(tree, path)) from None
+    for path, problem in _check(scenario):
+        raise ScenarioError(source, problem, path, _line_of(tree, path))
+    return scenario
+
+
+def load(path: Path) -> Scenario:
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise ScenarioError(str(path), f"cannot read file: {exc.strerror}") from None
+    if size > MAX_FILE_BYTES:
+        raise ScenarioError(str(path), f"file is {size} bytes; the limit is {MAX_FILE_BYTES}")
+    return loads(path.read_bytes(), str(path))
+
+
+def load_folder(folder: Path) -> dict[str, Scenario]:
+    """Every ``*.yaml`` scenario in a folder by id; the first broken file stops the load."""
+    found: dict[str, Scenario] = {}
+    for path in sorted(folder.glob("*.yaml")):
+        scenario = load(path)
+        if scenario.id in found:
+            raise ScenarioError(str(path), f"id {scenario.id!r} is used by another file", "$.id")
+        found[scenario.id] = scenario
+    return found
+
+
+def json_schema() -> dict[str, Any]:
+    """JSON Schema of the scenario format, for editors that check YAML as it is typed."""
+    schema: dict[str, Any] = msgspec.json.schema(Scenario)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "Attune scenario"
+    return schema
+
+
+def _check(scenario: Scenario) -> Iterator[tuple[str, str]]:
+    """Rules a type cannot express: complete translations, known words, sane ranges."""
+    languages = set(scenario.languages)
+    if "en" not in languages:
+        yield "$.languages", "English ('en') is required: it is the fallback for every text"
+    for path, text in _texts(scenario, "$"):
+        if isinstance(text, dict):
+            unknown = sorted(set(text) - set(LANGUAGES))
+            if unknown:
+                yield path, f"unknown language {unknown[0]!r}; expected one of {list(LANGUAGES)}"
+            missing = sorted(languages - set(text))
+            if missing:
+                yield path, (
+                    f"missing translation for {missing[0]!r} "
+                    f"(the scenario's languages are {', '.join(scenario.languages)})"
+                )
+            empty = [lang for lang, value in text.items() if not value.strip()]
+            if empty:
+                yield path, f"empty text for {empty[0]!r}"
+    for index, step in enumerate(scenario.steps):
+        where = f"$.steps[{index}]"
+        if isinstance(step, Checkin) and step.words is not None:
+            for w, word in enumerate(step.words):
+                if word not in VOCABULARY:
+                    yield f"{where}.words[{w}]", (
+                        f"unknown emotion word {word!r}; expected one of "
+                        f"{', '.join(sorted(VOCABULARY))}"
+                    )
+            if len(step.words) < 2:
+                yield f"{where}.words", "give at least 2 words to choose from"
+        if isinstance(step, Scale) and not step.min < step.max <= step.min + 100:
+            yield f"{where}.max", "expected max greater than min, at most 100 apart"
+        if isinstance(step, Choice):
+            ids = [option.id for option in step.options]
+            if len(set(ids)) != len(ids):
+                yield f"{where}.options", "option ids must be unique"
+
+
+def _texts(node: object, path: str) -> Iterator[tuple[str, Text]]:
+    if isinstance(node, Schema):
+        for field in node.__struct_fields__:
+            value = getattr(node, field)
+            annotation = type(node).__annotations__.get(field, "")
+            if isinstance(value, dict) or (isinstance(value, str) and "Text" in str(annotation)):
+                yield f"{path}.{field}", value
+            elif isinstance(value, list | Schema):
+                yield from _texts(value, f"{path}.{field}")
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            yield from _texts(item, f"{path}[{index}]")
+
+
+class _Loader(yaml.SafeLoader):
+    """Safe YAML with anchors and aliases refused: they buy nothing in a scenario and enable bombs."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not allowed", self.peek_event().start_mark
+            )
+        return super().compose_node(parent, index)
+
+
+def _check_depth(tree: yaml.Node, limit: int = 20) -> None:
+    """Refuse nesting deeper than any scenario needs, before constructing anything from it."""
+    stack = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            raise yaml.composer.ComposerError(
+                None, None, f"nested deeper than {limit} levels", node.start_mark
+            )
+        if isinstance(node, yaml.MappingNode):
+            stack.extend((child, depth + 1) for pair in node.value for child in pair)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((child, depth + 1) for child in node.value)
+
+
+_UNKNOWN_FIELD = re.compile(r"unknown field `([^`]+)`")
+_STEP = re.compile(r"\.([A-Za-z_][A-Za-z0-9_-]*)|\[(\d+)\]")
+
+
+def _line_of(tree: yaml.Node, path: str) -> int | None:
+    """The 1-based line of the deepest node a msgspec path (``$.steps[1].prompt``) reaches."""
+    node = tree
+    for key, index in _STEP.findall(path.removeprefix("$")):
+        child: yaml.Node | None = None
+        if key and isinstance(node, yaml.MappingNode):
+            child = next((v for k, v in node.value if k.value == key), None)
+            if child is None:
+                child = next((k for k, _ in node.value if k.value == key), None)
+        elif index and isinstance(node, yaml.SequenceNode) and int(index) < len(node.value):
+            child = node.value[int(index)]
+        if child is None:
+            break
+        node = child
+    return int(node.start_mark.line) + 1
