@@ -1,0 +1,201 @@
+"""Live aggregates: one tally per answer step, updated in O(1) per answer, viewed on demand.
+
+A participant may change an answer while responses are open, so every tally can ``remove`` the
+contribution it ``add``-ed before. Tallies hold counts and sums, never who answered what; the
+session keeps each participant's current answer and feeds old and new values in here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from typing import Protocol
+
+from server import protocol as p
+from server.emotions import QUADRANTS, VOCABULARY
+from server.words import MAX_WORDS, words
+
+
+class Tally(Protocol):
+    count: int
+
+    def add(self, value: p.AnswerValue, card: str) -> None: ...
+
+    def remove(self, value: p.AnswerValue, card: str) -> None: ...
+
+    def view(self, moderator: bool) -> p.AnyAggregate: ...
+
+
+def _axis_index(value: int) -> int:
+    """Grid index of an axis value in -5..-1, 1..5 (0 is never a position)."""
+    return value + 5 if value < 0 else value + 4
+
+
+class CheckinTally:
+    def __init__(self) -> None:
+        self.count = 0
+        self.words: Counter[str] = Counter()
+        self.quadrants: Counter[str] = Counter()
+        self.sum_p = 0
+        self.sum_e = 0
+        self.sum_intensity = 0
+        self.intensities = 0
+        self.grid = [[0] * 10 for _ in range(10)]
+
+    def _apply(self, value: p.AnswerValue, sign: int) -> None:
+        assert isinstance(value, p.CheckinValue)
+        emotion = VOCABULARY[value.word]
+        self.count += sign
+        self.words[value.word] += sign
+        self.quadrants[emotion.quadrant] += sign
+        self.sum_p += sign * emotion.p
+        self.sum_e += sign * emotion.e
+        self.grid[9 - _axis_index(emotion.e)][_axis_index(emotion.p)] += sign
+        if value.intensity is not None:
+            self.sum_intensity += sign * value.intensity
+            self.intensities += sign
+
+    def add(self, value: p.AnswerValue, card: str) -> None:
+        self._apply(value, 1)
+
+    def remove(self, value: p.AnswerValue, card: str) -> None:
+        self._apply(value, -1)
+
+    def view(self, moderator: bool) -> p.CheckinAggregate:
+        n = max(self.count, 1)
+        return p.CheckinAggregate(
+            count=self.count,
+            words={w: c for w, c in self.words.items() if c > 0},
+            quadrants={q: self.quadrants[q] for q in QUADRANTS},
+            mean_pleasantness=round(self.sum_p / n, 2),
+            mean_energy=round(self.sum_e / n, 2),
+            mean_intensity=(
+                round(self.sum_intensity / self.intensities, 2) if self.intensities else None
+            ),
+            grid=[row[:] for row in self.grid],
+        )
+
+    def top_quadrant(self) -> str:
+        return max(QUADRANTS, key=lambda q: self.quadrants[q])
+
+
+class ScaleTally:
+    def __init__(self, low: int, high: int) -> None:
+        self.low = low
+        self.high = high
+        self.count = 0
+        self.total = 0.0
+        self.squares = 0.0
+        self.histogram = [0] * (high - low + 1)
+
+    def _apply(self, value: p.AnswerValue, sign: int) -> None:
+        assert isinstance(value, p.ScaleValue)
+        self.count += sign
+        self.total += sign * value.value
+        self.squares += sign * value.value * value.value
+        self.histogram[round(value.value) - self.low] += sign
+
+    def add(self, value: p.AnswerValue, card: str) -> None:
+        self._apply(value, 1)
+
+    def remove(self, value: p.AnswerValue, card: str) -> None:
+        self._apply(value, -1)
+
+    def mean(self) -> float:
+        return self.total / self.count if self.count else 0.0
+
+    def view(self, moderator: bool) -> p.ScaleAggregate:
+        mean = self.mean()
+        variance = max(self.squares / self.count - mean * mean, 0.0) if self.count else 0.0
+        return p.ScaleAggregate(
+            count=self.count,
+            min=self.low,
+            max=self.high,
+            histogram=self.histogram[:],
+            mean=round(mean, 2),
+            median=self._median(),
+            stdev=round(math.sqrt(variance), 2),
+        )
+
+    def _median(self) -> float:
+        """Median from the histogram: O(range), and the range is at most 101 values."""
+        if not self.count:
+            return 0.0
+        middle = [(self.count - 1) // 2, self.count // 2]
+        found: list[int] = []
+        seen = 0
+        for offset, n in enumerate(self.histogram):
+            while middle and middle[0] < seen + n:
+                found.append(self.low + offset)
+                middle.pop(0)
+            seen += n
+        return (found[0] + found[1]) / 2
+
+
+class ChoiceTally:
+    def __init__(self, options: list[str]) -> None:
+        self.count = 0
+        self.options: dict[str, int] = dict.fromkeys(options, 0)
+
+    def _apply(self, value: p.AnswerValue, sign: int) -> None:
+        assert isinstance(value, p.ChoiceValue)
+        self.count += sign
+        for option in value.options:
+            self.options[option] += sign
+
+    def add(self, value: p.AnswerValue, card: str) -> None:
+        self._apply(value, 1)
+
+    def remove(self, value: p.AnswerValue, card: str) -> None:
+        self._apply(value, -1)
+
+    def view(self, moderator: bool) -> p.ChoiceAggregate:
+        return p.ChoiceAggregate(count=self.count, options=dict(self.options))
+
+    def top(self) -> str:
+        return max(self.options, key=lambda o: self.options[o])
+
+
+class TextTally:
+    """Free-text cards keyed by an opaque card id, in id order: shuffled, stable, untimed."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.cards: dict[str, str] = {}
+        self.hidden: set[str] = set()
+        self.words: Counter[str] = Counter()
+
+    def add(self, value: p.AnswerValue, card: str) -> None:
+        assert isinstance(value, p.TextValue)
+        self.count += 1
+        self.cards[card] = value.text
+        if card not in self.hidden:
+            self.words.update(words(value.text))
+
+    def remove(self, value: p.AnswerValue, card: str) -> None:
+        assert isinstance(value, p.TextValue)
+        self.count -= 1
+        del self.cards[card]
+        if card not in self.hidden:
+            self.words.subtract(words(value.text))
+
+    def hide(self, card: str, hidden: bool) -> None:
+        """Moderation: a hidden card leaves the cards and the word cloud, even if later edited."""
+        if hidden == (card in self.hidden):
+            return
+        tokens = words(self.cards[card])
+        if hidden:
+            self.hidden.add(card)
+            self.words.subtract(tokens)
+        else:
+            self.hidden.discard(card)
+            self.words.update(tokens)
+
+    def view(self, moderator: bool) -> p.TextAggregate:
+        cards = [
+            p.Card(id=card, text=text, hidden=card in self.hidden)
+            for card, text in sorted(self.cards.items())
+            if moderator or card not in self.hidden
+        ]
+        common = [(w, c) for w, c in self.words.most_common(MAX_WORDS) if c > 0]
+        return p.TextAggregate(count=self.count, cards=cards, words=common)

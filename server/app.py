@@ -1,0 +1,246 @@
+"""The HTTP side: the session API, health and metrics, the static web UI, and ``/ws``.
+
+``POST /api/sessions`` is the only way a session starts. It returns the facilitator token once; the
+server keeps only its hash, so whoever holds the token runs the session and nobody else can.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import secrets
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+import msgspec
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from server import scenario as sc
+from server.backend import CodeTaken, open_backend
+from server.config import Settings
+from server.errors import BackendUnavailable
+from server.metrics import Metrics
+from server.node import Node, now_ms
+from server.session import SessionInfo, digest, entry_encoder
+from server.ws import endpoint
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+"""No 0/O, 1/I: a code read off a projector must not be misread."""
+CODE_LENGTH = 6
+MAX_UPLOAD = sc.MAX_FILE_BYTES
+
+
+class CreateSession(msgspec.Struct, forbid_unknown_fields=True):
+    scenario: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+    """Id of a loaded scenario."""
+    scenario_yaml: Annotated[str, msgspec.Meta(max_length=MAX_UPLOAD)] | None = None
+    """Or a whole scenario file, uploaded from the console."""
+    language: str = "en"
+
+
+class Created(msgspec.Struct):
+    session: str
+    code: str
+    token: str
+    join_url: str
+    facilitator_url: str
+    screen_url: str
+
+
+class ScenarioSummary(msgspec.Struct):
+    id: str
+    title: str
+    summary: str
+    audience: list[str]
+    duration_minutes: int
+    languages: list[str]
+    steps: int
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def _json(data: object, status: int = 200) -> Response:
+    return Response(msgspec.json.encode(data), status, media_type="application/json")
+
+
+def _problem(status: int, message: str, **extra: object) -> Response:
+    return JSONResponse({"error": message, **extra}, status)
+
+
+def create_app(settings: Settings) -> Starlette:
+    metrics = Metrics()
+    backend = open_backend(settings.backend, settings.retention_s)
+    node = Node(backend, settings, metrics)
+    scenarios = sc.load_folder(settings.scenarios) if settings.scenarios.is_dir() else {}
+
+    async def list_scenarios(request: Request) -> Response:
+        language = request.query_params.get("language", "en")
+        return _json([
+            ScenarioSummary(
+                id=s.id,
+                title=sc.localize(s.title, language) or s.id,
+                summary=sc.localize(s.summary, language) or "",
+                audience=list(s.audience),
+                duration_minutes=s.duration_minutes,
+                languages=list(s.languages),
+                steps=len(s.steps),
+            )
+            for s in scenarios.values()
+        ])
+
+    async def create_session(request: Request) -> Response:
+        if settings.admin_key is not None:
+            given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+            if not hmac.compare_digest(given.encode(), settings.admin_key.encode()):
+                return _problem(401, "This server requires an admin key to create sessions.")
+        body = await request.body()
+        if len(body) > MAX_UPLOAD + 4096:
+            return _problem(413, f"Request too large; scenario files are limited to {MAX_UPLOAD} "
+                            "bytes.")
+        try:
+            wanted = msgspec.json.decode(body, type=CreateSession)
+        except msgspec.DecodeError as exc:
+            return _problem(400, f"Invalid request: {exc}")
+        if wanted.scenario_yaml is not None:
+            try:
+                scenario = sc.loads(wanted.scenario_yaml, "upload")
+            except sc.ScenarioError as exc:
+                return _problem(422, str(exc), path=exc.path, line=exc.line)
+        elif wanted.scenario in scenarios:
+            scenario = scenarios[wanted.scenario]
+        else:
+            return _problem(404, f"Unknown scenario {wanted.scenario!r}.",
+                            known=sorted(scenarios))
+        language = wanted.language if wanted.language in scenario.languages else "en"
+        token = secrets.token_urlsafe(24)
+        session_id = secrets.token_hex(8)
+        for _ in range(20):
+            info = SessionInfo(
+                id=session_id, code=new_code(), epoch=secrets.token_hex(4),
+                secret=secrets.token_hex(16), token_hash=digest(token), language=language,
+                min_responses=settings.min_responses, created_at=now_ms(), scenario=scenario,
+            )
+            try:
+                await backend.create(session_id, info.code, entry_encoder.encode(info))
+                break
+            except CodeTaken:
+                continue
+        else:
+            return _problem(503, "Could not find a free join code; try again.")
+        metrics.sessions_created.inc()
+        base = str(request.base_url).rstrip("/")
+        return _json(Created(
+            session=session_id, code=info.code, token=token,
+            join_url=f"{base}/join/{info.code}",
+            facilitator_url=f"{base}/console/#{session_id}.{token}",
+            screen_url=f"{base}/screen/#{info.code}",
+        ), 201)
+
+    async def delete_session(request: Request) -> Response:
+        session_id = request.path_params["session"]
+        replica = await node.replica(session_id)
+        token = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        if replica is None:
+            return _problem(404, "No such session.")
+        if not hmac.compare_digest(digest(token), replica.session.info.token_hash):
+            return _problem(403, "The facilitator token does not match this session.")
+        await node.delete(session_id)
+        return Response(status_code=204)
+
+    async def healthz(request: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    async def readyz(request: Request) -> Response:
+        try:
+            ready = await backend.ready()
+        except BackendUnavailable:
+            ready = False
+        return PlainTextResponse("ready" if ready else "backend unavailable",
+                                 200 if ready else 503)
+
+    async def metrics_endpoint(request: Request) -> Response:
+        return Response(metrics.render(), media_type="text/plain; version=0.0.4")
+
+    async def join_redirect(request: Request) -> Response:
+        return RedirectResponse(f"/join/#{request.path_params['code']}")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await node.start()
+        try:
+            yield
+        finally:
+            await node.stop()
+
+    routes = [
+        Route("/api/scenarios", list_scenarios),
+        Route("/api/sessions", create_session, methods=["POST"]),
+        Route("/api/sessions/{session}", delete_session, methods=["DELETE"]),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/metrics", metrics_endpoint),
+        Route("/join/{code:str}", join_redirect),
+        WebSocketRoute("/ws", endpoint),
+    ]
+    if settings.web_root.is_dir():
+        routes.append(Mount("/", StaticFiles(directory=settings.web_root, html=True)))
+    app = Starlette(routes=routes, lifespan=lifespan,
+                    middleware=[Middleware(SecurityHeaders)])
+    app.state.node = node
+    app.state.scenarios = scenarios
+    return app
+
+
+class SecurityHeaders:
+    """A strict Content-Security-Policy (no inline script) and the usual hardening headers."""
+
+    HEADERS = [
+        (b"content-security-policy",
+         b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+         b"connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+         b"form-action 'self'"),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"no-referrer"),
+        (b"x-frame-options", b"DENY"),
+        (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+    ]
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *self.HEADERS]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+def uvicorn_config(settings: Settings) -> dict[str, object]:
+    """Transport settings shared by ``attune serve`` and the tests."""
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "ws": "websockets-sansio",
+        "ws_max_size": 64 * 1024,
+        "ws_per_message_deflate": False,
+        "ws_ping_interval": 20.0,
+        "ws_ping_timeout": 20.0,
+        "timeout_keep_alive": 5,
+        "access_log": False,
+        "server_header": False,
+        "lifespan": "on",
+    }

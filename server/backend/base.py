@@ -1,0 +1,97 @@
+"""The backend contract: session records, the per-session log, and delivery of new entries.
+
+A session is a fixed record (``SessionInfo``, encoded) plus an append-only log of encoded entries
+numbered 1, 2, 3... Nodes never change session state in place: they append, and every node that
+serves the session folds the log in order (see ``server.session``). So a backend needs no
+aggregation logic and offers no read-modify-write; it must only keep the log ordered and durable
+and tell subscribers about new entries.
+
+Every method may raise ``BackendUnavailable`` when a shared store does not answer in time.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+
+from server.errors import AttuneError
+
+Deliver = Callable[[str, int, bytes], None]
+"""Called with (session id, offset, entry) for each new entry of a subscribed session."""
+
+
+class CodeTaken(AttuneError):
+    """Another open session already uses this join code; pick another."""
+
+
+class Backend(ABC):
+    """Where sessions live. Implementations: ``MemoryBackend`` and ``RedisBackend``."""
+
+    node_id: str
+    """Unique per process; part of every connection's origin."""
+
+    @abstractmethod
+    async def start(self, deliver: Deliver) -> None:
+        """Connect, and from now on call ``deliver`` for new entries of subscribed sessions."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Release connections; no delivery after this returns."""
+
+    @abstractmethod
+    async def ready(self) -> bool:
+        """True when the store answers now (for ``/readyz``)."""
+
+    @abstractmethod
+    async def create(self, session_id: str, code: str, info: bytes) -> None:
+        """Store a new session record and claim its join code, atomically.
+
+        Raises CodeTaken if an open session holds ``code``; nothing is stored then.
+        """
+
+    @abstractmethod
+    async def lookup(self, code: str) -> str | None:
+        """The id of the open session holding ``code``, or None."""
+
+    @abstractmethod
+    async def info(self, session_id: str) -> bytes | None:
+        """The session record as created, or None if unknown, expired or deleted."""
+
+    @abstractmethod
+    async def append(self, session_id: str, entry: bytes) -> int:
+        """Append one entry to the session's log and return its offset.
+
+        Offsets start at 1 and increase by exactly 1, in one total order per session that every
+        reader sees. On return the entry is as durable as the store, and it will be delivered to
+        every subscribed node (at least once, possibly before this returns).
+        """
+
+    @abstractmethod
+    async def read(self, session_id: str, after: int) -> list[tuple[int, bytes]]:
+        """Entries with offset greater than ``after``, in order (to catch up or fill a gap)."""
+
+    @abstractmethod
+    async def subscribe(self, session_id: str) -> None:
+        """Start delivering this session's new entries to this node. Entries appended before
+        may or may not be delivered: read them. Deliveries may repeat; offsets tell."""
+
+    @abstractmethod
+    async def unsubscribe(self, session_id: str) -> None:
+        """Stop delivering this session's entries to this node."""
+
+    @abstractmethod
+    async def end(self, session_id: str) -> None:
+        """The session ended: free its join code and let its data expire after the retention
+        period. Idempotent."""
+
+    @abstractmethod
+    async def delete(self, session_id: str) -> None:
+        """Remove the session, its code and every entry (every answer) now. Idempotent."""
+
+    @abstractmethod
+    async def set_presence(self, session_id: str, connected: int) -> None:
+        """Record how many participants are connected to this node for this session."""
+
+    @abstractmethod
+    async def presence(self, session_id: str) -> int:
+        """Participants connected to this session over all live nodes."""

@@ -1,0 +1,149 @@
+"""The ``attune`` command: serve, check scenario files, print schemas."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import msgspec
+
+from server import protocol
+from server import scenario as sc
+from server.config import ENVIRONMENT, Settings
+
+
+def _env(name: str, default: object) -> object:
+    return os.environ.get(ENVIRONMENT[name], default)
+
+
+def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    d = Settings()
+    serve = sub.add_parser("serve", help="run the server",
+                           description="Run the Attune server. Every option also reads an "
+                                       "ATTUNE_* environment variable (shown in brackets).")
+    serve.add_argument("--host", default=_env("host", d.host),
+                       help=f"address to listen on [ATTUNE_HOST] (default {d.host})")
+    serve.add_argument("--port", type=int, default=_env("port", d.port),
+                       help=f"port [ATTUNE_PORT] (default {d.port})")
+    serve.add_argument("--backend", default=_env("backend", d.backend),
+                       help="memory:// (one process, the default) or redis://HOST:PORT/DB "
+                            "[ATTUNE_BACKEND]")
+    serve.add_argument("--scenarios", type=Path, default=_env("scenarios", d.scenarios),
+                       help="folder of scenario files [ATTUNE_SCENARIOS] (default: built-in)")
+    serve.add_argument("--allowed-origins", default=_env("allowed_origins", ""),
+                       help="comma-separated browser origins allowed to connect besides the "
+                            "server's own [ATTUNE_ALLOWED_ORIGINS]")
+    serve.add_argument("--min-responses", type=int,
+                       default=_env("min_responses", d.min_responses),
+                       help="answers needed before any result is shown "
+                            f"[ATTUNE_MIN_RESPONSES] (default {d.min_responses})")
+    serve.add_argument("--admin-key", default=_env("admin_key", None),
+                       help="require this key to create sessions [ATTUNE_ADMIN_KEY]")
+    serve.add_argument("--resume-window", type=float,
+                       default=_env("resume_window_s", d.resume_window_s),
+                       help="seconds a dropped client is sent just what it missed "
+                            f"[ATTUNE_RESUME_WINDOW] (default {d.resume_window_s:g})")
+    serve.add_argument("--retention", type=float, default=_env("retention_s", d.retention_s),
+                       help="seconds an ended session's answers are kept "
+                            f"[ATTUNE_RETENTION] (default {d.retention_s:g})")
+    serve.add_argument("--workers", type=int, default=_env("workers", d.workers),
+                       help="worker processes; more than 1 needs a shared backend "
+                            "[ATTUNE_WORKERS] (default 1)")
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    origins = [o.strip() for o in str(args.allowed_origins).split(",") if o.strip()]
+    return Settings(
+        host=str(args.host), port=int(args.port), backend=str(args.backend),
+        scenarios=Path(args.scenarios), allowed_origins=origins,
+        min_responses=int(args.min_responses), admin_key=args.admin_key or None,
+        resume_window_s=float(args.resume_window), retention_s=float(args.retention),
+        workers=int(args.workers),
+    )
+
+
+def serve(settings: Settings) -> int:
+    import uvicorn
+
+    from server.app import uvicorn_config
+
+    if settings.workers > 1 and settings.backend.startswith("memory"):
+        print("attune: --workers above 1 needs a shared backend: the memory backend lives in one "
+              "process, so sessions would split between workers. Use --backend redis://HOST:PORT/0"
+              ", or run one worker.", file=sys.stderr)
+        return 2
+    try:
+        sc.load_folder(settings.scenarios)
+    except sc.ScenarioError as error:
+        print(f"attune: cannot load scenarios: {error}", file=sys.stderr)
+        return 2
+    os.environ["ATTUNE_SETTINGS"] = msgspec.json.encode(settings).decode()
+    print(f"Attune on http://{settings.host}:{settings.port}  (backend {settings.backend}, "
+          f"scenarios from {settings.scenarios})", file=sys.stderr)
+    uvicorn.run("server.cli:app_from_environment", factory=True, workers=settings.workers,
+                log_level="warning", **uvicorn_config(settings))  # type: ignore[arg-type]
+    return 0
+
+
+def app_from_environment() -> object:
+    """Uvicorn factory: each worker process builds its app from the settings ``serve`` left."""
+    from server.app import create_app
+
+    return create_app(msgspec.json.decode(os.environ["ATTUNE_SETTINGS"], type=Settings))
+
+
+def scenarios_command(args: argparse.Namespace) -> int:
+    if args.action == "schema":
+        print(json.dumps(sc.json_schema(), indent=2, ensure_ascii=False))
+        return 0
+    if args.action == "list":
+        try:
+            found = sc.load_folder(args.paths[0] if args.paths else Settings().scenarios)
+        except sc.ScenarioError as error:
+            print(error, file=sys.stderr)
+            return 1
+        for s in found.values():
+            print(f"{s.id:24} {s.duration_minutes:>3} min  {','.join(s.languages):9} "
+                  f"{','.join(s.audience):22} {sc.localize(s.title, 'en')}")
+        return 0
+    failed = 0
+    paths = [p for path in args.paths for p in (sorted(path.glob("*.yaml")) if path.is_dir()
+                                                else [path])]
+    for path in paths:
+        try:
+            scenario = sc.load(path)
+        except sc.ScenarioError as error:
+            failed += 1
+            print(f"FAIL {error}", file=sys.stderr)
+        else:
+            print(f"ok   {path} ({scenario.id}: {len(scenario.steps)} steps)")
+    return 1 if failed or not paths else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="attune", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    _serve_parser(sub)
+    scenarios = sub.add_parser("scenarios", help="list, validate or describe scenario files")
+    scenarios.add_argument("action", choices=["list", "validate", "schema"])
+    scenarios.add_argument("paths", nargs="*", type=Path)
+    sub.add_parser("protocol-schema", help="print the JSON Schema of every wire message")
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        return serve(settings_from(args))
+    if args.command == "scenarios":
+        return scenarios_command(args)
+    schema = msgspec.json.schema_components(
+        [protocol.ClientMessage, protocol.ServerMessage], ref_template="#/$defs/{name}"
+    )
+    out = {"client": schema[0][0], "server": schema[0][1], "$defs": schema[1]}
+    print(json.dumps(out, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

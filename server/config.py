@@ -1,0 +1,44 @@
+"""Server settings: each one a command-line option with an ``ATTUNE_*`` environment variable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import msgspec
+
+BUILTIN_SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+WEB_ROOT = Path(__file__).resolve().parent.parent / "web"
+
+
+class Settings(msgspec.Struct, kw_only=True):
+    host: str = "127.0.0.1"
+    port: int = 8000
+    backend: str = "memory://"
+    scenarios: Path = BUILTIN_SCENARIOS
+    allowed_origins: list[str] = []
+    """Browser origins allowed to open ``/ws`` besides the server's own (same host and port)."""
+    min_responses: int = 3
+    """Answers a step needs before any aggregate or free-text card is shown."""
+    admin_key: str | None = None
+    """When set, creating a session requires it (``Authorization: Bearer KEY``)."""
+    resume_window_s: float = 120.0
+    """How long a dropped client can come back and be sent just the events it missed."""
+    retention_s: float = 24 * 3600.0
+    """How long an ended session's answers are kept before they expire."""
+    workers: int = 1
+    hello_timeout_s: float = 10.0
+    web_root: Path = WEB_ROOT
+
+
+ENVIRONMENT: dict[str, str] = {
+    "host": "ATTUNE_HOST",
+    "port": "ATTUNE_PORT",
+    "backend": "ATTUNE_BACKEND",
+    "scenarios": "ATTUNE_SCENARIOS",
+    "allowed_origins": "ATTUNE_ALLOWED_ORIGINS",
+    "min_responses": "ATTUNE_MIN_RESPONSES",
+    "admin_key": "ATTUNE_ADMIN_KEY",
+    "resume_window_s": "ATTUNE_RESUME_WINDOW",
+    "retention_s": "ATTUNE_RETENTION",
+    "workers": "ATTUNE_WORKERS",
+}

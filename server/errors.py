@@ -1,0 +1,83 @@
+"""Every way Attune says no: the exception tree, the wire error codes and the close codes.
+
+Exception tree::
+
+    AttuneError
+    ├── Refused            a client message that cannot be carried out; becomes an ``error``
+    │                      message with one of ERROR_CODES, and the connection stays open
+    └── BackendUnavailable the shared backend did not answer in time; clients are told to retry
+
+``ScenarioError`` (in ``server.scenario``) is a ``ValueError``: a bad file is an input problem
+for the person who wrote it, not a failure of the server.
+
+The tables below are the single source for ``docs/protocol.md``; a test checks they agree.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+
+class AttuneError(Exception):
+    """Base of Attune's own exceptions."""
+
+
+class Refused(AttuneError):
+    """A message was understood but cannot be carried out; the sender gets ``code`` and ``message``."""
+
+    def __init__(self, code: str, message: str):
+        assert code in ERROR_CODES, code
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class BackendUnavailable(AttuneError):
+    """The shared backend did not answer within its time bound."""
+
+
+ERROR_CODES: Final[dict[str, str]] = {
+    "malformed": "Not valid JSON, an unknown message type, or a field of the wrong type or size.",
+    "not-joined": "The first message on a connection must be `hello`.",
+    "already-joined": "A connection says `hello` once.",
+    "unknown-session": "No open session has this code (wrong code and ended session alike), or "
+    "the session id is unknown.",
+    "bad-token": "The facilitator token does not match this session.",
+    "bad-resume": "The resume token does not match a participant of this session; joined as new.",
+    "forbidden": "This role may not send this message (for example a participant sending a "
+    "facilitator command).",
+    "not-started": "The session has not started yet.",
+    "session-ended": "The session has ended.",
+    "no-such-step": "There is no step with this index (or no next / previous step).",
+    "not-current-step": "Answers go to the current step only.",
+    "not-answerable": "This step takes no answers (story, breathe, timer, reflect).",
+    "responses-closed": "The facilitator has closed responses for this step.",
+    "invalid-answer": "The value does not fit the step (kind, range, option, word or length).",
+    "no-such-card": "No free-text card with this id on this step.",
+    "rate-limited": "Too many messages; slow down (repeated flooding closes with 1008).",
+    "unavailable": "The shared backend is not reachable; the client should retry shortly.",
+}
+
+# WebSocket close codes used by the server (RFC 6455 section 7.4; 4000-4999 are ours).
+CLOSE_NORMAL: Final = 1000
+CLOSE_GOING_AWAY: Final = 1001
+CLOSE_POLICY: Final = 1008
+CLOSE_TOO_BIG: Final = 1009
+CLOSE_INTERNAL: Final = 1011
+CLOSE_TRY_AGAIN: Final = 1013
+CLOSE_HELLO_TIMEOUT: Final = 4001
+CLOSE_SESSION_GONE: Final = 4004
+CLOSE_TOO_SLOW: Final = 4008
+
+CLOSE_CODES: Final[dict[int, str]] = {
+    CLOSE_NORMAL: "The session ended or the client said goodbye.",
+    CLOSE_GOING_AWAY: "The server is shutting down; reconnect (another node will resume you).",
+    CLOSE_POLICY: "Flooding: too many messages after a rate-limit warning.",
+    CLOSE_TOO_BIG: "A frame over 64 KiB.",
+    CLOSE_INTERNAL: "An unexpected server error; reconnect and resume.",
+    CLOSE_TRY_AGAIN: "The shared backend is unavailable; reconnect after a short wait.",
+    CLOSE_HELLO_TIMEOUT: "No `hello` within the handshake timeout.",
+    CLOSE_SESSION_GONE: "The facilitator deleted the session.",
+    CLOSE_TOO_SLOW: "The client read too slowly and its send buffer filled up; reconnect and "
+    "resume.",
+}

@@ -1,0 +1,36 @@
+"""Prometheus metrics, one registry per server so that tests can run several in one process."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.errors = Counter(
+            "attune_errors", "Client messages refused, by error code", ["code"],
+            registry=self.registry,
+        )
+        self.closes = Counter(
+            "attune_closes", "Connections closed by the server, by close code", ["code"],
+            registry=self.registry,
+        )
+        self.messages = Counter(
+            "attune_messages", "Client messages received, by type", ["type"],
+            registry=self.registry,
+        )
+        self.connections = Gauge(
+            "attune_connections", "Open WebSocket connections, by role", ["role"],
+            registry=self.registry,
+        )
+        self.sessions = Gauge(
+            "attune_live_sessions", "Sessions with connections on this node",
+            registry=self.registry,
+        )
+        self.sessions_created = Counter(
+            "attune_sessions_created", "Sessions created on this node", registry=self.registry
+        )
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

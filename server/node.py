@@ -1,0 +1,402 @@
+"""The node: this process's replicas of live sessions and the connections attached to them.
+
+A node turns client messages into log entries (after checking roles and the obvious rules), folds
+the entries the backend delivers into each session replica, and fans the outcomes out to its own
+sockets. A broadcast is encoded once per audience and the same string goes to every socket.
+Aggregate pushes are coalesced: at most one per session per ``PUSH_INTERVAL``, always the latest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import secrets
+import time
+from collections.abc import Awaitable
+
+import msgspec
+
+from server import protocol as p
+from server.backend import Backend
+from server.config import Settings
+from server.connection import Connection
+from server.errors import CLOSE_SESSION_GONE, BackendUnavailable, Refused
+from server.metrics import Metrics
+from server.session import (
+    Broadcast,
+    Changed,
+    Commanded,
+    Joined,
+    Outcome,
+    Reply,
+    Session,
+    Submitted,
+    digest,
+    entry_decoder,
+    entry_encoder,
+    info_decoder,
+)
+
+PUSH_INTERVAL = 0.1
+PRESENCE = -1
+DETACH_AFTER = 30.0
+"""Seconds a session replica outlives its last connection, so a refresh finds it warm."""
+
+log = logging.getLogger("attune.node")
+encode = p.encoder.encode
+
+
+def now_ms() -> float:
+    return time.time() * 1000
+
+
+class Replica:
+    """One session as folded on this node, and this node's connections to it."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.offset = 0
+        self.conns: dict[str, Connection] = {}
+        self.connected: dict[str, int] = {}
+        """Participant id to number of open connections (several tabs count once)."""
+        self.dirty: set[int] = set()
+        self.flush: asyncio.TimerHandle | None = None
+        self.last_flush = 0.0
+        self.waiters: list[tuple[int, asyncio.Future[None]]] = []
+        self.catching_up = False
+        self.detach: asyncio.TimerHandle | None = None
+
+
+class Node:
+    def __init__(self, backend: Backend, settings: Settings, metrics: Metrics) -> None:
+        self.backend = backend
+        self.settings = settings
+        self.metrics = metrics
+        self.replicas: dict[str, Replica] = {}
+        self._loading: dict[str, asyncio.Future[Replica | None]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> None:
+        await self.backend.start(self.deliver)
+
+    async def stop(self) -> None:
+        for replica in self.replicas.values():
+            for conn in list(replica.conns.values()):
+                conn.close(1001)
+        await self.backend.close()
+
+    # --- replicas --------------------------------------------------------------------------
+
+    async def replica(self, session_id: str) -> Replica | None:
+        """The warm replica of a session, loading and catching it up from the log if needed."""
+        replica = self.replicas.get(session_id)
+        if replica is not None:
+            return replica
+        loading = self._loading.get(session_id)
+        if loading is None:
+            loading = asyncio.get_running_loop().create_future()
+            self._loading[session_id] = loading
+            try:
+                loading.set_result(await self._load(session_id))
+            except BaseException as exc:
+                loading.set_exception(exc)
+                raise
+            finally:
+                del self._loading[session_id]
+        return await asyncio.shield(loading)
+
+    async def _load(self, session_id: str) -> Replica | None:
+        raw = await self.backend.info(session_id)
+        if raw is None:
+            return None
+        replica = Replica(Session(info_decoder.decode(raw)))
+        self.replicas[session_id] = replica
+        self.metrics.sessions.set(len(self.replicas))
+        await self.backend.subscribe(session_id)
+        await self._catch_up(session_id, replica)
+        return replica
+
+    async def _catch_up(self, session_id: str, replica: Replica) -> None:
+        replica.catching_up = True
+        try:
+            for offset, entry in await self.backend.read(session_id, replica.offset):
+                self._fold(session_id, replica, offset, entry)
+        finally:
+            replica.catching_up = False
+
+    def deliver(self, session_id: str, offset: int, entry: bytes) -> None:
+        """Backend callback: a new entry in a subscribed session's log."""
+        replica = self.replicas.get(session_id)
+        if replica is None or offset <= replica.offset:
+            return
+        if offset > replica.offset + 1:
+            if not replica.catching_up:
+                self._spawn(self._catch_up(session_id, replica))
+            return
+        self._fold(session_id, replica, offset, entry)
+
+    def _fold(self, session_id: str, replica: Replica, offset: int, raw: bytes) -> None:
+        if offset != replica.offset + 1:
+            return
+        replica.offset = offset
+        entry = entry_decoder.decode(raw)
+        outcomes = replica.session.apply(entry)
+        self._dispatch(session_id, replica, outcomes)
+        if replica.waiters:
+            ready = [f for o, f in replica.waiters if o <= offset]
+            replica.waiters = [(o, f) for o, f in replica.waiters if o > offset]
+            for future in ready:
+                if not future.done():
+                    future.set_result(None)
+        if isinstance(entry, Commanded) and isinstance(entry.command, p.End) \
+                and replica.session.status == "ended" and entry.origin.startswith(self.prefix):
+            self._spawn(self.backend.end(session_id))
+
+    async def _folded(self, replica: Replica, offset: int) -> None:
+        """Wait until the entry at ``offset`` has been folded here."""
+        if replica.offset >= offset:
+            return
+        future = asyncio.get_running_loop().create_future()
+        replica.waiters.append((offset, future))
+        await asyncio.wait_for(future, timeout=10)
+
+    @property
+    def prefix(self) -> str:
+        return self.backend.node_id + "/"
+
+    # --- fan-out ---------------------------------------------------------------------------
+
+    def _dispatch(self, session_id: str, replica: Replica, outcomes: list[Outcome]) -> None:
+        for outcome in outcomes:
+            match outcome:
+                case Broadcast():
+                    self._broadcast(replica, outcome)
+                case Reply(origin=origin, message=message):
+                    if origin.startswith(self.prefix):
+                        conn = replica.conns.get(origin[len(self.prefix):])
+                        if conn is not None:
+                            if isinstance(message, p.Error):
+                                self.metrics.errors.labels(message.code).inc()
+                            conn.send(encode(message).decode())
+                case Changed(step=step):
+                    self._mark(replica, step)
+
+    def _broadcast(self, replica: Replica, broadcast: Broadcast) -> None:
+        moderator = encode(broadcast.facilitator).decode()
+        others = encode(broadcast.others).decode()
+        for conn in replica.conns.values():
+            conn.send(moderator if conn.role == "facilitator" else others)
+        event = broadcast.others
+        if isinstance(event, p.StepEvent):
+            self._mark(replica, event.step.index)
+        elif isinstance(event, p.RevealEvent) and event.revealed:
+            self._mark(replica, replica.session.index)
+            for conn in replica.conns.values():
+                self._send_feedback(replica, conn)
+
+    def _send_feedback(self, replica: Replica, conn: Connection) -> None:
+        if conn.participant is not None:
+            feedback = replica.session.feedback(conn.participant)
+            if feedback is not None:
+                conn.send(encode(feedback).decode())
+
+    def _mark(self, replica: Replica, step: int) -> None:
+        replica.dirty.add(step)
+        if replica.flush is None:
+            loop = asyncio.get_running_loop()
+            delay = max(0.0, replica.last_flush + PUSH_INTERVAL - loop.time())
+            replica.flush = loop.call_later(delay, self._flush, replica)
+
+    def _flush(self, replica: Replica) -> None:
+        replica.flush = None
+        replica.last_flush = asyncio.get_running_loop().time()
+        dirty, replica.dirty = replica.dirty, set()
+        session = replica.session
+        for step in sorted(dirty):
+            if step == PRESENCE:
+                self._push_presence(replica)
+                continue
+            moderator = session.results("facilitator", step)
+            public = session.results("screen", step)
+            moderator_frame = encode(moderator).decode() if moderator else None
+            public_frame = encode(public).decode() if public else None
+            for conn in replica.conns.values():
+                frame = moderator_frame if conn.role == "facilitator" else public_frame
+                if frame is not None:
+                    conn.push("results", frame)
+
+    def _push_presence(self, replica: Replica) -> None:
+        presence = p.Presence(
+            seq=replica.session.seq,
+            joined=len(replica.session.participants),
+            connected=len(replica.connected),
+        )
+        frame = encode(presence).decode()
+        for conn in replica.conns.values():
+            if conn.role != "participant":
+                conn.push("presence", frame)
+
+    # --- client messages -------------------------------------------------------------------
+
+    async def hello(self, conn: Connection, hello: p.Hello) -> None:
+        """Attach a connection to its session, or raise Refused."""
+        if conn.role is not None:
+            raise Refused("already-joined", "This connection has already joined.")
+        if hello.role == "facilitator":
+            replica = await self.replica(hello.session) if hello.session else None
+            if replica is None:
+                raise Refused("unknown-session", "No session with this id.")
+            if not hello.token or not hmac.compare_digest(
+                digest(hello.token), replica.session.info.token_hash
+            ):
+                raise Refused("bad-token", "This facilitator token does not match the session.")
+        else:
+            session_id = await self.backend.lookup((hello.code or "").strip().upper())
+            replica = await self.replica(session_id) if session_id else None
+            if replica is None or replica.session.status == "ended":
+                raise Refused("unknown-session", "No open session has this code.")
+        session = replica.session
+        session_id = session.info.id
+        token: str | None = None
+        resume = hello.resume
+        if hello.role == "participant":
+            conn.participant, token = self._returning(session, resume)
+            if conn.participant is None:
+                conn.participant = secrets.token_hex(12)
+                token = f"{conn.participant}.{secrets.token_urlsafe(16)}"
+                secret = token.partition(".")[2]
+                offset = await self.append(session_id, Joined(
+                    at=now_ms(), participant=conn.participant, token_hash=digest(secret)
+                ))
+                await self._folded(replica, offset)
+                if resume is not None and resume.token:
+                    conn.send(encode(session.error(Refused(
+                        "bad-resume", "Could not resume; joined as a new participant."
+                    ))).decode())
+        conn.role = hello.role
+        conn.session = session_id
+        missed = None
+        if resume is not None and resume.epoch == session.info.epoch and (
+            hello.role != "participant" or token is None
+        ):
+            missed = session.missed(
+                resume.last_seq, now_ms(), self.settings.resume_window_s * 1000
+            )
+        welcome = p.Welcome(
+            seq=session.seq,
+            epoch=session.info.epoch,
+            role=hello.role,
+            session=session_id,
+            code=session.info.code,
+            replay=missed is not None,
+            snapshot=None if missed is not None else session.snapshot(hello.role, conn.participant),
+            token=token,
+            min_responses=session.info.min_responses,
+        )
+        conn.send(encode(welcome).decode())
+        for broadcast in missed or []:
+            event = broadcast.facilitator if hello.role == "facilitator" else broadcast.others
+            conn.send(encode(event).decode())
+        results = session.results(hello.role)
+        if results is not None:
+            conn.push("results", encode(results).decode())
+        self._send_feedback(replica, conn)
+        self._attach(replica, conn)
+
+    def _returning(self, session: Session, resume: p.Resume | None) -> tuple[str | None, None]:
+        """The participant id a resume token proves, if it proves one."""
+        if resume is None or not resume.token:
+            return None, None
+        participant, _, secret = resume.token.partition(".")
+        known = session.participants.get(participant)
+        if known is None or not hmac.compare_digest(digest(secret), known.token_hash):
+            return None, None
+        return participant, None
+
+    def _attach(self, replica: Replica, conn: Connection) -> None:
+        if replica.detach is not None:
+            replica.detach.cancel()
+            replica.detach = None
+        replica.conns[conn.id] = conn
+        assert conn.role is not None
+        self.metrics.connections.labels(conn.role).inc()
+        if conn.participant is not None:
+            replica.connected[conn.participant] = replica.connected.get(conn.participant, 0) + 1
+        self._mark(replica, PRESENCE)
+
+    def detach(self, conn: Connection) -> None:
+        """The socket closed: forget it; drop the replica once nobody has used it for a while."""
+        replica = self.replicas.get(conn.session or "")
+        if replica is None or replica.conns.pop(conn.id, None) is None:
+            return
+        assert conn.role is not None
+        self.metrics.connections.labels(conn.role).dec()
+        if conn.participant is not None:
+            left = replica.connected.get(conn.participant, 1) - 1
+            if left:
+                replica.connected[conn.participant] = left
+            else:
+                replica.connected.pop(conn.participant, None)
+        self._mark(replica, PRESENCE)
+        if not replica.conns:
+            replica.detach = asyncio.get_running_loop().call_later(
+                DETACH_AFTER, self._drop, conn.session
+            )
+
+    def _drop(self, session_id: str) -> None:
+        replica = self.replicas.get(session_id)
+        if replica is not None and not replica.conns:
+            del self.replicas[session_id]
+            self.metrics.sessions.set(len(self.replicas))
+            self._spawn(self.backend.unsubscribe(session_id))
+
+    async def message(self, conn: Connection, message: p.ClientMessage) -> None:
+        """Carry out one message from an attached connection, or raise Refused."""
+        replica = self.replicas.get(conn.session or "")
+        if conn.role is None or replica is None:
+            raise Refused("not-joined", "Say hello first.")
+        session = replica.session
+        origin = self.prefix + conn.id
+        match message:
+            case p.Answer() | p.Pass():
+                if conn.role != "participant" or conn.participant is None:
+                    raise Refused("forbidden", "Only participants answer.")
+                session.check_answer(message)
+                await self.append(session.info.id, Submitted(
+                    at=now_ms(), origin=origin, participant=conn.participant, message=message
+                ))
+            case p.Hello():
+                raise Refused("already-joined", "This connection has already joined.")
+            case p.Ping():
+                conn.send(encode(p.Pong(t=message.t, server=now_ms())).decode())
+            case _:
+                if conn.role != "facilitator":
+                    raise Refused("forbidden", "Only the facilitator can do this.")
+                await self.append(session.info.id, Commanded(
+                    at=now_ms(), origin=origin, command=message
+                ))
+
+    async def append(self, session_id: str, entry: Joined | Submitted | Commanded) -> int:
+        return await self.backend.append(session_id, entry_encoder.encode(entry))
+
+    async def delete(self, session_id: str) -> None:
+        """Delete a session and its answers now, and close everyone attached here."""
+        await self.backend.delete(session_id)
+        replica = self.replicas.pop(session_id, None)
+        if replica is not None:
+            for conn in list(replica.conns.values()):
+                conn.close(CLOSE_SESSION_GONE)
+            self.metrics.sessions.set(len(self.replicas))
+
+    def _spawn(self, work: Awaitable[None]) -> None:
+        async def run() -> None:
+            try:
+                await work
+            except (BackendUnavailable, OSError, msgspec.DecodeError):
+                log.warning("background backend work failed", exc_info=True)
+
+        task = asyncio.get_running_loop().create_task(run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+

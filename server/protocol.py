@@ -1,0 +1,405 @@
+"""The wire protocol: every message a client and the server exchange over ``/ws``.
+
+JSON text frames, one message each, tagged by a ``type`` field. Client messages are decoded once at
+the edge with the module-level decoder into the ``ClientMessage`` union; nothing past the endpoint
+sees a raw dict. ``docs/protocol.md`` describes each message with an example, and
+``attune protocol-schema`` prints the JSON Schema generated from these Structs.
+
+Sequencing: every server message carries ``seq``, the session's sequence number. Only the
+*events* (``step``, ``responses``, ``reveal``, ``ended``) advance it; state pushes (``results``,
+``presence``, ``ack``, ``feedback``) carry the number they are consistent with. A client that
+resumes with the last ``seq`` it saw is sent exactly the events it missed, or a full snapshot.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+
+Role = Literal["facilitator", "participant", "screen"]
+Status = Literal["lobby", "running", "ended"]
+
+_Id = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+_Code = Annotated[str, msgspec.Meta(min_length=1, max_length=16)]
+_Token = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+_Step = Annotated[int, msgspec.Meta(ge=0, le=1000)]
+
+
+class Message(msgspec.Struct, tag_field="type", forbid_unknown_fields=True, omit_defaults=True):
+    """Base of every wire message."""
+
+
+# --- answer values ---------------------------------------------------------------------------
+
+
+class Value(msgspec.Struct, tag_field="kind", forbid_unknown_fields=True, omit_defaults=True):
+    """Base of answer values; ``kind`` names the step kind the value answers."""
+
+
+class CheckinValue(Value, tag="checkin", kw_only=True):
+    word: Annotated[str, msgspec.Meta(max_length=40)]
+    intensity: Annotated[int, msgspec.Meta(ge=1, le=5)] | None = None
+
+
+class ScaleValue(Value, tag="scale", kw_only=True):
+    value: float
+
+
+class ChoiceValue(Value, tag="choice", kw_only=True):
+    options: Annotated[list[Annotated[str, msgspec.Meta(max_length=64)]], msgspec.Meta(max_length=20)]
+
+
+class TextValue(Value, tag="perspective", kw_only=True):
+    text: Annotated[str, msgspec.Meta(max_length=4000)]
+
+
+AnswerValue = CheckinValue | ScaleValue | ChoiceValue | TextValue
+
+
+# --- client to server ------------------------------------------------------------------------
+
+
+class Resume(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """What a reconnecting client remembers: its token and the last event it saw."""
+
+    epoch: _Token
+    last_seq: Annotated[int, msgspec.Meta(ge=0)]
+    token: _Token | None = None
+    """The participant's resume token (participants only)."""
+
+
+class Hello(Message, tag="hello", kw_only=True):
+    """First message on every connection: who is this and which session."""
+
+    role: Role
+    code: _Code | None = None
+    """Join code (participant and screen)."""
+    session: _Id | None = None
+    """Session id (facilitator)."""
+    token: _Token | None = None
+    """Facilitator token (facilitator)."""
+    resume: Resume | None = None
+
+
+class Answer(Message, tag="answer", kw_only=True):
+    """A participant's answer (and optional guess about the group) to the current step.
+
+    ``submission`` is made by the client; sending the same one again is acknowledged and not
+    counted twice. A later submission to the same step replaces the earlier one while responses
+    are open.
+    """
+
+    step: _Step
+    submission: _Id
+    value: AnswerValue
+    guess: AnswerValue | None = None
+
+
+class Pass(Message, tag="pass", kw_only=True):
+    """The participant chooses not to answer this step; always allowed."""
+
+    step: _Step
+    submission: _Id
+
+
+class Ping(Message, tag="ping", kw_only=True):
+    """Clock sync: the server answers ``pong`` with its own clock (ms since the epoch)."""
+
+    t: float
+
+
+class Command(Message, kw_only=True):
+    """Base of facilitator commands; ``ref`` is echoed in the error when one is refused."""
+
+    ref: _Id | None = None
+
+
+class Start(Command, tag="start", kw_only=True):
+    pass
+
+
+class Next(Command, tag="next", kw_only=True):
+    pass
+
+
+class Back(Command, tag="back", kw_only=True):
+    pass
+
+
+class Goto(Command, tag="goto", kw_only=True):
+    step: _Step
+
+
+class OpenResponses(Command, tag="open", kw_only=True):
+    pass
+
+
+class CloseResponses(Command, tag="close", kw_only=True):
+    pass
+
+
+class Reveal(Command, tag="reveal", kw_only=True):
+    pass
+
+
+class HideResults(Command, tag="hide_results", kw_only=True):
+    pass
+
+
+class HideCard(Command, tag="hide_card", kw_only=True):
+    step: _Step
+    card: _Id
+
+
+class RestoreCard(Command, tag="restore_card", kw_only=True):
+    step: _Step
+    card: _Id
+
+
+class End(Command, tag="end", kw_only=True):
+    pass
+
+
+FacilitatorCommand = (
+    Start | Next | Back | Goto | OpenResponses | CloseResponses | Reveal | HideResults | HideCard
+    | RestoreCard | End
+)
+ClientMessage = Hello | Answer | Pass | Ping | FacilitatorCommand
+
+# --- step views ------------------------------------------------------------------------------
+
+
+class Character(msgspec.Struct, omit_defaults=True):
+    name: str
+    description: str | None = None
+
+
+class Option(msgspec.Struct):
+    id: str
+    label: str
+
+
+class Word(msgspec.Struct, array_like=False):
+    id: str
+    label: str
+    p: int
+    e: int
+
+
+class Pacer(msgspec.Struct):
+    inhale: float
+    hold_in: float
+    exhale: float
+    hold_out: float
+    cycles: int
+
+
+class StepView(msgspec.Struct, omit_defaults=True, kw_only=True):
+    """One step in the session's language, as a client shows it; facilitator notes only for them."""
+
+    index: int
+    kind: str
+    title: str | None = None
+    text: str | None = None
+    prompt: str | None = None
+    image: str | None = None
+    characters: list[Character] = []
+    options: list[Option] = []
+    multiple: bool = False
+    min: int | None = None
+    max: int | None = None
+    min_label: str | None = None
+    max_label: str | None = None
+    words: list[Word] = []
+    intensity: bool = False
+    predict: str | None = None
+    character: str | None = None
+    max_length: int | None = None
+    pacer: Pacer | None = None
+    seconds: int | None = None
+    notes: str | None = None
+
+
+class Outline(msgspec.Struct):
+    """A step as listed in the facilitator's step list."""
+
+    index: int
+    kind: str
+    title: str
+
+
+# --- aggregates ------------------------------------------------------------------------------
+
+
+class Aggregate(msgspec.Struct, tag_field="kind", omit_defaults=True):
+    """Base of aggregates; each is computed from many answers and names no one."""
+
+
+class CheckinAggregate(Aggregate, tag="checkin", kw_only=True):
+    count: int
+    words: dict[str, int]
+    quadrants: dict[str, int]
+    mean_pleasantness: float
+    mean_energy: float
+    mean_intensity: float | None
+    grid: list[list[int]]
+    """10 x 10 counts: ``grid[energy row][pleasantness column]``, high energy first, from the
+    unpleasant side: row 0 is energy +5, column 0 is pleasantness -5."""
+
+
+class ScaleAggregate(Aggregate, tag="scale", kw_only=True):
+    count: int
+    min: int
+    max: int
+    histogram: list[int]
+    """Counts for each whole value from ``min`` to ``max``."""
+    mean: float
+    median: float
+    stdev: float
+
+
+class ChoiceAggregate(Aggregate, tag="choice", kw_only=True):
+    count: int
+    options: dict[str, int]
+
+
+class Card(msgspec.Struct, omit_defaults=True):
+    id: str
+    text: str
+    hidden: bool = False
+
+
+class TextAggregate(Aggregate, tag="perspective", kw_only=True):
+    count: int
+    cards: list[Card]
+    """In a stable shuffled order, never the order of arrival; hidden cards reach the facilitator
+    only, marked ``hidden``."""
+    words: list[tuple[str, int]]
+    """Most frequent words, stop words removed, for a word cloud."""
+
+
+AnyAggregate = CheckinAggregate | ScaleAggregate | ChoiceAggregate | TextAggregate
+
+
+# --- server to client ------------------------------------------------------------------------
+
+
+class Snapshot(msgspec.Struct, omit_defaults=True, kw_only=True):
+    """The whole current state as one role may see it."""
+
+    title: str
+    language: str
+    status: Status
+    step: StepView | None
+    step_count: int
+    started_at: float | None = None
+    """Server clock (ms) when the current step began; pacers and timers count from it."""
+    responses_open: bool = False
+    revealed: bool = False
+    outline: list[Outline] = []
+    """Facilitator only."""
+    answers: dict[int, AnswerValue] = {}
+    """Participant only: their own answers by step index, restored on resume."""
+    passed: list[int] = []
+    """Participant only: steps they passed."""
+
+
+class Welcome(Message, tag="welcome", kw_only=True):
+    """Reply to ``hello``. ``replay`` true: the missed events follow and no snapshot is sent.
+    ``replay`` false: ``snapshot`` is the full state (a new join, or a resume that came too late
+    or on another epoch)."""
+
+    seq: int
+    epoch: str
+    role: Role
+    session: str
+    code: str
+    replay: bool
+    snapshot: Snapshot | None = None
+    token: str | None = None
+    """Participant's resume token: keep it (per tab) to come back as the same participant."""
+    min_responses: int = 3
+
+
+class StepEvent(Message, tag="step", kw_only=True):
+    seq: int
+    step: StepView
+    started_at: float
+    responses_open: bool
+
+
+class ResponsesEvent(Message, tag="responses", kw_only=True):
+    seq: int
+    open: bool
+
+
+class RevealEvent(Message, tag="reveal", kw_only=True):
+    seq: int
+    revealed: bool
+
+
+class EndedEvent(Message, tag="ended", kw_only=True):
+    seq: int
+
+
+Event = StepEvent | ResponsesEvent | RevealEvent | EndedEvent
+
+
+class Results(Message, tag="results", kw_only=True):
+    """The current step's aggregate. ``count`` always; the aggregates only once at least
+    ``min_responses`` answers exist (facilitator), and to others only once revealed."""
+
+    seq: int
+    step: int
+    count: int
+    passes: int
+    answers: AnyAggregate | None = None
+    guesses: AnyAggregate | None = None
+
+
+class Presence(Message, tag="presence", kw_only=True):
+    seq: int
+    joined: int
+    """Participants who ever joined this session."""
+    connected: int
+    """Participants connected now."""
+
+
+class Ack(Message, tag="ack", kw_only=True):
+    seq: int
+    step: int
+    submission: str
+    duplicate: bool = False
+
+
+class Feedback(Message, tag="feedback", kw_only=True):
+    """Private to one participant on reveal: how close their guess about the group was."""
+
+    seq: int
+    step: int
+    guess: str
+    actual: str
+    close: bool
+    share: float | None = None
+    """Share of the group (0-1) that answered what this participant guessed."""
+    distance: float | None = None
+
+
+class Pong(Message, tag="pong", kw_only=True):
+    t: float
+    server: float
+
+
+class Error(Message, tag="error", kw_only=True):
+    seq: int
+    code: str
+    message: str
+    ref: str | None = None
+
+
+ServerMessage = Welcome | Event | Results | Presence | Ack | Feedback | Pong | Error
+
+decoder = msgspec.json.Decoder(ClientMessage)
+server_decoder = msgspec.json.Decoder(ServerMessage)
+encoder = msgspec.json.Encoder()

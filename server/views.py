@@ -1,0 +1,72 @@
+"""Scenario steps rendered for clients: one language picked, facilitator notes for facilitators only."""
+
+from __future__ import annotations
+
+from server import protocol as p
+from server import scenario as s
+from server.emotions import VOCABULARY
+
+
+def step_view(step: s.Step, index: int, language: str, moderator: bool) -> p.StepView:
+    def t(text: s.Text | None) -> str | None:
+        return s.localize(text, language)
+
+    view = p.StepView(
+        index=index,
+        kind=type(step).__struct_config__.tag,  # type: ignore[arg-type]
+        title=t(step.title),
+        notes=t(step.notes) if moderator else None,
+    )
+    match step:
+        case s.Story():
+            view.text = t(step.text)
+            view.image = step.image
+            view.characters = [
+                p.Character(name=t(c.name) or "", description=t(c.description))
+                for c in step.characters
+            ]
+        case s.Checkin():
+            view.prompt = t(step.prompt)
+            view.words = [
+                p.Word(id=w, label=VOCABULARY[w].label(language), p=VOCABULARY[w].p,
+                       e=VOCABULARY[w].e)
+                for w in (step.words or VOCABULARY)
+            ]
+            view.intensity = step.intensity
+            view.predict = t(step.predict.prompt) if step.predict else None
+        case s.Scale():
+            view.prompt = t(step.prompt)
+            view.min, view.max = step.min, step.max
+            view.min_label, view.max_label = t(step.min_label), t(step.max_label)
+            view.predict = t(step.predict.prompt) if step.predict else None
+        case s.Choice():
+            view.prompt = t(step.prompt)
+            view.options = [p.Option(id=o.id, label=t(o.label) or o.id) for o in step.options]
+            view.multiple = step.multiple
+            view.predict = t(step.predict.prompt) if step.predict else None
+        case s.Perspective():
+            view.prompt = t(step.prompt)
+            view.character = step.character
+            view.max_length = step.max_length
+        case s.Breathe():
+            view.prompt = t(step.prompt)
+            view.pacer = p.Pacer(step.inhale, step.hold_in, step.exhale, step.hold_out, step.cycles)
+        case s.Timer():
+            view.prompt = t(step.prompt)
+            view.seconds = step.seconds
+        case s.Reflect():
+            view.prompt = t(step.prompt)
+    return view
+
+
+def outline(scenario: s.Scenario, language: str) -> list[p.Outline]:
+    return [
+        p.Outline(
+            index=i,
+            kind=type(step).__struct_config__.tag,  # type: ignore[arg-type]
+            title=s.localize(step.title, language)
+            or s.localize(getattr(step, "prompt", None) or getattr(step, "text", ""), language)
+            or "",
+        )
+        for i, step in enumerate(scenario.steps)
+    ]

@@ -1,0 +1,78 @@
+"""Fixtures shared by the suite: a real server on a free loopback port, per backend."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+
+from server.app import create_app, uvicorn_config
+from server.client import Client, Created, create_session
+from server.config import Settings
+
+DATA = Path(__file__).parent / "data"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Running:
+    base: str
+    app: Starlette
+    settings: Settings
+
+    async def session(self, scenario: str = "every-kind", **kw: object) -> Created:
+        return await create_session(self.base, scenario, **kw)  # type: ignore[arg-type]
+
+    async def facilitator(self, created: Created) -> Client:
+        return await Client.facilitator(created)
+
+    async def participant(self, created: Created) -> Client:
+        return await Client.participant(created.code, base=self.base)
+
+    async def screen(self, created: Created) -> Client:
+        return await Client.screen(created.code, base=self.base)
+
+
+async def start_server(settings: Settings) -> tuple[uvicorn.Server, asyncio.Task[None], Starlette]:
+    app = create_app(settings)
+    config = uvicorn.Config(app, log_level="warning", **uvicorn_config(settings))  # type: ignore[arg-type]
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    for _ in range(500):
+        if server.started:
+            break
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    return server, task, app
+
+
+@pytest.fixture(params=["memory"])
+def backend_url(request: pytest.FixtureRequest) -> str:
+    return "memory://"
+
+
+@pytest.fixture
+def settings(backend_url: str) -> Settings:
+    return Settings(port=free_port(), backend=backend_url, scenarios=DATA)
+
+
+@pytest.fixture
+async def server(settings: Settings) -> AsyncIterator[Running]:
+    uv, task, app = await start_server(settings)
+    try:
+        yield Running(f"http://127.0.0.1:{settings.port}", app, settings)
+    finally:
+        uv.should_exit = True
+        await asyncio.wait_for(task, 10)
