@@ -10,7 +10,7 @@ import contextlib
 import hmac
 import secrets
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 import msgspec
 from starlette.applications import Starlette
@@ -25,6 +25,7 @@ from server import scenario as sc
 from server.backend import CodeTaken, open_backend
 from server.config import Settings
 from server.errors import BackendUnavailable
+from server.export import export, to_csv
 from server.metrics import Metrics
 from server.node import Node, now_ms
 from server.session import SessionInfo, digest, entry_encoder
@@ -155,6 +156,20 @@ def create_app(settings: Settings) -> Starlette:
         await node.delete(session_id)
         return Response(status_code=204)
 
+    async def export_session(request: Request) -> Response:
+        session_id = request.path_params["session"]
+        replica = await node.replica(session_id)
+        token = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        if replica is None:
+            return _problem(404, "No such session.")
+        if not hmac.compare_digest(digest(token), replica.session.info.token_hash):
+            return _problem(403, "The facilitator token does not match this session.")
+        data = export(replica.session)
+        if request.query_params.get("format") == "csv":
+            return Response(to_csv(data), media_type="text/csv; charset=utf-8", headers={
+                "content-disposition": f'attachment; filename="attune-{session_id}.csv"'})
+        return _json(data)
+
     async def healthz(request: Request) -> Response:
         return PlainTextResponse("ok")
 
@@ -184,6 +199,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/api/scenarios", list_scenarios),
         Route("/api/sessions", create_session, methods=["POST"]),
         Route("/api/sessions/{session}", delete_session, methods=["DELETE"]),
+        Route("/api/sessions/{session}/export", export_session),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics_endpoint),
@@ -202,7 +218,7 @@ def create_app(settings: Settings) -> Starlette:
 class SecurityHeaders:
     """A strict Content-Security-Policy (no inline script) and the usual hardening headers."""
 
-    HEADERS = [
+    HEADERS: ClassVar[list[tuple[bytes, bytes]]] = [
         (b"content-security-policy",
          b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
          b"connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "

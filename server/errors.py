@@ -23,7 +23,7 @@ class AttuneError(Exception):
 
 
 class Refused(AttuneError):
-    """A message was understood but cannot be carried out; the sender gets ``code`` and ``message``."""
+    """A message was understood but cannot be carried out; the sender is told ``code``."""
 
     def __init__(self, code: str, message: str):
         assert code in ERROR_CODES, code

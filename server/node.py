@@ -339,7 +339,7 @@ class Node:
             else:
                 replica.connected.pop(conn.participant, None)
         self._mark(replica, PRESENCE)
-        if not replica.conns:
+        if not replica.conns and conn.session is not None:
             replica.detach = asyncio.get_running_loop().call_later(
                 DETACH_AFTER, self._drop, conn.session
             )

@@ -23,6 +23,7 @@ Status = Literal["lobby", "running", "ended"]
 _Id = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 _Code = Annotated[str, msgspec.Meta(min_length=1, max_length=16)]
 _Token = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+_OptionId = Annotated[str, msgspec.Meta(max_length=64)]
 _Step = Annotated[int, msgspec.Meta(ge=0, le=1000)]
 
 
@@ -47,7 +48,7 @@ class ScaleValue(Value, tag="scale", kw_only=True):
 
 
 class ChoiceValue(Value, tag="choice", kw_only=True):
-    options: Annotated[list[Annotated[str, msgspec.Meta(max_length=64)]], msgspec.Meta(max_length=20)]
+    options: Annotated[list[_OptionId], msgspec.Meta(max_length=20)]
 
 
 class TextValue(Value, tag="perspective", kw_only=True):

@@ -5,8 +5,9 @@ a typo is an error and never a silent default. Text a participant reads may be o
 in every language) or a mapping of language code to string; a session is run in one language and
 falls back to English field by field.
 
-Errors carry the file, the line and the field path (``$.steps[2].prompt``) and say what was expected,
-because the person reading them is a teacher with a text editor, not a developer with a debugger.
+Errors carry the file, the line and the field path (``$.steps[2].prompt``) and say what was
+expected, because the person reading them is a teacher with a text editor, not a developer
+with a debugger.
 """
 
 from __future__ import annotations
@@ -108,7 +109,7 @@ class Timer(StepBase, tag="timer", kw_only=True):
 
 
 class Reflect(StepBase, tag="reflect", kw_only=True):
-    """A private prompt: the answer stays on the participant's device and never reaches the server."""
+    """A private prompt: the answer stays on the participant's device, never sent to the server."""
 
     prompt: Text
 
@@ -158,7 +159,7 @@ def loads(data: bytes | str, source: str = "<scenario>") -> Scenario:
         tree = loader.get_single_node()
         if tree is not None:
             _check_depth(tree)
-        data = loader.construct_document(tree) if tree is not None else None
+        plain = loader.construct_document(tree) if tree is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -169,7 +170,7 @@ def loads(data: bytes | str, source: str = "<scenario>") -> Scenario:
     if tree is None:
         raise ScenarioError(source, "file is empty; expected a scenario mapping")
     try:
-        scenario = msgspec.convert(data, Scenario)
+        scenario = msgspec.convert(plain, Scenario)
     except msgspec.ValidationError as exc:
         message, _, path = str(exc).rpartition(" - at ")
         if not message:
@@ -267,12 +268,13 @@ def _texts(node: object, path: str) -> Iterator[tuple[str, Text]]:
 
 
 class _Loader(yaml.SafeLoader):
-    """Safe YAML with anchors and aliases refused: they buy nothing in a scenario and enable bombs."""
+    """Safe YAML with anchors and aliases refused: useless in a scenario, and they enable bombs."""
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
             raise yaml.composer.ComposerError(
-                None, None, "aliases (*name) are not allowed", self.peek_event().start_mark
+                None, None, "aliases (*name) are not allowed",
+                self.peek_event().start_mark,  # type: ignore[no-untyped-call]
             )
         return super().compose_node(parent, index)
 

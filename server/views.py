@@ -1,4 +1,4 @@
-"""Scenario steps rendered for clients: one language picked, facilitator notes for facilitators only."""
+"""Scenario steps rendered for clients: in one language, with notes for facilitators only."""
 
 from __future__ import annotations
 

@@ -1,8 +1,9 @@
 """Words for the word cloud: free text split into words, stop words removed, in en, fr and zh.
 
-Latin-script text splits on letters (French elisions and English possessives drop: "l'ami" gives "ami", "Sam's" gives "sam");
-Chinese has no spaces, so runs of Han characters become overlapping two-character words, the
-usual length of a Chinese word, with function characters dropped first.
+Latin-script text splits on letters (French elisions and English possessives drop: "l'ami" gives
+"ami", "Sam's" gives "sam"). Chinese has no spaces, so runs of Han characters become
+overlapping two-character words, the usual length of a Chinese word, after function characters
+are dropped.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ _STOP_FR = """a à au aux avec ce ces cet cette c d dans de des du elle elles en
 il ils j je l la le les leur leurs lui m ma mais me même mes moi mon n ne nos notre nous on ont ou
 où par pas peu plus pour qu que qui s sa sans se ses si son sont sur ta te tes toi ton tu un une
 vos votre vous y ça était suis es sommes êtes avait avoir fait faire comme aussi très bien tout
-tous toute toutes alors donc car peut peux être cela ceci là ici quand pourquoi comment quoi""".split()
+tous toute toutes alors donc car peut peux cela ceci là ici quand pourquoi comment
+quoi""".split()
 _STOP_ZH_CHARS = set("的了是我你他她它们在有和就不也都而及与着或这那个之把被让给很吗呢吧啊呀么")
 
 STOP_WORDS = frozenset(_STOP_EN) | frozenset(_STOP_FR)

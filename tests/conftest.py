@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +15,7 @@ from starlette.applications import Starlette
 from server.app import create_app, uvicorn_config
 from server.client import Client, Created, create_session
 from server.config import Settings
+from tests.redis_server import RedisProcess
 
 DATA = Path(__file__).parent / "data"
 
@@ -58,8 +59,20 @@ async def start_server(settings: Settings) -> tuple[uvicorn.Server, asyncio.Task
     return server, task, app
 
 
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisProcess]:
+    redis = RedisProcess(tmp_path_factory.mktemp("redis"))
+    redis.start()
+    yield redis
+    redis.stop()
+
+
 @pytest.fixture(params=["memory"])
 def backend_url(request: pytest.FixtureRequest) -> str:
+    """Every test that uses a server runs once per backend: one behaviour suite for all."""
+    if request.param == "redis":
+        server: RedisProcess = request.getfixturevalue("redis_server")
+        return server.url
     return "memory://"
 
 

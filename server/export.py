@@ -1,0 +1,106 @@
+"""Session results for download: aggregates and anonymous texts only, never who said what.
+
+Hidden (moderated) cards are left out, and a step below the minimum number of answers exports its
+counts but no aggregate, exactly as it was shown in the room.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import msgspec
+
+from server import protocol as p
+from server import scenario as sc
+from server.session import Session
+
+
+class StepResult(msgspec.Struct, omit_defaults=True):
+    index: int
+    kind: str
+    title: str
+    prompt: str | None
+    count: int
+    passes: int
+    answers: p.AnyAggregate | None = None
+    guesses: p.AnyAggregate | None = None
+
+
+class Export(msgspec.Struct):
+    title: str
+    language: str
+    created_at: float
+    min_responses: int
+    participants: int
+    steps: list[StepResult]
+
+
+def export(session: Session) -> Export:
+    language = session.info.language
+    steps = []
+    for index in sorted(session.tallies):
+        results = session.results("facilitator", index)
+        assert results is not None
+        answers = results.answers
+        if isinstance(answers, p.TextAggregate):
+            answers = msgspec.structs.replace(
+                answers, cards=[card for card in answers.cards if not card.hidden]
+            )
+        step = session.scenario.steps[index]
+        steps.append(StepResult(
+            index=index,
+            kind=type(step).__struct_config__.tag,  # type: ignore[arg-type]
+            title=sc.localize(step.title, language) or "",
+            prompt=sc.localize(getattr(step, "prompt", None), language),
+            count=results.count,
+            passes=results.passes,
+            answers=answers,
+            guesses=results.guesses,
+        ))
+    return Export(
+        title=sc.localize(session.scenario.title, language) or "",
+        language=language,
+        created_at=session.info.created_at,
+        min_responses=session.info.min_responses,
+        participants=len(session.participants),
+        steps=steps,
+    )
+
+
+def to_csv(data: Export) -> str:
+    """One row per number or text: step, kind, prompt, series (answers/guesses), key, value."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["step", "kind", "prompt", "series", "key", "value"])
+    for step in data.steps:
+        head = [step.index + 1, step.kind, step.prompt or step.title]
+        writer.writerow([*head, "answers", "count", step.count])
+        writer.writerow([*head, "answers", "passes", step.passes])
+        for series, aggregate in (("answers", step.answers), ("guesses", step.guesses)):
+            for key, value in _rows(aggregate):
+                writer.writerow([*head, series, key, value])
+    return out.getvalue()
+
+
+def _rows(aggregate: p.AnyAggregate | None) -> list[tuple[str, object]]:
+    match aggregate:
+        case p.CheckinAggregate():
+            return [
+                *((f"word:{w}", n) for w, n in sorted(aggregate.words.items())),
+                *((f"quadrant:{q}", n) for q, n in aggregate.quadrants.items()),
+                ("mean_pleasantness", aggregate.mean_pleasantness),
+                ("mean_energy", aggregate.mean_energy),
+                ("mean_intensity", aggregate.mean_intensity),
+            ]
+        case p.ScaleAggregate():
+            return [
+                *((f"value:{aggregate.min + i}", n) for i, n in enumerate(aggregate.histogram)),
+                ("mean", aggregate.mean), ("median", aggregate.median),
+                ("stdev", aggregate.stdev),
+            ]
+        case p.ChoiceAggregate():
+            return [(f"option:{o}", n) for o, n in aggregate.options.items()]
+        case p.TextAggregate():
+            return [("text", card.text) for card in aggregate.cards]
+    return []
