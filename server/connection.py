@@ -60,8 +60,13 @@ class Connection:
         self._wake.set()
 
     def close(self, code: int) -> None:
+        """Close after sending what is queued (the client should learn why), unless the client
+        is too slow to take it."""
         if self.closing is None:
             self.closing = code
+            if code == CLOSE_TOO_SLOW:
+                self._events.clear()
+            self._states.clear()
             self._wake.set()
 
     async def _write(self) -> None:
@@ -69,7 +74,7 @@ class Connection:
             while True:
                 await self._wake.wait()
                 self._wake.clear()
-                while self._events and self.closing is None:
+                while self._events:
                     await self._send(self._events.popleft())
                 while self._states and self.closing is None and not self._events:
                     kind = next(iter(self._states))

@@ -277,9 +277,9 @@ class Node:
         conn.role = hello.role
         conn.session = session_id
         missed = None
-        if resume is not None and resume.epoch == session.info.epoch and (
-            hello.role != "participant" or token is None
-        ):
+        if resume is not None and resume.last_seq is not None \
+                and resume.epoch == session.info.epoch \
+                and (hello.role != "participant" or token is None):
             missed = session.missed(
                 resume.last_seq, now_ms(), self.settings.resume_window_s * 1000
             )

@@ -62,10 +62,15 @@ AnswerValue = CheckinValue | ScaleValue | ChoiceValue | TextValue
 
 
 class Resume(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
-    """What a reconnecting client remembers: its token and the last event it saw."""
+    """What a reconnecting client remembers: its token and the last event it saw.
 
-    epoch: _Token
-    last_seq: Annotated[int, msgspec.Meta(ge=0)]
+    A client that still holds the state (a dropped network) sends ``epoch`` and ``last_seq`` and
+    is sent just the events it missed. A client that lost it (a page refresh) sends only its
+    token, and gets a snapshot with its own answers back.
+    """
+
+    epoch: _Token | None = None
+    last_seq: Annotated[int, msgspec.Meta(ge=0)] | None = None
     token: _Token | None = None
     """The participant's resume token (participants only)."""
 
