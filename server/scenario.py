@@ -29,6 +29,7 @@ Audience = Literal["classroom", "workshop", "remote-team"]
 LANGUAGES = ("en", "fr", "zh")
 MAX_FILE_BYTES = 256 * 1024
 MAX_STEPS = 100
+MAX_DEPTH = 20
 _ID = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
 
 
@@ -157,14 +158,15 @@ def loads(data: bytes | str, source: str = "<scenario>") -> Scenario:
     loader = _Loader(raw)
     try:
         tree = loader.get_single_node()
-        if tree is not None:
-            _check_depth(tree)
         plain = loader.construct_document(tree) if tree is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc)
-        raise ScenarioError(source, f"not valid YAML: {problem}", line=line) from None
+        hint = ""
+        if "mapping values are not allowed" in problem or "expected <block end>" in problem:
+            hint = " (check the indentation; text containing ': ' or '#' needs quotes)"
+        raise ScenarioError(source, f"not valid YAML: {problem}{hint}", line=line) from None
     finally:
         loader.dispose()
     if tree is None:
@@ -176,6 +178,11 @@ def loads(data: bytes | str, source: str = "<scenario>") -> Scenario:
         if not message:
             message, path = str(exc), "$"
         path = path.strip("`")
+        path = path.replace("[...]", "")
+        if "got `bool`" in message:
+            message += " (yes/no/on/off are read as true/false in YAML: put the text in quotes)"
+        if message.startswith("Invalid value") and path.endswith(("]", ".kind")):
+            message += f"; expected a step kind: {', '.join(STEP_KINDS)}"
         unknown = _UNKNOWN_FIELD.search(message)
         if unknown:
             path = f"{path}.{unknown.group(1)}"
@@ -234,8 +241,20 @@ def _check(scenario: Scenario) -> Iterator[tuple[str, str]]:
             empty = [lang for lang, value in text.items() if not value.strip()]
             if empty:
                 yield path, f"empty text for {empty[0]!r}"
+    characters: set[str] = set()
     for index, step in enumerate(scenario.steps):
         where = f"$.steps[{index}]"
+        if isinstance(step, Story):
+            for character in step.characters:
+                names = character.name.values() if isinstance(character.name, dict) \
+                    else [character.name]
+                characters.update(names)
+        if isinstance(step, Perspective) and step.character is not None \
+                and step.character not in characters:
+            yield f"{where}.character", (
+                f"no character named {step.character!r} in an earlier story step "
+                f"(known: {', '.join(sorted(characters)) or 'none'})"
+            )
         if isinstance(step, Checkin) and step.words is not None:
             for w, word in enumerate(step.words):
                 if word not in VOCABULARY:
@@ -254,11 +273,11 @@ def _check(scenario: Scenario) -> Iterator[tuple[str, str]]:
 
 
 def _texts(node: object, path: str) -> Iterator[tuple[str, Text]]:
+    """Every per-language text mapping with its path (plain strings need no translation)."""
     if isinstance(node, Schema):
         for field in node.__struct_fields__:
             value = getattr(node, field)
-            annotation = type(node).__annotations__.get(field, "")
-            if isinstance(value, dict) or (isinstance(value, str) and "Text" in str(annotation)):
+            if isinstance(value, dict):
                 yield f"{path}.{field}", value
             elif isinstance(value, list | Schema):
                 yield from _texts(value, f"{path}.{field}")
@@ -270,28 +289,23 @@ def _texts(node: object, path: str) -> Iterator[tuple[str, Text]]:
 class _Loader(yaml.SafeLoader):
     """Safe YAML with anchors and aliases refused: useless in a scenario, and they enable bombs."""
 
+    depth = 0
+    """Nesting is bounded while composing: PyYAML recurses per level, so a file of a few
+    thousand ``[`` would otherwise overflow the stack before any check could run."""
+
     def compose_node(self, parent: Any, index: Any) -> Any:
+        mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
         if self.check_event(yaml.AliasEvent):
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed", mark)
+        if self.depth >= MAX_DEPTH:
             raise yaml.composer.ComposerError(
-                None, None, "aliases (*name) are not allowed",
-                self.peek_event().start_mark,  # type: ignore[no-untyped-call]
+                None, None, f"nested deeper than {MAX_DEPTH} levels", mark
             )
-        return super().compose_node(parent, index)
-
-
-def _check_depth(tree: yaml.Node, limit: int = 20) -> None:
-    """Refuse nesting deeper than any scenario needs, before constructing anything from it."""
-    stack = [(tree, 0)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > limit:
-            raise yaml.composer.ComposerError(
-                None, None, f"nested deeper than {limit} levels", node.start_mark
-            )
-        if isinstance(node, yaml.MappingNode):
-            stack.extend((child, depth + 1) for pair in node.value for child in pair)
-        elif isinstance(node, yaml.SequenceNode):
-            stack.extend((child, depth + 1) for child in node.value)
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 _UNKNOWN_FIELD = re.compile(r"unknown field `([^`]+)`")

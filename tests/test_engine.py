@@ -10,8 +10,6 @@ import urllib.request
 from typing import TypeVar
 
 import pytest
-from websockets.asyncio.client import connect
-from websockets.exceptions import InvalidStatus
 
 from server import protocol as p
 from server.client import Client, Refusal, create_session
