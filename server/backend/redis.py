@@ -1,0 +1,489 @@
+"""The shared backend: sessions live in Redis (or Valkey), so any node can serve any session.
+
+Keys of session ``S`` share the hash tag ``{S}``, so on a Redis Cluster a whole session lives on
+one shard and every script below touches one slot::
+
+    attune:{S}:info      HASH    record (the encoded SessionInfo) and code (its join code)
+    attune:{S}:log       LIST    the entries; RPUSH returns the new length, which is the offset
+    attune:{S}:presence  HASH    node id -> participants connected to that node
+    attune:{S}:alive     ZSET    node id -> when that node's presence expires (ms, Redis clock)
+    attune:code:{CODE}   STRING  the id of the open session holding the join code
+
+The log is the source of truth: every node folds it in order to rebuild the same replica (see
+``server.session``), so it is a plain LIST, never trimmed while the session lives, rather than a
+capped Stream. ``append`` is one Lua script that checks the session exists, RPUSHes the entry and
+PUBLISHes ``<offset>\\n<entry>`` on the channel ``attune:{S}:log``: the offset is exact and
+consecutive, the write and the fan-out are atomic, and a new event costs one publish however many
+nodes and sockets listen. ``delete`` publishes ``gone`` on the same channel.
+
+Pub/sub is at most once, so a listener task remembers the last offset it delivered per subscribed
+session; after a reconnect, and once a second anyway, it compares with the list's length and
+delivers what it missed from the list itself. Every call is bounded by ``timeout`` and turns any
+Redis failure into ``BackendUnavailable``; the listener reconnects by itself with backoff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, TypeVar
+
+from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.client import PubSub
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+
+from server.backend.base import Backend, CodeTaken, Deliver
+from server.errors import BackendUnavailable
+
+T = TypeVar("T")
+Gone = Callable[[str], None]
+"""Called with a session id when a subscribed session no longer exists (deleted or expired)."""
+
+log = logging.getLogger("attune.backend.redis")
+
+TIMEOUT = 2.0
+"""Seconds any one Redis call may take before the backend reports itself unavailable."""
+SYNC_INTERVAL = 1.0
+"""Seconds between checks that every subscribed session's log was delivered up to its end."""
+PING_INTERVAL = 2.0
+"""Seconds between pings on the pub/sub connection, so a silent dead link is noticed."""
+PRESENCE_TTL_MS = 15_000
+"""A node's presence counts vanish this long after its last heartbeat (a SIGKILLed node's too)."""
+HEARTBEAT_INTERVAL = 5.0
+PROVISIONAL_MS = 60_000
+"""A session record stays this short-lived until its join code is claimed, so a node dying in
+between leaves nothing behind."""
+READ_PAGE = 2000
+"""Entries per LRANGE when reading a log, so each call stays small and bounded."""
+BACKOFF = (0.05, 1.0)
+"""First and longest wait between reconnection attempts of the listener."""
+
+# KEYS: info, log; ARGV: channel, entry. Refuses (0) when the session is gone, so a deleted or
+# expired session's log is never recreated with offsets that restart at 1.
+APPEND = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local offset = redis.call('RPUSH', KEYS[2], ARGV[2])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl > 0 and redis.call('PTTL', KEYS[2]) < 0 then redis.call('PEXPIRE', KEYS[2], ttl) end
+redis.call('PUBLISH', ARGV[1], offset .. '\\n' .. ARGV[2])
+return offset
+"""
+
+# KEYS: info, log, presence, alive; ARGV: retention (ms). NX keeps the first end's deadline.
+END = """
+local code = redis.call('HGET', KEYS[1], 'code')
+for _, key in ipairs(KEYS) do redis.call('PEXPIRE', key, ARGV[1], 'NX') end
+return code
+"""
+
+# KEYS: info, log, presence, alive; ARGV: channel.
+DELETE = """
+local code = redis.call('HGET', KEYS[1], 'code')
+redis.call('DEL', unpack(KEYS))
+redis.call('PUBLISH', ARGV[1], 'gone')
+return code
+"""
+
+# KEYS: code key; ARGV: expected holder ('' for none), new holder ('' deletes). Compare and set.
+SWAP_CODE = """
+if (redis.call('GET', KEYS[1]) or '') ~= ARGV[1] then return 0 end
+if ARGV[2] == '' then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], ARGV[2]) end
+return 1
+"""
+
+# KEYS: info, presence, alive; ARGV: node, count, ttl (ms).
+SET_PRESENCE = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local now = redis.call('TIME')
+local deadline = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) + ARGV[3]
+if tonumber(ARGV[2]) > 0 then
+  redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+  redis.call('ZADD', KEYS[3], deadline, ARGV[1])
+else
+  redis.call('HDEL', KEYS[2], ARGV[1])
+  redis.call('ZREM', KEYS[3], ARGV[1])
+end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then ttl = ARGV[3] * 2 end
+redis.call('PEXPIRE', KEYS[2], ttl)
+redis.call('PEXPIRE', KEYS[3], ttl)
+return 1
+"""
+
+# KEYS: presence, alive. Counts of nodes whose heartbeat is current; drops the others.
+PRESENCE = """
+local now = redis.call('TIME')
+local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+for _, node in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ms)) do
+  redis.call('HDEL', KEYS[1], node)
+  redis.call('ZREM', KEYS[2], node)
+end
+local total = 0
+for _, count in ipairs(redis.call('HVALS', KEYS[1])) do total = total + tonumber(count) end
+return total
+"""
+
+
+def info_key(session_id: str) -> str:
+    return f"attune:{{{session_id}}}:info"
+
+
+def log_key(session_id: str) -> str:
+    """Also the name of the session's pub/sub channel."""
+    return f"attune:{{{session_id}}}:log"
+
+
+def session_keys(session_id: str) -> list[str]:
+    """Every key a session owns, all in one hash slot (its code key aside)."""
+    tag = f"attune:{{{session_id}}}"
+    return [f"{tag}:info", f"{tag}:log", f"{tag}:presence", f"{tag}:alive"]
+
+
+def code_key(code: str) -> str:
+    return f"attune:code:{{{code}}}"
+
+
+def _redis_url(url: str) -> str:
+    """redis-py knows redis:// and rediss://; Valkey users may write valkey:// and valkeys://."""
+    scheme, sep, rest = url.partition("://")
+    return {"valkey": "redis", "valkeys": "rediss"}.get(scheme, scheme) + sep + rest
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _raw(value: bytes | str) -> bytes:
+    return value.encode() if isinstance(value, str) else value
+
+
+class _Subscription:
+    __slots__ = ("gone", "last")
+
+    def __init__(self) -> None:
+        self.last = 0
+        """Highest offset delivered (or known to be read by the node) for this session."""
+        self.gone = False
+
+
+class RedisBackend(Backend):
+    """Sessions in one Redis or Valkey server (standalone, or the master behind Sentinel).
+
+    ``url`` is a redis-py URL (``redis://[:password@]host:port/db``, ``rediss://`` for TLS);
+    its query string may tune the connection (``?socket_timeout=3``).
+    """
+
+    def __init__(self, url: str, retention_s: float, *, timeout: float = TIMEOUT) -> None:
+        self.node_id = secrets.token_hex(4)
+        self.retention_ms = max(1, int(retention_s * 1000))
+        self.timeout = timeout
+        self.presence_ttl_ms = PRESENCE_TTL_MS
+        self._pool = BlockingConnectionPool.from_url(
+            _redis_url(url),
+            max_connections=64,
+            timeout=timeout,
+            socket_timeout=timeout,
+            socket_connect_timeout=min(1.0, timeout),
+            retry=Retry(NoBackoff(), 0),
+        )
+        self._redis = Redis(connection_pool=self._pool)
+        self._append = self._redis.register_script(APPEND)
+        self._end = self._redis.register_script(END)
+        self._delete = self._redis.register_script(DELETE)
+        self._swap_code = self._redis.register_script(SWAP_CODE)
+        self._set_presence = self._redis.register_script(SET_PRESENCE)
+        self._presence = self._redis.register_script(PRESENCE)
+        self._deliver: Deliver | None = None
+        self._gone: Gone | None = None
+        self._subs: dict[str, _Subscription] = {}
+        self._present: dict[str, int] = {}
+        """This node's non-zero presence counts, re-sent with every heartbeat."""
+        self._pubsub: PubSub | None = None
+        """The listener's connection while it is subscribed and reading; None otherwise."""
+        self._confirmations: dict[str, asyncio.Future[None]] = {}
+        self._resync = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self, deliver: Deliver, gone: Gone | None = None) -> None:
+        """Start the listener; ``gone`` (optional) hears of sessions deleted by any node."""
+        self._deliver = deliver
+        self._gone = gone
+        self._tasks = [asyncio.create_task(work()) for work in
+                       (self._listen, self._sync_forever, self._heartbeat)]
+
+    async def close(self) -> None:
+        self._deliver = None
+        self._gone = None
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+        with contextlib.suppress(RedisError, OSError, TimeoutError):
+            await asyncio.wait_for(self._pool.disconnect(), self.timeout)
+
+    async def ready(self) -> bool:
+        """True when Redis answers a PING and the listener is subscribed."""
+        try:
+            await self._call(self._redis.ping())
+        except BackendUnavailable:
+            return False
+        return self._pubsub is not None
+
+    # --- sessions ----------------------------------------------------------------------------
+
+    async def create(self, session_id: str, code: str, info: bytes) -> None:
+        # The record first (short-lived), then the code: a code whose session has no record is
+        # then always stale (deleted, expired, or its node died mid-create) and may be reused.
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hset(info_key(session_id), mapping={"record": info, "code": code})
+            pipe.pexpire(info_key(session_id), PROVISIONAL_MS)
+            await self._call(pipe.execute())
+        claimed = await self._call(self._redis.set(code_key(code), session_id, nx=True))
+        if not claimed:
+            # Taken, unless it was freed meanwhile or its holder is gone: then take it over, if
+            # nobody else did in between.
+            found = await self._call(self._redis.get(code_key(code)))
+            holder = _text(found) if found is not None else ""
+            taken = bool(holder) and bool(await self._call(self._redis.exists(info_key(holder))))
+            if taken or not await self._call(self._swap_code(
+                    keys=[code_key(code)], args=[holder, session_id])):
+                await self._call(self._redis.delete(info_key(session_id)))
+                raise CodeTaken(code)
+        await self._call(self._redis.persist(info_key(session_id)))
+
+    async def lookup(self, code: str) -> str | None:
+        holder = await self._call(self._redis.get(code_key(code)))
+        return _text(holder) if holder is not None else None
+
+    async def info(self, session_id: str) -> bytes | None:
+        record = await self._call(self._redis.hget(info_key(session_id), "record"))
+        return _raw(record) if record is not None else None
+
+    async def append(self, session_id: str, entry: bytes) -> int:
+        offset = int(await self._call(self._append(
+            keys=[info_key(session_id), log_key(session_id)],
+            args=[log_key(session_id), entry],
+        )))
+        if offset == 0:
+            self._mark_gone(session_id)
+            raise BackendUnavailable(f"session {session_id} no longer exists")
+        return offset
+
+    async def read(self, session_id: str, after: int) -> list[tuple[int, bytes]]:
+        entries: list[tuple[int, bytes]] = []
+        while True:
+            start = after + len(entries)
+            page = await self._call(self._redis.lrange(
+                log_key(session_id), start, start + READ_PAGE - 1))
+            entries.extend(enumerate(map(_raw, page), start=start + 1))
+            if len(page) < READ_PAGE:
+                return entries
+
+    async def end(self, session_id: str) -> None:
+        code = await self._call(self._end(keys=session_keys(session_id),
+                                          args=[self.retention_ms]))
+        if code is not None:
+            await self._call(self._swap_code(keys=[code_key(code.decode())],
+                                             args=[session_id, ""]))
+
+    async def delete(self, session_id: str) -> None:
+        code = await self._call(self._delete(keys=session_keys(session_id),
+                                             args=[log_key(session_id)]))
+        self._present.pop(session_id, None)
+        if code is not None:
+            await self._call(self._swap_code(keys=[code_key(code.decode())],
+                                             args=[session_id, ""]))
+
+    # --- presence ----------------------------------------------------------------------------
+
+    async def set_presence(self, session_id: str, connected: int) -> None:
+        if connected > 0:
+            self._present[session_id] = connected
+        else:
+            self._present.pop(session_id, None)
+        await self._call(self._set_presence(
+            keys=[info_key(session_id), *session_keys(session_id)[2:]],
+            args=[self.node_id, connected, self.presence_ttl_ms],
+        ))
+
+    async def presence(self, session_id: str) -> int:
+        return int(await self._call(self._presence(keys=session_keys(session_id)[2:])))
+
+    async def _heartbeat(self) -> None:
+        """Keep this node's presence counts alive; they lapse if the process dies."""
+        while True:
+            await asyncio.sleep(HEARTBEAT_INTERVAL)
+            for session_id, connected in list(self._present.items()):
+                try:
+                    await self.set_presence(session_id, connected)
+                except BackendUnavailable:
+                    break
+
+    # --- delivery ----------------------------------------------------------------------------
+
+    async def subscribe(self, session_id: str) -> None:
+        """Never fails: if Redis is away, the listener subscribes when it is back, and resyncs."""
+        if session_id in self._subs:
+            return
+        subscription = self._subs[session_id] = _Subscription()
+        pubsub = self._pubsub
+        if pubsub is None:
+            return
+        channel = log_key(session_id)
+        confirmed = asyncio.get_running_loop().create_future()
+        self._confirmations[channel] = confirmed
+        try:
+            await self._call(pubsub.subscribe(channel))
+            # Wait for Redis to confirm, so that what the node reads next joins up with what
+            # pub/sub delivers from now on.
+            await self._call(asyncio.shield(confirmed))
+            length = await self._call(self._redis.llen(log_key(session_id)))
+            subscription.last = max(subscription.last, int(length))
+        except BackendUnavailable:
+            pass
+        finally:
+            self._confirmations.pop(channel, None)
+
+    async def unsubscribe(self, session_id: str) -> None:
+        if self._subs.pop(session_id, None) is None:
+            return
+        pubsub = self._pubsub
+        if pubsub is not None:
+            with contextlib.suppress(BackendUnavailable):
+                await self._call(pubsub.unsubscribe(log_key(session_id)))
+
+    async def _listen(self) -> None:
+        """Read pub/sub for as long as the backend runs, reconnecting with backoff."""
+        delay = BACKOFF[0]
+        control = f"attune:node:{self.node_id}"
+        while True:
+            pubsub = self._redis.pubsub()
+            try:
+                subscribed = {log_key(s) for s in self._subs}
+                await self._call(pubsub.subscribe(control, *subscribed))
+                self._pubsub = pubsub
+                late = {log_key(s) for s in self._subs} - subscribed
+                if late:
+                    await self._call(pubsub.subscribe(*late))
+                self._resync.set()
+                delay = BACKOFF[0]
+                await self._read(pubsub)
+            except BackendUnavailable as exc:
+                if self._pubsub is not None:
+                    log.warning("lost the Redis pub/sub connection: %s", exc)
+            finally:
+                self._pubsub = None
+                with contextlib.suppress(RedisError, OSError, TimeoutError):
+                    await asyncio.wait_for(pubsub.aclose(), self.timeout)  # type: ignore[no-untyped-call]
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, BACKOFF[1])
+
+    async def _read(self, pubsub: PubSub) -> None:
+        heard = pinged = time.monotonic()
+        while True:
+            message = await self._call(pubsub.get_message(timeout=PING_INTERVAL / 2))
+            now = time.monotonic()
+            if message is not None:
+                heard = now
+                self._on_message(message)
+            elif now - heard > PING_INTERVAL + self.timeout:
+                raise BackendUnavailable("no answer on the pub/sub connection")
+            if now - pinged > PING_INTERVAL:
+                pinged = now
+                await self._call(pubsub.ping())
+
+    def _on_message(self, message: dict[str, Any]) -> None:
+        kind = message["type"]
+        if message.get("channel") is None:
+            return
+        channel = message["channel"].decode()
+        if kind == "subscribe":
+            confirmed = self._confirmations.get(channel)
+            if confirmed is not None and not confirmed.done():
+                confirmed.set_result(None)
+            return
+        if kind != "message":
+            return
+        session_id = channel.split("{", 1)[-1].split("}", 1)[0]
+        data: bytes = message["data"]
+        if data == b"gone":
+            self._mark_gone(session_id)
+            return
+        head, _, entry = data.partition(b"\n")
+        self._hand_over(session_id, [(int(head), entry)])
+
+    def _hand_over(self, session_id: str, entries: Iterable[tuple[int, bytes]]) -> None:
+        subscription = self._subs.get(session_id)
+        if subscription is None or self._deliver is None:
+            return
+        for offset, entry in entries:
+            subscription.last = max(subscription.last, offset)
+            try:
+                self._deliver(session_id, offset, entry)
+            except Exception:
+                log.exception("delivering entry %d of session %s failed", offset, session_id)
+
+    def _mark_gone(self, session_id: str) -> None:
+        subscription = self._subs.get(session_id)
+        if subscription is None or subscription.gone:
+            return
+        subscription.gone = True
+        if self._gone is not None:
+            try:
+                self._gone(session_id)
+            except Exception:
+                log.exception("handling the deletion of session %s failed", session_id)
+
+    async def _sync_forever(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._resync.wait(), SYNC_INTERVAL)
+            self._resync.clear()
+            if self._pubsub is None:
+                continue
+            try:
+                await self.sync()
+            except BackendUnavailable as exc:
+                log.warning("could not check subscribed logs: %s", exc)
+
+    async def sync(self) -> None:
+        """Deliver whatever pub/sub missed: entries past the last offset delivered per session."""
+        sessions = list(self._subs)
+        if not sessions:
+            return
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for session_id in sessions:
+                pipe.llen(log_key(session_id))
+                pipe.exists(info_key(session_id))
+            replies = await self._call(pipe.execute())
+        for session_id, length, exists in zip(sessions, replies[::2], replies[1::2], strict=True):
+            subscription = self._subs.get(session_id)
+            if subscription is None:
+                continue
+            if not exists:
+                self._mark_gone(session_id)
+            elif length > subscription.last:
+                self._hand_over(session_id, await self.read(session_id, subscription.last))
+            elif length < subscription.last:
+                log.error("the log of session %s went back from %d to %d entries: Redis lost "
+                          "acknowledged writes", session_id, subscription.last, length)
+                subscription.last = length
+
+    # --- plumbing ----------------------------------------------------------------------------
+
+    async def _call(self, work: Awaitable[T]) -> T:
+        """Await one Redis call within ``timeout``; any failure means the store is unavailable."""
+        try:
+            return await asyncio.wait_for(work, self.timeout)
+        except (RedisError, OSError, TimeoutError) as exc:
+            raise BackendUnavailable(f"Redis: {exc or type(exc).__name__}") from exc
