@@ -44,8 +44,8 @@ ERROR_CODES: Final[dict[str, str]] = {
     "the session id is unknown.",
     "bad-token": "The facilitator token does not match this session.",
     "bad-resume": "The resume token does not match a participant of this session; joined as new.",
-    "forbidden": "This role may not send this message (for example a participant sending a "
-    "facilitator command).",
+    "forbidden": "This role may not send this message (a participant sending a facilitator "
+    "command), or the command does not apply now (`start` twice).",
     "not-started": "The session has not started yet.",
     "session-ended": "The session has ended.",
     "no-such-step": "There is no step with this index (or no next / previous step).",

