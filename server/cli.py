@@ -81,7 +81,7 @@ def serve(settings: Settings) -> int:
     except sc.ScenarioError as error:
         print(f"attune: cannot load scenarios: {error}", file=sys.stderr)
         return 2
-    os.environ["ATTUNE_SETTINGS"] = msgspec.json.encode(settings).decode()
+    os.environ["ATTUNE_SETTINGS"] = msgspec.json.encode(settings, enc_hook=str).decode()
     print(f"Attune on http://{settings.host}:{settings.port}  (backend {settings.backend}, "
           f"scenarios from {settings.scenarios})", file=sys.stderr)
     uvicorn.run("server.cli:app_from_environment", factory=True, workers=settings.workers,
@@ -93,7 +93,15 @@ def app_from_environment() -> object:
     """Uvicorn factory: each worker process builds its app from the settings ``serve`` left."""
     from server.app import create_app
 
-    return create_app(msgspec.json.decode(os.environ["ATTUNE_SETTINGS"], type=Settings))
+    return create_app(msgspec.json.decode(
+        os.environ["ATTUNE_SETTINGS"], type=Settings, dec_hook=_path
+    ))
+
+
+def _path(kind: type, value: object) -> object:
+    if kind is Path and isinstance(value, str):
+        return Path(value)
+    raise NotImplementedError(kind)
 
 
 def scenarios_command(args: argparse.Namespace) -> int:

@@ -1,0 +1,108 @@
+"""The ``attune`` command as a user runs it: a real process, real HTTP, real WebSockets."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from server import protocol as p
+from server.cli import main
+from server.client import Client, create_session
+from tests.conftest import free_port
+
+ROOT = Path(__file__).parent.parent
+
+
+def attune(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "server.cli", *args], capture_output=True,
+                          text=True, timeout=60, env={**os.environ, **(env or {})})
+
+
+@pytest.fixture
+def served() -> Iterator[str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "server.cli", "serve", "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/readyz", timeout=1):
+                    break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    process.kill()
+                    _, err = process.communicate()
+                    raise RuntimeError(f"attune serve did not start: {err}")
+                time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)
+
+
+def test_help_lists_every_option_with_its_environment_variable() -> None:
+    result = attune("serve", "--help")
+    assert result.returncode == 0
+    text = " ".join(result.stdout.split())
+    for option, variable in [
+        ("--host", "ATTUNE_HOST"), ("--port", "ATTUNE_PORT"), ("--backend", "ATTUNE_BACKEND"),
+        ("--scenarios", "ATTUNE_SCENARIOS"), ("--allowed-origins", "ATTUNE_ALLOWED_ORIGINS"),
+        ("--min-responses", "ATTUNE_MIN_RESPONSES"), ("--admin-key", "ATTUNE_ADMIN_KEY"),
+    ]:
+        assert option in text and variable in text, option
+    assert "memory://" in text
+
+
+async def test_serve_runs_the_builtin_scenarios_with_no_external_service(served: str) -> None:
+    with urllib.request.urlopen(f"{served}/api/scenarios", timeout=5) as response:
+        listed = {s["id"] for s in json.loads(response.read())}
+    assert "mood-checkin" in listed and len(listed) >= 8
+    created = await create_session(served, "mood-checkin")
+    host = await Client.facilitator(created)
+    phone = await Client.participant(created.code, base=served)
+    await host.command(p.Start())
+    event = await phone.expect(p.StepEvent)
+    assert event.step.index == 0
+    await host.close()
+    await phone.close()
+
+
+def test_workers_need_a_shared_backend() -> None:
+    result = attune("serve", "--workers", "2")
+    assert result.returncode == 2
+    assert "needs a shared backend" in result.stderr
+
+
+def test_a_broken_scenario_folder_stops_serve_with_the_line(tmp_path: Path) -> None:
+    (tmp_path / "bad.yaml").write_text("id: bad\ntitle: [unclosed\n", encoding="utf-8")
+    result = attune("serve", "--scenarios", str(tmp_path), env={"ATTUNE_PORT": "1"})
+    assert result.returncode == 2
+    assert "bad.yaml:" in result.stderr
+
+
+def test_scenarios_commands(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert main(["scenarios", "list"]) == 0
+    assert "mood-checkin" in capsys.readouterr().out
+    assert main(["scenarios", "validate", str(ROOT / "scenarios")]) == 0
+    assert capsys.readouterr().out.count("ok ") >= 8
+    broken = tmp_path / "typo.yaml"
+    broken.write_text((ROOT / "tests/data/every-kind.yaml").read_text().replace(
+        "duration_minutes: 10", "duration_minuts: 10"), encoding="utf-8")
+    assert main(["scenarios", "validate", str(broken)]) == 1
+    error = capsys.readouterr().err
+    assert "typo.yaml:6: unknown field 'duration_minuts'" in error
+    assert main(["scenarios", "schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert schema["title"] == "Attune scenario"
