@@ -44,7 +44,7 @@ def served() -> Iterator[str]:
                 if process.poll() is not None or time.monotonic() > deadline:
                     process.kill()
                     _, err = process.communicate()
-                    raise RuntimeError(f"attune serve did not start: {err}")
+                    raise RuntimeError(f"attune serve did not start: {err}") from None
                 time.sleep(0.1)
         yield base
     finally:
