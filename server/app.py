@@ -26,6 +26,7 @@ from server.backend import CodeTaken, open_backend
 from server.config import Settings
 from server.errors import BackendUnavailable
 from server.export import export, to_csv
+from server.limits import AddressLimits
 from server.metrics import Metrics
 from server.node import Node, now_ms
 from server.session import SessionInfo, digest, entry_encoder
@@ -211,6 +212,7 @@ def create_app(settings: Settings) -> Starlette:
     app = Starlette(routes=routes, lifespan=lifespan,
                     middleware=[Middleware(SecurityHeaders)])
     app.state.node = node
+    app.state.limits = AddressLimits()
     app.state.scenarios = scenarios
     return app
 

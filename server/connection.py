@@ -40,6 +40,9 @@ class Connection:
         self._states: dict[str, str] = {}
         self._wake = asyncio.Event()
         self.closing: int | None = None
+        self.owner = asyncio.current_task()
+        """The task reading this socket; cancelled when the client is too slow to be closed
+        politely (its writer is stuck waiting for the socket to drain)."""
         self.writer = asyncio.create_task(self._write())
 
     def send(self, frame: str) -> None:
@@ -64,9 +67,12 @@ class Connection:
         is too slow to take it."""
         if self.closing is None:
             self.closing = code
+            self._states.clear()
             if code == CLOSE_TOO_SLOW:
                 self._events.clear()
-            self._states.clear()
+                self.writer.cancel()
+                if self.owner is not None:
+                    self.owner.cancel()
             self._wake.set()
 
     async def _write(self) -> None:

@@ -28,6 +28,7 @@ from server.session import (
     Changed,
     Commanded,
     Joined,
+    Left,
     Outcome,
     Reply,
     Session,
@@ -366,6 +367,13 @@ class Node:
                 await self.append(session.info.id, Submitted(
                     at=now_ms(), origin=origin, participant=conn.participant, message=message
                 ))
+            case p.Leave():
+                if conn.role != "participant" or conn.participant is None:
+                    raise Refused("forbidden", "Only participants leave.")
+                await self.append(session.info.id, Left(
+                    at=now_ms(), origin=origin, participant=conn.participant
+                ))
+                conn.close(1000)
             case p.Hello():
                 raise Refused("already-joined", "This connection has already joined.")
             case p.Ping():
@@ -377,7 +385,7 @@ class Node:
                     at=now_ms(), origin=origin, command=message
                 ))
 
-    async def append(self, session_id: str, entry: Joined | Submitted | Commanded) -> int:
+    async def append(self, session_id: str, entry: Joined | Submitted | Commanded | Left) -> int:
         return await self.backend.append(session_id, entry_encoder.encode(entry))
 
     async def delete(self, session_id: str) -> None:

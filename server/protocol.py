@@ -109,6 +109,10 @@ class Pass(Message, tag="pass", kw_only=True):
     submission: _Id
 
 
+class Leave(Message, tag="leave", kw_only=True):
+    """The participant leaves for good and withdraws every answer they gave in this session."""
+
+
 class Ping(Message, tag="ping", kw_only=True):
     """Clock sync: the server answers ``pong`` with its own clock (ms since the epoch)."""
 
@@ -171,7 +175,7 @@ FacilitatorCommand = (
     Start | Next | Back | Goto | OpenResponses | CloseResponses | Reveal | HideResults | HideCard
     | RestoreCard | End
 )
-ClientMessage = Hello | Answer | Pass | Ping | FacilitatorCommand
+ClientMessage = Hello | Answer | Pass | Leave | Ping | FacilitatorCommand
 
 # --- step views ------------------------------------------------------------------------------
 

@@ -70,7 +70,11 @@ class Commanded(Entry, tag="command"):
     command: p.FacilitatorCommand
 
 
-AnyEntry = Joined | Submitted | Commanded
+class Left(Entry, tag="leave"):
+    participant: str
+
+
+AnyEntry = Joined | Submitted | Commanded | Left
 entry_encoder = msgspec.msgpack.Encoder()
 entry_decoder = msgspec.msgpack.Decoder(AnyEntry)
 info_decoder = msgspec.msgpack.Decoder(SessionInfo)
@@ -176,6 +180,8 @@ class Session:
                     return self._submit(entry)
                 case Commanded():
                     return self._command(entry.command, entry.at)
+                case Left():
+                    return self._leave(entry.participant)
         except Refused as refused:
             ref = entry.message.submission if isinstance(entry, Submitted) else (
                 entry.command.ref if isinstance(entry, Commanded) else None
@@ -207,6 +213,18 @@ class Session:
         participant.answers[message.step] = record
         ack = p.Ack(seq=self.seq, step=message.step, submission=message.submission)
         return [Reply(entry.origin, ack), Changed(message.step)]
+
+    def _leave(self, participant: str) -> list[Outcome]:
+        """Withdraw every answer of a participant who leaves; the aggregates forget them, and a
+        step that falls below the threshold is hidden again."""
+        gone = self.participants.pop(participant, None)
+        if gone is None:
+            return []
+        for step, record in gone.answers.items():
+            self._count(self.tallies[step], record, self.card_id(participant, step), -1)
+        outcomes: list[Outcome] = [Changed(step) for step in sorted(gone.answers)]
+        outcomes.append(Changed(-1))
+        return outcomes
 
     @staticmethod
     def _count(tallies: StepTallies, record: Record, card: str, sign: int) -> None:

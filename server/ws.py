@@ -21,9 +21,11 @@ from server.errors import (
     CLOSE_HELLO_TIMEOUT,
     CLOSE_INTERNAL,
     CLOSE_POLICY,
+    CLOSE_TOO_SLOW,
     BackendUnavailable,
     Refused,
 )
+from server.limits import AddressLimits
 from server.node import Node
 
 RATE = 20.0
@@ -49,6 +51,20 @@ async def endpoint(websocket: WebSocket) -> None:
         metrics.closes.labels("403").inc()
         await websocket.close(code=CLOSE_POLICY)
         return
+    limits: AddressLimits = websocket.app.state.limits
+    address = websocket.client.host if websocket.client else ""
+    if not limits.connect(address):
+        metrics.closes.labels("429").inc()
+        await websocket.close(code=CLOSE_POLICY)
+        return
+    try:
+        await _serve(websocket, node, limits, address)
+    finally:
+        limits.disconnect(address)
+
+
+async def _serve(websocket: WebSocket, node: Node, limits: AddressLimits, address: str) -> None:
+    metrics = node.metrics
     await websocket.accept()
 
     async def close(code: int) -> None:
@@ -105,7 +121,16 @@ async def endpoint(websocket: WebSocket) -> None:
                 if conn.role is None:
                     if not isinstance(message, p.Hello):
                         raise Refused("not-joined", "The first message must be hello.")
-                    await node.hello(conn, message)
+                    if not limits.may_join(address):
+                        refuse(Refused("rate-limited", "Too many failed joins; wait a minute."))
+                        conn.close(CLOSE_POLICY)
+                        break
+                    try:
+                        await node.hello(conn, message)
+                    except Refused as error:
+                        if error.code in ("unknown-session", "bad-token"):
+                            limits.join_failed(address)
+                        raise
                 else:
                     await node.message(conn, message)
             except Refused as error:
@@ -115,6 +140,13 @@ async def endpoint(websocket: WebSocket) -> None:
                 refuse(Refused("unavailable", "The server's store is not reachable; retrying."))
     except WebSocketDisconnect:
         pass
+    except asyncio.CancelledError:
+        if conn.closing != CLOSE_TOO_SLOW:
+            raise
+        # We cancelled ourselves: returning lets the server drop the socket without waiting
+        # for a buffer the client will not drain.
+        asyncio.current_task().uncancel()  # type: ignore[union-attr]
+        metrics.closes.labels(str(CLOSE_TOO_SLOW)).inc()
     except Exception:
         conn.close(CLOSE_INTERNAL)
         raise
