@@ -1,0 +1,99 @@
+"""Entry point of every server the benchmark starts: ``python -m bench.serve KIND --port N``.
+
+Each runs in its own process (pinned by the orchestrator with ``taskset``) so its CPU time and
+memory can be read from ``/proc``. Kinds:
+
+- ``attune``: the real server, ``create_app`` with ``uvicorn_config``, ``--ws`` choosing uvicorn's
+  WebSocket implementation (``websockets-sansio``, the shipped one; ``websockets``, the legacy
+  one; ``wsproto``);
+- ``attune-direct`` and ``attune-wsown``: the prototypes in ``bench.proto``;
+- ``floor``, ``websockets``, ``starlette``, ``socketio``: the peers in ``bench.peers``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import warnings
+from typing import Any
+
+from bench import peers, system
+
+KINDS = ("attune", "attune-direct", "attune-wsown", "floor", "websockets", "starlette",
+         "socketio")
+
+
+def _uvicorn(app: Any, port: int, **options: Any) -> Any:
+    import uvicorn
+
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                            access_log=False, **options)
+    return uvicorn.Server(config)
+
+
+def _attune_settings(port: int, backend: str) -> Any:
+    from server.config import Settings
+
+    return Settings(port=port, backend=backend)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.serve")
+    parser.add_argument("kind", choices=KINDS)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--http-port", type=int, help="attune-wsown: port of the HTTP API")
+    parser.add_argument("--ws", default="websockets-sansio")
+    parser.add_argument("--backend", default="memory://")
+    parser.add_argument("--frame-size", type=int, default=400)
+    args = parser.parse_args()
+    system.raise_open_files()
+    warnings.simplefilter("ignore", DeprecationWarning)
+
+    if args.kind == "floor":
+        asyncio.run(peers.serve_floor(args.port, args.frame_size))
+    elif args.kind == "websockets":
+        asyncio.run(peers.serve_websockets(args.port, args.frame_size))
+    elif args.kind == "starlette":
+        _uvicorn(peers.starlette_app(args.frame_size), args.port).run()
+    elif args.kind == "socketio":
+        _uvicorn(peers.socketio_app(args.frame_size), args.port).run()
+    elif args.kind == "attune":
+        from server.app import create_app, uvicorn_config
+
+        settings = _attune_settings(args.port, args.backend)
+        options = {**uvicorn_config(settings), "ws": args.ws}
+        for key in ("host", "port", "access_log"):
+            options.pop(key)
+        _uvicorn(create_app(settings), args.port, **options).run()
+    elif args.kind == "attune-direct":
+        from bench.proto import ExposedProtocol, direct_app
+        from server.app import uvicorn_config
+
+        settings = _attune_settings(args.port, args.backend)
+        options = {**uvicorn_config(settings), "ws": ExposedProtocol}
+        for key in ("host", "port", "access_log"):
+            options.pop(key)
+        _uvicorn(direct_app(settings), args.port, **options).run()
+    elif args.kind == "attune-wsown":
+        from bench.proto import serve_wsown
+        from server.app import create_app, uvicorn_config
+
+        assert args.http_port, "attune-wsown needs --http-port for its HTTP API"
+        settings = _attune_settings(args.http_port, args.backend)
+        app = create_app(settings)
+        options = uvicorn_config(settings)
+        for key in ("host", "port", "access_log"):
+            options.pop(key)
+        http = _uvicorn(app, args.http_port, **options)
+
+        async def both() -> None:
+            serving = asyncio.create_task(http.serve())
+            while not http.started:
+                await asyncio.sleep(0.01)
+            await asyncio.gather(serving, serve_wsown(app, args.port))
+
+        asyncio.run(both())
+
+
+if __name__ == "__main__":
+    main()

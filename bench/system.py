@@ -1,0 +1,109 @@
+"""What the benchmark asks of the operating system: open files, CPU pinning, CPU time and memory of
+a process (from ``/proc``), and a description of the machine for the report."""
+
+from __future__ import annotations
+
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+from importlib import metadata
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+PAGE = os.sysconf("SC_PAGE_SIZE")
+PACKAGES = ("uvicorn", "websockets", "starlette", "msgspec", "redis", "wsproto",
+            "python-socketio", "python-engineio", "py-spy", "matplotlib")
+
+
+def raise_open_files() -> int:
+    """Raise this process's open-file limit to its hard limit: each loopback connection costs a
+    descriptor at both ends, so 10,000 participants need 20,000 across server and load."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else 1 << 20
+    if soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    return wanted
+
+
+def cpus() -> list[int]:
+    return sorted(os.sched_getaffinity(0))
+
+
+def plan_cpus(pin: bool) -> tuple[list[int] | None, list[int] | None]:
+    """(server CPUs, load CPUs): the first CPU for the server, the rest for load, when there are
+    at least two and pinning is wanted; else no pinning."""
+    available = cpus()
+    if not pin or len(available) < 2:
+        return None, None
+    return available[:1], available[1:]
+
+
+def pin(pid: int, wanted: list[int]) -> None:
+    os.sched_setaffinity(pid, set(wanted))
+
+
+def pin_prefix(wanted: list[int] | None) -> list[str]:
+    """A ``taskset`` prefix for a command line, where ``taskset`` exists."""
+    if not wanted or shutil.which("taskset") is None:
+        return []
+    return ["taskset", "-c", ",".join(map(str, wanted))]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process, from ``/proc/<pid>/stat``."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    # After the command name: state is field 3, utime 14 and stime 15 (1-based, man proc).
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def rss_bytes(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/statm") as f:
+            return int(f.read().split()[1]) * PAGE
+    except OSError:
+        return 0
+
+
+def load_average() -> tuple[float, float, float]:
+    return os.getloadavg()
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.partition(":")[2].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def machine() -> dict[str, object]:
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    try:
+        kernel = subprocess.run(["uname", "-r"], capture_output=True, text=True).stdout.strip()
+    except OSError:
+        kernel = platform.release()
+    return {
+        "nproc": os.cpu_count(),
+        "cpus_available": cpus(),
+        "cpu_model": cpu_model(),
+        "memory_gib": round(os.sysconf("SC_PHYS_PAGES") * PAGE / 2**30, 1),
+        "kernel": kernel,
+        "python": sys.version.split()[0],
+        "packages": versions,
+        "taskset": shutil.which("taskset") is not None,
+        "load_average_at_start": load_average(),
+    }
