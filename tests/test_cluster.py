@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import re
 import shutil
@@ -221,7 +222,7 @@ async def test_a_session_spans_nodes_and_survives_a_killed_node_and_a_redis_rest
         # Redis goes away: every node says it is not ready, then recovers by itself.
         durable_redis.stop()
         for node in (a, b):
-            await until(lambda n=node: _not_ready(n), f"{node.name} reports not ready", 5)
+            await until(functools.partial(_not_ready, node), f"{node.name} is not ready", 5)
         durable_redis.start()
         for node in (a, b):
             await node.ready(timeout=10)
