@@ -1,0 +1,218 @@
+// Charts of a step's aggregate, built as HTML and SVG-free DOM so that text stays crisp on a
+// projector, wraps in any language, prints cleanly and is read by screen readers. Used by the
+// console (live), the projector (revealed), phones (revealed) and the printable report.
+
+import { h } from "./dom.js";
+import { formatNumber, formatPercent, t } from "./i18n.js";
+
+export const QUADRANTS = ["high-unpleasant", "high-pleasant", "low-unpleasant", "low-pleasant"];
+
+export function quadrantOf(word) {
+  return `${word.e > 0 ? "high" : "low"}-${word.p > 0 ? "pleasant" : "unpleasant"}`;
+}
+
+const share = (n, total) => (total > 0 ? n / total : 0);
+
+/**
+ * The chart for `results` ({count, passes, answers, guesses}) of `step` (a StepView, for labels).
+ * options.moderator adds hide/restore buttons to free-text cards (options.onCard(card, hide)).
+ */
+export function resultsChart(step, results, options = {}) {
+  const answers = results?.answers;
+  if (!answers) {
+    const needed = options.minResponses ?? 3;
+    return h("p", { class: "chart-waiting" }, t("results.waiting", { count: needed }));
+  }
+  switch (answers.kind) {
+    case "checkin": return checkinChart(step, answers, results.guesses);
+    case "scale": return scaleChart(step, answers, results.guesses);
+    case "choice": return choiceChart(step, answers, results.guesses);
+    case "perspective": return textChart(answers, options);
+    default: return h("p", {}, t("results.none"));
+  }
+}
+
+// --- check-in: the emotion grid -----------------------------------------------------------------
+
+function wordTable(step) {
+  const table = new Map();
+  for (const word of step?.words || []) table.set(word.id, word);
+  return table;
+}
+
+export function checkinChart(step, answers, guesses) {
+  const words = wordTable(step);
+  const max = Math.max(1, ...answers.grid.flat());
+  const cells = [];
+  answers.grid.forEach((row, r) => row.forEach((n, c) => {
+    const quadrant = `${r < 5 ? "high" : "low"}-${c < 5 ? "unpleasant" : "pleasant"}`;
+    const cell = h("div", { class: ["heat-cell", `q-${quadrant}`, n > 0 && "heat-filled"] },
+      n > 0 ? h("span", {}, formatNumber(n)) : null);
+    if (n > 0) cell.style.setProperty("--heat", (0.25 + 0.75 * (n / max)).toFixed(3));
+    cells.push(cell);
+  }));
+  const top = QUADRANTS.reduce((a, b) => (answers.quadrants[b] > answers.quadrants[a] ? b : a));
+  const summary = t("checkin.summary", {
+    quadrant: t(`quadrant.${top}`), share: formatPercent(share(answers.quadrants[top], answers.count)),
+  });
+  const grid = h("div", { class: "heatmap", role: "img", "aria-label": summary },
+    h("span", { class: "axis axis-top" }, t("axis.high")),
+    h("span", { class: "axis axis-bottom" }, t("axis.low")),
+    h("span", { class: "axis axis-left" }, t("axis.unpleasant")),
+    h("span", { class: "axis axis-right" }, t("axis.pleasant")),
+    h("div", { class: "heat-grid" }, cells));
+
+  const ranked = Object.entries(answers.words).sort((a, b) => b[1] - a[1]);
+  const most = ranked.length ? ranked[0][1] : 1;
+  const cloud = h("ul", { class: "emotion-cloud", "aria-label": t("checkin.words") },
+    ranked.map(([id, n]) => {
+      const word = words.get(id);
+      const item = h("li", { class: ["emotion-word", word && `q-${quadrantOf(word)}`] },
+        h("span", { dir: "auto" }, word ? word.label : id), " ",
+        h("span", { class: "emotion-count" }, formatNumber(n)));
+      item.style.fontSize = `${(1 + 1.1 * Math.sqrt(n / most)).toFixed(2)}em`;
+      return item;
+    }));
+
+  const quadrantBars = quadrantStack(t("checkin.felt"), answers);
+  const guessBars = guesses ? quadrantStack(t("checkin.guessed"), guesses) : null;
+  return h("div", { class: "chart chart-checkin" },
+    h("p", { class: "chart-headline" }, summary),
+    h("div", { class: "checkin-layout" }, grid,
+      h("div", { class: "checkin-side" }, cloud, quadrantBars, guessBars,
+        guesses ? h("p", { class: "chart-note" }, t("checkin.guessNote")) : null)));
+}
+
+function quadrantStack(label, aggregate) {
+  const total = aggregate.count;
+  return h("figure", { class: "stack" },
+    h("figcaption", {}, label),
+    h("div", { class: "stack-bar" }, QUADRANTS.map((q) => {
+      const part = share(aggregate.quadrants[q] || 0, total);
+      const seg = h("div", { class: ["stack-seg", `q-${q}`], title: t(`quadrant.${q}`) },
+        part >= 0.12 ? formatPercent(part) : "");
+      seg.style.flexGrow = String(part);
+      return seg;
+    })),
+    h("ul", { class: "visually-hidden" }, QUADRANTS.map((q) => h("li", {},
+      `${t(`quadrant.${q}`)}: ${formatPercent(share(aggregate.quadrants[q] || 0, total))}`))));
+}
+
+/** The four-colour key for the grid, shared by the chart and the phone's picker. */
+export function quadrantLegend() {
+  return h("ul", { class: "legend" }, QUADRANTS.map((q) =>
+    h("li", { class: `q-${q}` }, h("span", { class: "swatch", "aria-hidden": "true" }), t(`quadrant.${q}`))));
+}
+
+// --- scale: a histogram, and guesses beside reality -------------------------------------------
+
+export function scaleChart(step, answers, guesses) {
+  const max = Math.max(1, ...answers.histogram);
+  const many = answers.histogram.length > 12;
+  const bars = answers.histogram.map((n, i) => {
+    const value = answers.min + i;
+    const bar = h("div", { class: "hist-bar" });
+    bar.style.height = `${(100 * n) / max}%`;
+    return h("li", { class: "hist-col" },
+      h("span", { class: "hist-count" }, !many || n === max ? formatNumber(n) : ""),
+      h("div", { class: "hist-track" }, bar),
+      h("span", { class: "hist-value" }, !many || i % 10 === 0 ? formatNumber(value) : ""),
+      h("span", { class: "visually-hidden" }, t("scale.valueCount", { value, count: n })));
+  });
+  const headline = t("scale.summary", { mean: answers.mean, median: answers.median });
+  return h("div", { class: "chart chart-scale" },
+    h("p", { class: "chart-headline" }, headline),
+    h("ol", { class: ["histogram", many && "histogram-dense"], "aria-label": headline }, bars),
+    h("div", { class: "hist-labels" },
+      h("span", { dir: "auto" }, step?.min_label || ""), h("span", { dir: "auto" }, step?.max_label || "")),
+    guesses ? numberLine(answers, guesses) : null);
+}
+
+function numberLine(answers, guesses) {
+  const span = answers.max - answers.min || 1;
+  const at = (v) => `${(100 * (v - answers.min)) / span}%`;
+  const marker = (cls, value, label) => {
+    const m = h("div", { class: ["line-marker", cls] },
+      h("span", { class: "line-label" }, label), h("span", { class: "line-dot", "aria-hidden": "true" }));
+    m.style.left = at(value);
+    return m;
+  };
+  return h("figure", { class: "number-line" },
+    h("figcaption", {}, t("scale.guessVsReal")),
+    h("div", { class: "line-track" },
+      marker("marker-real", answers.mean, t("scale.realMean", { mean: answers.mean })),
+      marker("marker-guess", guesses.mean, t("scale.guessMean", { mean: guesses.mean }))),
+    h("div", { class: "line-ends", "aria-hidden": "true" },
+      h("span", {}, formatNumber(answers.min)), h("span", {}, formatNumber(answers.max))));
+}
+
+// --- choice: horizontal bars, guesses as a thin bar under each ---------------------------------
+
+export function choiceChart(step, answers, guesses) {
+  const labels = new Map((step?.options || []).map((o) => [o.id, o.label]));
+  const total = answers.count;
+  const best = Math.max(...Object.values(answers.options));
+  const rows = Object.entries(answers.options).map(([id, n]) => {
+    const part = share(n, total);
+    const bar = h("div", { class: "bar-fill" });
+    bar.style.width = `${part * 100}%`;
+    let guessBar = null;
+    if (guesses) {
+      const g = share(guesses.options[id] || 0, guesses.count);
+      const fill = h("div", { class: "bar-fill bar-guess" });
+      fill.style.width = `${g * 100}%`;
+      guessBar = h("div", { class: "bar-guess-row" },
+        h("div", { class: "bar-track bar-track-thin" }, fill),
+        h("span", { class: "bar-number bar-number-guess" }, t("choice.guessedBy", { share: formatPercent(g) })));
+    }
+    return h("li", { class: ["bar-row", n === best && n > 0 && "bar-top"] },
+      h("div", { class: "bar-label", dir: "auto" }, labels.get(id) || id),
+      h("div", { class: "bar-main" },
+        h("div", { class: "bar-track" }, bar),
+        h("span", { class: "bar-number" }, `${formatPercent(part)} · ${formatNumber(n)}`)),
+      guessBar);
+  });
+  return h("div", { class: "chart chart-choice" },
+    h("p", { class: "chart-headline" }, t("choice.summary", { count: total })),
+    guesses ? h("p", { class: "chart-key" },
+      h("span", { class: "key key-real" }, t("choice.keyReal")),
+      h("span", { class: "key key-guess" }, t("choice.keyGuess"))) : null,
+    h("ol", { class: "bars" }, rows));
+}
+
+// --- free text: word cloud and cards ------------------------------------------------------------
+
+function spread(word) {
+  let hash = 7;
+  for (const ch of word) hash = (hash * 31 + ch.codePointAt(0)) % 1000003;
+  return hash;
+}
+
+export function wordCloud(pairs) {
+  if (!pairs.length) return null;
+  const most = pairs[0][1];
+  const shuffled = [...pairs].sort((a, b) => spread(a[0]) - spread(b[0]));
+  return h("ul", { class: "word-cloud", "aria-label": t("text.cloud") },
+    shuffled.map(([word, n]) => {
+      const li = h("li", { class: `cloud-${spread(word) % 4}`, dir: "auto" }, word);
+      li.style.fontSize = `${(0.95 + 2.1 * Math.sqrt(n / most)).toFixed(2)}em`;
+      li.title = t("text.times", { count: n });
+      return li;
+    }));
+}
+
+export function textChart(answers, options = {}) {
+  const cards = answers.cards.map((card) => h("li", { class: ["card", card.hidden && "card-hidden"], dataset: { card: card.id } },
+    h("p", { class: "card-text", dir: "auto" }, card.text),
+    options.moderator
+      ? h("button", {
+        type: "button", class: "button-small",
+        "aria-label": card.hidden ? t("card.restoreLabel") : t("card.hideLabel"),
+        onclick: () => options.onCard?.(card, !card.hidden),
+      }, card.hidden ? t("card.restore") : t("card.hide"))
+      : null));
+  return h("div", { class: "chart chart-text" },
+    h("p", { class: "chart-headline" }, t("text.summary", { count: answers.count })),
+    wordCloud(answers.words),
+    h("ul", { class: "cards", "aria-label": t("text.cards") }, cards));
+}

@@ -1,0 +1,388 @@
+// The facilitator's console: pick or upload a scenario, open a session, then pace the room through
+// it. The URL fragment holds SESSION.TOKEN, so a refresh (or reopening the link) rejoins the same
+// session; the token is never sent anywhere but this server.
+
+import { $, announce, fill, h, randomId, store } from "./dom.js";
+import { formatNumber, language, LANGUAGES, t } from "./i18n.js";
+import { Live } from "./live.js";
+import { setupPage, showConnection } from "./page.js";
+import { breathingPacer, countdown } from "./pacer.js";
+import { resultsChart } from "./charts.js";
+import { ANSWERABLE, stepContent } from "./steps.js";
+import { joinUrl, qrSvg } from "./qr.js";
+import { download } from "./export.js";
+
+const main = $("#main");
+let live = null;
+let session = "";
+let token = "";
+let shown = null;
+
+// --- choosing a scenario -------------------------------------------------------------------
+
+async function chooser() {
+  document.body.classList.remove("console-live");
+  fill($("#session-slot"));
+  const problem = h("p", { class: "problem", role: "alert", hidden: true });
+  const key = h("input", { id: "admin-key", type: "password", autocomplete: "off" });
+  const keyField = h("p", { class: "field", hidden: true },
+    h("label", { for: "admin-key", class: "field-label" }, t("console.adminKey")), key);
+  const lang = h("select", { id: "session-language" },
+    Object.entries(LANGUAGES).map(([code, name]) => h("option", { value: code, selected: code === language() }, name)));
+  const list = h("ul", { class: "scenario-list", "aria-busy": "true" });
+  const file = h("input", {
+    id: "scenario-file", type: "file", accept: ".yaml,.yml,text/yaml",
+    onchange: async () => {
+      const chosen = file.files[0];
+      if (chosen) create({ scenario_yaml: await chosen.text() });
+    },
+  });
+
+  async function create(body) {
+    problem.hidden = true;
+    const headers = { "content-type": "application/json" };
+    if (key.value) headers.authorization = `Bearer ${key.value}`;
+    let response;
+    try {
+      response = await fetch("/api/sessions", {
+        method: "POST", headers, body: JSON.stringify({ ...body, language: lang.value }),
+      });
+    } catch {
+      fill(problem, t("console.offline"));
+      problem.hidden = false;
+      return;
+    }
+    const data = await response.json().catch(() => ({}));
+    if (response.status === 201) {
+      location.hash = `${data.session}.${data.token}`;
+      return;
+    }
+    if (response.status === 401) {
+      keyField.hidden = false;
+      key.focus();
+    }
+    fill(problem, response.status === 422 ? t("console.badFile", { error: data.error }) : data.error || response.statusText);
+    problem.hidden = false;
+    file.value = "";
+  }
+
+  fill(main, h("section", { class: "chooser" },
+    h("div", { class: "chooser-head" },
+      h("div", {}, h("h1", {}, t("console.chooseTitle")), h("p", { class: "lead" }, t("console.chooseLead"))),
+      h("p", { class: "field field-inline" },
+        h("label", { for: "session-language", class: "field-label" }, t("console.sessionLanguage")), lang)),
+    problem, keyField, list,
+    h("div", { class: "upload" },
+      h("h2", {}, t("console.uploadTitle")),
+      h("p", {}, t("console.uploadLead")),
+      h("label", { for: "scenario-file", class: "button button-quiet file-button" }, t("console.uploadButton")),
+      file)));
+
+  const response = await fetch(`/api/scenarios?language=${encodeURIComponent(lang.value)}`).catch(() => null);
+  const scenarios = response?.ok ? await response.json() : [];
+  list.removeAttribute("aria-busy");
+  if (!scenarios.length) list.append(h("li", { class: "empty" }, t("console.noScenarios")));
+  for (const s of scenarios) {
+    list.append(h("li", { class: "scenario-card" },
+      h("h2", { dir: "auto" }, s.title),
+      h("p", { class: "scenario-summary", dir: "auto" }, s.summary),
+      h("p", { class: "scenario-meta" },
+        t("console.minutes", { count: s.duration_minutes }), " · ", t("console.steps", { count: s.steps }), " · ",
+        s.audience.map((a) => t(`audience.${a}`)).join(", ")),
+      h("p", { class: "scenario-langs" }, s.languages.map((l) => h("span", { class: "tag", lang: l }, LANGUAGES[l] || l))),
+      h("button", {
+        type: "button", class: "button button-primary", dataset: { scenario: s.id },
+        onclick: () => create({ scenario: s.id }),
+      }, t("console.start"))));
+  }
+}
+
+// --- the live console ------------------------------------------------------------------------
+
+function connect(id, secret) {
+  if (live) live.stop();
+  session = id;
+  token = secret;
+  shown = null;
+  document.body.classList.add("console-live");
+  live = new Live({ role: "facilitator", session, token, onMessage: received, onStatus: status });
+  window.attuneLive = live;
+  live.connect();
+  render();
+}
+
+function status(kind) {
+  if (kind === "failed") {
+    fill(main, h("section", { class: "panel" }, h("h1", {}, t("console.notFound")),
+      h("p", {}, t("console.notFoundLead")),
+      h("a", { class: "button button-primary", href: "/console/" }, t("console.newSession"))));
+    showConnection("open");
+    return;
+  }
+  showConnection(kind);
+}
+
+function received(message) {
+  switch (message.type) {
+    case "welcome":
+    case "step":
+    case "ended":
+      render();
+      break;
+    case "responses":
+    case "reveal":
+    case "results":
+    case "presence":
+      update();
+      break;
+    case "error":
+      toast(t(`error.${message.code}`));
+      break;
+    default:
+      break;
+  }
+}
+
+function command(type, extra = {}) {
+  if (!live.send({ type, ref: randomId(), ...extra })) toast(t("console.notConnected"));
+}
+
+let toastTimer;
+function toast(text) {
+  const box = $("#toast");
+  box.textContent = text;
+  box.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => { box.hidden = true; }, 5000);
+}
+
+function rememberStep(step) {
+  const key = `attune:steps:${session}`;
+  const steps = store.get(key, {}, localStorage);
+  steps[step.index] = step;
+  store.set(key, steps, localStorage);
+}
+
+function header() {
+  const state = live.state;
+  const presence = state.presence || { joined: 0, connected: 0 };
+  const slot = $("#session-slot");
+  fill(slot,
+    h("span", { class: "session-title", dir: "auto" }, state.title),
+    state.code ? h("span", { class: "code-pill", "aria-label": t("common.codeLabel", { code: state.code }) }, state.code) : null,
+    h("span", { class: "presence", id: "presence" },
+      t("console.presence", { count: presence.connected, joined: presence.joined })),
+    h("nav", { class: "session-menu", "aria-label": t("console.sessionMenu") },
+      state.code ? h("a", { href: `/screen/#${state.code}`, target: "_blank", rel: "noopener", class: "button button-small" },
+        t("console.projector")) : null,
+      h("button", { type: "button", class: "button button-small", "aria-label": t("console.csv"), onclick: () => download(session, token, "csv", state.code) }, "CSV"),
+      h("button", { type: "button", class: "button button-small", "aria-label": t("console.json"), onclick: () => download(session, token, "json", state.code) }, "JSON"),
+      h("a", { href: `/console/report.html#${session}.${token}`, target: "_blank", rel: "noopener", class: "button button-small" },
+        t("console.reportShort"))));
+}
+
+function stepList() {
+  const state = live.state;
+  const current = state.step?.index ?? -1;
+  return h("nav", { class: "steps-nav", "aria-label": t("console.steps.label") },
+    h("ol", {}, state.outline.map((item) => h("li", {},
+      h("button", {
+        type: "button", class: ["step-link", item.index === current && "current"],
+        "aria-current": item.index === current ? "step" : null,
+        disabled: state.status !== "running",
+        onclick: () => command("goto", { step: item.index }),
+      },
+      h("span", { class: "step-number" }, formatNumber(item.index + 1)),
+      h("span", { class: "step-link-text" },
+        h("span", { class: "step-kind" }, t(`kind.${item.kind}`)),
+        h("span", { class: "step-link-title", dir: "auto" }, item.title)))))));
+}
+
+function render() {
+  const state = live.state;
+  header();
+  if (!state.session) {
+    fill(main, h("p", { class: "panel" }, t("connection.connecting")));
+    return;
+  }
+  const layout = h("div", { class: "console-layout" }, stepList());
+  if (state.status === "lobby") layout.append(lobby());
+  else if (state.status === "ended") layout.append(ended());
+  else {
+    layout.append(stepPanel(state.step));
+    rememberStep(state.step);
+  }
+  const focused = document.activeElement?.dataset?.keep;
+  fill(main, layout);
+  if (focused) main.querySelector(`[data-keep="${focused}"]`)?.focus();
+  shown = state.status === "running" ? state.step.index : state.status;
+  update();
+}
+
+function lobby() {
+  const state = live.state;
+  const url = joinUrl(state.code);
+  return h("section", { class: "lobby", "aria-labelledby": "lobby-title" },
+    h("div", { class: "lobby-qr" }, qrSvg(url, t("common.qrLabel", { url }))),
+    h("div", { class: "lobby-info" },
+      h("h1", { id: "lobby-title" }, t("console.lobbyTitle")),
+      h("p", { class: "join-at" }, t("common.joinAt", { host: `${location.host}/join` })),
+      h("p", { class: "big-code", "aria-label": t("common.codeLabel", { code: state.code }) }, state.code),
+      h("p", { class: "lobby-count", id: "lobby-count", "aria-live": "polite" }),
+      h("div", { class: "actions" },
+        h("button", { type: "button", class: "button button-primary button-big", dataset: { keep: "start" }, onclick: () => command("start") },
+          t("console.startSession")),
+        h("a", { href: `/screen/#${state.code}`, target: "_blank", rel: "noopener", class: "button button-quiet" },
+          t("console.openProjector"))),
+      h("p", { class: "hint" }, t("console.lobbyHint"))));
+}
+
+function ended() {
+  return h("section", { class: "panel ended-panel" },
+    h("h1", {}, t("console.endedTitle")),
+    h("p", { class: "lead" }, t("console.endedLead")),
+    h("div", { class: "actions" },
+      h("button", { type: "button", class: "button button-primary", onclick: () => download(session, token, "csv", live.state.code) }, t("console.csv")),
+      h("button", { type: "button", class: "button", onclick: () => download(session, token, "json", live.state.code) }, t("console.json")),
+      h("a", { class: "button", href: `/console/report.html#${session}.${token}`, target: "_blank", rel: "noopener" }, t("console.report")),
+      h("a", { class: "button button-quiet", href: "/console/" }, t("console.newSession"))));
+}
+
+function stepPanel(step) {
+  const state = live.state;
+  const answerable = ANSWERABLE.has(step.kind);
+  let pacer = null;
+  if (step.kind === "breathe" && step.pacer) pacer = breathingPacer(step.pacer, state.started_at, () => live.now());
+  if (step.kind === "timer" && step.seconds) pacer = countdown(step.seconds, state.started_at, () => live.now());
+  const last = step.index >= state.step_count - 1;
+  const controls = h("div", { class: "controls", role: "toolbar", "aria-label": t("console.controls") },
+    h("button", { type: "button", class: "button", dataset: { keep: "back" }, disabled: step.index === 0, onclick: () => command("back") },
+      "← ", t("console.back")),
+    h("button", { type: "button", class: "button button-primary", dataset: { keep: "next" }, disabled: last, onclick: () => command("next") },
+      t("console.next"), " →"),
+    answerable ? h("span", { class: "control-gap" }) : null,
+    answerable ? h("button", { type: "button", class: "button", id: "toggle-open", dataset: { keep: "open" } }) : null,
+    answerable ? h("button", { type: "button", class: "button button-accent", id: "toggle-reveal", dataset: { keep: "reveal" } }) : null,
+    h("span", { class: "control-gap" }),
+    endButton());
+  return h("section", { class: "step-panel", "aria-labelledby": "step-heading" },
+    h("div", { class: "step-head" },
+      h("p", { class: "progress" }, t("common.stepOf", { n: step.index + 1, total: state.step_count }), " · ", t(`kind.${step.kind}`)),
+      h("h1", { id: "step-heading", dir: "auto" }, step.title || step.prompt || t(`kind.${step.kind}`))),
+    controls,
+    h("div", { class: "console-grid" },
+      h("div", { class: "preview" },
+        h("h2", { class: "section-label" }, t("console.onPhones")),
+        h("div", { class: "preview-body" }, stepContent(step, { heading: false })),
+        pacer,
+        step.notes ? h("aside", { class: "notes", "aria-label": t("console.notes") },
+          h("h2", { class: "section-label" }, t("console.notes")), h("div", {}, step.notes.split(/\n+/).map((line) => h("p", { dir: "auto" }, line)))) : null),
+      answerable ? h("div", { class: "live-results" },
+        h("div", { class: "live-head" },
+          h("h2", { class: "section-label" }, t("console.results")),
+          h("span", { id: "reveal-state", class: "badge" })),
+        h("p", { class: "live-count", id: "live-count", "aria-live": "polite" }),
+        h("div", { id: "chart", class: "chart-box" })) : null));
+}
+
+function endButton() {
+  let armed = false;
+  let timer;
+  const button = h("button", {
+    type: "button", class: "button button-danger", dataset: { keep: "end" },
+    onclick: () => {
+      if (armed) {
+        command("end");
+        return;
+      }
+      armed = true;
+      button.textContent = t("console.endConfirm");
+      timer = setTimeout(() => {
+        armed = false;
+        button.textContent = t("console.end");
+      }, 5000);
+    },
+    onblur: () => {
+      clearTimeout(timer);
+      armed = false;
+      button.textContent = t("console.end");
+    },
+  }, t("console.end"));
+  return button;
+}
+
+/** Patch counts, toggles and the chart without rebuilding the page. */
+function update() {
+  const state = live.state;
+  const presence = state.presence || { joined: 0, connected: 0 };
+  const presenceBox = $("#presence");
+  if (presenceBox) presenceBox.textContent = t("console.presence", { count: presence.connected, joined: presence.joined });
+  const lobbyCount = $("#lobby-count");
+  if (lobbyCount) lobbyCount.textContent = t("console.joined", { count: presence.connected });
+  if (state.status !== "running" || !state.step) return;
+  const open = $("#toggle-open");
+  if (open) {
+    open.textContent = state.responses_open ? t("console.close") : t("console.open");
+    open.onclick = () => command(state.responses_open ? "close" : "open");
+    open.setAttribute("aria-pressed", String(state.responses_open));
+  }
+  const reveal = $("#toggle-reveal");
+  if (reveal) {
+    reveal.textContent = state.revealed ? t("console.hide") : t("console.reveal");
+    reveal.onclick = () => command(state.revealed ? "hide_results" : "reveal");
+    reveal.setAttribute("aria-pressed", String(state.revealed));
+  }
+  const badge = $("#reveal-state");
+  if (badge) {
+    badge.textContent = state.revealed ? t("console.shown") : t("console.private");
+    badge.classList.toggle("badge-live", state.revealed);
+  }
+  const count = $("#live-count");
+  const results = state.results;
+  if (count) {
+    const answered = results?.count ?? 0;
+    count.replaceChildren(
+      h("strong", { class: "count-big" }, formatNumber(answered)), " ",
+      t("console.answers", { count: answered }),
+      results?.passes ? ` · ${t("console.passes", { count: results.passes })}` : "",
+      ` · ${state.responses_open ? t("console.openNow") : t("console.closedNow")}`);
+  }
+  const chart = $("#chart");
+  if (chart) {
+    fill(chart, resultsChart(state.step, results, {
+      moderator: true, minResponses: state.min_responses,
+      onCard: (card, hide) => command(hide ? "hide_card" : "restore_card", { step: state.step.index, card: card.id }),
+    }));
+  }
+}
+
+function onKey(event) {
+  if (!live || live.state.status !== "running") return;
+  if (event.altKey || event.ctrlKey || event.metaKey) return;
+  if (event.target.closest("input, textarea, select, [contenteditable]")) return;
+  const state = live.state;
+  if (["ArrowRight", "PageDown"].includes(event.key) && state.step.index < state.step_count - 1) {
+    event.preventDefault();
+    command("next");
+    announce(t("console.next"));
+  } else if (["ArrowLeft", "PageUp"].includes(event.key) && state.step.index > 0) {
+    event.preventDefault();
+    command("back");
+    announce(t("console.back"));
+  }
+}
+
+function route() {
+  const [id, secret] = location.hash.slice(1).split(".");
+  if (id && secret) connect(id, secret);
+  else {
+    if (live) live.stop();
+    live = null;
+    chooser();
+  }
+}
+
+await setupPage();
+document.addEventListener("keydown", onKey);
+window.addEventListener("hashchange", route);
+route();

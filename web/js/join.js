@@ -1,0 +1,346 @@
+// The participant's phone: join with a code, answer the current step, pass, see what the room
+// said. No account and no name. Drafts and sent answers are kept in sessionStorage (this tab
+// only), so a refresh or a dropped network loses nothing; reflect notes stay in localStorage
+// on this device and are never sent.
+
+import { $, announce, fill, h, randomId, store } from "./dom.js";
+import { formatNumber, formatPercent, t } from "./i18n.js";
+import { Live } from "./live.js";
+import { setupPage, showConnection } from "./page.js";
+import { breathingPacer, countdown } from "./pacer.js";
+import { answerInput } from "./inputs.js";
+import { resultsChart } from "./charts.js";
+import { ANSWERABLE, stepContent } from "./steps.js";
+
+const main = $("#main");
+let live = null;
+let code = "";
+/** The step now on screen, so updates patch it instead of rebuilding (and losing focus). */
+let view = null;
+
+const draftKey = (index) => `attune:draft:${code}:${index}`;
+const sentKey = (index) => `attune:sent:${code}:${index}`;
+const feedbackKey = (index) => `attune:feedback:${code}:${index}`;
+const noteKey = (index) => `attune:reflect:${code}:${index}`;
+
+function codeFromHash() {
+  return decodeURIComponent(location.hash.slice(1)).trim().toUpperCase().replace(/[^A-Z0-9]/g, "");
+}
+
+// --- joining -------------------------------------------------------------------------------
+
+function joinForm(problem) {
+  const input = h("input", {
+    id: "code", name: "code", class: "code-input", autocomplete: "off", autocapitalize: "characters",
+    spellcheck: "false", maxlength: 16, required: true, "aria-describedby": problem ? "join-problem" : null,
+    value: problem ? code : null,
+  });
+  const form = h("form", {
+    class: "join-form",
+    onsubmit: (event) => {
+      event.preventDefault();
+      const wanted = input.value.trim().toUpperCase().replace(/[^A-Z0-9]/g, "");
+      if (!wanted) return;
+      if (codeFromHash() === wanted) start(wanted);
+      else location.hash = wanted;
+    },
+  },
+  h("label", { for: "code", class: "join-label" }, t("join.codeLabel")),
+  input,
+  problem ? h("p", { id: "join-problem", class: "problem", role: "alert" }, problem) : null,
+  h("button", { type: "submit", class: "button button-primary button-wide" }, t("join.button")));
+  fill(main, h("section", { class: "panel join-panel" },
+    h("h1", {}, t("join.title")), h("p", { class: "lead" }, t("join.lead")), form,
+    h("p", { class: "fineprint" }, t("join.anonymous"))));
+  input.focus();
+}
+
+function start(wanted) {
+  if (live) live.stop();
+  code = wanted;
+  view = null;
+  fill($("#code-slot"), h("span", { class: "code-pill", "aria-label": t("common.codeLabel", { code }) }, code));
+  live = new Live({ role: "participant", code, onMessage: received, onStatus: status });
+  window.attuneLive = live;
+  if (live.state.status === "ended") render();
+  else live.connect();
+}
+
+function status(kind) {
+  if (kind === "failed") {
+    if (live.state.status === "ended") render();
+    else joinForm(t("join.notFound", { code }));
+    showConnection("open");
+    return;
+  }
+  showConnection(kind);
+}
+
+function received(message) {
+  switch (message.type) {
+    case "welcome":
+    case "step":
+    case "ended":
+      render();
+      break;
+    case "responses":
+    case "reveal":
+    case "results":
+      update();
+      break;
+    case "ack":
+      acknowledged(message);
+      break;
+    case "feedback":
+      store.set(feedbackKey(message.step), message);
+      update();
+      break;
+    case "error":
+      if (message.ref) refused(message);
+      break;
+    default:
+      break;
+  }
+}
+
+// --- rendering -----------------------------------------------------------------------------
+
+function render() {
+  const state = live.state;
+  if (state.status === "lobby" || (!state.step && state.status !== "ended")) {
+    view = null;
+    fill(main, h("section", { class: "panel waiting" },
+      h("div", { class: "breath-dot", "aria-hidden": "true" }),
+      h("h1", {}, t("join.in")),
+      state.title ? h("p", { class: "lead", dir: "auto" }, state.title) : null,
+      h("p", {}, t("join.waiting"))));
+    return;
+  }
+  if (state.status === "ended") {
+    view = null;
+    fill(main, h("section", { class: "panel waiting" },
+      h("h1", {}, t("join.ended")), h("p", { class: "lead" }, t("join.thanks")),
+      h("p", { class: "fineprint" }, t("join.endedNotes"))));
+    return;
+  }
+  const step = state.step;
+  if (view && view.index === step.index) {
+    update();
+    return;
+  }
+  buildStep(step);
+  update();
+  view.heading?.focus({ preventScroll: true });
+  announce(t("join.newStep", { n: step.index + 1 }));
+}
+
+function buildStep(step) {
+  const state = live.state;
+  const content = stepContent(step, { level: "h1", prompt: !ANSWERABLE.has(step.kind) });
+  const progress = h("p", { class: "progress" },
+    t("common.stepOf", { n: step.index + 1, total: state.step_count }));
+  const section = h("section", { class: ["step", `step-${step.kind}`], dataset: { step: step.index } },
+    progress, content);
+  view = { index: step.index, step, section, heading: content[0] };
+
+  if (step.kind === "breathe" && step.pacer) {
+    section.append(breathingPacer(step.pacer, state.started_at, () => live.now()));
+  } else if (step.kind === "timer" && step.seconds) {
+    section.append(countdown(step.seconds, state.started_at, () => live.now()));
+  } else if (step.kind === "reflect") {
+    section.append(reflectNote(step));
+  } else if (ANSWERABLE.has(step.kind)) {
+    buildAnswer(step, section);
+  }
+  fill(main, section);
+}
+
+function reflectNote(step) {
+  const key = noteKey(step.index);
+  const area = h("textarea", {
+    id: "note", class: "textbox", rows: 6, dir: "auto", "aria-describedby": "note-private",
+  });
+  area.value = store.get(key, "", localStorage);
+  const saved = h("p", { class: "hint", "aria-live": "polite" });
+  area.addEventListener("input", () => {
+    store.set(key, area.value, localStorage);
+    saved.textContent = t("reflect.saved");
+  });
+  return h("div", { class: "reflect" },
+    h("label", { for: "note", class: "field-label" }, t("reflect.label")), area,
+    h("p", { id: "note-private", class: "private-note" }, t("reflect.private")), saved,
+    h("button", {
+      type: "button", class: "button button-quiet",
+      onclick: () => {
+        area.value = "";
+        store.remove(key, localStorage);
+        saved.textContent = t("reflect.deleted");
+      },
+    }, t("reflect.delete")));
+}
+
+function buildAnswer(step, section) {
+  const input = answerInput(step, (draft) => {
+    store.set(draftKey(step.index), draft);
+    refreshButtons();
+  });
+  const send = h("button", { type: "submit", class: "button button-primary" }, t("answer.send"));
+  const pass = h("button", { type: "button", class: "button button-quiet", onclick: () => submit(true) },
+    t("answer.pass"));
+  const state = h("div", { class: "answer-state", role: "status", "aria-live": "polite" });
+  const closed = h("p", { class: "closed-note", hidden: true }, t("answer.closed"));
+  const form = h("form", {
+    class: "answer-form", novalidate: true,
+    onsubmit: (event) => {
+      event.preventDefault();
+      submit(false);
+    },
+  }, input.element, closed, h("div", { class: "actions" }, send, pass), state);
+  const results = h("section", { class: "my-results", "aria-live": "polite", hidden: true });
+  section.append(form, results);
+
+  const sent = store.get(sentKey(step.index));
+  const draft = store.get(draftKey(step.index));
+  const server = live.state.answers?.[step.index];
+  if (draft) input.set(draft.value, draft.guess);
+  else if (sent?.value) input.set(sent.value, sent.guess);
+  else if (server) input.set(server, null);
+  if (!sent && (server || live.state.passed?.includes(step.index))) {
+    store.set(sentKey(step.index), {
+      pass: !server, value: server ?? null, guess: null, acked: true, submission: null,
+    });
+  }
+  Object.assign(view, { input, send, pass, state, closed, results, form });
+}
+
+function same(a, b) {
+  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+}
+
+function refreshButtons() {
+  if (!view?.input) return;
+  const sent = store.get(sentKey(view.index));
+  const changed = !sent || sent.pass || !same(sent.value, view.input.value()) || !same(sent.guess, view.input.guess());
+  view.send.textContent = sent && !sent.pass ? t("answer.update") : t("answer.send");
+  view.send.disabled = !live.state.responses_open || !view.input.value() || (sent && !changed && sent.acked);
+  view.pass.disabled = !live.state.responses_open || Boolean(sent?.pass && sent.acked);
+}
+
+function submit(passing) {
+  const index = view.index;
+  const submission = randomId();
+  let message;
+  if (passing) {
+    message = { type: "pass", step: index, submission };
+  } else {
+    const value = view.input.value();
+    if (!value) {
+      fill(view.state, h("p", { class: "problem" }, t("answer.pickFirst")));
+      return;
+    }
+    const guess = view.input.guess();
+    message = { type: "answer", step: index, submission, value };
+    if (guess) message.guess = guess;
+  }
+  store.set(sentKey(index), {
+    pass: passing, value: message.value ?? null, guess: message.guess ?? null, acked: false, submission,
+  });
+  live.send(message, { keep: true });
+  update();
+}
+
+function acknowledged(ack) {
+  const sent = store.get(sentKey(ack.step));
+  if (!sent || (sent.submission && sent.submission !== ack.submission)) return;
+  sent.acked = true;
+  store.set(sentKey(ack.step), sent);
+  if (view?.index === ack.step) {
+    update();
+    announce(sent.pass ? t("answer.passedNote") : t("answer.received"));
+  }
+}
+
+function refused(error) {
+  if (!view) return;
+  const sent = store.get(sentKey(view.index));
+  if (sent?.submission === error.ref) store.remove(sentKey(view.index));
+  update();
+  fill(view.state, h("p", { class: "problem", role: "alert" }, t(`error.${error.code}`)));
+}
+
+/** Patch the current step: open/closed, answer state, revealed results. */
+function update() {
+  if (!view || !live) return;
+  const state = live.state;
+  if (view.input) {
+    const open = state.responses_open;
+    view.input.disable(!open);
+    view.closed.hidden = open;
+    const sent = store.get(sentKey(view.index));
+    let note = null;
+    if (sent && !sent.acked) {
+      note = h("p", { class: "pending" }, live.joined ? t("answer.sending") : t("answer.willSend"));
+    } else if (sent?.pass) {
+      note = h("div", { class: "received received-pass" },
+        h("p", { class: "received-title" }, t("answer.passed")), h("p", {}, t("answer.passedNote")));
+    } else if (sent) {
+      note = h("div", { class: "received" },
+        h("span", { class: "tick", "aria-hidden": "true" }, "✓"),
+        h("div", {}, h("p", { class: "received-title" }, t("answer.received")),
+          h("p", {}, open ? t("answer.canChange") : t("answer.kept"))));
+    }
+    fill(view.state, note);
+    refreshButtons();
+    view.form.classList.toggle("is-answered", Boolean(sent?.acked));
+    renderMyResults();
+  }
+}
+
+function renderMyResults() {
+  const state = live.state;
+  const results = state.results;
+  const box = view.results;
+  const show = state.revealed && results && results.step === view.index && results.answers;
+  box.hidden = !show;
+  if (!show) {
+    fill(box);
+    return;
+  }
+  const feedback = store.get(feedbackKey(view.index));
+  fill(box, h("h2", {}, t("results.room")),
+    feedback ? feedbackNote(view.step, feedback) : null,
+    resultsChart(view.step, results, { minResponses: state.min_responses }));
+}
+
+function feedbackNote(step, feedback) {
+  let text;
+  if (step.kind === "checkin") {
+    text = t(feedback.close ? "feedback.checkinClose" : "feedback.checkinFar", {
+      guess: t(`quadrant.${feedback.guess}`), actual: t(`quadrant.${feedback.actual}`),
+      share: formatPercent(feedback.share ?? 0),
+    });
+  } else if (step.kind === "scale") {
+    text = t(feedback.close ? "feedback.scaleClose" : "feedback.scaleFar", {
+      guess: formatNumber(Number(feedback.guess)), actual: formatNumber(Number(feedback.actual), { maximumFractionDigits: 2 }),
+    });
+  } else {
+    const label = (id) => step.options.find((o) => o.id === id)?.label ?? id;
+    text = t(feedback.close ? "feedback.choiceClose" : "feedback.choiceFar", {
+      guess: label(feedback.guess), actual: label(feedback.actual), share: formatPercent(feedback.share ?? 0),
+    });
+  }
+  return h("div", { class: ["feedback", feedback.close && "feedback-close"] },
+    h("p", { class: "feedback-title" }, t("feedback.title")), h("p", { dir: "auto" }, text),
+    h("p", { class: "hint" }, t("feedback.why")));
+}
+
+// --- start ---------------------------------------------------------------------------------
+
+await setupPage();
+window.addEventListener("hashchange", () => {
+  const wanted = codeFromHash();
+  if (wanted && wanted !== code) start(wanted);
+});
+const initial = codeFromHash();
+if (initial) start(initial);
+else joinForm();

@@ -1,0 +1,249 @@
+// The live connection every page shares: hello, resume after a drop or a refresh, sequence
+// tracking, clock sync, and the session state folded from the server's messages.
+//
+// The state is saved in sessionStorage after every event together with the epoch and the last
+// sequence number, so that after a refresh the page resumes with exactly the events it missed
+// (or a fresh snapshot) instead of starting over. Participants also keep their resume token there,
+// one per code, so a refreshed phone comes back as the same anonymous participant.
+
+import { store } from "./dom.js";
+
+const BACKOFF = [300, 1000, 2000, 3000, 5000];
+const PING_EVERY = 15000;
+const PONG_TIMEOUT = 8000;
+/** Refusals after which retrying cannot help. */
+const FATAL = new Set(["unknown-session", "bad-token"]);
+const EVENTS = new Set(["step", "responses", "reveal", "ended"]);
+
+export function emptyState() {
+  return {
+    title: "", language: "en", status: "lobby", step: null, step_count: 0, started_at: null,
+    responses_open: false, revealed: false, outline: [], answers: {}, passed: [],
+    results: null, presence: null, code: "", session: "", min_responses: 3,
+  };
+}
+
+export class Live {
+  /**
+   * @param {object} options
+   * @param {"participant"|"facilitator"|"screen"} options.role
+   * @param {string} [options.code] join code (participant, screen)
+   * @param {string} [options.session] session id (facilitator)
+   * @param {string} [options.token] facilitator token
+   * @param {(message: object, live: Live) => void} options.onMessage after the state is updated
+   * @param {(status: string, live: Live) => void} options.onStatus connecting|open|reconnecting|failed
+   */
+  constructor({ role, code, session, token, onMessage, onStatus }) {
+    this.role = role;
+    this.code = (code || "").trim().toUpperCase();
+    this.session = session;
+    this.token = token;
+    this.onMessage = onMessage;
+    this.onStatus = onStatus;
+    this.key = `attune:live:${role}:${this.code || session}`;
+    const saved = store.get(this.key);
+    this.epoch = saved?.epoch ?? null;
+    this.seq = saved?.seq ?? 0;
+    this.resumeToken = saved?.token ?? null;
+    this.state = saved?.state ?? emptyState();
+    this.clockOffset = 0;
+    this.bestRtt = Infinity;
+    this.outbox = store.get(`${this.key}:outbox`, []);
+    this.attempt = 0;
+    this.stopped = false;
+    this.joined = false;
+    this.ws = null;
+    window.addEventListener("online", () => this.retryNow());
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "visible") this.retryNow();
+    });
+  }
+
+  /** Server clock now (ms), estimated from the fastest ping round trip. */
+  now() {
+    return Date.now() + this.clockOffset;
+  }
+
+  connect() {
+    this.stopped = false;
+    clearTimeout(this.retryTimer);
+    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+    const ws = new WebSocket(`${scheme}//${location.host}/ws`);
+    this.ws = ws;
+    this.joined = false;
+    this.onStatus(this.attempt === 0 && !this.epoch ? "connecting" : "reconnecting", this);
+    ws.onopen = () => ws.send(JSON.stringify(this.hello()));
+    ws.onmessage = (event) => {
+      if (ws !== this.ws) return;
+      let message;
+      try {
+        message = JSON.parse(event.data);
+      } catch {
+        return;
+      }
+      this.receive(message);
+    };
+    ws.onclose = () => {
+      if (ws !== this.ws) return;
+      this.ws = null;
+      this.joined = false;
+      clearInterval(this.pinger);
+      clearTimeout(this.pongTimer);
+      if (this.stopped) return;
+      this.onStatus("reconnecting", this);
+      const delay = BACKOFF[Math.min(this.attempt, BACKOFF.length - 1)];
+      this.attempt += 1;
+      this.retryTimer = setTimeout(() => this.connect(), delay);
+    };
+  }
+
+  retryNow() {
+    if (this.stopped || (this.ws && this.ws.readyState <= WebSocket.OPEN)) return;
+    clearTimeout(this.retryTimer);
+    this.connect();
+  }
+
+  /** Drop the socket as a lost network would; the page reconnects by itself. */
+  drop() {
+    if (this.ws) this.ws.close();
+  }
+
+  stop() {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    clearInterval(this.pinger);
+    if (this.ws) this.ws.close();
+  }
+
+  hello() {
+    const hello = { type: "hello", role: this.role };
+    if (this.role === "facilitator") Object.assign(hello, { session: this.session, token: this.token });
+    else hello.code = this.code;
+    if (this.epoch) {
+      hello.resume = { epoch: this.epoch, last_seq: this.seq };
+      if (this.resumeToken) hello.resume.token = this.resumeToken;
+    }
+    return hello;
+  }
+
+  /** Send a message now, or keep it for the next connection if it must not be lost. */
+  send(message, { keep = false } = {}) {
+    if (this.ws && this.joined && this.ws.readyState === WebSocket.OPEN) {
+      this.ws.send(JSON.stringify(message));
+      if (keep) this.remember(message);
+      return true;
+    }
+    if (keep) this.remember(message);
+    return false;
+  }
+
+  /** Answers wait in an outbox until acknowledged; resending the same submission is harmless. */
+  remember(message) {
+    this.outbox = this.outbox.filter((m) => m.step !== message.step);
+    this.outbox.push(message);
+    store.set(`${this.key}:outbox`, this.outbox);
+  }
+
+  forget(submission) {
+    this.outbox = this.outbox.filter((m) => m.submission !== submission);
+    store.set(`${this.key}:outbox`, this.outbox);
+  }
+
+  ping() {
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return;
+    this.ws.send(JSON.stringify({ type: "ping", t: Date.now() }));
+    clearTimeout(this.pongTimer);
+    // A phone that lost its network often gets no close event; a missing pong is the sign.
+    this.pongTimer = setTimeout(() => this.ws && this.ws.close(), PONG_TIMEOUT);
+  }
+
+  receive(message) {
+    const state = this.state;
+    if (EVENTS.has(message.type)) {
+      if (message.seq <= this.seq) return;
+      if (message.seq !== this.seq + 1) {
+        // A gap: reconnecting resumes from the last event we saw and fills it.
+        this.drop();
+        return;
+      }
+      this.seq = message.seq;
+    }
+    switch (message.type) {
+      case "welcome":
+        this.joined = true;
+        this.attempt = 0;
+        if (message.epoch !== this.epoch && !message.snapshot) this.seq = 0;
+        this.epoch = message.epoch;
+        this.seq = message.seq;
+        if (message.token) this.resumeToken = message.token;
+        if (message.snapshot) {
+          const { results, presence } = state;
+          Object.assign(state, emptyState(), message.snapshot, { results, presence });
+          if (state.step && results && results.step !== state.step.index) state.results = null;
+        }
+        Object.assign(state, {
+          code: message.code, session: message.session, min_responses: message.min_responses,
+        });
+        this.onStatus("open", this);
+        for (const kept of this.outbox) this.ws.send(JSON.stringify(kept));
+        this.bestRtt = Infinity;
+        for (let i = 0; i < 4; i += 1) setTimeout(() => this.ping(), i * 250);
+        clearInterval(this.pinger);
+        this.pinger = setInterval(() => this.ping(), PING_EVERY);
+        break;
+      case "step":
+        Object.assign(state, {
+          status: "running", step: message.step, started_at: message.started_at,
+          responses_open: message.responses_open, revealed: false, results: null,
+        });
+        break;
+      case "responses":
+        state.responses_open = message.open;
+        break;
+      case "reveal":
+        state.revealed = message.revealed;
+        if (!message.revealed && this.role !== "facilitator") state.results = null;
+        break;
+      case "ended":
+        state.status = "ended";
+        state.responses_open = false;
+        break;
+      case "results":
+        if (!state.step || message.step === state.step.index) state.results = message;
+        break;
+      case "presence":
+        state.presence = { joined: message.joined, connected: message.connected };
+        break;
+      case "ack":
+        this.forget(message.submission);
+        break;
+      case "pong": {
+        clearTimeout(this.pongTimer);
+        const rtt = Date.now() - message.t;
+        if (rtt <= this.bestRtt) {
+          this.bestRtt = rtt;
+          this.clockOffset = message.server - (message.t + rtt / 2);
+        }
+        break;
+      }
+      case "error":
+        if (!this.joined && FATAL.has(message.code)) {
+          this.stop();
+          this.onStatus("failed", this);
+        }
+        if (message.code === "bad-resume") this.resumeToken = null;
+        if (message.ref) this.forget(message.ref);
+        break;
+      default:
+        break;
+    }
+    this.save();
+    this.onMessage(message, this);
+  }
+
+  save() {
+    store.set(this.key, {
+      epoch: this.epoch, seq: this.seq, token: this.resumeToken, state: this.state,
+    });
+  }
+}

@@ -1,0 +1,52 @@
+// The printable session report: one page per answer step with its chart, from the same export
+// the downloads use (aggregates and anonymous texts only). Labels for options and emotion words
+// come from the step views this browser's console saw during the session.
+
+import { $, fill, h, store } from "./dom.js";
+import { formatDate, t } from "./i18n.js";
+import { setupPage } from "./page.js";
+import { resultsChart } from "./charts.js";
+import { fetchExport } from "./export.js";
+
+const main = $("#main");
+
+async function report() {
+  const [session, token] = location.hash.slice(1).split(".");
+  if (!session || !token) {
+    fill(main, h("p", { class: "problem" }, t("report.noSession")));
+    return;
+  }
+  let data;
+  try {
+    data = await fetchExport(session, token, "json");
+  } catch {
+    fill(main, h("p", { class: "problem", role: "alert" }, t("report.failed")));
+    return;
+  }
+  const views = store.get(`attune:steps:${session}`, {}, localStorage);
+  document.title = `${data.title} · ${t("report.title")}`;
+  const pages = data.steps.map((result) => {
+    const step = views[result.index] || { index: result.index, kind: result.kind, options: [], words: [] };
+    return h("section", { class: "report-step" },
+      h("p", { class: "progress" }, t("report.step", { n: result.index + 1 }), " · ", t(`kind.${result.kind}`)),
+      h("h2", { dir: "auto" }, result.title || result.prompt || t(`kind.${result.kind}`)),
+      result.prompt && result.prompt !== result.title ? h("p", { class: "step-prompt", dir: "auto" }, result.prompt) : null,
+      h("p", { class: "report-count" }, t("text.summary", { count: result.count }),
+        result.passes ? ` · ${t("console.passes", { count: result.passes })}` : ""),
+      resultsChart(step, result, { minResponses: data.min_responses }));
+  });
+  fill(main,
+    h("header", { class: "report-head" },
+      h("p", { class: "progress" }, t("report.title")),
+      h("h1", { dir: "auto" }, data.title),
+      h("p", {}, formatDate(data.created_at), " · ",
+        t("report.participants", { count: data.participants }), " · ",
+        t("report.minimum", { count: data.min_responses })),
+      h("p", { class: "fineprint" }, t("report.privacy")),
+      h("button", { type: "button", class: "button button-primary no-print", onclick: () => window.print() },
+        t("report.print"))),
+    pages.length ? pages : h("p", {}, t("report.empty")));
+}
+
+await setupPage();
+report();
