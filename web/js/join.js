@@ -195,9 +195,11 @@ function buildAnswer(step, section) {
       event.preventDefault();
       submit(false);
     },
-  }, input.element, closed, h("div", { class: "actions" }, send, pass), state);
+  }, input.element, closed,
+  h("div", { class: "answer-footer" }, state, h("div", { class: "actions" }, send, pass)));
+  // Revealed results go above the form: on a phone they are what people look at next.
   const results = h("section", { class: "my-results", "aria-live": "polite", hidden: true });
-  section.append(form, results);
+  section.append(results, form);
 
   const sent = store.get(sentKey(step.index));
   const draft = store.get(draftKey(step.index));
@@ -282,7 +284,8 @@ function update() {
       note = h("p", { class: "pending" }, live.joined ? t("answer.sending") : t("answer.willSend"));
     } else if (sent?.pass) {
       note = h("div", { class: "received received-pass" },
-        h("p", { class: "received-title" }, t("answer.passed")), h("p", {}, t("answer.passedNote")));
+        h("div", {}, h("p", { class: "received-title" }, t("answer.passed")),
+          h("p", {}, open ? t("answer.passedNote") : t("answer.kept"))));
     } else if (sent) {
       note = h("div", { class: "received" },
         h("span", { class: "tick", "aria-hidden": "true" }, "✓"),
