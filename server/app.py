@@ -26,6 +26,7 @@ from server.backend import CodeTaken, open_backend
 from server.config import Settings
 from server.errors import BackendUnavailable
 from server.export import export, to_csv
+from server.http import GuardedH11Protocol
 from server.limits import AddressLimits
 from server.metrics import Metrics
 from server.node import Node, now_ms
@@ -252,6 +253,7 @@ def uvicorn_config(settings: Settings) -> dict[str, object]:
     return {
         "host": settings.host,
         "port": settings.port,
+        "http": GuardedH11Protocol,
         "ws": "websockets-sansio",
         "ws_max_size": 64 * 1024,
         "ws_per_message_deflate": False,

@@ -411,5 +411,13 @@ class Error(Message, tag="error", kw_only=True):
 ServerMessage = Welcome | Event | Results | Presence | Ack | Feedback | Pong | Error
 
 decoder = msgspec.json.Decoder(ClientMessage)
+
+
+def decode_client(frame: str | bytes) -> ClientMessage:
+    """The one place client bytes become a message; anything else raises ``DecodeError``."""
+    try:
+        return decoder.decode(frame)
+    except UnicodeDecodeError as exc:
+        raise msgspec.DecodeError(f"invalid UTF-8: {exc.reason}") from None
 server_decoder = msgspec.json.Decoder(ServerMessage)
 encoder = msgspec.json.Encoder()

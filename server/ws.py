@@ -112,7 +112,7 @@ async def _serve(websocket: WebSocket, node: Node, limits: AddressLimits, addres
             try:
                 if text is None:
                     raise msgspec.DecodeError("expected a JSON text frame, got binary")
-                message = p.decoder.decode(text)
+                message = p.decode_client(text)
             except msgspec.DecodeError as exc:
                 refuse(Refused("malformed", str(exc)))
                 continue

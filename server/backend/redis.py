@@ -31,10 +31,12 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.client import PubSub
 from redis.asyncio.retry import Retry
+from redis.asyncio.sentinel import Sentinel
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
@@ -155,6 +157,39 @@ def _redis_url(url: str) -> str:
     return {"valkey": "redis", "valkeys": "rediss"}.get(scheme, scheme) + sep + rest
 
 
+def connect(url: str, timeout: float) -> tuple[Redis, list[Redis]]:
+    """A client whose every connection and call is bounded by ``timeout``, without retries,
+    and the clients of the Sentinels it asks (to close with it).
+
+    ``redis://[:password@]host:port/db`` reaches one server; with ``?sentinel=NAME`` the hosts
+    (comma-separated, port 26379 by default) are Sentinels, asked for the current master of
+    ``NAME`` on every new connection, so a failover is followed by reconnecting.
+    """
+    url = _redis_url(url)
+    bounds: dict[str, Any] = {
+        "socket_timeout": timeout,
+        "socket_connect_timeout": min(1.0, timeout),
+        "retry": Retry(NoBackoff(), 0),
+    }
+    parts = urlsplit(url)
+    service = parse_qs(parts.query).get("sentinel")
+    if not service:
+        return Redis.from_pool(BlockingConnectionPool.from_url(
+            url, max_connections=64, timeout=timeout, **bounds)), []
+    userinfo, _, hosts = parts.netloc.rpartition("@")
+    username, _, password = (unquote(part) for part in userinfo.partition(":"))
+    sentinels = []
+    for host in hosts.split(","):
+        name, _, port = host.rpartition(":") if ":" in host else (host, "", "26379")
+        sentinels.append((name, int(port)))
+    sentinel = Sentinel(sentinels, sentinel_kwargs=dict(bounds), **bounds)  # type: ignore[no-untyped-call]
+    master: Redis = sentinel.master_for(
+        service[0], db=int(parts.path.strip("/") or 0), username=username or None,
+        password=password or None, ssl=parts.scheme == "rediss",
+    )
+    return master, list(sentinel.sentinels)
+
+
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
@@ -173,10 +208,10 @@ class _Subscription:
 
 
 class RedisBackend(Backend):
-    """Sessions in one Redis or Valkey server (standalone, or the master behind Sentinel).
+    """Sessions in one Redis or Valkey server, standalone or the master behind Sentinel.
 
-    ``url`` is a redis-py URL (``redis://[:password@]host:port/db``, ``rediss://`` for TLS);
-    its query string may tune the connection (``?socket_timeout=3``).
+    ``url``: ``redis://[[user]:password@]host:port/db`` (``rediss://`` for TLS), or with
+    ``?sentinel=NAME`` the Sentinels to ask for the master of ``NAME`` (see ``connect``).
     """
 
     def __init__(self, url: str, retention_s: float, *, timeout: float = TIMEOUT) -> None:
@@ -184,15 +219,7 @@ class RedisBackend(Backend):
         self.retention_ms = max(1, int(retention_s * 1000))
         self.timeout = timeout
         self.presence_ttl_ms = PRESENCE_TTL_MS
-        self._pool = BlockingConnectionPool.from_url(
-            _redis_url(url),
-            max_connections=64,
-            timeout=timeout,
-            socket_timeout=timeout,
-            socket_connect_timeout=min(1.0, timeout),
-            retry=Retry(NoBackoff(), 0),
-        )
-        self._redis = Redis(connection_pool=self._pool)
+        self._redis, self._sentinels = connect(url, timeout)
         self._append = self._redis.register_script(APPEND)
         self._end = self._redis.register_script(END)
         self._delete = self._redis.register_script(DELETE)
@@ -228,8 +255,9 @@ class RedisBackend(Backend):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
-        with contextlib.suppress(RedisError, OSError, TimeoutError):
-            await asyncio.wait_for(self._pool.disconnect(), self.timeout)
+        for client in (self._redis, *self._sentinels):
+            with contextlib.suppress(RedisError, OSError, TimeoutError):
+                await asyncio.wait_for(client.aclose(), self.timeout)
 
     async def ready(self) -> bool:
         """True when Redis answers a PING and the listener is subscribed."""

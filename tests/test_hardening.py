@@ -1,0 +1,348 @@
+"""The fault, abuse and privacy suite: bad networks, hostile clients, and what must never leak."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import socket
+import time
+import tracemalloc
+import urllib.request
+
+import msgspec
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from websockets.asyncio.client import connect
+from websockets.client import ClientProtocol
+from websockets.exceptions import ConnectionClosed
+from websockets.uri import parse_uri
+
+from server import connection as connection_module
+from server import http as http_module
+from server import node as node_module
+from server import protocol as p
+from server import scenario as sc
+from server import session as session_module
+from server import ws as ws_module
+from server.client import Client, Refusal, create_session
+from server.errors import Refused
+from server.session import Session, Submitted
+from tests.conftest import Running
+from tests.test_session import make
+
+pytestmark = pytest.mark.hardening
+CHECKIN, SCALE, CHOICE, TEXT = 1, 2, 3, 4
+
+
+async def started(server: Running, people: int = 1, step: int = CHECKIN) -> tuple[
+    Client, list[Client]
+]:
+    created = await server.session()
+    host = await server.facilitator(created)
+    phones = [await server.participant(created) for _ in range(people)]
+    await host.command(p.Start())
+    await host.command(p.Goto(step=step))
+    for phone in phones:
+        await phone.expect(p.StepEvent, lambda e: e.step.index == step)
+    return host, phones
+
+
+def later(monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
+    """Move the server's clock forward, as if a client had been away that long."""
+    real = time.time
+    monkeypatch.setattr(node_module, "now_ms", lambda: (real() + seconds) * 1000)
+
+
+# --- faults ---------------------------------------------------------------------------------
+
+
+async def test_offline_30s_while_three_steps_pass_resumes_in_order(
+    server: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    host, (phone,) = await started(server)
+    await phone.answer(CHECKIN, p.CheckinValue(word="calm"))
+    await phone.drop()
+    for _ in range(3):
+        await host.command(p.Next())
+    await host.expect(p.StepEvent, lambda e: e.step.index == TEXT)
+    later(monkeypatch, 30)
+    welcome = await phone.resume()
+    assert welcome.replay
+    steps = [await phone.expect(p.StepEvent) for _ in range(3)]
+    assert [s.step.index for s in steps] == [SCALE, CHOICE, TEXT]
+    assert [s.seq for s in steps] == [welcome.seq - 2, welcome.seq - 1, welcome.seq]
+    await asyncio.sleep(0.2)
+    events = [m for m in phone.seen if isinstance(m, p.StepEvent)]
+    assert len({e.seq for e in events}) == len(events), "no duplicates"
+
+
+async def test_offline_past_the_window_gets_a_flagged_snapshot(
+    server: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    host, (phone,) = await started(server)
+    await phone.answer(CHECKIN, p.CheckinValue(word="calm"))
+    await phone.drop()
+    await host.command(p.Next())
+    await host.expect(p.StepEvent, lambda e: e.step.index == SCALE)
+    later(monkeypatch, server.settings.resume_window_s + 1)
+    welcome = await phone.resume()
+    assert welcome.replay is False and welcome.snapshot is not None
+    assert welcome.snapshot.step is not None and welcome.snapshot.step.index == SCALE
+    assert welcome.snapshot.answers == {CHECKIN: p.CheckinValue(word="calm")}
+
+
+async def test_three_concurrent_retries_count_once(server: Running) -> None:
+    host, (phone,) = await started(server, step=SCALE)
+    answer = p.Answer(step=SCALE, submission="retry-me", value=p.ScaleValue(value=5))
+    await asyncio.gather(*(phone.send(answer) for _ in range(3)))
+    acks = [await phone.expect(p.Ack) for _ in range(3)]
+    assert sorted(a.duplicate for a in acks) == [False, True, True]
+    results = await host.expect(p.Results, lambda r: r.count == 1)
+    await asyncio.sleep(0.3)
+    assert results.count == 1 and host.results is not None and host.results.count == 1
+
+
+async def _stalled_participant(port: int, code: str) -> socket.socket:
+    """A participant whose phone stops reading: tiny receive buffer, then no reads at all."""
+    loop = asyncio.get_running_loop()
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
+    sock.setblocking(False)
+    await loop.sock_connect(sock, ("127.0.0.1", port))
+    protocol = ClientProtocol(parse_uri(f"ws://127.0.0.1:{port}/ws"))
+    protocol.send_request(protocol.connect())
+    await loop.sock_sendall(sock, b"".join(protocol.data_to_send()))
+    while protocol.handshake_exc is None and protocol.state.name == "CONNECTING":
+        protocol.receive_data(await loop.sock_recv(sock, 4096))
+    protocol.send_text(p.encoder.encode(p.Hello(role="participant", code=code)))
+    await loop.sock_sendall(sock, b"".join(protocol.data_to_send()))
+    return sock
+
+
+async def test_a_slow_reader_is_dropped_and_nobody_else_waits(
+    server: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(connection_module, "MAX_QUEUED", 16)
+    monkeypatch.setattr(ws_module, "RATE", 10_000.0)
+    monkeypatch.setattr(ws_module, "BURST", 10_000.0)
+    big = "x" * 100_000
+    created = await create_session(server.base, scenario_yaml=(
+        "id: big\ntitle: Big\nsummary: Two long stories\naudience: [workshop]\n"
+        "duration_minutes: 1\nlanguages: [en]\nsteps:\n"
+        f"  - {{kind: story, text: {big}}}\n  - {{kind: story, text: {big}}}\n"
+    ))
+    host = await server.facilitator(created)
+    healthy = await server.participant(created)
+    stalled = await _stalled_participant(server.settings.port, created.code)
+    node: node_module.Node = server.app.state.node
+    replica = node.replicas[created.session]
+    while len(replica.conns) < 3:
+        await asyncio.sleep(0.01)
+    await host.command(p.Start())
+    moves = 100  # 100 events of 100 kB: more than every buffer between server and phone
+    for i in range(moves):
+        await host.command(p.Goto(step=(i + 1) % 2))
+        await host.expect(p.StepEvent, lambda e, seq=i + 2: e.seq == seq)
+    last = await healthy.expect(p.StepEvent, lambda e: e.seq == moves + 1, timeout=30)
+    assert last.seq == moves + 1, "the healthy phone got every event"
+    for _ in range(100):
+        if len(replica.conns) == 2:
+            break
+        await asyncio.sleep(0.05)
+    assert len(replica.conns) == 2, "the stalled phone was dropped"
+    for conn in replica.conns.values():
+        assert len(conn._events) <= connection_module.MAX_QUEUED
+    metrics = await asyncio.to_thread(
+        lambda: urllib.request.urlopen(f"{server.base}/metrics").read().decode()
+    )
+    assert re.search(r'attune_closes_total\{code="4008"\} 1\.0', metrics)
+    stalled.close()
+
+
+# --- abuse ----------------------------------------------------------------------------------
+
+
+async def test_compression_is_never_negotiated_and_compressed_frames_are_refused(
+    server: Running,
+) -> None:
+    ws_url = server.base.replace("http", "ws") + "/ws"
+    async with connect(ws_url) as ws:
+        assert ws.response is not None
+        assert "sec-websocket-extensions" not in ws.response.headers
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    async with connect(ws_url, compression=None) as ws:
+        # A "compressed" text frame (RSV1 set) of 100 bytes that would inflate to megabytes:
+        # FIN|RSV1|text, masked, length 100, zero mask, then the payload as is.
+        ws.transport.write(b"\xc1" + bytes([0x80 | 100]) + b"\x00" * 4 + b"\x78\x9c" * 50)
+        with pytest.raises(ConnectionClosed) as closed:
+            await asyncio.wait_for(ws.recv(), 5)
+    grown = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1002
+    assert grown < 2_000_000
+
+
+async def test_join_code_guessing_is_stopped(server: Running) -> None:
+    created = await server.session()
+    for i in range(60):
+        with pytest.raises(Refusal) as wrong:
+            await Client.participant(f"ZZZZ{i:02d}", base=server.base)
+        assert wrong.value.error.code == "unknown-session"
+    with pytest.raises(Refusal) as stopped:
+        await Client.participant(created.code, base=server.base)
+    assert stopped.value.error.code == "rate-limited", "even a right code, from this address"
+
+
+async def test_a_handshake_that_never_completes_is_closed(
+    server: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(http_module.GuardedH11Protocol, "head_timeout", 0.3)
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.settings.port)
+    writer.write(b"GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n")
+    started_at = time.monotonic()
+    assert await asyncio.wait_for(reader.read(), 5) == b""
+    assert time.monotonic() - started_at < 3
+    writer.close()
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
+                                                                 max_size=4),
+    max_leaves=12,
+)
+_types = st.sampled_from([
+    "hello", "answer", "pass", "ping", "leave", "start", "next", "back", "goto", "open",
+    "close", "reveal", "hide_results", "hide_card", "restore_card", "end", "bogus",
+])
+
+
+@st.composite
+def _messages(draw: st.DrawFn) -> bytes:
+    shape = draw(st.sampled_from(["typed", "raw", "mutated"]))
+    if shape == "raw":
+        return draw(st.binary(max_size=200))
+    body = draw(st.dictionaries(st.sampled_from(
+        ["step", "submission", "value", "guess", "card", "code", "role", "t", "ref", "kind",
+         "word", "text", "options"]), _json_values, max_size=5))
+    body["type"] = draw(_types)
+    encoded = msgspec.json.encode(body)
+    if shape == "mutated" and encoded:
+        at = draw(st.integers(0, len(encoded) - 1))
+        encoded = encoded[:at] + draw(st.binary(min_size=1, max_size=3)) + encoded[at + 1:]
+    return encoded
+
+
+_FUZZ_INFO = make(min_responses=1).info
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(frames=st.lists(_messages(), min_size=1, max_size=10))
+def test_fuzzed_messages_only_ever_raise_typed_errors(frames: list[bytes]) -> None:
+    """Decode at the edge, then the session rules: nothing but DecodeError or Refused escapes,
+    and a refused message changes nothing."""
+    session = Session(_FUZZ_INFO)
+    session.apply(session_module.Joined(at=0, participant="p", token_hash="h"))
+    session.apply(session_module.Commanded(at=0, command=p.Start()))
+    session.apply(session_module.Commanded(at=0, command=p.Goto(step=TEXT)))
+    for frame in frames:
+        try:
+            message = p.decode_client(frame)
+        except msgspec.DecodeError:
+            continue
+        before = (session.seq, session.tallies[TEXT].answers.count)
+        match message:
+            case p.Answer() | p.Pass():
+                try:
+                    session.check_answer(message)
+                except Refused:
+                    assert (session.seq, session.tallies[TEXT].answers.count) == before
+                    continue
+                session.apply(Submitted(at=1, participant="p", message=message))
+            case p.Hello() | p.Ping() | p.Leave():
+                pass
+            case _:
+                session.apply(session_module.Commanded(at=1, command=message))
+
+
+@pytest.mark.parametrize(("name", "text", "expected"), [
+    ("huge", "id: x\n" + "# padding\n" * 40_000, "the limit is"),
+    ("deep", "id: x\nsteps: " + "[" * 50_000 + "]" * 50_000, "nested deeper"),
+    ("alias-bomb", "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a]\n"
+     "c: &c [*b, *b, *b, *b, *b, *b]\n", "aliases"),
+    ("wrong-types", "id: 7\ntitle: [1, 2]\nsummary: {a: 1}\naudience: maybe\n"
+     "duration_minutes: -3\nlanguages: []\nsteps: 1\n", "Expected"),
+    ("tags", "!!python/object:os.system {}\n", "not valid YAML"),
+])
+def test_hostile_scenario_files_fail_fast_and_small(name: str, text: str, expected: str) -> None:
+    tracemalloc.start()
+    started_at = time.monotonic()
+    with pytest.raises(sc.ScenarioError, match=expected):
+        sc.loads(text, f"{name}.yaml")
+    elapsed = time.monotonic() - started_at
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert elapsed < 5, f"{name} took {elapsed:.1f}s"
+    assert peak < 50_000_000, f"{name} used {peak} bytes"
+
+
+# --- privacy --------------------------------------------------------------------------------
+
+
+async def test_leaving_below_the_threshold_hides_results_again(server: Running) -> None:
+    created = await server.session()
+    host = await server.facilitator(created)
+    screen = await server.screen(created)
+    phones = [await server.participant(created) for _ in range(3)]
+    await host.command(p.Start())
+    await host.command(p.Goto(step=TEXT))
+    for i, phone in enumerate(phones):
+        await phone.expect(p.StepEvent, lambda e: e.step.index == TEXT)
+        await phone.answer(TEXT, p.TextValue(text=f"secret thought {i}"))
+    await host.command(p.Reveal())
+    shown = await screen.expect(p.Results, lambda r: r.count == 3)
+    assert isinstance(shown.answers, p.TextAggregate) and len(shown.answers.cards) == 3
+    await phones[0].send(p.Leave())
+    moderator = await host.expect(p.Results, lambda r: r.count == 2)
+    assert moderator.answers is None, "below the threshold even for the facilitator"
+    late = await server.screen(created)
+    await asyncio.sleep(0.3)
+    assert not any(isinstance(m, p.Results) for m in late.seen)
+    assert not any("secret thought 0" in p.encoder.encode(m).decode() for m in late.seen)
+
+
+async def test_logs_carry_no_answers_tokens_or_addresses(
+    server: Running, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    created = await server.session()
+    host = await server.facilitator(created)
+    phone = await server.participant(created)
+    await host.command(p.Start())
+    await host.command(p.Goto(step=TEXT))
+    await phone.expect(p.StepEvent, lambda e: e.step.index == TEXT)
+    await phone.answer(TEXT, p.TextValue(text="my very private sentence"))
+    await phone.send_raw("{broken")
+    await phone.expect(p.Error)
+    await host.command(p.End())
+    await phone.expect(p.EndedEvent)
+    # Everything but the test's own client library; the server runs uvicorn as ``attune
+    # serve`` does, with the access log off (it would carry client addresses).
+    server_side = [r for r in caplog.records if not r.name.startswith("websockets.client")]
+    logged = "\n".join(r.getMessage() + str(r.args) for r in server_side)
+    secrets_ = ["my very private sentence", created.token, phone.token or "-", "127.0.0.1"]
+    for secret in secrets_:
+        assert secret not in logged
+
+
+def test_session_state_keeps_no_address() -> None:
+    """The state a node folds (and a backend stores) has fields for ids and answers only."""
+    fields = {
+        f.name for struct in (session_module.Joined, Submitted, session_module.SessionInfo)
+        for f in msgspec.structs.fields(struct)
+    }
+    assert not fields & {"ip", "address", "host", "user_agent", "name", "client"}
+    assert isinstance(make(), Session)
