@@ -416,8 +416,9 @@ decoder = msgspec.json.Decoder(ClientMessage)
 def decode_client(frame: str | bytes) -> ClientMessage:
     """The one place client bytes become a message; anything else raises ``DecodeError``."""
     try:
-        return decoder.decode(frame)
+        message: ClientMessage = decoder.decode(frame)
     except UnicodeDecodeError as exc:
         raise msgspec.DecodeError(f"invalid UTF-8: {exc.reason}") from None
+    return message
 server_decoder = msgspec.json.Decoder(ServerMessage)
 encoder = msgspec.json.Encoder()
