@@ -37,10 +37,11 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--disable-sync", "--disable-gpu",
 ]
 HOSTILE = (
-    "<img src=x onerror=alert(1)> <script>alert(2)</script> "
-    + "Unbreakable" * 30
-    + " שלום, מה שלומך? مرحبا بالعالم 😀👩‍👩‍👧‍👦🏳️‍🌈 **not bold**"
+    "<img src=x onerror=alert(1)><script>alert(2)</script> "
+    + "Unbreakable" * 7
+    + " שלום, מה שלומך? مرحبا 😀👩‍👩‍👧‍👦🏳️‍🌈 **not bold**"
 )
+"""Markup, a 77-letter word, Hebrew and Arabic, emoji sequences; under the step's 200 letters."""
 
 
 def chromium() -> str:
@@ -125,6 +126,7 @@ async def shoot(page: Page, name: str, *, full_page: bool = False) -> None:
     original = page.viewport_size
     for label, size in (("phone", PHONE), ("desktop", DESKTOP)):
         await page.set_viewport_size(size)
+        await page.evaluate("window.scrollTo(0, 0)")
         await page.wait_for_timeout(80)
         await page.screenshot(path=SHOTS / f"{name}-{label}.png", full_page=full_page,
                               animations="disabled", caret="initial")
@@ -383,6 +385,18 @@ async def test_every_kind_refresh_reconnect_hostile_text_and_pacer(base: str, br
     await expect(console.locator("#presence")).to_have_text("3 connected · 3 joined")
     await expect(console.locator("#live-count .count-big")).to_have_text("3")
 
+    # scale with a guess of the average: the guesses are drawn beside reality
+    await next_step(console, everyone, 2)
+    for phone, (value, guess) in zip(phones, ((2, 4), (3, 4.5), (5, 4)), strict=True):
+        await phone.locator("input[name=scale]").fill(str(value))
+        await phone.locator("input[name=guess]").fill(str(guess))
+        await send(phone)
+    await reveal(console, screen)
+    await expect(screen.locator(".mean-guess")).to_have_text("guessed 4.2")
+    await expect(screen.locator(".mean-real")).to_have_text("average 3.3")
+    await expect(phones[0].locator(".feedback")).to_contain_text("You guessed 4;")
+    await shoot(screen, "screen-scale-guesses")
+
     # free text: a draft survives a refresh and a dropped network; hostile text stays text
     await go(console, everyone, 4)
     draft = "Sam might be worried about being late"
@@ -400,7 +414,7 @@ async def test_every_kind_refresh_reconnect_hostile_text_and_pacer(base: str, br
     await expect(phones[0].locator(".received")).to_be_visible(timeout=10000)
     await expect(phones[0].locator("#connection")).to_be_hidden()
 
-    await phones[1].locator("textarea").fill(HOSTILE[:200])
+    await phones[1].locator("textarea").fill(HOSTILE)
     await send(phones[1])
     await still.locator("textarea").fill("Ça va ? 他在想什么 — شكرا")
     await send(still)
@@ -410,6 +424,7 @@ async def test_every_kind_refresh_reconnect_hostile_text_and_pacer(base: str, br
     for page in [console, screen, phones[1]]:
         card = page.locator(".card", has_text="<img src=x onerror=alert(1)>")
         await expect(card).to_have_count(1)
+        await expect(card.locator(".card-text")).to_have_text(HOSTILE)
         assert await page.evaluate("document.querySelectorAll('img').length") == 0
         assert await page.evaluate("document.querySelectorAll('.card script').length") == 0
         await no_overflow(page)
@@ -447,9 +462,12 @@ async def test_every_kind_refresh_reconnect_hostile_text_and_pacer(base: str, br
     exported = json.loads(Path(await (await waiting.value).path()).read_text())
     checkin = next(s for s in exported["steps"] if s["kind"] == "checkin")
     assert checkin["answers"]["words"] == {"calm": 2, "tired": 1}
+    scale = next(s for s in exported["steps"] if s["kind"] == "scale")
+    assert scale["answers"]["histogram"] == [0, 1, 1, 0, 1]
+    assert scale["guesses"]["mean"] == pytest.approx(4.17, abs=0.01)
     texts = next(s for s in exported["steps"] if s["kind"] == "perspective")["answers"]["cards"]
     assert sorted(c["text"] for c in texts) == sorted(
-        [draft, HOSTILE[:200], "Ça va ? 他在想什么 — شكرا"])
+        [draft, HOSTILE, "Ça va ? 他在想什么 — شكرا"])
     assert "jaw" not in json.dumps(exported)
 
     report = await console.context.new_page()
@@ -458,6 +476,24 @@ async def test_every_kind_refresh_reconnect_hostile_text_and_pacer(base: str, br
     await expect(report.locator(".card", has_text="<img src=x")).to_have_count(1)
     assert await report.evaluate("document.querySelectorAll('img').length") == 0
     await no_overflow(report)
+    watch.check()
+
+
+async def test_upload_a_scenario_file(base: str, browser: Browser) -> None:
+    watch = Watch()
+    console = await device(browser, watch, DESKTOP)
+    await console.goto(f"{base}/console/")
+    broken = b"id: broken\ntitle: Broken\nsummary: x\naudience: [workshop]\n" \
+        b"duration_minutes: 5\nlanguages: [en]\nsteps:\n  - kind: scale\n    prompt: Hi\n    mni: 1\n"
+    await console.locator("#scenario-file").set_input_files(
+        files=[{"name": "broken.yaml", "mimeType": "text/yaml", "buffer": broken}])
+    problem = console.locator(".chooser .problem")
+    await expect(problem).to_contain_text("unknown field 'mni'")
+    await expect(problem).to_contain_text("upload:10")
+    await console.locator("#scenario-file").set_input_files(DATA / "every-kind.yaml")
+    await expect(console.locator(".big-code")).to_be_visible()
+    await expect(console.locator(".step-link")).to_have_count(8)
+    watch.errors = [e for e in watch.errors if "status of 422" not in e]  # the refused upload
     watch.check()
 
 

@@ -109,6 +109,7 @@ export function quadrantLegend() {
 export function scaleChart(step, answers, guesses) {
   const max = Math.max(1, ...answers.histogram);
   const many = answers.histogram.length > 12;
+  const columns = answers.histogram.length;
   const bars = answers.histogram.map((n, i) => {
     const value = answers.min + i;
     const bar = h("div", { class: "hist-bar" });
@@ -119,31 +120,23 @@ export function scaleChart(step, answers, guesses) {
       h("span", { class: "hist-value" }, !many || i % 10 === 0 ? formatNumber(value) : ""),
       h("span", { class: "visually-hidden" }, t("scale.valueCount", { value, count: n })));
   });
+  // Averages as lines across the bars: the room's, and beside it the room's guess.
+  const line = (cls, mean, label) => {
+    const marker = h("div", { class: ["mean-line", cls], "aria-hidden": "true" }, h("span", {}, label));
+    marker.style.left = `${(100 * (mean - answers.min + 0.5)) / columns}%`;
+    return marker;
+  };
   const headline = t("scale.summary", { mean: answers.mean, median: answers.median });
   return h("div", { class: "chart chart-scale" },
     h("p", { class: "chart-headline" }, headline),
-    h("ol", { class: ["histogram", many && "histogram-dense"], "aria-label": headline }, bars),
+    guesses ? h("p", { class: "visually-hidden" }, t("scale.realMean", { mean: answers.mean }), " ",
+      t("scale.guessMean", { mean: guesses.mean })) : null,
+    h("div", { class: "histogram-box" },
+      h("ol", { class: ["histogram", many && "histogram-dense"], "aria-label": headline }, bars),
+      line("mean-real", answers.mean, `${t("scale.average")} ${formatNumber(answers.mean)}`),
+      guesses ? line("mean-guess", guesses.mean, `${t("scale.guessed")} ${formatNumber(guesses.mean)}`) : null),
     h("div", { class: "hist-labels" },
-      h("span", { dir: "auto" }, step?.min_label || ""), h("span", { dir: "auto" }, step?.max_label || "")),
-    guesses ? numberLine(answers, guesses) : null);
-}
-
-function numberLine(answers, guesses) {
-  const span = answers.max - answers.min || 1;
-  const at = (v) => `${(100 * (v - answers.min)) / span}%`;
-  const marker = (cls, value, label) => {
-    const m = h("div", { class: ["line-marker", cls] },
-      h("span", { class: "line-label" }, label), h("span", { class: "line-dot", "aria-hidden": "true" }));
-    m.style.left = at(value);
-    return m;
-  };
-  return h("figure", { class: "number-line" },
-    h("figcaption", {}, t("scale.guessVsReal")),
-    h("div", { class: "line-track" },
-      marker("marker-real", answers.mean, t("scale.realMean", { mean: answers.mean })),
-      marker("marker-guess", guesses.mean, t("scale.guessMean", { mean: guesses.mean }))),
-    h("div", { class: "line-ends", "aria-hidden": "true" },
-      h("span", {}, formatNumber(answers.min)), h("span", {}, formatNumber(answers.max))));
+      h("span", { dir: "auto" }, step?.min_label || ""), h("span", { dir: "auto" }, step?.max_label || "")));
 }
 
 // --- choice: horizontal bars, guesses as a thin bar under each ---------------------------------
@@ -212,7 +205,7 @@ export function textChart(answers, options = {}) {
       }, card.hidden ? t("card.restore") : t("card.hide"))
       : null));
   return h("div", { class: "chart chart-text" },
-    h("p", { class: "chart-headline" }, t("text.summary", { count: answers.count })),
+    options.moderator ? null : h("p", { class: "chart-headline" }, t("text.summary", { count: answers.count })),
     wordCloud(answers.words),
     h("ul", { class: "cards", "aria-label": t("text.cards") }, cards));
 }

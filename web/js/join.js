@@ -223,7 +223,7 @@ function refreshButtons() {
   if (!view?.input) return;
   const sent = store.get(sentKey(view.index));
   const changed = !sent || sent.pass || !same(sent.value, view.input.value()) || !same(sent.guess, view.input.guess());
-  view.send.textContent = sent && !sent.pass ? t("answer.update") : t("answer.send");
+  view.send.textContent = sent?.acked && !sent.pass ? t("answer.update") : t("answer.send");
   view.send.disabled = !live.state.responses_open || !view.input.value() || (sent && !changed && sent.acked);
   view.pass.disabled = !live.state.responses_open || Boolean(sent?.pass && sent.acked);
 }

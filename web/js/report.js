@@ -31,8 +31,8 @@ async function report() {
       h("p", { class: "progress" }, t("report.step", { n: result.index + 1 }), " · ", t(`kind.${result.kind}`)),
       h("h2", { dir: "auto" }, result.title || result.prompt || t(`kind.${result.kind}`)),
       result.prompt && result.prompt !== result.title ? h("p", { class: "step-prompt", dir: "auto" }, result.prompt) : null,
-      h("p", { class: "report-count" }, t("text.summary", { count: result.count }),
-        result.passes ? ` · ${t("console.passes", { count: result.passes })}` : ""),
+      result.passes || !result.answers ? h("p", { class: "report-count" }, t("text.summary", { count: result.count }),
+        result.passes ? ` · ${t("console.passes", { count: result.passes })}` : "") : null,
       resultsChart(step, result, { minResponses: data.min_responses }));
   });
   fill(main,
