@@ -188,7 +188,10 @@ async def no_overflow(page: Page) -> None:
 async def test_facilitator_and_three_phones_run_a_builtin_scenario(base: str, browser: Browser) -> None:
     watch = Watch()
     console = await device(browser, watch, DESKTOP)
-    await console.goto(f"{base}/console/")
+    await console.goto(f"{base}/")
+    await expect(console.locator("h1")).to_have_text("Slow down, notice, and understand each other")
+    await shoot(console, "home")
+    await console.get_by_role("link", name="Open the facilitator console").click()
     await expect(console.locator(".scenario-card")).to_have_count(2)
     await shoot(console, "console-choose")
     code = await create(console, base, "snapped-at-friend")
@@ -296,7 +299,16 @@ async def test_facilitator_and_three_phones_run_a_builtin_scenario(base: str, br
     await phones[2].get_by_role("button", name="Pass").click()
     await expect(phones[2].locator(".received-pass")).to_be_visible()
     await expect(console.locator("#live-count")).to_contain_text("1 passed")
-    await next_step(console, everyone, 6)
+    # a phone loses its network while the room moves on; back online, it catches up by itself
+    away = phones[2]
+    await away.context.set_offline(True)
+    await away.evaluate("window.attuneLive.drop()")
+    await console.locator(".controls .button-primary").click()
+    for page in [console, screen, *phones[:2]]:
+        await at_step(page, 6)
+    await away.context.set_offline(False)
+    await at_step(away, 6)
+    assert await away.evaluate("window.attuneLive.lastWelcome.replay")  # sent the missed events
     for phone, value in zip(phones, (2, 1, 2), strict=True):
         await phone.locator("input[type=range]").fill(str(value))
         await send(phone)
@@ -504,6 +516,8 @@ async def test_language_switch_and_french_numbers(base: str, browser: Browser) -
     await expect(console.locator("h1")).to_have_text("Démarrer une séance")
     await console.locator("#language-switch").select_option("zh")
     await expect(console.locator("h1")).to_have_text("开始一场活动")
+    await expect(console.locator(".scenario-card")).to_have_count(2)
+    await shoot(console, "console-choose-zh")
     await console.locator("#language-switch").select_option("fr")
     await expect(console.locator("h1")).to_have_text("Démarrer une séance")
     mean = await console.evaluate(

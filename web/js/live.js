@@ -172,9 +172,11 @@ export class Live {
       case "welcome":
         this.joined = true;
         this.attempt = 0;
-        if (message.epoch !== this.epoch && !message.snapshot) this.seq = 0;
+        this.lastWelcome = { replay: message.replay, seq: message.seq };
         this.epoch = message.epoch;
-        this.seq = message.seq;
+        // With replay the missed events follow and advance seq one by one; a snapshot is the
+        // whole state as of welcome.seq.
+        if (!message.replay) this.seq = message.seq;
         if (message.token) this.resumeToken = message.token;
         if (message.snapshot) {
           const { results, presence } = state;

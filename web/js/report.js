@@ -3,7 +3,7 @@
 // come from the step views this browser's console saw during the session.
 
 import { $, fill, h, store } from "./dom.js";
-import { formatDate, t } from "./i18n.js";
+import { formatDate, formatNumber, t } from "./i18n.js";
 import { setupPage } from "./page.js";
 import { resultsChart } from "./charts.js";
 import { fetchExport } from "./export.js";
@@ -30,7 +30,8 @@ async function report() {
     return h("section", { class: "report-step" },
       h("p", { class: "progress" }, t("report.step", { n: result.index + 1 }), " · ", t(`kind.${result.kind}`)),
       h("h2", { dir: "auto" }, result.title || result.prompt || t(`kind.${result.kind}`)),
-      result.prompt && result.prompt !== result.title ? h("p", { class: "step-prompt", dir: "auto" }, result.prompt) : null,
+      result.title && result.prompt && result.prompt !== result.title
+        ? h("p", { class: "step-prompt", dir: "auto" }, result.prompt) : null,
       result.passes || !result.answers ? h("p", { class: "report-count" }, t("text.summary", { count: result.count }),
         result.passes ? ` · ${t("console.passes", { count: result.passes })}` : "") : null,
       resultsChart(step, result, { minResponses: data.min_responses }));
@@ -43,9 +44,26 @@ async function report() {
         t("report.participants", { count: data.participants }), " · ",
         t("report.minimum", { count: data.min_responses })),
       h("p", { class: "fineprint" }, t("report.privacy")),
+      overview(data),
       h("button", { type: "button", class: "button button-primary no-print", onclick: () => window.print() },
         t("report.print"))),
     pages.length ? pages : h("p", {}, t("report.empty")));
+}
+
+/** The title page's table of steps: what was asked and how many answered. */
+function overview(data) {
+  if (!data.steps.length) return null;
+  return h("table", { class: "overview" },
+    h("caption", { class: "visually-hidden" }, t("report.overview")),
+    h("thead", {}, h("tr", {},
+      h("th", { scope: "col" }, "#"), h("th", { scope: "col" }, t("report.question")),
+      h("th", { scope: "col", class: "num" }, t("report.answers")),
+      h("th", { scope: "col", class: "num" }, t("report.passes")))),
+    h("tbody", {}, data.steps.map((step) => h("tr", {},
+      h("td", {}, formatNumber(step.index + 1)),
+      h("td", { dir: "auto" }, step.title || step.prompt || t(`kind.${step.kind}`)),
+      h("td", { class: "num" }, formatNumber(step.count)),
+      h("td", { class: "num" }, formatNumber(step.passes))))));
 }
 
 await setupPage();
