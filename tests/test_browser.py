@@ -21,7 +21,16 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    Dialog,
+    FilePayload,
+    Page,
+    ViewportSize,
+    async_playwright,
+    expect,
+)
 
 from server.config import Settings
 from tests.conftest import DATA, free_port, start_server
@@ -30,8 +39,8 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "docs" / "screenshots"
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 800}
+PHONE = ViewportSize(width=390, height=844)
+DESKTOP = ViewportSize(width=1280, height=800)
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--disable-gpu",
@@ -98,7 +107,7 @@ class Watch:
         page.on("console", lambda m: self.errors.append(f"{page.url}: {m.text}")
                 if m.type == "error" and EXPECTED_OFFLINE not in m.text else None)
 
-        async def dismiss(dialog) -> None:  # type: ignore[no-untyped-def]
+        async def dismiss(dialog: Dialog) -> None:
             self.dialogs.append(dialog.message)
             await dialog.dismiss()
 
@@ -110,7 +119,7 @@ class Watch:
         assert not self.errors, "\n".join(self.errors)
 
 
-async def device(browser: Browser, watch: Watch, size: dict[str, int], **options: object) -> Page:
+async def device(browser: Browser, watch: Watch, size: ViewportSize, **options: object) -> Page:
     mobile = size == PHONE
     options = {"locale": "en-GB", **options}
     context: BrowserContext = await browser.new_context(
@@ -185,7 +194,9 @@ async def no_overflow(page: Page) -> None:
     assert escaped == 0, f"{page.url}: {escaped} card(s) overflow"
 
 
-async def test_facilitator_and_three_phones_run_a_builtin_scenario(base: str, browser: Browser) -> None:
+async def test_facilitator_and_three_phones_run_a_builtin_scenario(
+    base: str, browser: Browser
+) -> None:
     watch = Watch()
     console = await device(browser, watch, DESKTOP)
     await console.goto(f"{base}/")
@@ -241,7 +252,8 @@ async def test_facilitator_and_three_phones_run_a_builtin_scenario(base: str, br
     await reveal(console, screen)
     await expect(screen.locator(".heat-filled")).to_have_count(3)
     await expect(screen.locator(".chart-headline")).to_contain_text("high energy, unpleasant")
-    await expect(phones[0].locator(".feedback")).to_contain_text("You guessed high energy, unpleasant")
+    await expect(phones[0].locator(".feedback")).to_contain_text(
+        "You guessed high energy, unpleasant")
     await shoot(screen, "screen-checkin")
     await shoot(console, "console-checkin")
     await shoot(phones[0], "join-revealed", full_page=True)
@@ -339,10 +351,10 @@ async def test_facilitator_and_three_phones_run_a_builtin_scenario(base: str, br
     download = await waiting.value
     assert download.suggested_filename == f"attune-{code}.csv"
     rows = list(csv.DictReader(io.StringIO(Path(await download.path()).read_text())))
-    value = {(r["step"], r["series"], r["key"]): r["value"] for r in rows}
-    assert value[("2", "answers", "word:anxious")] == "1"
-    assert value[("5", "answers", "option:deadline")] == "2"
-    assert value[("4", "answers", "mean")] == "4.0"
+    cell = {(r["step"], r["series"], r["key"]): r["value"] for r in rows}
+    assert cell[("2", "answers", "word:anxious")] == "1"
+    assert cell[("5", "answers", "option:deadline")] == "2"
+    assert cell[("4", "answers", "mean")] == "4.0"
     texts = [r["value"] for r in rows if r["step"] == "3" and r["key"] == "text"]
     assert sorted(texts) == sorted([thoughts[0], thoughts[2]])
 
@@ -366,7 +378,9 @@ async def test_facilitator_and_three_phones_run_a_builtin_scenario(base: str, br
     watch.check()
 
 
-async def test_every_kind_refresh_reconnect_hostile_text_and_pacer(base: str, browser: Browser) -> None:
+async def test_every_kind_refresh_reconnect_hostile_text_and_pacer(
+    base: str, browser: Browser
+) -> None:
     watch = Watch()
     console = await device(browser, watch, DESKTOP)
     code = await create(console, base, "every-kind")
@@ -495,10 +509,12 @@ async def test_upload_a_scenario_file(base: str, browser: Browser) -> None:
     watch = Watch()
     console = await device(browser, watch, DESKTOP)
     await console.goto(f"{base}/console/")
-    broken = b"id: broken\ntitle: Broken\nsummary: x\naudience: [workshop]\n" \
-        b"duration_minutes: 5\nlanguages: [en]\nsteps:\n  - kind: scale\n    prompt: Hi\n    mni: 1\n"
+    broken = (
+        b"id: broken\ntitle: Broken\nsummary: x\naudience: [workshop]\nduration_minutes: 5\n"
+        b"languages: [en]\nsteps:\n  - kind: scale\n    prompt: Hi\n    mni: 1\n"
+    )
     await console.locator("#scenario-file").set_input_files(
-        files=[{"name": "broken.yaml", "mimeType": "text/yaml", "buffer": broken}])
+        files=[FilePayload(name="broken.yaml", mimeType="text/yaml", buffer=broken)])
     problem = console.locator(".chooser .problem")
     await expect(problem).to_contain_text("unknown field 'mni'")
     await expect(problem).to_contain_text("upload:10")

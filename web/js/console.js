@@ -3,7 +3,7 @@
 // session; the token is never sent anywhere but this server.
 
 import { $, announce, fill, h, randomId, store } from "./dom.js";
-import { formatNumber, language, LANGUAGES, t } from "./i18n.js";
+import { formatList, formatNumber, language, LANGUAGES, t } from "./i18n.js";
 import { Live } from "./live.js";
 import { setupPage, showConnection } from "./page.js";
 import { breathingPacer, countdown } from "./pacer.js";
@@ -88,7 +88,7 @@ async function chooser() {
       h("p", { class: "scenario-summary", dir: "auto" }, s.summary),
       h("p", { class: "scenario-meta" },
         t("console.minutes", { count: s.duration_minutes }), " · ", t("console.steps", { count: s.steps }), " · ",
-        s.audience.map((a) => t(`audience.${a}`)).join(", ")),
+        formatList(s.audience.map((a) => t(`audience.${a}`)))),
       h("p", { class: "scenario-langs" }, s.languages.map((l) => h("span", { class: "tag", lang: l }, LANGUAGES[l] || l))),
       h("button", {
         type: "button", class: "button button-primary", dataset: { scenario: s.id },

@@ -66,6 +66,10 @@ export function formatPercent(share) {
   return new Intl.NumberFormat(lang, { style: "percent", maximumFractionDigits: 0 }).format(share);
 }
 
+export function formatList(items) {
+  return new Intl.ListFormat(lang, { style: "narrow", type: "unit" }).format(items);
+}
+
 export function formatDate(ms) {
   return new Intl.DateTimeFormat(lang, { dateStyle: "long", timeStyle: "short" }).format(new Date(ms));
 }
