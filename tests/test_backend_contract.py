@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import signal
+import subprocess
 import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -25,7 +26,9 @@ from server.backend import Backend, CodeTaken
 from server.backend.memory import MemoryBackend
 from server.backend.redis import RedisBackend, code_key, info_key, log_key, session_keys
 from server.errors import BackendUnavailable
+from tests.conftest import free_port
 from tests.redis_server import RedisProcess
+from tests.redis_server import _binary as redis_binary
 
 
 class Recorder:
@@ -485,4 +488,76 @@ async def test_a_restarted_redis_keeps_the_log_and_delivery_resumes(
 @pytest.mark.redis
 def test_valkey_urls_are_accepted() -> None:
     backend = RedisBackend("valkey://127.0.0.1:1/0", 60)
-    assert backend._pool.connection_kwargs["port"] == 1
+    assert backend._redis.connection_pool.connection_kwargs["port"] == 1
+
+
+@pytest.mark.redis
+async def test_sentinel_finds_the_master_and_follows_a_failover(tmp_path: Path) -> None:
+    master, replica = RedisProcess(tmp_path / "master"), RedisProcess(tmp_path / "replica")
+    sentinel_port = free_port()
+    conf = tmp_path / "sentinel.conf"
+    conf.write_text(
+        f"port {sentinel_port}\nbind 127.0.0.1\ndir {tmp_path}\n"
+        f"sentinel monitor attune 127.0.0.1 {master.port} 1\n"
+        "sentinel down-after-milliseconds attune 300\n"
+        "sentinel failover-timeout attune 2000\n"
+    )
+    processes: list[subprocess.Popen[bytes]] = []
+    backend = RedisBackend(f"redis://127.0.0.1:{sentinel_port}/0?sentinel=attune", 3600,
+                           timeout=0.5)
+    inspect_replica = redis.Redis(port=replica.port)
+    recorder = Recorder()
+    try:
+        master.start()
+        with redis.Redis(port=master.port) as inspect_master:
+            inspect_master.config_set("repl-diskless-sync-delay", 0)
+        processes.append(subprocess.Popen(
+            [redis_binary(), "--port", str(replica.port), "--bind", "127.0.0.1", "--save", "",
+             "--dir", str(tmp_path), "--replicaof", "127.0.0.1", str(master.port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        await eventually(lambda: _quietly(lambda: inspect_replica.info("replication")
+                                          ["master_link_status"] == "up"), timeout=10)
+        # Started once the replica is attached, Sentinel sees it at its first look at the
+        # master (otherwise only at the next, ten seconds later).
+        processes.append(subprocess.Popen([redis_binary(), str(conf), "--sentinel"],
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        with redis.Redis(port=sentinel_port) as inspect_sentinel:
+            await eventually(lambda: _quietly(lambda: bool(inspect_sentinel.execute_command(
+                "SENTINEL", "REPLICAS", "attune"))), timeout=10)
+        await backend.start(recorder)
+        await eventually(lambda: backend._pubsub is not None, timeout=10)
+        session_id, code, info = new_session()
+        await backend.create(session_id, code, info)
+        await backend.subscribe(session_id)
+        assert await backend.append(session_id, b"before") == 1
+        await eventually(lambda: inspect_replica.llen(log_key(session_id)) == 1)
+        # The master dies; Sentinel promotes the replica and the backend follows by itself.
+        assert master.process is not None
+        master.process.send_signal(signal.SIGKILL)
+        master.process.wait()
+        master.process = None
+        offset = None
+        deadline = time.monotonic() + 15
+        while offset is None:
+            assert time.monotonic() < deadline, "no failover"
+            try:
+                offset = await backend.append(session_id, b"after")
+            except BackendUnavailable:
+                await asyncio.sleep(0.1)
+        assert offset == 2
+        await eventually(lambda: recorder.entries[session_id].get(2) == b"after", timeout=5)
+        assert await backend.read(session_id, 0) == [(1, b"before"), (2, b"after")]
+    finally:
+        await backend.close()
+        inspect_replica.close()
+        for process in processes:
+            process.terminate()
+            process.wait(10)
+        master.stop()
+
+
+def _quietly(check: Callable[[], bool]) -> bool:
+    try:
+        return check()
+    except redis.RedisError:
+        return False

@@ -168,7 +168,7 @@ def connect(url: str, timeout: float) -> tuple[Redis, list[Redis]]:
     url = _redis_url(url)
     bounds: dict[str, Any] = {
         "socket_timeout": timeout,
-        "socket_connect_timeout": min(1.0, timeout),
+        "socket_connect_timeout": timeout,
         "retry": Retry(NoBackoff(), 0),
     }
     parts = urlsplit(url)
@@ -236,6 +236,8 @@ class RedisBackend(Backend):
         self._confirmations: dict[str, asyncio.Future[None]] = {}
         self._resync = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._running = False
+        """Loops check it too: Python 3.11's wait_for can swallow a cancellation."""
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -243,21 +245,22 @@ class RedisBackend(Backend):
         """Start the listener; ``gone`` (optional) hears of sessions deleted by any node."""
         self._deliver = deliver
         self._gone = gone
+        self._running = True
         self._tasks = [asyncio.create_task(work()) for work in
                        (self._listen, self._sync_forever, self._heartbeat)]
 
     async def close(self) -> None:
         self._deliver = None
         self._gone = None
+        self._running = False
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if self._tasks:
+            await asyncio.wait(self._tasks)
         self._tasks = []
         for client in (self._redis, *self._sentinels):
-            with contextlib.suppress(RedisError, OSError, TimeoutError):
-                await asyncio.wait_for(client.aclose(), self.timeout)
+            with contextlib.suppress(BackendUnavailable):
+                await self._call(client.aclose())
 
     async def ready(self) -> bool:
         """True when Redis answers a PING and the listener is subscribed."""
@@ -349,7 +352,7 @@ class RedisBackend(Backend):
 
     async def _heartbeat(self) -> None:
         """Keep this node's presence counts alive; they lapse if the process dies."""
-        while True:
+        while self._running:
             await asyncio.sleep(HEARTBEAT_INTERVAL)
             for session_id, connected in list(self._present.items()):
                 try:
@@ -394,7 +397,7 @@ class RedisBackend(Backend):
         """Read pub/sub for as long as the backend runs, reconnecting with backoff."""
         delay = BACKOFF[0]
         control = f"attune:node:{self.node_id}"
-        while True:
+        while self._running:
             pubsub = self._redis.pubsub()
             try:
                 subscribed = {log_key(s) for s in self._subs}
@@ -411,14 +414,14 @@ class RedisBackend(Backend):
                     log.warning("lost the Redis pub/sub connection: %s", exc)
             finally:
                 self._pubsub = None
-                with contextlib.suppress(RedisError, OSError, TimeoutError):
-                    await asyncio.wait_for(pubsub.aclose(), self.timeout)  # type: ignore[no-untyped-call]
+                with contextlib.suppress(BackendUnavailable):
+                    await self._call(pubsub.aclose())  # type: ignore[no-untyped-call]
             await asyncio.sleep(delay)
             delay = min(delay * 2, BACKOFF[1])
 
     async def _read(self, pubsub: PubSub) -> None:
         heard = pinged = time.monotonic()
-        while True:
+        while self._running:
             message = await self._call(pubsub.get_message(timeout=PING_INTERVAL / 2))
             now = time.monotonic()
             if message is not None:
@@ -473,9 +476,10 @@ class RedisBackend(Backend):
                 log.exception("handling the deletion of session %s failed", session_id)
 
     async def _sync_forever(self) -> None:
-        while True:
+        while self._running:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._resync.wait(), SYNC_INTERVAL)
+                async with asyncio.timeout(SYNC_INTERVAL):
+                    await self._resync.wait()
             self._resync.clear()
             if self._pubsub is None:
                 continue
@@ -512,6 +516,7 @@ class RedisBackend(Backend):
     async def _call(self, work: Awaitable[T]) -> T:
         """Await one Redis call within ``timeout``; any failure means the store is unavailable."""
         try:
-            return await asyncio.wait_for(work, self.timeout)
+            async with asyncio.timeout(self.timeout):
+                return await work
         except (RedisError, OSError, TimeoutError) as exc:
             raise BackendUnavailable(f"Redis: {exc or type(exc).__name__}") from exc
