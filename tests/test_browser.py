@@ -401,7 +401,14 @@ async def test_every_kind_refresh_reconnect_hostile_text_and_pacer(
 
     # check-in: answered, then refreshed: the answer is still there and still counted once
     await next_step(console, everyone, 1)
-    for phone, word in zip(phones, ("calm", "tired", "calm"), strict=True):
+    # the first phone answers with the keyboard only: the emotion words are real radio buttons
+    await phones[0].locator("input[name=word][value=relieved]").focus()
+    await phones[0].keyboard.press("ArrowRight")  # the next word in the group
+    await expect(phones[0].locator("input[name=word][value=calm]")).to_be_checked()
+    await phones[0].locator(".answer-form button[type=submit]").focus()
+    await phones[0].keyboard.press("Enter")
+    await expect(phones[0].locator(".received")).to_be_visible()
+    for phone, word in zip(phones[1:], ("tired", "calm"), strict=True):
         await pick(phone, "word", word)
         await send(phone)
     await phones[0].reload()
@@ -468,7 +475,13 @@ async def test_every_kind_refresh_reconnect_hostile_text_and_pacer(
     await shoot(screen, "screen-breathe")
     await shoot(still, "join-breathe-reduced-motion")
 
-    await next_step(console, everyone, 6)
+    # the console's URL holds SESSION.TOKEN: a refresh rejoins at the same step; arrows move on
+    await console.reload()
+    await at_step(console, 5)
+    await expect(console.locator(".step-link.current")).to_contain_text("Breathing")
+    await console.keyboard.press("ArrowRight")
+    for page in [console, *everyone]:
+        await at_step(page, 6)
     await expect(screen.locator(".timer-time")).to_have_text(re.compile(r"^[01]:\d\d$"))
     await shoot(screen, "screen-timer")
 
