@@ -215,6 +215,10 @@ function render() {
   const focused = document.activeElement?.dataset?.keep;
   fill(main, layout);
   if (focused) main.querySelector(`[data-keep="${focused}"]`)?.focus();
+  const current = main.querySelector(".step-link.current");
+  const nav = main.querySelector(".steps-nav");
+  // On a phone the step list is a horizontal strip: bring the current step into it, sideways only.
+  if (current && nav) nav.scrollLeft = current.offsetLeft - nav.clientWidth / 2;
   shown = state.status === "running" ? state.step.index : state.status;
   update();
 }

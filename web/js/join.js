@@ -198,7 +198,7 @@ function buildAnswer(step, section) {
   }, input.element, closed,
   h("div", { class: "answer-footer" }, state, h("div", { class: "actions" }, send, pass)));
   // Revealed results go above the form: on a phone they are what people look at next.
-  const results = h("section", { class: "my-results", "aria-live": "polite", hidden: true });
+  const results = h("section", { class: "my-results", hidden: true });
   section.append(results, form);
 
   const sent = store.get(sentKey(step.index));
@@ -303,7 +303,8 @@ function renderMyResults() {
   const state = live.state;
   const results = state.results;
   const box = view.results;
-  const show = state.revealed && results && results.step === view.index && results.answers;
+  const show = Boolean(state.revealed && results && results.step === view.index && results.answers);
+  if (show && box.hidden) announce(t("results.shown"));
   box.hidden = !show;
   if (!show) {
     fill(box);
