@@ -286,6 +286,8 @@ async def test_facilitator_and_three_phones_run_a_builtin_scenario(
 
     # 4: other explanations, several options, with a guess of the most common
     await next_step(console, everyone, 4)
+    await expect(screen.locator(".screen-options li")).to_have_count(7)
+    await shoot(screen, "screen-choice-collecting")
     chosen = [(["deadline", "tired"], "deadline"), (["bad-news"], "annoyed-with-you"),
               (["deadline", "saturday", "annoyed-with-you"], "deadline")]
     for phone, (options, guess) in zip(phones, chosen, strict=True):

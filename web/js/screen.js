@@ -102,6 +102,9 @@ function render() {
   if (step.kind === "breathe" && step.pacer) section.append(breathingPacer(step.pacer, state.started_at, () => live.now()));
   if (step.kind === "timer" && step.seconds) section.append(countdown(step.seconds, state.started_at, () => live.now()));
   if (step.kind === "reflect") section.append(h("p", { class: "screen-hint" }, t("screen.reflect")));
+  if (step.kind === "choice" && !state.revealed) {
+    section.append(h("ol", { class: "screen-options" }, step.options.map((o) => h("li", { dir: "auto" }, o.label))));
+  }
   if (ANSWERABLE.has(step.kind)) {
     section.append(h("div", { id: "screen-results", class: "screen-results", "aria-live": "polite" }));
   }
