@@ -36,6 +36,7 @@ from server.config import Settings
 from tests.conftest import DATA, free_port, start_server
 
 pytestmark = pytest.mark.browser
+expect.set_options(timeout=10_000)  # generous on a loaded 2-core machine; passing runs are fast
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "docs" / "screenshots"
@@ -146,7 +147,7 @@ async def shoot(page: Page, name: str, *, full_page: bool = False) -> None:
 async def at_step(page: Page, index: int) -> None:
     await page.wait_for_function(
         "n => window.attuneLive && window.attuneLive.state.step"
-        " && window.attuneLive.state.step.index === n", arg=index, timeout=5000)
+        " && window.attuneLive.state.step.index === n", arg=index, timeout=10_000)
 
 
 async def create(console: Page, base: str, scenario: str) -> str:
