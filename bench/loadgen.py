@@ -24,6 +24,7 @@ from bench import system
 from bench.wsclient import Client, Probe
 
 HELLO_TIMEOUT = 30.0
+SOURCES = 64
 
 
 class Round:
@@ -40,9 +41,10 @@ class Worker:
     def __init__(self, pipe: Connection, number: int) -> None:
         self.pipe = pipe
         self.number = number
-        self.source = f"127.0.{1 + number // 200}.{1 + number % 200}"
-        """Each worker connects from its own loopback address, so its ports never collide with
-        another worker's or with sockets still closing from an earlier run."""
+        self.sources = [f"127.{10 + number}.0.{i}" for i in range(1, SOURCES + 1)]
+        """Each worker connects from its own loopback addresses, so its ports never collide
+        with another worker's, and no address holds more than a few hundred sockets (the server
+        limits sockets per address, as behind a school's NAT)."""
         self.clients: list[Client] = []
         self.rounds: dict[int, Round] = {}
         self.acks = 0
@@ -84,6 +86,9 @@ class Worker:
 
     # --- commands ------------------------------------------------------------------------------
 
+    def source(self, client: Client) -> str:
+        return self.sources[client.index % len(self.sources)]
+
     def live(self) -> list[Client]:
         return [c for c in self.clients if c.open and not c.paused]
 
@@ -98,8 +103,8 @@ class Worker:
                             slow=slow_every > 0 and i % slow_every == 0)
             async with gate:
                 try:
-                    await asyncio.wait_for(client.connect(host, port, path, self.source),
-                                           HELLO_TIMEOUT)
+                    await asyncio.wait_for(client.connect(host, port, path,
+                                                          self.source(client)), HELLO_TIMEOUT)
                     if hello is not None:
                         client.send(hello.encode())
                         await asyncio.wait_for(client.welcomed, HELLO_TIMEOUT)
@@ -175,7 +180,8 @@ class Worker:
             client = Client(self.loop, self, old.kind, index=old.index, slow=old.slow)
             client.token, client.epoch, client.seq = old.token, old.epoch, old.seq
             try:
-                await asyncio.wait_for(client.connect(host, port, path, self.source), timeout)
+                await asyncio.wait_for(client.connect(host, port, path, self.source(client)),
+                                       timeout)
                 client.send(json.dumps({
                     "type": "hello", "role": "participant", "code": code,
                     "resume": {"token": old.token, "epoch": old.epoch, "last_seq": old.seq},

@@ -7,6 +7,9 @@ before the broadcast starts, as Attune does. A socket.io event carries the same 
 
 - ``floor``: a bare asyncio server; the handshake by hand, then one pre-built frame written to
   every transport. Nothing Python can serve is much cheaper: this is the physical floor.
+
+The raw peers also answer ``{"type":"answer",...}`` with an ack, as Attune does, so ingest has a
+floor too: one frame in, one small frame out.
 - ``websockets``: the ``websockets`` library's own asyncio server and ``broadcast()``.
 - ``starlette``: what a developer typically writes with Starlette on uvicorn (uvicorn's defaults):
   a set of ``WebSocket``s and a loop of ``await ws.send_text()``.
@@ -18,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import json
 import time
 from typing import Any
 
@@ -44,8 +48,6 @@ class Payload:
 
 
 def _dumps(data: dict[str, Any]) -> str:
-    import json
-
     return json.dumps(data, separators=(",", ":"))
 
 
@@ -57,6 +59,26 @@ def server_frame(payload: bytes) -> bytes:
     if n < 65536:
         return bytes((0x81, 126)) + n.to_bytes(2, "big") + payload
     return bytes((0x81, 127)) + n.to_bytes(8, "big") + payload
+
+
+ANSWER = b'{"type":"answer"'
+
+
+def ack(answer: bytes | str) -> str:
+    """The acknowledgement of an answer, as Attune words it: the peers' ingest path is "decode
+    the answer, reply with an ack", so their cost per answer is the transport's floor."""
+    data = json.loads(answer)
+    return json.dumps({"type": "ack", "seq": 0, "step": data["step"],
+                       "submission": data["submission"]}, separators=(",", ":"))
+
+
+def unmask(payload: bytes, mask: bytes) -> bytes:
+    """RFC 6455 section 5.3: XOR with the 4-byte masking key, repeated."""
+    if mask == b"\x00\x00\x00\x00" or not payload:
+        return payload
+    n = len(payload)
+    key = int.from_bytes((mask * (n // 4 + 1))[:n], "big")
+    return (int.from_bytes(payload, "big") ^ key).to_bytes(n, "big")
 
 
 # --- floor ---------------------------------------------------------------------------------------
@@ -108,12 +130,17 @@ class Floor(asyncio.Protocol):
             if len(self.buffer) < head + length:
                 return
             opcode = self.buffer[0] & 0x0F
+            mask = self.buffer[head - 4:head]
+            payload = unmask(self.buffer[head:head + length], mask)
             self.buffer = self.buffer[head + length:]
             if opcode == 8:
                 self.transport.close()
                 return
             if opcode == 1:
-                self.broadcast()
+                if payload.startswith(ANSWER):
+                    self.transport.write(server_frame(ack(payload).encode()))
+                else:
+                    self.broadcast()
 
     def broadcast(self) -> None:
         frame = server_frame(self.payload.text().encode())
@@ -142,8 +169,11 @@ async def serve_websockets(port: int, size: int) -> None:
     async def handler(ws: ServerConnection) -> None:
         sockets.add(ws)
         try:
-            async for _ in ws:
-                broadcast(sockets, payload.text())
+            async for message in ws:
+                if isinstance(message, str) and message.startswith('{"type":"answer"'):
+                    await ws.send(ack(message))
+                else:
+                    broadcast(sockets, payload.text())
         finally:
             sockets.discard(ws)
 
@@ -168,7 +198,10 @@ def starlette_app(size: int) -> Any:
         sockets.add(websocket)
         try:
             while True:
-                await websocket.receive_text()
+                message = await websocket.receive_text()
+                if message.startswith('{"type":"answer"'):
+                    await websocket.send_text(ack(message))
+                    continue
                 text = payload.text()
                 for other in list(sockets):
                     try:

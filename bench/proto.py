@@ -9,9 +9,11 @@ and HTTP API (``server.app.create_app``); only the path from a broadcast to the 
   It answers "what would leaving ASGI for the WebSocket path gain by itself".
 - ``attune-direct``: still uvicorn with ``websockets-sansio`` and Starlette, one port, but the
   uvicorn protocol object is handed to the endpoint (a subclass adds it to the ASGI scope's
-  ``extensions``), and ``DirectConnection.send`` writes the broadcast's frame, built once as
-  bytes, straight to each socket's transport when nothing is queued and the transport is not
-  paused; otherwise it falls back to the queue and writer task, which keep their order and bound.
+  ``extensions``); a broadcast encodes its frame once as bytes and writes it straight to every
+  socket whose transport is ready (nothing queued, not paused), as the floor does; others fall
+  back to the queue and writer task, which keep their order and bound. Replies (acks) take the
+  same direct path, and the protocol reads up to ``READ_AHEAD`` messages ahead instead of
+  pausing and resuming the socket around every message.
 
 The receive loop below is ``server.ws.endpoint``'s, minus metrics, fed by either server.
 """
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import types
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -94,10 +97,18 @@ async def serve_socket(node: Node, conn: Connection, receive: Receive) -> None:
 
 # --- attune-direct: uvicorn, with a fast path to the transport ----------------------------------
 
+READ_AHEAD = 4
+"""Messages a socket may have waiting for the app before reading from it pauses. uvicorn pauses
+after every single message and resumes when the app takes it, two ``epoll_ctl`` calls per
+message; a short read-ahead keeps the bound (4 x 64 KiB) without that cost."""
+
 
 class ExposedProtocol(WebSocketsSansIOProtocol):
-    """uvicorn's ``websockets-sansio`` protocol that lends itself to the app through the scope,
-    so the app can write pre-built frames to the transport."""
+    """uvicorn's ``websockets-sansio`` protocol that lends itself to the app through the scope
+    (so the app can write pre-built frames to the transport), tells its connection when the
+    transport's buffer fills and drains, and reads a few messages ahead."""
+
+    connection: DirectConnection | None = None
 
     def handle_connect(self, event: Any) -> None:
         super().handle_connect(event)
@@ -105,52 +116,91 @@ class ExposedProtocol(WebSocketsSansIOProtocol):
         if scope is not None:
             scope["extensions"]["attune.protocol"] = self
 
+    def send_receive_event_to_app(self) -> None:
+        paused, self.read_paused = self.read_paused, True  # the parent then does not pause
+        try:
+            super().send_receive_event_to_app()
+        finally:
+            self.read_paused = paused
+        if not self.read_paused and self.queue.qsize() >= READ_AHEAD:
+            self.read_paused = True
+            self.transport.pause_reading()
+
+    def pause_writing(self) -> None:
+        super().pause_writing()
+        if self.connection is not None:
+            self.connection.ready = False
+
+    def resume_writing(self) -> None:
+        super().resume_writing()
+        if self.connection is not None:
+            self.connection.settle()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.connection is not None:
+            self.connection.ready = False
+        super().connection_lost(exc)
+
 
 _cached: tuple[str, bytes] = ("", b"")
 
 
-def text_frame(text: str) -> bytes:
-    """The server frame for ``text``, built once per broadcast: the node hands the same ``str``
-    object to every socket, so the last one built is reused while the broadcast lasts."""
-    global _cached
-    if _cached[0] is text:
-        return _cached[1]
-    payload = text.encode()
+def frame_of(payload: bytes) -> bytes:
+    """An unmasked text frame (RFC 6455 section 5.2) around ``payload``."""
     n = len(payload)
     if n < 126:
-        head = bytes((0x81, n))
-    elif n < 65536:
-        head = bytes((0x81, 126)) + n.to_bytes(2, "big")
-    else:
-        head = bytes((0x81, 127)) + n.to_bytes(8, "big")
-    _cached = (text, head + payload)
+        return bytes((0x81, n)) + payload
+    if n < 65536:
+        return bytes((0x81, 126)) + n.to_bytes(2, "big") + payload
+    return bytes((0x81, 127)) + n.to_bytes(8, "big") + payload
+
+
+def text_frame(text: str) -> bytes:
+    """The frame for ``text``, cached by identity: the node hands the same ``str`` object to
+    every socket it sends one reply or push to."""
+    global _cached
+    if _cached[0] is not text:
+        _cached = (text, frame_of(text.encode()))
     return _cached[1]
 
 
 class DirectConnection(Connection):
-    """``Connection`` whose ``send`` writes straight to the transport when it can keep order:
-    no frame queued or being written, the transport not paused, the socket open."""
+    """``Connection`` that writes straight to the transport while it is ``ready``: nothing
+    queued or being written, the transport accepting data, the socket open. Otherwise frames
+    take the queue and the writer task, which keep their order and their bound."""
 
-    def __init__(self, send: Send, close: Close, protocol: WebSocketsSansIOProtocol) -> None:
+    def __init__(self, send: Send, close: Close, protocol: ExposedProtocol) -> None:
         super().__init__(send, close)
         self.protocol = protocol
+        self.transport = protocol.transport
         self.busy = False
+        self.ready = False
+        protocol.connection = self
+        self.settle()
+
+    def settle(self) -> None:
+        proto = self.protocol
+        self.ready = (self.closing is None and not self._events and not self.busy
+                      and proto.writable.is_set() and not proto.close_sent
+                      and not self.transport.is_closing())
 
     def send(self, frame: str) -> None:
-        proto = self.protocol
-        if (self.closing is None and not self._events and not self.busy
-                and proto.writable.is_set() and not proto.close_sent
-                and not proto.transport.is_closing()):
-            proto.transport.write(text_frame(frame))
+        if self.ready:
+            self.transport.write(text_frame(frame))
             return
+        self.ready = False
         super().send(frame)
+
+    def close(self, code: int) -> None:
+        self.ready = False
+        super().close(code)
 
     async def _write(self) -> None:
         try:
             while True:
                 await self._wake.wait()
                 self._wake.clear()
-                self.busy = True
+                self.busy, self.ready = True, False
                 while self._events:
                     await self._send(self._events.popleft())
                 while self._states and self.closing is None and not self._events:
@@ -160,8 +210,34 @@ class DirectConnection(Connection):
                 if self.closing is not None:
                     await self._close(self.closing)
                     return
+                self.settle()
         except Exception:
             return
+
+
+def fast_broadcast(node: Node, replica: Any, broadcast: Any) -> None:
+    """``Node._broadcast`` with the participants' frame built once as bytes and written to
+    every ready transport in one loop, as the floor server does."""
+    from server.node import encode
+
+    moderator = encode(broadcast.facilitator).decode()
+    body = encode(broadcast.others)
+    frame = frame_of(body)
+    others = body.decode()
+    for conn in replica.conns.values():
+        if conn.role == "facilitator":
+            conn.send(moderator)
+        elif conn.ready:
+            conn.transport.write(frame)
+        else:
+            conn.send(others)
+    event = broadcast.others
+    if isinstance(event, p.StepEvent):
+        node._mark(replica, event.step.index)
+    elif isinstance(event, p.RevealEvent) and event.revealed:
+        node._mark(replica, replica.session.index)
+        for conn in replica.conns.values():
+            node._send_feedback(replica, conn)
 
 
 def direct_app(settings: Any) -> Any:
@@ -172,6 +248,7 @@ def direct_app(settings: Any) -> Any:
 
     app = create_app(settings)
     node: Node = app.state.node
+    node._broadcast = types.MethodType(fast_broadcast, node)  # type: ignore[method-assign]
 
     async def endpoint(websocket: WebSocket) -> None:
         await websocket.accept()

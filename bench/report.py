@@ -93,11 +93,30 @@ def check_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                 ratio = sio["fanout"]["last_ms"] / f["last_ms"]
                 add(name, size, "speed-up over python-socketio (last participant)", ratio,
                     ">= 10", ratio >= 10)
+            # The same comparisons on server CPU per delivered frame: what each server costs,
+            # whatever else the machine was doing (latency is bent by CPU taken away).
+            cpu = f["server_cpu_us_per_frame"]
+            for peer, check, goal, ok in (
+                (floor, "CPU: frames per CPU-second vs floor", ">= 0.9", lambda r: r >= 0.9),
+                (ws, "CPU: frames per CPU-second vs websockets", "> 1", lambda r: r > 1),
+                (plain, "CPU: frames per CPU-second vs plain Starlette", ">= 1.7",
+                 lambda r: r >= 1.7),
+                (sio, "CPU: frames per CPU-second vs python-socketio", ">= 10",
+                 lambda r: r >= 10),
+            ):
+                if peer and cpu:
+                    ratio = peer["fanout"]["server_cpu_us_per_frame"] / cpu
+                    add(name, size, check, ratio, goal, ok(ratio))
             if name == "attune" or name == "attune-direct":
                 kib = a["memory"]["kib_per_connection"]
                 if kib is not None:
                     add(name, size, "KiB per idle participant", kib, "<= 16", kib <= 16)
             ingest = a.get("ingest")
+            floor_ingest = (floor or {}).get("ingest")
+            if ingest and floor_ingest and ingest["server_cpu_us_per_answer"]:
+                ratio = floor_ingest["server_cpu_us_per_answer"] / ingest["server_cpu_us_per_answer"]
+                add(name, size, "CPU: answers per CPU-second vs floor (no target)", ratio, "-",
+                    None)
             if ingest:
                 rate = ingest["answers_per_s"]
                 add(name, size, "answers/s (measured, one process)", rate, ">= 50,000",
@@ -144,6 +163,7 @@ FANOUT_COLUMNS = (
     ("target", None), ("last ms", "last_ms"), ("p50 ms", "p50_ms"), ("p99 ms", "p99_ms"),
     ("max ms", "max_ms"), ("frames/s", "frames_per_s"),
     ("server us/frame", "server_cpu_us_per_frame"), ("server busy", "server_busy"),
+    ("server waited", "server_waited"),
     ("load us/frame", "load_cpu_us_per_frame"), ("load busy", "load_busy"),
 )
 
@@ -161,7 +181,7 @@ def _rows(results: dict[str, Any], size: int) -> list[list[str]]:
         row = [name]
         for _, key in FANOUT_COLUMNS[1:]:
             value = f.get(key)
-            if key in ("server_busy", "load_busy") and value is not None:
+            if key in ("server_busy", "load_busy", "server_waited") and value is not None:
                 row.append(f"{value:.0%}")
             else:
                 row.append(_fmt(value, 2 if key and "us" in key else 1))
@@ -201,12 +221,14 @@ def _ingest_rows(results: dict[str, Any]) -> list[list[str]]:
             if record is None or "ingest" not in record:
                 continue
             i = record["ingest"]
+            if i["server_busy"] is None:
+                i = {**i, "server_busy": math.nan}
             rows.append([name, _fmt(size), _fmt(i["answers_per_s"], 0),
                          _fmt(i["server_cpu_us_per_answer"], 1),
                          _fmt(i["capacity_per_process"], 0),
                          _fmt(i["projector_after_last_send_ms"]),
                          _fmt(i["projector_after_last_ack_ms"]),
-                         f"{i['server_busy']:.0%}" if i["server_busy"] is not None else "-"])
+                         f"{i['server_busy']:.0%}" if not math.isnan(i["server_busy"]) else "-"])
     return rows
 
 
@@ -228,20 +250,24 @@ def _scenario_rows(results: dict[str, Any]) -> tuple[list[list[str]], list[list[
                               _fmt(s["p99_ratio"], 2), _fmt(s["clean"]["frames_per_s"]),
                               _fmt(s["slow"]["frames_per_s"]), _fmt(s["rate_ratio"], 2),
                               _fmt(s["rss_growth_mb"]), _fmt(s["rss_growth_second_half_mb"]),
+                              _fmt(s.get("kernel_send_queue_mb")),
                               json.dumps(s["closed_by_server"])])
         if "storm" in record:
             s = record["storm"]
             storm_rows.append([_fmt(size), _fmt(s["attempted"]), _fmt(s["resumed"]),
                                _fmt(s["replays"]), _fmt(s["p50_ms"]), _fmt(s["time_to_99_ms"]),
-                               _fmt(s["max_ms"]), json.dumps(s["failed"])])
+                               _fmt(s["max_ms"]), _fmt(s.get("server_cpu_ms_per_resume"), 2),
+                               _fmt(s.get("server_waited_s"), 1), json.dumps(s["failed"])])
     return slow_rows, storm_rows
 
 
 SLOW_HEADERS = ["participants", "paused (5%)", "frame bytes", "clean p99 ms", "slow p99 ms",
                 "p99 ratio", "clean frames/s", "slow frames/s", "rate ratio",
-                "server RSS growth MB", "growth in 2nd half MB", "closed by server"]
+                "server RSS growth MB", "growth in 2nd half MB", "kernel send queue MB",
+                "closed by server"]
 STORM_HEADERS = ["participants", "dropped", "resumed", "replayed (not snapshot)", "p50 ms",
-                 "99% resumed ms", "max ms", "failed"]
+                 "99% resumed ms", "max ms", "server CPU ms/resume", "server waited s",
+                 "failed"]
 
 
 def _redis_rows(results: dict[str, Any]) -> list[list[str]]:

@@ -201,6 +201,9 @@ class Run:
     def server_cpu(self) -> float:
         return sum(s.cpu() for s in self.servers)
 
+    def server_wait(self) -> float:
+        return sum(system.wait_seconds(s.pid) for s in self.servers)
+
     def load_cpu(self) -> float:
         return sum(system.cpu_seconds(pid) for pid in self.load.pids)
 
@@ -239,7 +242,7 @@ class Run:
             await asyncio.sleep(0.05)
         per_round: list[dict[str, Any]] = []
         pooled: list[float] = []
-        cpu_s, cpu_l = self.server_cpu(), self.load_cpu()
+        cpu_s, cpu_l, wait_s = self.server_cpu(), self.load_cpu(), self.server_wait()
         busy = 0.0
         for i in range(rounds):
             got = await self.broadcast(steps[i % 2], timeout)
@@ -257,6 +260,7 @@ class Run:
             })
             await asyncio.sleep(0.05)
         cpu_s, cpu_l = self.server_cpu() - cpu_s, self.load_cpu() - cpu_l
+        wait_s = self.server_wait() - wait_s
         frames = len(pooled)
         load_cores = len(self.bench.load_cpus or system.cpus())
         server_busy = cpu_s / busy / len(self.servers) if busy else math.nan
@@ -274,6 +278,7 @@ class Run:
             "server_cpu_us_per_frame": round(cpu_s / frames * 1e6, 2) if frames else None,
             "load_cpu_us_per_frame": round(cpu_l / frames * 1e6, 2) if frames else None,
             "server_busy": round(server_busy, 3),
+            "server_waited": round(wait_s / busy / len(self.servers), 3) if busy else None,
             "load_busy": round(load_busy, 3),
             "server_cpu_bound": bool(server_busy >= CPU_BOUND),
             "load_cpu_bound": bool(load_busy >= CPU_BOUND),
@@ -284,7 +289,8 @@ class Run:
         for _ in range(rounds):
             step = self.scale_step
             self.scale_step = FIRST_SCALE + (step + 1 - FIRST_SCALE) % SCALE_STEPS
-            await self.broadcast(step, 10 + self.n / 500)
+            if self.target.attune:
+                await self.broadcast(step, 10 + self.n / 500)
             await asyncio.sleep(0.3)
             self.watcher.results.clear()
             cpu_s, cpu_l = self.server_cpu(), self.load_cpu()
@@ -299,7 +305,7 @@ class Run:
             acks = floats([r["acks"] for r in replies])
             last_ack = max(acks) if acks else math.nan
             complete = None
-            deadline = time.monotonic() + 10
+            deadline = time.monotonic() + (10 if self.target.attune else 0)
             while time.monotonic() < deadline:
                 done = [k for s, c, k in self.watcher.results if s == step and c >= acked]
                 if done:
@@ -344,8 +350,11 @@ class Run:
         clean = await self.fanout(clean_rounds, LONG_STEPS)
         paused = sum(await self.load.each("pause_slow"))
         rss_start = self.rss()
+        port = self.servers[0].port
+        queued_start = system.send_queue_bytes(port)
         slow = await self.fanout(slow_rounds, LONG_STEPS, warmup=0)
         rss_end = self.rss()
+        queued_end = system.send_queue_bytes(port)
         after = await self.load.each("resume_all")
         closes: Counter[str] = Counter()
         for reply in after:
@@ -365,15 +374,19 @@ class Run:
             "rss_mb": curve,
             "rss_growth_mb": round((rss_end - rss_start) / 2**20, 1),
             "rss_growth_second_half_mb": round(curve[-1] - curve[half], 1) if curve else None,
+            "kernel_send_queue_mb": round(queued_end / 2**20, 1),
+            "kernel_send_queue_growth_mb": round((queued_end - queued_start) / 2**20, 1),
             "closed_by_server": dict(closes),
         }
 
     async def storm(self) -> dict[str, Any]:
         at = time.time() * 1000 + 500
         port = self.servers[0].port
+        cpu, wait = self.server_cpu(), self.server_wait()
         replies = await self.load.each("storm", at=at, host="127.0.0.1", port=port,
                                        path=self.target.path, code=self.code,
                                        timeout=30.0)
+        cpu, wait = self.server_cpu() - cpu, self.server_wait() - wait
         times = sorted(floats([r["times"] for r in replies]))
         attempted = sum(r["attempted"] for r in replies)
         need = math.ceil(0.99 * attempted)
@@ -389,6 +402,9 @@ class Run:
             "p50_ms": round(median(times), 1) if times else None,
             "time_to_99_ms": round(times[need - 1], 1) if len(times) >= need > 0 else None,
             "max_ms": round(times[-1], 1) if times else None,
+            "server_cpu_s": round(cpu, 3),
+            "server_cpu_ms_per_resume": round(cpu / len(times) * 1000, 3) if times else None,
+            "server_waited_s": round(wait, 3),
         }
 
     async def redis_calls(self) -> dict[str, int]:
@@ -501,12 +517,13 @@ class Bench:
                     "evalsha_per_event": round((after.get("evalsha", 0)
                                                 - before.get("evalsha", 0)) / events, 2),
                 }
-            if target.attune and "ingest" in scenarios:
+            if target.client != "socketio" and "ingest" in scenarios:
                 record["ingest"] = await run.ingest(self.plan.ingest_rounds)
-                self.say(f"        ingest   {record['ingest']['answers_per_s']} answers/s  "
-                         f"projector +{record['ingest']['projector_after_last_send_ms']} ms "
-                         f"after the last answer sent  "
-                         f"server {record['ingest']['server_cpu_us_per_answer']} us/answer")
+                i = record["ingest"]
+                projector = f"projector +{i['projector_after_last_send_ms']} ms after the " \
+                    "last answer sent  " if target.attune else ""
+                self.say(f"        ingest   {i['answers_per_s']} answers/s  {projector}"
+                         f"server {i['server_cpu_us_per_answer']} us/answer")
             if target == ATTUNE and self.plan.profile and n == max(self.plan.sizes):
                 record["profile"] = {
                     "fanout": await run.profile("fanout", max(6, self.plan.rounds_for(n))),

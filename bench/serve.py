@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import warnings
 from typing import Any
 
@@ -37,6 +38,22 @@ def _attune_settings(port: int, backend: str) -> Any:
     return Settings(port=port, backend=backend)
 
 
+def _trace_memory(prefix: str) -> None:
+    """With ``BENCH_TRACEMALLOC=PREFIX``: trace allocations, and on each SIGUSR1 dump a
+    snapshot to ``PREFIX.1``, ``PREFIX.2``... (to see where a connection's memory goes)."""
+    import itertools
+    import signal
+    import tracemalloc
+
+    tracemalloc.start(1)
+    numbers = itertools.count(1)
+
+    def dump(signum: int, frame: object) -> None:
+        tracemalloc.take_snapshot().dump(f"{prefix}.{next(numbers)}")
+
+    signal.signal(signal.SIGUSR1, dump)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.serve")
     parser.add_argument("kind", choices=KINDS)
@@ -48,6 +65,9 @@ def main() -> None:
     args = parser.parse_args()
     system.raise_open_files()
     warnings.simplefilter("ignore", DeprecationWarning)
+    trace = os.environ.get("BENCH_TRACEMALLOC")
+    if trace:
+        _trace_memory(trace)
 
     if args.kind == "floor":
         asyncio.run(peers.serve_floor(args.port, args.frame_size))

@@ -51,15 +51,43 @@ def pin_prefix(wanted: list[int] | None) -> list[str]:
     return ["taskset", "-c", ",".join(map(str, wanted))]
 
 
+def schedstat(pid: int) -> tuple[float, float]:
+    """(seconds on a CPU, seconds runnable but waiting for one) summed over a process's threads,
+    from ``/proc/<pid>/task/*/schedstat`` (nanoseconds, so short phases measure well; the tick
+    counts of ``/proc/<pid>/stat`` are 10 ms coarse). The wait shows when other work on the
+    machine took the CPU the server was pinned to."""
+    ran = waited = 0
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return 0.0, 0.0
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/schedstat") as f:
+                fields = f.read().split()
+        except OSError:
+            continue
+        ran += int(fields[0])
+        waited += int(fields[1])
+    return ran / 1e9, waited / 1e9
+
+
 def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time of a process, from ``/proc/<pid>/stat``."""
+    """CPU time of a process: from schedstat, else user plus system ticks of ``/proc/<pid>/stat``
+    (utime and stime are fields 14 and 15, man proc)."""
+    ran, _ = schedstat(pid)
+    if ran:
+        return ran
     try:
         with open(f"/proc/{pid}/stat") as f:
             fields = f.read().rpartition(")")[2].split()
     except OSError:
         return 0.0
-    # After the command name: state is field 3, utime 14 and stime 15 (1-based, man proc).
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def wait_seconds(pid: int) -> float:
+    return schedstat(pid)[1]
 
 
 def rss_bytes(pid: int) -> int:
@@ -68,6 +96,23 @@ def rss_bytes(pid: int) -> int:
             return int(f.read().split()[1]) * PAGE
     except OSError:
         return 0
+
+
+def send_queue_bytes(port: int) -> int:
+    """Bytes written by the server on ``port`` that the kernel still holds for slow readers:
+    the sum of ``tx_queue`` over its established sockets in ``/proc/net/tcp``. It is memory the
+    server's process RSS does not show."""
+    total = 0
+    try:
+        with open("/proc/net/tcp") as f:
+            next(f)
+            for line in f:
+                fields = line.split()
+                if fields[3] == "01" and int(fields[1].rpartition(":")[2], 16) == port:
+                    total += int(fields[4].partition(":")[0], 16)
+    except OSError:
+        return 0
+    return total
 
 
 def load_average() -> tuple[float, float, float]:

@@ -59,6 +59,7 @@ class Probe(msgspec.Struct):
 
 
 probe_decoder = msgspec.json.Decoder(Probe)
+ACK = Probe(type="ack")
 
 
 class Observer(Protocol):
@@ -283,6 +284,8 @@ class Client:
                 self._opened()
             return
         if self.kind != "attune":
+            if payload.startswith(b'{"type":"ack"'):
+                self.observer.on_message(self, ACK, kernel)
             return
         probe = probe_decoder.decode(payload)
         if probe.type == "welcome":

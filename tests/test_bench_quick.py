@@ -1,0 +1,64 @@
+"""The benchmark harness still works end to end: a quick run on tiny sizes produces a well-formed
+result for every scenario. No timing is asserted; the figures only have to be there."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from bench.__main__ import main
+
+TARGETS = "floor,websockets,starlette,socketio,attune,attune-direct,attune-redis-2"
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, int | float) and not (isinstance(value, float) and math.isnan(value))
+
+
+def test_quick_run_covers_every_scenario(tmp_path: Path) -> None:
+    path = main(["--quick", "--sizes", "50", "--workers", "2", "--targets", TARGETS,
+                 "--no-profile", "--no-docs", "--out", str(tmp_path)])
+    results = json.loads(path.read_text())
+
+    meta = results["meta"]
+    assert meta["sizes"] == [50]
+    assert meta["machine"]["nproc"] >= 1
+    assert meta["frame_bytes"] > 100
+    records = {r["target"]: r for r in results["results"]}
+    expected = set(TARGETS.split(",")) - set(meta["skipped"])
+    assert set(records) == expected
+    for name, record in records.items():
+        assert "error" not in record, (name, record.get("error"))
+        assert record["connect"]["connected"] == 50, name
+        assert _number(record["memory"]["kib_per_connection"]), name
+        fanout = record["fanout"]
+        assert fanout["missing"] == 0, name
+        assert all(r["received"] == r["expected"] == 50 for r in fanout["rounds"]), name
+        for key in ("p50_ms", "p99_ms", "max_ms", "last_ms", "frames_per_s",
+                    "server_cpu_us_per_frame", "load_cpu_us_per_frame"):
+            assert _number(fanout[key]), (name, key)
+
+    attune = records["attune"]
+    ingest = attune["ingest"]["rounds"][0]
+    assert ingest["sent"] == ingest["acked"] == 50
+    assert _number(attune["ingest"]["answers_per_s"])
+    assert _number(attune["ingest"]["projector_after_last_send_ms"])
+    slow = attune["slow"]
+    assert slow["paused"] > 0
+    assert slow["slow"]["missing"] == 0
+    assert len(slow["rss_mb"]) == 4
+    storm = attune["storm"]
+    assert storm["attempted"] == 50
+    assert storm["resumed"] == 50
+    assert storm["replays"] == 50
+    assert _number(storm["time_to_99_ms"])
+    redis = records["attune-redis-2"]
+    assert redis["redis"]["nodes"] == 2
+    assert _number(redis["redis"]["publish_per_event"])
+    assert redis["ingest"]["rounds"][0]["acked"] == 50
+
+    checks = {(t["target"], t["check"]) for t in results["targets"]}
+    assert ("attune", "frames/s vs floor") in checks
+    assert ("attune", "KiB per idle participant") in checks
+    assert ("attune-redis-2", "Redis publishes per event") in checks
