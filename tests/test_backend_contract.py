@@ -27,6 +27,7 @@ from server.backend.memory import MemoryBackend
 from server.backend.redis import RedisBackend, code_key, info_key, log_key, session_keys
 from server.errors import BackendUnavailable
 from tests.conftest import free_port
+from tests.redis_cluster import RedisClusterProcesses, quietly
 from tests.redis_server import RedisProcess
 from tests.redis_server import _binary as redis_binary
 
@@ -48,7 +49,7 @@ class Store:
     """Builds nodes of one backend kind; ``redis`` is a client to inspect Redis directly."""
 
     def __init__(self, build: Callable[[float], Backend], shared: bool,
-                 inspect: redis.Redis | None = None, url: str = "") -> None:
+                 inspect: redis.Redis | redis.RedisCluster | None = None, url: str = "") -> None:
         self.build = build
         self.url = url
         self.shared = shared
@@ -90,15 +91,31 @@ async def eventually(check: Callable[[], bool], timeout: float = 5.0) -> None:
         await asyncio.sleep(0.01)
 
 
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+@pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisClusterProcesses]:
+    cluster = RedisClusterProcesses(tmp_path_factory.mktemp("redis-cluster"))
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis),
+                        pytest.param("redis-cluster", marks=pytest.mark.redis)])
 async def store(request: pytest.FixtureRequest) -> AsyncIterator[Store]:
     if request.param == "memory":
         built = Store(MemoryBackend, shared=True, inspect=None)
-    else:
+    elif request.param == "redis":
         server: RedisProcess = request.getfixturevalue("redis_server")
         inspect = redis.Redis(port=server.port)
         built = Store(lambda retention: RedisBackend(server.url, retention), shared=False,
                       inspect=inspect, url=server.url)
+    else:
+        cluster: RedisClusterProcesses = request.getfixturevalue("redis_cluster")
+        built = Store(lambda retention: RedisBackend(cluster.url, retention), shared=False,
+                      inspect=redis.RedisCluster(host="127.0.0.1", port=cluster.ports[0]),
+                      url=cluster.url)
     try:
         yield built
     finally:
@@ -515,14 +532,14 @@ async def test_sentinel_finds_the_master_and_follows_a_failover(tmp_path: Path) 
             [redis_binary(), "--port", str(replica.port), "--bind", "127.0.0.1", "--save", "",
              "--dir", str(tmp_path), "--replicaof", "127.0.0.1", str(master.port)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        await eventually(lambda: _quietly(lambda: inspect_replica.info("replication")
+        await eventually(lambda: quietly(lambda: inspect_replica.info("replication")
                                           ["master_link_status"] == "up"), timeout=10)
         # Started once the replica is attached, Sentinel sees it at its first look at the
         # master (otherwise only at the next, ten seconds later).
         processes.append(subprocess.Popen([redis_binary(), str(conf), "--sentinel"],
                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         with redis.Redis(port=sentinel_port) as inspect_sentinel:
-            await eventually(lambda: _quietly(lambda: bool(inspect_sentinel.execute_command(
+            await eventually(lambda: quietly(lambda: bool(inspect_sentinel.execute_command(
                 "SENTINEL", "REPLICAS", "attune"))), timeout=10)
         await backend.start(recorder)
         await eventually(lambda: backend._pubsub is not None, timeout=10)
@@ -554,10 +571,3 @@ async def test_sentinel_finds_the_master_and_follows_a_failover(tmp_path: Path) 
             process.terminate()
             process.wait(10)
         master.stop()
-
-
-def _quietly(check: Callable[[], bool]) -> bool:
-    try:
-        return check()
-    except redis.RedisError:
-        return False

@@ -25,11 +25,13 @@ from pathlib import Path
 
 import msgspec
 import pytest
+from redis.crc import key_slot
 
 from server import protocol as p
 from server.client import Client, Created, create_session
 from server.emotions import VOCABULARY
 from tests.conftest import DATA, free_port
+from tests.redis_cluster import RedisClusterProcesses
 from tests.redis_server import RedisProcess
 
 pytestmark = pytest.mark.cluster
@@ -276,6 +278,39 @@ async def test_answers_from_every_node_land_in_one_aggregate(
         ))
         results = await counted(host, 2, len(people))
         assert results.answers is not None
+
+
+@pytest.fixture
+def redis_cluster(tmp_path: Path) -> Iterator[RedisClusterProcesses]:
+    cluster = RedisClusterProcesses(tmp_path / "redis-cluster")
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+async def test_nodes_share_sessions_through_a_redis_cluster(
+    spawn: Callable[..., Node], redis_cluster: RedisClusterProcesses,
+) -> None:
+    nodes = [spawn(name, redis_cluster.url) for name in ("shard1", "shard2")]
+    await asyncio.gather(*(node.ready() for node in nodes))
+    # Sessions on at least two different shards (a session's keys all hash on its id).
+    sessions: list[Created] = []
+    while len({min(key_slot(s.session.encode()) // (16384 // 3), 2) for s in sessions}) < 2:
+        sessions.append(await create_session(nodes[len(sessions) % 2].base, "every-kind"))
+    async with clients() as opened:
+        for created in sessions:
+            host = await Client.facilitator(created)
+            people = [await Client.participant(created.code, base=node.base)
+                      for node in nodes for _ in range(2)]
+            opened += [host, *people]
+            await host.command(p.Start())
+            await host.command(p.Next())
+            await all_reach([host, *people], 1)
+            for person in people:
+                await person.answer(1, p.CheckinValue(word=WORDS[2]))
+            await counted(host, 1, len(people))
 
 
 async def test_several_workers_share_sessions_through_redis(

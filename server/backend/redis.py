@@ -31,10 +31,11 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit, urlunsplit
 
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.client import PubSub
+from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.retry import Retry
 from redis.asyncio.sentinel import Sentinel
 from redis.backoff import NoBackoff
@@ -65,6 +66,12 @@ READ_PAGE = 2000
 """Entries per LRANGE when reading a log, so each call stays small and bounded."""
 BACKOFF = (0.05, 1.0)
 """First and longest wait between reconnection attempts of the listener."""
+
+# KEYS: info; ARGV: record, code, provisional lifetime (ms).
+CREATE = """
+redis.call('HSET', KEYS[1], 'record', ARGV[1], 'code', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+"""
 
 # KEYS: info, log; ARGV: channel, entry. Refuses (0) when the session is gone, so a deleted or
 # expired session's log is never recreated with offsets that restart at 1.
@@ -157,13 +164,14 @@ def _redis_url(url: str) -> str:
     return {"valkey": "redis", "valkeys": "rediss"}.get(scheme, scheme) + sep + rest
 
 
-def connect(url: str, timeout: float) -> tuple[Redis, list[Redis]]:
+def connect(url: str, timeout: float) -> tuple[Redis | RedisCluster, list[Redis]]:
     """A client whose every connection and call is bounded by ``timeout``, without retries,
     and the clients of the Sentinels it asks (to close with it).
 
     ``redis://[:password@]host:port/db`` reaches one server; with ``?sentinel=NAME`` the hosts
     (comma-separated, port 26379 by default) are Sentinels, asked for the current master of
-    ``NAME`` on every new connection, so a failover is followed by reconnecting.
+    ``NAME`` on every new connection, so a failover is followed by reconnecting; with
+    ``?cluster=yes`` the host is any node of a Redis Cluster, which tells the client the rest.
     """
     url = _redis_url(url)
     bounds: dict[str, Any] = {
@@ -172,7 +180,11 @@ def connect(url: str, timeout: float) -> tuple[Redis, list[Redis]]:
         "retry": Retry(NoBackoff(), 0),
     }
     parts = urlsplit(url)
-    service = parse_qs(parts.query).get("sentinel")
+    query = parse_qs(parts.query)
+    if query.pop("cluster", ["no"])[0].lower() in ("yes", "true", "1"):
+        plain = urlunsplit(parts._replace(query=urlencode(query, doseq=True)))
+        return RedisCluster.from_url(plain, **bounds), []
+    service = query.get("sentinel")
     if not service:
         return Redis.from_pool(BlockingConnectionPool.from_url(
             url, max_connections=64, timeout=timeout, **bounds)), []
@@ -220,6 +232,7 @@ class RedisBackend(Backend):
         self.timeout = timeout
         self.presence_ttl_ms = PRESENCE_TTL_MS
         self._redis, self._sentinels = connect(url, timeout)
+        self._create = self._redis.register_script(CREATE)
         self._append = self._redis.register_script(APPEND)
         self._end = self._redis.register_script(END)
         self._delete = self._redis.register_script(DELETE)
@@ -275,10 +288,8 @@ class RedisBackend(Backend):
     async def create(self, session_id: str, code: str, info: bytes) -> None:
         # The record first (short-lived), then the code: a code whose session has no record is
         # then always stale (deleted, expired, or its node died mid-create) and may be reused.
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.hset(info_key(session_id), mapping={"record": info, "code": code})
-            pipe.pexpire(info_key(session_id), PROVISIONAL_MS)
-            await self._call(pipe.execute())
+        await self._call(self._create(keys=[info_key(session_id)],
+                                      args=[info, code, PROVISIONAL_MS]))
         claimed = await self._call(self._redis.set(code_key(code), session_id, nx=True))
         if not claimed:
             # Taken, unless it was freed meanwhile or its holder is gone: then take it over, if
@@ -398,6 +409,14 @@ class RedisBackend(Backend):
         delay = BACKOFF[0]
         control = f"attune:node:{self.node_id}"
         while self._running:
+            if isinstance(self._redis, RedisCluster):
+                # The cluster client learns the slot map on its first command; pub/sub needs it.
+                try:
+                    await self._call(self._redis.initialize())
+                except BackendUnavailable:
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, BACKOFF[1])
+                    continue
             pubsub = self._redis.pubsub()
             try:
                 subscribed = {log_key(s) for s in self._subs}
@@ -412,6 +431,9 @@ class RedisBackend(Backend):
             except BackendUnavailable as exc:
                 if self._pubsub is not None:
                     log.warning("lost the Redis pub/sub connection: %s", exc)
+            except Exception:
+                # Never let the listener die: a node without it would silently go stale.
+                log.exception("the Redis pub/sub listener failed; restarting it")
             finally:
                 self._pubsub = None
                 with contextlib.suppress(BackendUnavailable):
