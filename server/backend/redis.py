@@ -220,10 +220,11 @@ class _Subscription:
 
 
 class RedisBackend(Backend):
-    """Sessions in one Redis or Valkey server, standalone or the master behind Sentinel.
+    """Sessions in Redis or Valkey: one server, the master behind Sentinel, or a Cluster.
 
-    ``url``: ``redis://[[user]:password@]host:port/db`` (``rediss://`` for TLS), or with
-    ``?sentinel=NAME`` the Sentinels to ask for the master of ``NAME`` (see ``connect``).
+    ``url``: ``redis://[[user]:password@]host:port/db`` (``rediss://`` for TLS); with
+    ``?sentinel=NAME`` the hosts are Sentinels, with ``?cluster=yes`` a Cluster node (see
+    ``connect``).
     """
 
     def __init__(self, url: str, retention_s: float, *, timeout: float = TIMEOUT) -> None:
@@ -250,7 +251,8 @@ class RedisBackend(Backend):
         self._resync = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._running = False
-        """Loops check it too: Python 3.11's wait_for can swallow a cancellation."""
+        """The background loops check it as well as cancellation, so that ``close`` stops them
+        even if a cancellation is lost inside a client call."""
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -335,7 +337,7 @@ class RedisBackend(Backend):
         code = await self._call(self._end(keys=session_keys(session_id),
                                           args=[self.retention_ms]))
         if code is not None:
-            await self._call(self._swap_code(keys=[code_key(code.decode())],
+            await self._call(self._swap_code(keys=[code_key(_text(code))],
                                              args=[session_id, ""]))
 
     async def delete(self, session_id: str) -> None:
@@ -343,7 +345,7 @@ class RedisBackend(Backend):
                                              args=[log_key(session_id)]))
         self._present.pop(session_id, None)
         if code is not None:
-            await self._call(self._swap_code(keys=[code_key(code.decode())],
+            await self._call(self._swap_code(keys=[code_key(_text(code))],
                                              args=[session_id, ""]))
 
     # --- presence ----------------------------------------------------------------------------
