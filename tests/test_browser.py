@@ -144,6 +144,24 @@ async def shoot(page: Page, name: str, *, full_page: bool = False) -> None:
         await page.set_viewport_size(original)
 
 
+AXE = ROOT / "web" / "vendor" / "axe-core" / "axe.min.js"
+WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+async def accessible(page: Page, where: str, problems: list[str]) -> None:
+    """Run axe-core's WCAG 2.1 A/AA rules (contrast, names, labels, ARIA) on the page as it is.
+
+    evaluate() runs through the DevTools protocol, so the page's CSP does not block it."""
+    if not await page.evaluate("typeof window.axe !== 'undefined'"):
+        await page.evaluate(AXE.read_text())
+    found = await page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags},"
+        " resultTypes: ['violations']}).then(r => r.violations.map(v => v.id + ': ' + v.help"
+        " + ' — ' + v.nodes.slice(0, 3).map(n => n.target.join(' ') + ' (' + n.failureSummary"
+        " + ')').join(', ')))", WCAG_AA)
+    problems.extend(f"{where}: {line}" for line in found)
+
+
 async def at_step(page: Page, index: int) -> None:
     await page.wait_for_function(
         "n => window.attuneLive && window.attuneLive.state.step"
@@ -228,6 +246,10 @@ async def test_facilitator_and_three_phones_run_a_builtin_scenario(
     await shoot(console, "console-lobby")
     await shoot(screen, "screen-lobby")
     await shoot(phones[0], "join-waiting")
+    a11y: list[str] = []
+    for page, where in ((console, "console lobby"), (screen, "projector lobby"),
+                        (phones[0], "phone waiting")):
+        await accessible(page, where, a11y)
 
     everyone = [screen, *phones]
     await console.get_by_role("button", name="Start the session").click()
@@ -245,6 +267,7 @@ async def test_facilitator_and_three_phones_run_a_builtin_scenario(
         await pick(phone, "intensity", level)
         await pick(phone, "guess", guess)
     await shoot(phones[0], "join-checkin")
+    await accessible(phones[0], "phone check-in", a11y)
     for phone in phones:
         await send(phone)
     await expect(console.locator("#live-count .count-big")).to_have_text("3")
@@ -258,6 +281,9 @@ async def test_facilitator_and_three_phones_run_a_builtin_scenario(
     await shoot(screen, "screen-checkin")
     await shoot(console, "console-checkin")
     await shoot(phones[0], "join-revealed", full_page=True)
+    for page, where in ((screen, "projector check-in"), (console, "console check-in"),
+                        (phones[0], "phone revealed")):
+        await accessible(page, where, a11y)
 
     # 2: first thoughts, free text; one card is hidden by the facilitator
     await next_step(console, everyone, 2)
@@ -275,6 +301,7 @@ async def test_facilitator_and_three_phones_run_a_builtin_scenario(
     await expect(screen.locator(".word-cloud li").first).to_be_visible()
     await shoot(screen, "screen-perspective")
     await shoot(console, "console-perspective")
+    await accessible(console, "console cards", a11y)
 
     # 3: how sure (scale)
     await next_step(console, everyone, 3)
@@ -305,6 +332,8 @@ async def test_facilitator_and_three_phones_run_a_builtin_scenario(
     await expect(phones[0].locator(".feedback")).to_contain_text("among the most chosen")
     await shoot(screen, "screen-choice")
     await shoot(console, "console-choice")
+    await accessible(screen, "projector choice", a11y)
+    await accessible(phones[0], "phone choice revealed", a11y)
 
     # 5 to 7: Noor's side, how sure again, what to say; one phone passes each time
     await next_step(console, everyone, 5)
@@ -378,6 +407,8 @@ async def test_facilitator_and_three_phones_run_a_builtin_scenario(
     await expect(phones[0].locator(".waiting h1")).to_have_text("The session has ended")
     await expect(screen.locator(".screen-end")).to_be_visible()
     await shoot(console, "console-ended")
+    await accessible(report, "report", a11y)
+    assert not a11y, "WCAG 2.1 AA problems found by axe-core:\n" + "\n".join(a11y)
     watch.check()
 
 
@@ -446,6 +477,8 @@ async def test_every_kind_refresh_reconnect_hostile_text_and_pacer(
     await phones[0].locator(".answer-form button[type=submit]").click()
     await expect(phones[0].locator(".pending")).to_be_visible()
     await shoot(phones[0], "join-reconnecting")
+    a11y: list[str] = []
+    await accessible(phones[0], "phone reconnecting", a11y)
     await phones[0].context.set_offline(False)
     await expect(phones[0].locator(".received")).to_be_visible(timeout=10000)
     await expect(phones[0].locator("#connection")).to_be_hidden()
@@ -466,6 +499,7 @@ async def test_every_kind_refresh_reconnect_hostile_text_and_pacer(
         await no_overflow(page)
     await shoot(screen, "screen-hostile-text")
     await shoot(console, "console-hostile-text")
+    await accessible(screen, "projector free text", a11y)
 
     # breathing in lockstep; the reduced-motion phone counts down in text, with no circle
     await next_step(console, everyone, 5)
@@ -477,6 +511,7 @@ async def test_every_kind_refresh_reconnect_hostile_text_and_pacer(
     assert len(set(phases)) == 1, phases
     await shoot(screen, "screen-breathe")
     await shoot(still, "join-breathe-reduced-motion")
+    await accessible(still, "phone breathing, reduced motion", a11y)
 
     # the console's URL holds SESSION.TOKEN: a refresh rejoins at the same step; arrows move on
     await console.reload()
@@ -494,6 +529,7 @@ async def test_every_kind_refresh_reconnect_hostile_text_and_pacer(
     await phones[0].locator("#note").fill(secret)
     await expect(phones[0].locator(".reflect .hint")).to_have_text("Saved on this device.")
     await shoot(phones[0], "join-reflect")
+    await accessible(phones[0], "phone reflect", a11y)
     await phones[0].reload()
     await at_step(phones[0], 7)
     await expect(phones[0].locator("#note")).to_have_value(secret)
@@ -518,6 +554,7 @@ async def test_every_kind_refresh_reconnect_hostile_text_and_pacer(
     await expect(report.locator(".card", has_text="<img src=x")).to_have_count(1)
     assert await report.evaluate("document.querySelectorAll('img').length") == 0
     await no_overflow(report)
+    assert not a11y, "WCAG 2.1 AA problems found by axe-core:\n" + "\n".join(a11y)
     watch.check()
 
 
@@ -550,6 +587,9 @@ async def test_language_switch_and_french_numbers(base: str, browser: Browser) -
     await expect(console.locator("h1")).to_have_text("开始一场活动")
     await expect(console.locator(".scenario-card")).to_have_count(2)
     await shoot(console, "console-choose-zh")
+    a11y: list[str] = []
+    await accessible(console, "console in Chinese", a11y)
+    assert not a11y, "\n".join(a11y)
     await console.locator("#language-switch").select_option("fr")
     await expect(console.locator("h1")).to_have_text("Démarrer une séance")
     mean = await console.evaluate(
