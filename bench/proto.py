@@ -6,7 +6,8 @@ and HTTP API (``server.app.create_app``); only the path from a broadcast to the 
 - ``attune-wsown``: ``/ws`` served by the ``websockets`` library's own asyncio server (on the port
   the clients use) instead of through ASGI, with Attune's unchanged ``Connection`` and writer
   task; uvicorn still serves the HTTP API on a second port in the same process and event loop.
-  It answers "what would leaving ASGI for the WebSocket path gain by itself".
+  It answers "what would leaving ASGI for the WebSocket path gain by itself";
+  ``attune-wsown-direct`` adds the broadcast fast path below.
 - ``attune-direct``: still uvicorn with ``websockets-sansio`` and Starlette, one port, but the
   uvicorn protocol object is handed to the endpoint (a subclass adds it to the ASGI scope's
   ``extensions``); a broadcast encodes its frame once as bytes and writes it straight to every
@@ -274,12 +275,39 @@ def direct_app(settings: Any) -> Any:
 # --- attune-wsown: the websockets library's own server --------------------------------------------
 
 
-async def serve_wsown(app: Any, port: int) -> None:
-    """Serve Attune's ``/ws`` with ``websockets.asyncio.server`` on ``port``, same event loop."""
+class WsDirectConnection(DirectConnection):
+    """``DirectConnection`` for a connection of the ``websockets`` library's own server."""
+
+    def __init__(self, send: Send, close: Close, ws: Any) -> None:
+        Connection.__init__(self, send, close)
+        self.ws = ws
+        self.transport = ws.transport
+        self.busy = False
+
+    @property  # type: ignore[override]
+    def ready(self) -> bool:
+        from websockets.protocol import State
+
+        return (self.closing is None and not self._events and not self.busy
+                and not self.ws.paused and self.ws.protocol.state is State.OPEN)
+
+    @ready.setter
+    def ready(self, value: bool) -> None:
+        pass
+
+    def settle(self) -> None:
+        pass
+
+
+async def serve_wsown(app: Any, port: int, direct: bool = False) -> None:
+    """Serve Attune's ``/ws`` with ``websockets.asyncio.server`` on ``port``, same event loop;
+    ``direct``: with the broadcast fast path of ``attune-direct``."""
     from websockets.asyncio.server import ServerConnection, serve
     from websockets.exceptions import ConnectionClosed
 
     node: Node = app.state.node
+    if direct:
+        node._broadcast = types.MethodType(fast_broadcast, node)  # type: ignore[method-assign]
 
     async def handler(ws: ServerConnection) -> None:
         async def close(code: int) -> None:
@@ -294,7 +322,8 @@ async def serve_wsown(app: Any, port: int) -> None:
             except ConnectionClosed:
                 return None
 
-        await serve_socket(node, Connection(send, close), receive)
+        conn = WsDirectConnection(send, close, ws) if direct else Connection(send, close)
+        await serve_socket(node, conn, receive)
 
     async with serve(handler, "127.0.0.1", port, compression=None, max_size=64 * 1024,
                      ping_interval=20, ping_timeout=20, backlog=2048) as server:

@@ -17,7 +17,8 @@ from bench.targets import ROOT
 DOCS = ROOT / "docs" / "benchmarks.md"
 PLOTS = ROOT / "docs" / "benchmarks"
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
-ATTUNE_VARIANTS = ("attune", "attune-legacy", "attune-wsproto", "attune-wsown", "attune-direct")
+ATTUNE_VARIANTS = ("attune", "attune-legacy", "attune-wsproto", "attune-wsown", "attune-direct",
+                   "attune-wsown-direct")
 
 
 def _get(results: dict[str, Any], target: str, size: int) -> dict[str, Any] | None:
@@ -107,7 +108,7 @@ def check_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                 if peer and cpu:
                     ratio = peer["fanout"]["server_cpu_us_per_frame"] / cpu
                     add(name, size, check, ratio, goal, ok(ratio))
-            if name == "attune" or name == "attune-direct":
+            if name in ("attune", "attune-direct", "attune-wsown-direct"):
                 kib = a["memory"]["kib_per_connection"]
                 if kib is not None:
                     add(name, size, "KiB per idle participant", kib, "<= 16", kib <= 16)
@@ -239,13 +240,13 @@ INGEST_HEADERS = ["target", "participants", "answers/s", "server us/answer",
 
 def _scenario_rows(results: dict[str, Any]) -> tuple[list[list[str]], list[list[str]]]:
     slow_rows, storm_rows = [], []
-    for size in _sizes(results):
-        record = _get(results, "attune", size)
+    for size, name in [(size, name) for size in _sizes(results) for name in ATTUNE_VARIANTS]:
+        record = _get(results, name, size)
         if record is None:
             continue
         if "slow" in record:
             s = record["slow"]
-            slow_rows.append([_fmt(size), _fmt(s["paused"]), _fmt(s["frame_bytes"]),
+            slow_rows.append([name, _fmt(size), _fmt(s["paused"]), _fmt(s["frame_bytes"]),
                               _fmt(s["clean"]["p99_ms"]), _fmt(s["slow"]["p99_ms"]),
                               _fmt(s["p99_ratio"], 2), _fmt(s["clean"]["frames_per_s"]),
                               _fmt(s["slow"]["frames_per_s"]), _fmt(s["rate_ratio"], 2),
@@ -254,18 +255,18 @@ def _scenario_rows(results: dict[str, Any]) -> tuple[list[list[str]], list[list[
                               json.dumps(s["closed_by_server"])])
         if "storm" in record:
             s = record["storm"]
-            storm_rows.append([_fmt(size), _fmt(s["attempted"]), _fmt(s["resumed"]),
+            storm_rows.append([name, _fmt(size), _fmt(s["attempted"]), _fmt(s["resumed"]),
                                _fmt(s["replays"]), _fmt(s["p50_ms"]), _fmt(s["time_to_99_ms"]),
                                _fmt(s["max_ms"]), _fmt(s.get("server_cpu_ms_per_resume"), 2),
                                _fmt(s.get("server_waited_s"), 1), json.dumps(s["failed"])])
     return slow_rows, storm_rows
 
 
-SLOW_HEADERS = ["participants", "paused (5%)", "frame bytes", "clean p99 ms", "slow p99 ms",
+SLOW_HEADERS = ["target", "participants", "paused (5%)", "frame bytes", "clean p99 ms", "slow p99 ms",
                 "p99 ratio", "clean frames/s", "slow frames/s", "rate ratio",
                 "server RSS growth MB", "growth in 2nd half MB", "kernel send queue MB",
                 "closed by server"]
-STORM_HEADERS = ["participants", "dropped", "resumed", "replayed (not snapshot)", "p50 ms",
+STORM_HEADERS = ["target", "participants", "dropped", "resumed", "replayed (not snapshot)", "p50 ms",
                  "99% resumed ms", "max ms", "server CPU ms/resume", "server waited s",
                  "failed"]
 

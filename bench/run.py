@@ -24,7 +24,6 @@ from typing import Any
 from bench import system
 from bench.loadgen import Load
 from bench.targets import (
-    ATTUNE,
     FANOUT_STEPS,
     FIRST_SCALE,
     LONG_STEPS,
@@ -42,6 +41,10 @@ SLOW_EVERY = 20
 """One participant in 20 (5%) is created with a small receive buffer and stops reading in the
 slow-consumer scenario."""
 CPU_BOUND = 0.85
+PROFILED = ("attune", "attune-direct")
+"""Sampled with py-spy at the largest size: the shipped server and the recommended change."""
+SLOW = ("attune", "attune-direct")
+"""The slow-consumer scenario runs on these: the fast path must keep the backpressure right."""
 """Busy fraction of a core above which a side counts as CPU-bound."""
 
 
@@ -137,8 +140,8 @@ class Run:
         log = plan.out / "logs" / f"{target.name}-{self.n}.log"
         for _ in range(target.nodes):
             server = ServerProcess(target.kind, args, self.bench.server_cpus, log,
-                                   http_port=free_port() if target.kind == "attune-wsown"
-                                   else None)
+                                   http_port=free_port()
+                                   if target.kind.startswith("attune-wsown") else None)
             server.start()
             self.servers.append(server)
         loop = asyncio.get_running_loop()
@@ -518,25 +521,25 @@ class Bench:
                                                 - before.get("evalsha", 0)) / events, 2),
                 }
             if target.client != "socketio" and "ingest" in scenarios:
-                record["ingest"] = await run.ingest(self.plan.ingest_rounds)
+                record["ingest"] = await run.ingest(1 if target.redis else self.plan.ingest_rounds)
                 i = record["ingest"]
                 projector = f"projector +{i['projector_after_last_send_ms']} ms after the " \
                     "last answer sent  " if target.attune else ""
                 self.say(f"        ingest   {i['answers_per_s']} answers/s  {projector}"
                          f"server {i['server_cpu_us_per_answer']} us/answer")
-            if target == ATTUNE and self.plan.profile and n == max(self.plan.sizes):
+            if target.name in PROFILED and self.plan.profile and n == max(self.plan.sizes):
                 record["profile"] = {
                     "fanout": await run.profile("fanout", max(6, self.plan.rounds_for(n))),
                     "ingest": await run.profile("ingest", 2),
                 }
                 self.say("        profiled fan-out and ingest with py-spy")
-            if target == ATTUNE and "slow" in scenarios:
+            if target.name in SLOW and "slow" in scenarios:
                 record["slow"] = await run.slow()
                 s = record["slow"]
                 self.say(f"        slow     {s['paused']} paused: healthy p99 x{s['p99_ratio']}, "
                          f"rate x{s['rate_ratio']}, server RSS +{s['rss_growth_mb']} MB, "
                          f"closed {s['closed_by_server']}")
-            if target == ATTUNE and "storm" in scenarios:
+            if target.attune and not target.redis and "storm" in scenarios:
                 record["storm"] = await run.storm()
                 s = record["storm"]
                 self.say(f"        storm    {s['resumed']}/{s['attempted']} resumed, 99% in "

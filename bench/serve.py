@@ -20,7 +20,7 @@ from typing import Any
 
 from bench import peers, system
 
-KINDS = ("attune", "attune-direct", "attune-wsown", "floor", "websockets", "starlette",
+KINDS = ("attune", "attune-direct", "attune-wsown", "attune-wsown-direct", "floor", "websockets", "starlette",
          "socketio")
 
 
@@ -94,7 +94,7 @@ def main() -> None:
         for key in ("host", "port", "access_log"):
             options.pop(key)
         _uvicorn(direct_app(settings), args.port, **options).run()
-    elif args.kind == "attune-wsown":
+    elif args.kind in ("attune-wsown", "attune-wsown-direct"):
         from bench.proto import serve_wsown
         from server.app import create_app, uvicorn_config
 
@@ -110,7 +110,8 @@ def main() -> None:
             serving = asyncio.create_task(http.serve())
             while not http.started:
                 await asyncio.sleep(0.01)
-            await asyncio.gather(serving, serve_wsown(app, args.port))
+            await asyncio.gather(serving, serve_wsown(app, args.port,
+                                                      direct=args.kind.endswith("direct")))
 
         asyncio.run(both())
 

@@ -66,6 +66,8 @@ ENGINES = [
            "server"),
     Target("attune-direct", "attune-direct", "attune", "/ws", "prototype: Attune, pre-built "
            "frame written to the transport"),
+    Target("attune-wsown-direct", "attune-wsown-direct", "attune", "/", "prototype: Attune on "
+           "websockets' own server, pre-built frame written to the transport"),
 ]
 REDIS = [
     Target("attune-redis-1", "attune", "attune", "/ws", "Attune, Redis backend, 1 node",
