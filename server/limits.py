@@ -14,7 +14,8 @@ MAX_CONNECTIONS_PER_ADDRESS = 2000
 JOIN_FAILURE_BURST = 60.0
 JOIN_FAILURE_REFILL = 1.0
 """Failed joins (wrong or ended code) per address: a burst of 60, then one a second. A
-six-character code has 32**6 (about a billion) values, so guessing at this rate is hopeless."""
+six-character code has 32**6 (about a billion) values, so guessing at this rate is hopeless.
+Attempts refused for the limit count as failures too, so hammering keeps an address out."""
 
 
 class AddressLimits:
@@ -42,7 +43,8 @@ class AddressLimits:
 
     def join_failed(self, address: str) -> None:
         now = time.monotonic()
-        self._failures[address] = (self._tokens(address, now) - 1, now)
+        tokens = max(self._tokens(address, now) - 1, -JOIN_FAILURE_BURST)
+        self._failures[address] = (tokens, now)
         if len(self._failures) > 100_000:
             self._forget_rested(now)
 

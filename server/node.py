@@ -41,6 +41,8 @@ from server.session import (
 
 PUSH_INTERVAL = 0.1
 PRESENCE = -1
+PRESENCE_REFRESH = 5.0
+"""Seconds between recounts of participants connected over all nodes."""
 DETACH_AFTER = 30.0
 """Seconds a session replica outlives its last connection, so a refresh finds it warm."""
 
@@ -67,6 +69,8 @@ class Replica:
         self.waiters: list[tuple[int, asyncio.Future[None]]] = []
         self.catching_up = False
         self.detach: asyncio.TimerHandle | None = None
+        self.presence: tuple[int, int] | None = None
+        """The last presence pushed, so an unchanged count is not pushed again."""
 
 
 class Node:
@@ -77,11 +81,15 @@ class Node:
         self.replicas: dict[str, Replica] = {}
         self._loading: dict[str, asyncio.Future[Replica | None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._presence_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        await self.backend.start(self.deliver)
+        await self.backend.start(self.deliver, self.gone)
+        self._presence_task = asyncio.get_running_loop().create_task(self._refresh_presence())
 
     async def stop(self) -> None:
+        if self._presence_task is not None:
+            self._presence_task.cancel()
         for replica in self.replicas.values():
             for conn in list(replica.conns.values()):
                 conn.close(1001)
@@ -228,15 +236,30 @@ class Node:
                     conn.push("results", frame)
 
     def _push_presence(self, replica: Replica) -> None:
-        presence = p.Presence(
-            seq=replica.session.seq,
-            joined=len(replica.session.participants),
-            connected=len(replica.connected),
-        )
+        self._spawn(self._share_presence(replica))
+
+    async def _share_presence(self, replica: Replica) -> None:
+        """Publish this node's connected count, then push the count over all nodes."""
+        session_id = replica.session.info.id
+        await self.backend.set_presence(session_id, len(replica.connected))
+        connected = await self.backend.presence(session_id)
+        counts = (len(replica.session.participants), connected)
+        if counts == replica.presence:
+            return
+        replica.presence = counts
+        presence = p.Presence(seq=replica.session.seq, joined=counts[0], connected=counts[1])
         frame = encode(presence).decode()
         for conn in replica.conns.values():
             if conn.role != "participant":
                 conn.push("presence", frame)
+
+    async def _refresh_presence(self) -> None:
+        """Other nodes' participants come and go unseen here: recount every few seconds."""
+        while True:
+            await asyncio.sleep(PRESENCE_REFRESH)
+            for replica in list(self.replicas.values()):
+                if replica.conns:
+                    self._push_presence(replica)
 
     # --- client messages -------------------------------------------------------------------
 
@@ -389,13 +412,19 @@ class Node:
         return await self.backend.append(session_id, entry_encoder.encode(entry))
 
     async def delete(self, session_id: str) -> None:
-        """Delete a session and its answers now, and close everyone attached here."""
+        """Delete a session and its answers now; every node closes its clients of it."""
         await self.backend.delete(session_id)
+        self.gone(session_id)
+
+    def gone(self, session_id: str) -> None:
+        """Backend callback: the session was deleted (here or on another node) or expired."""
         replica = self.replicas.pop(session_id, None)
-        if replica is not None:
-            for conn in list(replica.conns.values()):
-                conn.close(CLOSE_SESSION_GONE)
-            self.metrics.sessions.set(len(self.replicas))
+        if replica is None:
+            return
+        for conn in list(replica.conns.values()):
+            conn.close(CLOSE_SESSION_GONE)
+        self.metrics.sessions.set(len(self.replicas))
+        self._spawn(self.backend.unsubscribe(session_id))
 
     def _spawn(self, work: Awaitable[None]) -> None:
         async def run() -> None:

@@ -122,6 +122,7 @@ async def _serve(websocket: WebSocket, node: Node, limits: AddressLimits, addres
                     if not isinstance(message, p.Hello):
                         raise Refused("not-joined", "The first message must be hello.")
                     if not limits.may_join(address):
+                        limits.join_failed(address)
                         refuse(Refused("rate-limited", "Too many failed joins; wait a minute."))
                         conn.close(CLOSE_POLICY)
                         break

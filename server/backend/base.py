@@ -18,6 +18,8 @@ from server.errors import AttuneError
 
 Deliver = Callable[[str, int, bytes], None]
 """Called with (session id, offset, entry) for each new entry of a subscribed session."""
+Gone = Callable[[str], None]
+"""Called with a session id when a subscribed session no longer exists (deleted or expired)."""
 
 
 class CodeTaken(AttuneError):
@@ -31,8 +33,9 @@ class Backend(ABC):
     """Unique per process; part of every connection's origin."""
 
     @abstractmethod
-    async def start(self, deliver: Deliver) -> None:
-        """Connect, and from now on call ``deliver`` for new entries of subscribed sessions."""
+    async def start(self, deliver: Deliver, gone: Gone | None = None) -> None:
+        """Connect, and from now on call ``deliver`` for new entries of subscribed sessions and
+        ``gone`` (when given) for subscribed sessions deleted by any node."""
 
     @abstractmethod
     async def close(self) -> None:

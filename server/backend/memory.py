@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 import time
 
-from server.backend.base import Backend, CodeTaken, Deliver
+from server.backend.base import Backend, CodeTaken, Deliver, Gone
 
 
 class _Stored:
@@ -32,9 +32,11 @@ class MemoryBackend(Backend):
         self._codes: dict[str, str] = {}
         self._subscribed: set[str] = set()
         self._deliver: Deliver | None = None
+        self._gone: Gone | None = None
 
-    async def start(self, deliver: Deliver) -> None:
+    async def start(self, deliver: Deliver, gone: Gone | None = None) -> None:
         self._deliver = deliver
+        self._gone = gone
 
     async def close(self) -> None:
         self._deliver = None
@@ -87,6 +89,8 @@ class MemoryBackend(Backend):
         stored = self._sessions.pop(session_id, None)
         if stored is not None and self._codes.get(stored.code) == session_id:
             del self._codes[stored.code]
+        if stored is not None and session_id in self._subscribed and self._gone is not None:
+            self._gone(session_id)
 
     async def set_presence(self, session_id: str, connected: int) -> None:
         stored = self._sessions.get(session_id)

@@ -41,12 +41,10 @@ from redis.asyncio.sentinel import Sentinel
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from server.backend.base import Backend, CodeTaken, Deliver
+from server.backend.base import Backend, CodeTaken, Deliver, Gone
 from server.errors import BackendUnavailable
 
 T = TypeVar("T")
-Gone = Callable[[str], None]
-"""Called with a session id when a subscribed session no longer exists (deleted or expired)."""
 
 log = logging.getLogger("attune.backend.redis")
 
