@@ -124,8 +124,12 @@ class Client:
         await self.open()
         self.hello = hello
         self.role = hello.role
-        await self.send(hello)
-        welcome = await self.expect(p.Welcome)
+        try:
+            await self.send(hello)
+            welcome = await self.expect(p.Welcome)
+        except BaseException:
+            await self.close()
+            raise
         self.welcome = welcome
         self.epoch = welcome.epoch
         self.seq = welcome.seq

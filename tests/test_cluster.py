@@ -425,3 +425,27 @@ async def test_a_session_works_through_the_shipped_nginx_config(
 def _connections(metrics: bytes) -> float:
     return sum(float(line.rsplit(" ", 1)[1]) for line in metrics.decode().splitlines()
                if line.startswith("attune_connections{"))
+
+
+async def test_deleting_a_session_closes_its_clients_on_every_node(
+    spawn: Callable[..., Node], redis_server: RedisProcess,
+) -> None:
+    nodes = [spawn(name, redis_server.url) for name in ("del-a", "del-b")]
+    await asyncio.gather(*(node.ready() for node in nodes))
+    created = await create_session(nodes[0].base, "every-kind")
+    async with clients() as opened:
+        here = await Client.participant(created.code, base=nodes[0].base)
+        there = await Client.participant(created.code, base=nodes[1].base)
+        opened += [here, there]
+        request = urllib.request.Request(
+            f"{nodes[0].base}/api/sessions/{created.session}", method="DELETE",
+            headers={"authorization": f"Bearer {created.token}"},
+        )
+        response = await asyncio.to_thread(urllib.request.urlopen, request, timeout=5)
+        assert response.status == 204
+        for client in (here, there):
+            with pytest.raises(ConnectionError):
+                await client.expect(p.StepEvent, timeout=10)
+            assert client.closed == 4004
+        with pytest.raises(Exception, match="unknown-session"):
+            await Client.participant(created.code, base=nodes[1].base)
