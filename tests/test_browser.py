@@ -137,7 +137,7 @@ async def shoot(page: Page, name: str, *, full_page: bool = False) -> None:
     for label, size in (("phone", PHONE), ("desktop", DESKTOP)):
         await page.set_viewport_size(size)
         await page.evaluate("window.scrollTo(0, 0)")
-        await page.wait_for_timeout(80)
+        await page.wait_for_timeout(40)
         await page.screenshot(path=SHOTS / f"{name}-{label}.png", full_page=full_page,
                               animations="disabled", caret="initial")
     if original:
@@ -213,6 +213,7 @@ async def no_overflow(page: Page) -> None:
     assert escaped == 0, f"{page.url}: {escaped} card(s) overflow"
 
 
+@pytest.mark.timeout(300)  # about 30 s; the margin is for a machine busy with other work
 async def test_facilitator_and_three_phones_run_a_builtin_scenario(
     base: str, browser: Browser
 ) -> None:
@@ -412,6 +413,7 @@ async def test_facilitator_and_three_phones_run_a_builtin_scenario(
     watch.check()
 
 
+@pytest.mark.timeout(300)
 async def test_every_kind_refresh_reconnect_hostile_text_and_pacer(
     base: str, browser: Browser
 ) -> None:
@@ -554,6 +556,14 @@ async def test_every_kind_refresh_reconnect_hostile_text_and_pacer(
     await expect(report.locator(".card", has_text="<img src=x")).to_have_count(1)
     assert await report.evaluate("document.querySelectorAll('img').length") == 0
     await no_overflow(report)
+
+    # leaving withdraws every answer of that phone; the room forgets it
+    leaver = phones[1]
+    await leaver.get_by_role("button", name="Leave and remove my answers").click()
+    await leaver.get_by_role("button", name="Leave and remove", exact=True).click()
+    await expect(leaver.locator("h1")).to_have_text("You have left")
+    await expect(console.locator("#presence")).to_have_text("2 connected · 2 joined")
+    assert await leaver.evaluate("Object.keys(sessionStorage).length") == 0
     assert not a11y, "WCAG 2.1 AA problems found by axe-core:\n" + "\n".join(a11y)
     watch.check()
 

@@ -30,6 +30,7 @@ function codeFromHash() {
 // --- joining -------------------------------------------------------------------------------
 
 function joinForm(problem) {
+  fill($("#leave-slot"));
   const input = h("input", {
     id: "code", name: "code", class: "code-input", autocomplete: "off", autocapitalize: "characters",
     spellcheck: "false", maxlength: 16, required: true, "aria-describedby": problem ? "join-problem" : null,
@@ -63,7 +64,35 @@ function start(wanted) {
   live = new Live({ role: "participant", code, onMessage: received, onStatus: status });
   window.attuneLive = live;
   if (live.state.status === "ended") render();
-  else live.connect();
+  else {
+    live.connect();
+    leaveControl();
+  }
+}
+
+/** "Leave and remove my answers", confirmed inline; the server withdraws every answer. */
+function leaveControl() {
+  const slot = $("#leave-slot");
+  const ask = h("button", { type: "button", class: "link-button", onclick: () => {
+    fill(slot, h("div", { class: "leave-confirm", role: "group", "aria-labelledby": "leave-question" },
+      h("p", { id: "leave-question" }, t("leave.question")),
+      h("div", { class: "actions" },
+        h("button", { type: "button", class: "button button-danger", onclick: leave }, t("leave.confirm")),
+        h("button", { type: "button", class: "button button-quiet", onclick: leaveControl }, t("leave.stay")))));
+    slot.querySelector(".button-danger").focus();
+  } }, t("leave.button"));
+  fill(slot, ask);
+}
+
+function leave() {
+  live.leave();
+  view = null;
+  fill($("#leave-slot"));
+  fill($("#code-slot"));
+  fill(main, h("section", { class: "panel waiting" },
+    h("h1", { tabindex: "-1" }, t("leave.done")), h("p", { class: "lead" }, t("leave.doneLead")),
+    h("a", { class: "button button-primary", href: "/join/" }, t("leave.again"))));
+  main.querySelector("h1").focus();
 }
 
 function status(kind) {
@@ -118,6 +147,7 @@ function render() {
   }
   if (state.status === "ended") {
     view = null;
+    fill($("#leave-slot"));
     fill(main, h("section", { class: "panel waiting" },
       h("h1", {}, t("join.ended")), h("p", { class: "lead" }, t("join.thanks")),
       h("p", { class: "fineprint" }, t("join.endedNotes"))));

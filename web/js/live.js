@@ -108,11 +108,23 @@ export class Live {
     if (this.ws) this.ws.close();
   }
 
+  /** Participant: leave for good, withdrawing every answer, and forget this session here. */
+  leave() {
+    const sent = this.send({ type: "leave" });
+    this.stop();
+    for (const key of Object.keys(sessionStorage)) {
+      if (key.startsWith(this.key) || key.includes(`:${this.code}:`)) store.remove(key);
+    }
+    return sent;
+  }
+
   stop() {
     this.stopped = true;
     clearTimeout(this.retryTimer);
+    clearTimeout(this.pongTimer);
     clearInterval(this.pinger);
     if (this.ws) this.ws.close();
+    this.ws = null;
   }
 
   hello() {
@@ -122,6 +134,8 @@ export class Live {
     if (this.epoch) {
       hello.resume = { epoch: this.epoch, last_seq: this.seq };
       if (this.resumeToken) hello.resume.token = this.resumeToken;
+    } else if (this.resumeToken) {
+      hello.resume = { token: this.resumeToken };  // state lost: a snapshot with our answers
     }
     return hello;
   }
