@@ -199,7 +199,7 @@ export function textChart(answers, options = {}) {
     h("p", { class: "card-text", dir: "auto" }, card.text),
     options.moderator
       ? h("button", {
-        type: "button", class: "button-small",
+        type: "button", class: "button button-small",
         "aria-label": card.hidden ? t("card.restoreLabel") : t("card.hideLabel"),
         onclick: () => options.onCard?.(card, !card.hidden),
       }, card.hidden ? t("card.restore") : t("card.hide"))
