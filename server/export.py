@@ -23,6 +23,8 @@ class StepResult(msgspec.Struct, omit_defaults=True):
     prompt: str | None
     count: int
     passes: int
+    step: p.StepView
+    """The step as participants saw it, so option and word labels travel with the numbers."""
     answers: p.AnyAggregate | None = None
     guesses: p.AnyAggregate | None = None
 
@@ -55,6 +57,7 @@ def export(session: Session) -> Export:
             prompt=sc.localize(getattr(step, "prompt", None), language),
             count=results.count,
             passes=results.passes,
+            step=session.step_view(index, moderator=False),
             answers=answers,
             guesses=results.guesses,
         ))

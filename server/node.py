@@ -41,6 +41,7 @@ from server.session import (
 
 PUSH_INTERVAL = 0.1
 PRESENCE = -1
+ROLES: tuple[p.Role, ...] = ("facilitator", "screen", "participant")
 PRESENCE_REFRESH = 5.0
 """Seconds between recounts of participants connected over all nodes."""
 DETACH_AFTER = 30.0
@@ -199,10 +200,11 @@ class Node:
         event = broadcast.others
         if isinstance(event, p.StepEvent):
             self._mark(replica, event.step.index)
-        elif isinstance(event, p.RevealEvent) and event.revealed:
+        elif isinstance(event, p.RevealEvent):
             self._mark(replica, replica.session.index)
-            for conn in replica.conns.values():
-                self._send_feedback(replica, conn)
+            if event.revealed:
+                for conn in replica.conns.values():
+                    self._send_feedback(replica, conn)
 
     def _send_feedback(self, replica: Replica, conn: Connection) -> None:
         if conn.participant is not None:
@@ -226,12 +228,12 @@ class Node:
             if step == PRESENCE:
                 self._push_presence(replica)
                 continue
-            moderator = session.results("facilitator", step)
-            public = session.results("screen", step)
-            moderator_frame = encode(moderator).decode() if moderator else None
-            public_frame = encode(public).decode() if public else None
+            frames = {}
+            for role in ROLES:
+                results = session.results(role, step)
+                frames[role] = encode(results).decode() if results is not None else None
             for conn in replica.conns.values():
-                frame = moderator_frame if conn.role == "facilitator" else public_frame
+                frame = frames[conn.role] if conn.role is not None else None
                 if frame is not None:
                     conn.push("results", frame)
 

@@ -382,17 +382,23 @@ class Session:
         return snap
 
     def results(self, role: p.Role, step: int | None = None) -> p.Results | None:
-        """The aggregate of a step as ``role`` may see it, or None if it may see nothing."""
+        """The aggregate of a step as ``role`` may see it, or None if it may see nothing.
+
+        The facilitator sees counts always and aggregates from the threshold on. Everyone else
+        sees aggregates only once revealed and at the threshold; until then the projector shows
+        the live count of the current step (as a room expects), and phones nothing.
+        """
         step = self.index if step is None else step
         tallies = self.tallies.get(step)
         if tallies is None:
             return None
         moderator = role == "facilitator"
-        if not moderator and not (self.revealed and step == self.index):
-            return None
         enough = tallies.answers.count >= self.info.min_responses
-        if not moderator and not enough:
-            return None
+        if not moderator and not (self.revealed and step == self.index and enough):
+            if role != "screen" or step != self.index:
+                return None
+            return p.Results(seq=self.seq, step=step, count=tallies.answers.count,
+                             passes=tallies.passes)
         guesses = tallies.guesses
         return p.Results(
             seq=self.seq,

@@ -81,9 +81,11 @@ async def test_answers_aggregate_live_and_reveal(server: Running) -> None:
     live = await host.expect(p.Results, lambda r: r.count == 3)
     assert isinstance(live.answers, p.ChoiceAggregate)
     assert live.answers.options == {"a": 1, "b": 2, "c": 0}
-    assert not any(isinstance(m, p.Results) for m in screen.seen), "hidden until revealed"
+    before = [m for m in screen.seen if isinstance(m, p.Results)]
+    assert all(m.answers is None and m.guesses is None for m in before), "hidden until revealed"
+    assert not any(isinstance(m, p.Results) for m in phones[0].seen), "phones see nothing yet"
     await host.command(p.Reveal())
-    shown = await screen.expect(p.Results)
+    shown = await screen.expect(p.Results, lambda r: r.answers is not None)
     assert shown.answers == live.answers
     assert isinstance(shown.guesses, p.ChoiceAggregate) and shown.guesses.options["b"] == 3
     feedback = await phones[0].expect(p.Feedback)
@@ -266,7 +268,7 @@ async def test_no_payload_carries_another_participants_id(server: Running) -> No
             for phone in phones:
                 await phone.answer(step, values[step])
             await host.command(p.Reveal())
-            await screen.expect(p.Results)
+            await screen.expect(p.Results, lambda r: r.answers is not None)
     ids = {phone.token.partition(".")[0] for phone in phones if phone.token}
     assert len(ids) == 3
     for client in [host, screen, *phones]:

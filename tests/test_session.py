@@ -166,7 +166,8 @@ def test_nothing_shown_below_the_threshold() -> None:
     command(session, p.Reveal())
     moderator = session.results("facilitator")
     assert moderator is not None and moderator.count == 2 and moderator.answers is None
-    assert session.results("screen") is None
+    count_only = session.results("screen")
+    assert count_only is not None and count_only.count == 2 and count_only.answers is None
     assert session.results("participant") is None
     answer(session, "p2", SCALE, p.ScaleValue(value=4))
     shown = session.results("screen")
@@ -180,9 +181,12 @@ def test_results_reach_others_only_when_revealed() -> None:
     session = at_step(CHOICE)
     for i in range(3):
         answer(session, f"p{i}", CHOICE, p.ChoiceValue(options=["a"]))
-    assert session.results("screen") is None
+    assert session.results("participant") is None
+    live_count = session.results("screen")
+    assert live_count is not None and live_count.answers is None and live_count.count == 3
     command(session, p.Reveal())
-    assert session.results("screen") is not None
+    shown = session.results("screen")
+    assert shown is not None and shown.answers is not None
     command(session, p.HideResults())
     assert session.results("participant") is None
     command(session, p.Reveal())

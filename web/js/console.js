@@ -2,7 +2,7 @@
 // it. The URL fragment holds SESSION.TOKEN, so a refresh (or reopening the link) rejoins the same
 // session; the token is never sent anywhere but this server.
 
-import { $, announce, fill, h, randomId, store } from "./dom.js";
+import { $, announce, fill, h, randomId } from "./dom.js";
 import { formatList, formatNumber, language, LANGUAGES, t } from "./i18n.js";
 import { Live } from "./live.js";
 import { setupPage, showConnection } from "./page.js";
@@ -156,13 +156,6 @@ function toast(text) {
   toastTimer = setTimeout(() => { box.hidden = true; }, 5000);
 }
 
-function rememberStep(step) {
-  const key = `attune:steps:${session}`;
-  const steps = store.get(key, {}, localStorage);
-  steps[step.index] = step;
-  store.set(key, steps, localStorage);
-}
-
 function header() {
   const state = live.state;
   const presence = state.presence || { joined: 0, connected: 0 };
@@ -208,10 +201,7 @@ function render() {
   const layout = h("div", { class: "console-layout" }, stepList());
   if (state.status === "lobby") layout.append(lobby());
   else if (state.status === "ended") layout.append(ended());
-  else {
-    layout.append(stepPanel(state.step));
-    rememberStep(state.step);
-  }
+  else layout.append(stepPanel(state.step));
   const focused = document.activeElement?.dataset?.keep;
   fill(main, layout);
   if (focused) main.querySelector(`[data-keep="${focused}"]`)?.focus();

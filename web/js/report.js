@@ -1,8 +1,8 @@
 // The printable session report: one page per answer step with its chart, from the same export
 // the downloads use (aggregates and anonymous texts only). Labels for options and emotion words
-// come from the step views this browser's console saw during the session.
+// come from the step views carried in the export itself.
 
-import { $, fill, h, store } from "./dom.js";
+import { $, fill, h } from "./dom.js";
 import { formatDate, formatNumber, t } from "./i18n.js";
 import { setupPage } from "./page.js";
 import { resultsChart } from "./charts.js";
@@ -23,10 +23,9 @@ async function report() {
     fill(main, h("p", { class: "problem", role: "alert" }, t("report.failed")));
     return;
   }
-  const views = store.get(`attune:steps:${session}`, {}, localStorage);
   document.title = `${data.title} · ${t("report.title")}`;
   const pages = data.steps.map((result) => {
-    const step = views[result.index] || { index: result.index, kind: result.kind, options: [], words: [] };
+    const step = result.step;
     return h("section", { class: "report-step" },
       h("p", { class: "progress" }, t("report.step", { n: result.index + 1 }), " · ", t(`kind.${result.kind}`)),
       h("h2", { dir: "auto" }, result.title || result.prompt || t(`kind.${result.kind}`)),

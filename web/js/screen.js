@@ -117,7 +117,10 @@ function renderResults() {
   if (!box) return;
   const state = live.state;
   if (!state.revealed) {
-    fill(box, h("p", { class: "screen-hint" }, state.responses_open ? t("screen.answerNow") : t("screen.closed")));
+    // Until the reveal the server sends the projector only the live count, never the answers.
+    fill(box,
+      h("p", { class: "screen-hint" }, state.responses_open ? t("screen.answerNow") : t("screen.closed")),
+      state.results ? h("p", { class: "screen-count" }, t("text.summary", { count: state.results.count })) : null);
     return;
   }
   fill(box, resultsChart(state.step, state.results, { minResponses: state.min_responses }));
