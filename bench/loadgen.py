@@ -53,6 +53,9 @@ class Worker:
         self.closes: Counter[int] = Counter()
         self.replays = 0
         self.snapshots = 0
+        self.healthy_only = False
+        """Measure only the clients that never play slow, so a scenario compares the same
+        participants before and after the slow ones stop reading."""
         self.done = asyncio.Event()
         self.loop = asyncio.get_running_loop()
 
@@ -63,6 +66,8 @@ class Worker:
 
     def on_step(self, client: Client, seq: int, started_at: float, kernel: float,
                 app: float) -> None:
+        if self.healthy_only and client.slow:
+            return
         record = self.rounds.get(seq)
         if record is None:
             record = self.rounds[seq] = Round()
@@ -90,7 +95,12 @@ class Worker:
         return self.sources[client.index % len(self.sources)]
 
     def live(self) -> list[Client]:
-        return [c for c in self.clients if c.open and not c.paused]
+        return [c for c in self.clients if c.open and not c.paused
+                and not (self.healthy_only and c.slow)]
+
+    async def measure_healthy(self, only: bool) -> int:
+        self.healthy_only = only
+        return len(self.live())
 
     async def connect(self, host: str, port: int, kind: str, path: str, n: int,
                       hello: str | None, slow_every: int, concurrency: int) -> dict[str, Any]:

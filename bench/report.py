@@ -165,7 +165,7 @@ FANOUT_COLUMNS = (
     ("max ms", "max_ms"), ("frames/s", "frames_per_s"),
     ("server us/frame", "server_cpu_us_per_frame"), ("server busy", "server_busy"),
     ("server waited", "server_waited"),
-    ("load us/frame", "load_cpu_us_per_frame"), ("load busy", "load_busy"),
+    ("load us/frame", "load_cpu_us_per_frame"),
 )
 
 
@@ -413,8 +413,11 @@ def generated(results: dict[str, Any], source: Path) -> str:
         f"CPU {meta['load_cpus']}; load average {m['load_average_at_start'][0]:.2f} at the "
         f"start, {meta['load_average_end'][0]:.2f} at the end",
         f"- Step frame: {meta['frame_bytes']} bytes for every target",
-        "",
     ]
+    for extra in meta.get("merged", []):
+        out.append(f"- Merged from `{extra['file']}` (run {extra['started']}): its scenarios "
+                   f"replace those of {', '.join(extra['targets'])}")
+    out.append("")
     for size in _sizes(results):
         out += [f"#### Fan-out to {size:,} participants", "",
                 _markdown(HEADERS, _rows(results, size)), ""]
@@ -444,6 +447,30 @@ def write_docs(results: dict[str, Any], source: Path) -> Path:
     return DOCS
 
 
+def merge(paths: list[Path]) -> dict[str, Any]:
+    """One results structure from several files: the scenarios of a later file replace those
+    of the same target and size in an earlier one (to rerun some scenarios, for instance at a
+    quieter time, without the rest)."""
+    results: dict[str, Any] = json.loads(paths[0].read_text())
+    for path in paths[1:]:
+        later = json.loads(path.read_text())
+        for record in later["results"]:
+            if "error" in record:
+                continue
+            found = _get(results, record["target"], record["size"])
+            if found is None:
+                results["results"].append(record)
+                continue
+            for key, value in record.items():
+                if key not in ("target", "label", "size"):
+                    found[key] = value
+        results["meta"].setdefault("merged", []).append(
+            {"file": path.name, "started": later["meta"]["started"],
+             "targets": sorted({r["target"] for r in later["results"]})})
+    results["targets"] = check_targets(results)
+    return results
+
+
 if __name__ == "__main__":
-    path = Path(sys.argv[1])
-    print(write_docs(json.loads(path.read_text()), path))
+    files = [Path(a) for a in sys.argv[1:]]
+    print(write_docs(merge(files), files[0]))

@@ -350,6 +350,7 @@ class Run:
 
     async def slow(self) -> dict[str, Any]:
         clean_rounds, slow_rounds = self.bench.plan.slow_rounds
+        healthy = sum(await self.load.each("measure_healthy", only=True))
         clean = await self.fanout(clean_rounds, LONG_STEPS)
         paused = sum(await self.load.each("pause_slow"))
         rss_start = self.rss()
@@ -358,6 +359,7 @@ class Run:
         slow = await self.fanout(slow_rounds, LONG_STEPS, warmup=0)
         rss_end = self.rss()
         queued_end = system.send_queue_bytes(port)
+        await self.load.each("measure_healthy", only=False)
         after = await self.load.each("resume_all")
         closes: Counter[str] = Counter()
         for reply in after:
@@ -366,6 +368,7 @@ class Run:
         half = len(curve) // 2
         return {
             "paused": paused,
+            "healthy": healthy,
             "frame_bytes": self.bench.long_frame_bytes,
             "clean": _brief(clean),
             "slow": _brief(slow),
