@@ -31,6 +31,7 @@ from server.limits import AddressLimits
 from server.metrics import Metrics
 from server.node import Node, now_ms
 from server.session import SessionInfo, digest, entry_encoder
+from server.transport import AttuneWebSocketProtocol
 from server.ws import endpoint
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -254,7 +255,7 @@ def uvicorn_config(settings: Settings) -> dict[str, object]:
         "host": settings.host,
         "port": settings.port,
         "http": GuardedH11Protocol,
-        "ws": "websockets-sansio",
+        "ws": AttuneWebSocketProtocol,
         "ws_max_size": 64 * 1024,
         "ws_per_message_deflate": False,
         "ws_ping_interval": 20.0,

@@ -2,7 +2,8 @@
 
 A node turns client messages into log entries (after checking roles and the obvious rules), folds
 the entries the backend delivers into each session replica, and fans the outcomes out to its own
-sockets. A broadcast is encoded once per audience and the same string goes to every socket.
+sockets. A broadcast is encoded once per audience, framed once, and the same bytes go to every
+socket.
 Aggregate pushes are coalesced: at most one per session per ``PUSH_INTERVAL``, always the latest.
 """
 
@@ -20,7 +21,7 @@ import msgspec
 from server import protocol as p
 from server.backend import Backend
 from server.config import Settings
-from server.connection import Connection
+from server.connection import Connection, Outgoing
 from server.errors import CLOSE_SESSION_GONE, BackendUnavailable, Refused
 from server.metrics import Metrics
 from server.session import (
@@ -48,7 +49,6 @@ DETACH_AFTER = 30.0
 """Seconds a session replica outlives its last connection, so a refresh finds it warm."""
 
 log = logging.getLogger("attune.node")
-encode = p.encoder.encode
 
 
 def now_ms() -> float:
@@ -188,13 +188,13 @@ class Node:
                         if conn is not None:
                             if isinstance(message, p.Error):
                                 self.metrics.errors.labels(message.code).inc()
-                            conn.send(encode(message).decode())
+                            conn.send(Outgoing(message))
                 case Changed(step=step):
                     self._mark(replica, step)
 
     def _broadcast(self, replica: Replica, broadcast: Broadcast) -> None:
-        moderator = encode(broadcast.facilitator).decode()
-        others = encode(broadcast.others).decode()
+        moderator = Outgoing(broadcast.facilitator)
+        others = Outgoing(broadcast.others)
         for conn in replica.conns.values():
             conn.send(moderator if conn.role == "facilitator" else others)
         event = broadcast.others
@@ -210,7 +210,7 @@ class Node:
         if conn.participant is not None:
             feedback = replica.session.feedback(conn.participant)
             if feedback is not None:
-                conn.send(encode(feedback).decode())
+                conn.send(Outgoing(feedback))
 
     def _mark(self, replica: Replica, step: int) -> None:
         replica.dirty.add(step)
@@ -231,7 +231,7 @@ class Node:
             frames = {}
             for role in ROLES:
                 results = session.results(role, step)
-                frames[role] = encode(results).decode() if results is not None else None
+                frames[role] = Outgoing(results) if results is not None else None
             for conn in replica.conns.values():
                 frame = frames[conn.role] if conn.role is not None else None
                 if frame is not None:
@@ -250,7 +250,7 @@ class Node:
             return
         replica.presence = counts
         presence = p.Presence(seq=replica.session.seq, joined=counts[0], connected=counts[1])
-        frame = encode(presence).decode()
+        frame = Outgoing(presence)
         for conn in replica.conns.values():
             if conn.role != "participant":
                 conn.push("presence", frame)
@@ -297,9 +297,9 @@ class Node:
                 ))
                 await self._folded(replica, offset)
                 if resume is not None and resume.token:
-                    conn.send(encode(session.error(Refused(
+                    conn.send(Outgoing(session.error(Refused(
                         "bad-resume", "Could not resume; joined as a new participant."
-                    ))).decode())
+                    ))))
         conn.role = hello.role
         conn.session = session_id
         missed = None
@@ -320,13 +320,13 @@ class Node:
             token=token,
             min_responses=session.info.min_responses,
         )
-        conn.send(encode(welcome).decode())
+        conn.send(Outgoing(welcome))
         for broadcast in missed or []:
             event = broadcast.facilitator if hello.role == "facilitator" else broadcast.others
-            conn.send(encode(event).decode())
+            conn.send(Outgoing(event))
         results = session.results(hello.role)
         if results is not None:
-            conn.push("results", encode(results).decode())
+            conn.push("results", Outgoing(results))
         self._send_feedback(replica, conn)
         self._attach(replica, conn)
 
@@ -402,7 +402,7 @@ class Node:
             case p.Hello():
                 raise Refused("already-joined", "This connection has already joined.")
             case p.Ping():
-                conn.send(encode(p.Pong(t=message.t, server=now_ms())).decode())
+                conn.send(Outgoing(p.Pong(t=message.t, server=now_ms())))
             case _:
                 if conn.role != "facilitator":
                     raise Refused("forbidden", "Only the facilitator can do this.")

@@ -16,7 +16,7 @@ import msgspec
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from server import protocol as p
-from server.connection import Connection
+from server.connection import Connection, Outgoing
 from server.errors import (
     CLOSE_HELLO_TIMEOUT,
     CLOSE_INTERNAL,
@@ -27,6 +27,7 @@ from server.errors import (
 )
 from server.limits import AddressLimits
 from server.node import Node
+from server.transport import SCOPE_KEY
 
 RATE = 20.0
 """Messages per second a client may send on average; bursts up to ``BURST``."""
@@ -71,7 +72,8 @@ async def _serve(websocket: WebSocket, node: Node, limits: AddressLimits, addres
         metrics.closes.labels(str(code)).inc()
         await websocket.close(code)
 
-    conn = Connection(websocket.send_text, close)
+    transport = websocket.scope.get("extensions", {}).get(SCOPE_KEY)
+    conn = Connection(websocket.send_text, close, transport)
     tokens, last, strikes = BURST, time.monotonic(), 0
 
     def refuse(error: Refused, ref: str | None = None) -> None:
@@ -80,9 +82,9 @@ async def _serve(websocket: WebSocket, node: Node, limits: AddressLimits, addres
         replica = node.replicas.get(conn.session or "")
         if replica is not None:
             seq = replica.session.seq
-        conn.send(p.encoder.encode(
+        conn.send(Outgoing(
             p.Error(seq=seq, code=error.code, message=error.message, ref=ref)
-        ).decode())
+        ))
 
     try:
         while conn.closing is None:

@@ -336,3 +336,15 @@ async def test_health_ready_metrics_and_security_headers(server: Running) -> Non
     csp = response.headers["content-security-policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
     assert response.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_broadcasts_go_straight_to_ready_transports(server: Running) -> None:
+    """The fan-out fast path is in use: a healthy socket is written directly, not queued."""
+    created = await server.session()
+    host = await server.facilitator(created)
+    phone = await server.participant(created)
+    await host.command(p.Start())
+    await phone.expect(p.StepEvent)
+    replica = server.app.state.node.replicas[created.session]
+    conns = list(replica.conns.values())
+    assert conns and all(c.transport is not None and c.direct for c in conns)
