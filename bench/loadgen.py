@@ -9,6 +9,7 @@ pipe as ``(id, name, kwargs)`` and each reply is ``(id, result)``; latencies com
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import multiprocessing
 import os
@@ -301,14 +302,10 @@ class Handle:
 
     def stop(self) -> None:
         if self.listening:
-            try:
+            with contextlib.suppress(RuntimeError):
                 asyncio.get_running_loop().remove_reader(self.pipe.fileno())
-            except RuntimeError:
-                pass
-        try:
+        with contextlib.suppress(OSError):
             self.pipe.send((0, "quit", {}))
-        except (OSError, BrokenPipeError):
-            pass
         self.process.join(5)
         if self.process.is_alive():
             self.process.kill()

@@ -115,7 +115,8 @@ def check_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             ingest = a.get("ingest")
             floor_ingest = (floor or {}).get("ingest")
             if ingest and floor_ingest and ingest["server_cpu_us_per_answer"]:
-                ratio = floor_ingest["server_cpu_us_per_answer"] / ingest["server_cpu_us_per_answer"]
+                ratio = (floor_ingest["server_cpu_us_per_answer"]
+                         / ingest["server_cpu_us_per_answer"])
                 add(name, size, "CPU: answers per CPU-second vs floor (no target)", ratio, "-",
                     None)
             if ingest:
@@ -262,12 +263,12 @@ def _scenario_rows(results: dict[str, Any]) -> tuple[list[list[str]], list[list[
     return slow_rows, storm_rows
 
 
-SLOW_HEADERS = ["target", "participants", "paused (5%)", "frame bytes", "clean p99 ms", "slow p99 ms",
-                "p99 ratio", "clean frames/s", "slow frames/s", "rate ratio",
+SLOW_HEADERS = ["target", "participants", "paused (5%)", "frame bytes", "clean p99 ms",
+                "slow p99 ms", "p99 ratio", "clean frames/s", "slow frames/s", "rate ratio",
                 "server RSS growth MB", "growth in 2nd half MB", "kernel send queue MB",
                 "closed by server"]
-STORM_HEADERS = ["target", "participants", "dropped", "resumed", "replayed (not snapshot)", "p50 ms",
-                 "99% resumed ms", "max ms", "server CPU ms/resume", "server waited s",
+STORM_HEADERS = ["target", "participants", "dropped", "resumed", "replayed (not snapshot)",
+                 "p50 ms", "99% resumed ms", "max ms", "server CPU ms/resume", "server waited s",
                  "failed"]
 
 
@@ -347,12 +348,13 @@ def plots(results: dict[str, Any], folder: Path) -> list[str]:
          False),
     ):
         fig, ax = plt.subplots(figsize=(8, 4.5))
-        for target in names:
+        for index, target in enumerate(names):
             points = [(s, _get(results, target, s)) for s in sizes]
             xs = [s for s, r in points if r and "fanout" in r]
             ys = [r["fanout"][key] for s, r in points if r and "fanout" in r]
             if xs:
-                ax.plot(xs, ys, marker="o", label=target,
+                ax.plot(xs, ys, marker="os^Dv"[index % 5], label=target,
+                        color=plt.get_cmap("tab20")(index % 20),
                         linestyle="--" if not target.startswith("attune") else "-")
         ax.set_xlabel("participants")
         ax.set_title(title)

@@ -20,8 +20,8 @@ from typing import Any
 
 from bench import peers, system
 
-KINDS = ("attune", "attune-direct", "attune-wsown", "attune-wsown-direct", "floor", "websockets", "starlette",
-         "socketio")
+KINDS = ("attune", "attune-direct", "attune-wsown", "attune-wsown-direct", "floor", "websockets",
+         "starlette", "socketio")
 
 
 def _uvicorn(app: Any, port: int, **options: Any) -> Any:
