@@ -203,7 +203,9 @@ class Session:
         self.check_answer(message)
         participant.submissions.add(message.submission)
         tallies = self.tallies[message.step]
-        card = self.card_id(entry.participant, message.step)
+        # Only free-text answers become cards; hashing an id for every tap would be waste.
+        card = self.card_id(entry.participant, message.step) \
+            if isinstance(tallies.answers, TextTally) else ""
         old = participant.answers.get(message.step)
         if old is not None:
             self._count(tallies, old, card, -1)
