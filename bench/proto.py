@@ -1,37 +1,33 @@
 """Prototypes of server changes, measured beside the real server so the figures decide.
 
-Nothing here is imported by ``server/``. Both prototypes run Attune's own ``Node``, session rules
-and HTTP API (``server.app.create_app``); only the path from a broadcast to the sockets differs.
+Nothing here is imported by ``server/``. The prototypes run Attune's own ``Node``, session rules
+and HTTP API (``server.app.create_app``); only the WebSocket server under the node differs.
 
 - ``attune-wsown``: ``/ws`` served by the ``websockets`` library's own asyncio server (on the port
-  the clients use) instead of through ASGI, with Attune's unchanged ``Connection`` and writer
-  task; uvicorn still serves the HTTP API on a second port in the same process and event loop.
-  It answers "what would leaving ASGI for the WebSocket path gain by itself";
-  ``attune-wsown-direct`` adds the broadcast fast path below.
-- ``attune-direct``: still uvicorn with ``websockets-sansio`` and Starlette, one port, but the
-  uvicorn protocol object is handed to the endpoint (a subclass adds it to the ASGI scope's
-  ``extensions``); a broadcast encodes its frame once as bytes and writes it straight to every
-  socket whose transport is ready (nothing queued, not paused), as the floor does; others fall
-  back to the queue and writer task, which keep their order and bound. Replies (acks) take the
-  same direct path, and the protocol reads up to ``READ_AHEAD`` messages ahead instead of
-  pausing and resuming the socket around every message.
+  the clients use) instead of uvicorn through ASGI, with Attune's ``Connection`` writing through
+  its queue and writer task; uvicorn still serves the HTTP API on a second port in the same
+  process and event loop. It answers "what would leaving ASGI for the WebSocket path gain".
+- ``attune-wsown-direct``: the same, with the direct-write fast path: ``WsTransport`` gives
+  ``Connection`` what ``server.transport.AttuneWebSocketProtocol`` gives it under uvicorn.
 
-The receive loop below is ``server.ws.endpoint``'s, minus metrics, fed by either server.
+The fast path itself (a broadcast framed once and written to every ready transport, acks and
+pushes written directly, a short read-ahead) was first measured here as ``attune-direct`` and
+is now the shipped server (``server/transport.py``); see ``docs/benchmarks.md``.
+
+The receive loop below is ``server.ws``'s, minus metrics and per-address limits.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-import types
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
-from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 from server import protocol as p
-from server.connection import Close, Connection, Send
+from server.connection import Connection, Outgoing
 from server.errors import CLOSE_HELLO_TIMEOUT, CLOSE_POLICY, BackendUnavailable, Refused
 from server.node import Node
 from server.ws import BURST, RATE, STRIKES
@@ -46,8 +42,7 @@ async def serve_socket(node: Node, conn: Connection, receive: Receive) -> None:
     def refuse(error: Refused, ref: str | None = None) -> None:
         replica = node.replicas.get(conn.session or "")
         seq = replica.session.seq if replica is not None else 0
-        conn.send(p.encoder.encode(
-            p.Error(seq=seq, code=error.code, message=error.message, ref=ref)).decode())
+        conn.send(Outgoing(p.Error(seq=seq, code=error.code, message=error.message, ref=ref)))
 
     try:
         while conn.closing is None:
@@ -96,218 +91,64 @@ async def serve_socket(node: Node, conn: Connection, receive: Receive) -> None:
         conn.writer.cancel()
 
 
-# --- attune-direct: uvicorn, with a fast path to the transport ----------------------------------
-
-READ_AHEAD = 4
-"""Messages a socket may have waiting for the app before reading from it pauses. uvicorn pauses
-after every single message and resumes when the app takes it, two ``epoll_ctl`` calls per
-message; a short read-ahead keeps the bound (4 x 64 KiB) without that cost."""
-
-
-class ExposedProtocol(WebSocketsSansIOProtocol):
-    """uvicorn's ``websockets-sansio`` protocol that lends itself to the app through the scope
-    (so the app can write pre-built frames to the transport), tells its connection when the
-    transport's buffer fills and drains, and reads a few messages ahead."""
-
-    connection: DirectConnection | None = None
-
-    def handle_connect(self, event: Any) -> None:
-        super().handle_connect(event)
-        scope = getattr(self, "scope", None)
-        if scope is not None:
-            scope["extensions"]["attune.protocol"] = self
-
-    def send_receive_event_to_app(self) -> None:
-        paused, self.read_paused = self.read_paused, True  # the parent then does not pause
-        try:
-            super().send_receive_event_to_app()
-        finally:
-            self.read_paused = paused
-        if not self.read_paused and self.queue.qsize() >= READ_AHEAD:
-            self.read_paused = True
-            self.transport.pause_reading()
-
-    def pause_writing(self) -> None:
-        super().pause_writing()
-        if self.connection is not None:
-            self.connection.ready = False
-
-    def resume_writing(self) -> None:
-        super().resume_writing()
-        if self.connection is not None:
-            self.connection.settle()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if self.connection is not None:
-            self.connection.ready = False
-        super().connection_lost(exc)
-
-
-_cached: tuple[str, bytes] = ("", b"")
-
-
-def frame_of(payload: bytes) -> bytes:
-    """An unmasked text frame (RFC 6455 section 5.2) around ``payload``."""
-    n = len(payload)
-    if n < 126:
-        return bytes((0x81, n)) + payload
-    if n < 65536:
-        return bytes((0x81, 126)) + n.to_bytes(2, "big") + payload
-    return bytes((0x81, 127)) + n.to_bytes(8, "big") + payload
-
-
-def text_frame(text: str) -> bytes:
-    """The frame for ``text``, cached by identity: the node hands the same ``str`` object to
-    every socket it sends one reply or push to."""
-    global _cached
-    if _cached[0] is not text:
-        _cached = (text, frame_of(text.encode()))
-    return _cached[1]
-
-
-class DirectConnection(Connection):
-    """``Connection`` that writes straight to the transport while it is ``ready``: nothing
-    queued or being written, the transport accepting data, the socket open. Otherwise frames
-    take the queue and the writer task, which keep their order and their bound."""
-
-    def __init__(self, send: Send, close: Close, protocol: ExposedProtocol) -> None:
-        super().__init__(send, close)
-        self.protocol = protocol
-        self.transport = protocol.transport
-        self.busy = False
-        self.ready = False
-        protocol.connection = self
-        self.settle()
-
-    def settle(self) -> None:
-        proto = self.protocol
-        self.ready = (self.closing is None and not self._events and not self.busy
-                      and proto.writable.is_set() and not proto.close_sent
-                      and not self.transport.is_closing())
-
-    def send(self, frame: str) -> None:
-        if self.ready:
-            self.transport.write(text_frame(frame))
-            return
-        self.ready = False
-        super().send(frame)
-
-    def close(self, code: int) -> None:
-        self.ready = False
-        super().close(code)
-
-    async def _write(self) -> None:
-        try:
-            while True:
-                await self._wake.wait()
-                self._wake.clear()
-                self.busy, self.ready = True, False
-                while self._events:
-                    await self._send(self._events.popleft())
-                while self._states and self.closing is None and not self._events:
-                    kind = next(iter(self._states))
-                    await self._send(self._states.pop(kind))
-                self.busy = False
-                if self.closing is not None:
-                    await self._close(self.closing)
-                    return
-                self.settle()
-        except Exception:
-            return
-
-
-def fast_broadcast(node: Node, replica: Any, broadcast: Any) -> None:
-    """``Node._broadcast`` with the participants' frame built once as bytes and written to
-    every ready transport in one loop, as the floor server does."""
-    from server.node import encode
-
-    moderator = encode(broadcast.facilitator).decode()
-    body = encode(broadcast.others)
-    frame = frame_of(body)
-    others = body.decode()
-    for conn in replica.conns.values():
-        if conn.role == "facilitator":
-            conn.send(moderator)
-        elif conn.ready:
-            conn.transport.write(frame)
-        else:
-            conn.send(others)
-    event = broadcast.others
-    if isinstance(event, p.StepEvent):
-        node._mark(replica, event.step.index)
-    elif isinstance(event, p.RevealEvent) and event.revealed:
-        node._mark(replica, replica.session.index)
-        for conn in replica.conns.values():
-            node._send_feedback(replica, conn)
-
-
-def direct_app(settings: Any) -> Any:
-    from starlette.routing import WebSocketRoute
-    from starlette.websockets import WebSocket
-
-    from server.app import create_app
-
-    app = create_app(settings)
-    node: Node = app.state.node
-    node._broadcast = types.MethodType(fast_broadcast, node)  # type: ignore[method-assign]
-
-    async def endpoint(websocket: WebSocket) -> None:
-        await websocket.accept()
-        proto = websocket.scope["extensions"]["attune.protocol"]
-
-        async def close(code: int) -> None:
-            await websocket.close(code)
-
-        async def receive() -> str | bytes | None:
-            frame = await websocket.receive()
-            if frame["type"] == "websocket.disconnect":
-                return None
-            text: str | bytes | None = frame.get("text") or frame.get("bytes")
-            return text
-
-        await serve_socket(node, DirectConnection(websocket.send_text, close, proto), receive)
-
-    app.router.routes = [WebSocketRoute("/ws", endpoint) if getattr(r, "path", "") == "/ws" else r
-                         for r in app.router.routes]
-    return app
-
-
 # --- attune-wsown: the websockets library's own server --------------------------------------------
 
 
-class WsDirectConnection(DirectConnection):
-    """``DirectConnection`` for a connection of the ``websockets`` library's own server."""
+class WsTransport:
+    """What ``Connection`` needs of a transport for direct writes (``server.transport``'s
+    ``AttuneWebSocketProtocol`` under uvicorn), for a ``websockets`` server connection."""
 
-    def __init__(self, send: Send, close: Close, ws: Any) -> None:
-        Connection.__init__(self, send, close)
+    def __init__(self, ws: Any) -> None:
         self.ws = ws
-        self.transport = ws.transport
-        self.busy = False
+        self.listener: Any = None
+        ws.attune_transport = self
 
-    @property  # type: ignore[override]
     def ready(self) -> bool:
         from websockets.protocol import State
 
-        return (self.closing is None and not self._events and not self.busy
-                and not self.ws.paused and self.ws.protocol.state is State.OPEN)
+        ws = self.ws
+        return (not ws.paused and ws.protocol.state is State.OPEN
+                and not ws.transport.is_closing())
 
-    @ready.setter
-    def ready(self, value: bool) -> None:
-        pass
+    def write(self, data: bytes) -> None:
+        self.ws.transport.write(data)
 
-    def settle(self) -> None:
-        pass
+
+def _notifying_connection() -> Any:
+    from websockets.asyncio.server import ServerConnection
+
+    class NotifyingConnection(ServerConnection):
+        """Tells the ``Connection`` when the transport's buffer fills or drains."""
+
+        attune_transport: WsTransport | None = None
+
+        def _changed(self) -> None:
+            transport = self.attune_transport
+            if transport is not None and transport.listener is not None:
+                transport.listener.writable_changed()
+
+        def pause_writing(self) -> None:
+            super().pause_writing()
+            self._changed()
+
+        def resume_writing(self) -> None:
+            super().resume_writing()
+            self._changed()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            super().connection_lost(exc)
+            self._changed()
+
+    return NotifyingConnection
 
 
 async def serve_wsown(app: Any, port: int, direct: bool = False) -> None:
     """Serve Attune's ``/ws`` with ``websockets.asyncio.server`` on ``port``, same event loop;
-    ``direct``: with the broadcast fast path of ``attune-direct``."""
+    ``direct``: with the direct-write fast path."""
     from websockets.asyncio.server import ServerConnection, serve
     from websockets.exceptions import ConnectionClosed
 
     node: Node = app.state.node
-    if direct:
-        node._broadcast = types.MethodType(fast_broadcast, node)  # type: ignore[method-assign]
 
     async def handler(ws: ServerConnection) -> None:
         async def close(code: int) -> None:
@@ -322,9 +163,10 @@ async def serve_wsown(app: Any, port: int, direct: bool = False) -> None:
             except ConnectionClosed:
                 return None
 
-        conn = WsDirectConnection(send, close, ws) if direct else Connection(send, close)
-        await serve_socket(node, conn, receive)
+        transport = WsTransport(ws) if direct else None
+        await serve_socket(node, Connection(send, close, transport), receive)  # type: ignore[arg-type]
 
     async with serve(handler, "127.0.0.1", port, compression=None, max_size=64 * 1024,
-                     ping_interval=20, ping_timeout=20, backlog=2048) as server:
+                     ping_interval=20, ping_timeout=20, backlog=2048,
+                     create_connection=_notifying_connection() if direct else None) as server:
         await server.serve_forever()

@@ -17,8 +17,8 @@ from bench.targets import ROOT
 DOCS = ROOT / "docs" / "benchmarks.md"
 PLOTS = ROOT / "docs" / "benchmarks"
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
-ATTUNE_VARIANTS = ("attune", "attune-legacy", "attune-wsproto", "attune-wsown", "attune-direct",
-                   "attune-wsown-direct")
+ATTUNE_VARIANTS = ("attune", "attune-sansio", "attune-legacy", "attune-wsproto", "attune-wsown",
+                   "attune-direct", "attune-wsown-direct")
 
 
 def _get(results: dict[str, Any], target: str, size: int) -> dict[str, Any] | None:

@@ -3,10 +3,10 @@
 Each runs in its own process (pinned by the orchestrator with ``taskset``) so its CPU time and
 memory can be read from ``/proc``. Kinds:
 
-- ``attune``: the real server, ``create_app`` with ``uvicorn_config``, ``--ws`` choosing uvicorn's
-  WebSocket implementation (``websockets-sansio``, the shipped one; ``websockets``, the legacy
-  one; ``wsproto``);
-- ``attune-direct`` and ``attune-wsown``: the prototypes in ``bench.proto``;
+- ``attune``: the real server, ``create_app`` with ``uvicorn_config`` as shipped, or with
+  ``--ws`` choosing another uvicorn WebSocket implementation (``websockets``, the legacy one;
+  ``wsproto``; ``websockets-sansio`` without Attune's protocol subclass);
+- ``attune-wsown`` and ``attune-wsown-direct``: the prototypes in ``bench.proto``;
 - ``floor``, ``websockets``, ``starlette``, ``socketio``: the peers in ``bench.peers``.
 """
 
@@ -20,8 +20,8 @@ from typing import Any
 
 from bench import peers, system
 
-KINDS = ("attune", "attune-direct", "attune-wsown", "attune-wsown-direct", "floor", "websockets",
-         "starlette", "socketio")
+KINDS = ("attune", "attune-wsown", "attune-wsown-direct", "floor", "websockets", "starlette",
+         "socketio")
 
 
 def _uvicorn(app: Any, port: int, **options: Any) -> Any:
@@ -59,7 +59,7 @@ def main() -> None:
     parser.add_argument("kind", choices=KINDS)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--http-port", type=int, help="attune-wsown: port of the HTTP API")
-    parser.add_argument("--ws", default="websockets-sansio")
+    parser.add_argument("--ws", help="a uvicorn WebSocket implementation instead of Attune's")
     parser.add_argument("--backend", default="memory://")
     parser.add_argument("--frame-size", type=int, default=400)
     args = parser.parse_args()
@@ -81,19 +81,12 @@ def main() -> None:
         from server.app import create_app, uvicorn_config
 
         settings = _attune_settings(args.port, args.backend)
-        options = {**uvicorn_config(settings), "ws": args.ws}
+        options = uvicorn_config(settings)
+        if args.ws:
+            options["ws"] = args.ws
         for key in ("host", "port", "access_log"):
             options.pop(key)
         _uvicorn(create_app(settings), args.port, **options).run()
-    elif args.kind == "attune-direct":
-        from bench.proto import ExposedProtocol, direct_app
-        from server.app import uvicorn_config
-
-        settings = _attune_settings(args.port, args.backend)
-        options = {**uvicorn_config(settings), "ws": ExposedProtocol}
-        for key in ("host", "port", "access_log"):
-            options.pop(key)
-        _uvicorn(direct_app(settings), args.port, **options).run()
     elif args.kind in ("attune-wsown", "attune-wsown-direct"):
         from bench.proto import serve_wsown
         from server.app import create_app, uvicorn_config

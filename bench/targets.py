@@ -55,8 +55,7 @@ PEERS = [
     Target("socketio", "socketio", "socketio", SOCKETIO_PATH,
            "python-socketio ASGI on uvicorn, emit to a room", needs="socketio"),
 ]
-ATTUNE = Target("attune", "attune", "attune", "/ws", "Attune (uvicorn websockets-sansio)",
-                ("--ws", "websockets-sansio"))
+ATTUNE = Target("attune", "attune", "attune", "/ws", "Attune as configured by uvicorn_config")
 ENGINES = [
     Target("attune-legacy", "attune", "attune", "/ws", "Attune on uvicorn 'websockets' (legacy)",
            ("--ws", "websockets")),
@@ -64,8 +63,8 @@ ENGINES = [
            ("--ws", "wsproto"), needs="wsproto"),
     Target("attune-wsown", "attune-wsown", "attune", "/", "prototype: Attune on websockets' own "
            "server"),
-    Target("attune-direct", "attune-direct", "attune", "/ws", "prototype: Attune, pre-built "
-           "frame written to the transport"),
+    Target("attune-sansio", "attune", "attune", "/ws", "Attune on plain uvicorn "
+           "'websockets-sansio' (no direct writes)", ("--ws", "websockets-sansio")),
     Target("attune-wsown-direct", "attune-wsown-direct", "attune", "/", "prototype: Attune on "
            "websockets' own server, pre-built frame written to the transport"),
 ]
