@@ -414,10 +414,12 @@ def generated(results: dict[str, Any], source: Path) -> str:
         f"- Server pinned to CPU {meta['server_cpus']}, load ({meta['workers']} processes) to "
         f"CPU {meta['load_cpus']}; load average {m['load_average_at_start'][0]:.2f} at the "
         f"start, {meta['load_average_end'][0]:.2f} at the end",
-        f"- Step frame: {meta['frame_bytes']} bytes for every target",
+        f"- Step frame: {meta['frame_bytes']} bytes for every target; server code at "
+        f"{meta.get('server_revision', 'an unrecorded revision')}",
     ]
     for extra in meta.get("merged", []):
-        out.append(f"- Merged from `{extra['file']}` (run {extra['started']}): its scenarios "
+        out.append(f"- Merged from `{extra['file']}` (run {extra['started']}, server code at "
+                   f"{extra.get('server_revision', 'an unrecorded revision')}): its scenarios "
                    f"replace those of {', '.join(extra['targets'])}")
     out.append("")
     for size in _sizes(results):
@@ -468,6 +470,7 @@ def merge(paths: list[Path]) -> dict[str, Any]:
                     found[key] = value
         results["meta"].setdefault("merged", []).append(
             {"file": path.name, "started": later["meta"]["started"],
+             "server_revision": later["meta"].get("server_revision"),
              "targets": sorted({r["target"] for r in later["results"]})})
     results["targets"] = check_targets(results)
     return results

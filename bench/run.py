@@ -477,6 +477,7 @@ class Bench:
             "frame_bytes": self.frame_bytes,
             "slow_every": SLOW_EVERY,
             "machine": system.machine(),
+            "server_revision": system.revision(str(ROOT)),
         }
         self.load = Load(self.plan.workers, self.load_cpus)
         try:

@@ -130,6 +130,18 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
+def revision(root: str) -> str:
+    """The commit the server code was at, with ``+dirty`` when ``server/`` had local changes."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root,
+                              capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "server"], cwd=root,
+                               capture_output=True, text=True).stdout.strip()
+    except OSError:
+        return "unknown"
+    return (head or "unknown") + ("+dirty" if dirty else "")
+
+
 def machine() -> dict[str, object]:
     versions = {}
     for name in PACKAGES:
