@@ -39,7 +39,7 @@ from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.retry import Retry
 from redis.asyncio.sentinel import Sentinel
 from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 
 from server.backend.base import Backend, CodeTaken, Deliver, Gone
 from server.errors import BackendUnavailable
@@ -60,6 +60,8 @@ HEARTBEAT_INTERVAL = 5.0
 PROVISIONAL_MS = 60_000
 """A session record stays this short-lived until its join code is claimed, so a node dying in
 between leaves nothing behind."""
+APPEND_BATCH = 1000
+"""Appends sent in one pipeline at most; a burst of 10,000 answers takes ten round trips."""
 READ_PAGE = 2000
 """Entries per LRANGE when reading a log, so each call stays small and bounded."""
 BACKOFF = (0.05, 1.0)
@@ -208,6 +210,10 @@ def _raw(value: bytes | str) -> bytes:
     return value.encode() if isinstance(value, str) else value
 
 
+_Append = tuple[str, bytes, "asyncio.Future[int]"]
+"""A queued append: session id, entry, and the caller waiting for its offset."""
+
+
 class _Subscription:
     __slots__ = ("gone", "last")
 
@@ -247,6 +253,10 @@ class RedisBackend(Backend):
         """The listener's connection while it is subscribed and reading; None otherwise."""
         self._confirmations: dict[str, asyncio.Future[None]] = {}
         self._resync = asyncio.Event()
+        self._appends: list[_Append] = []
+        self._flushing = False
+        self._flusher: asyncio.Task[None] | None = None
+        self._singles: set[asyncio.Task[None]] = set()
         self._tasks: list[asyncio.Task[None]] = []
         self._running = False
         """The background loops check it as well as cancellation, so that ``close`` stops them
@@ -312,14 +322,75 @@ class RedisBackend(Backend):
         return _raw(record) if record is not None else None
 
     async def append(self, session_id: str, entry: bytes) -> int:
-        offset = int(await self._call(self._append(
-            keys=[info_key(session_id), log_key(session_id)],
-            args=[log_key(session_id), entry],
-        )))
+        """Appends wait in a batch that goes out as one pipeline per round trip: under a burst
+        of answers every caller waits for one network round, not for a pooled connection.
+        (A Cluster refuses scripts in pipelines, so there each append is its own call.)"""
+        if isinstance(self._redis, RedisCluster):
+            offset = int(await self._call(self._append(
+                keys=[info_key(session_id), log_key(session_id)],
+                args=[log_key(session_id), entry],
+            )))
+        else:
+            future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+            self._appends.append((session_id, entry, future))
+            if not self._flushing:
+                self._flushing = True
+                self._flusher = asyncio.create_task(self._flush_appends())
+            offset = await future
         if offset == 0:
             self._mark_gone(session_id)
             raise BackendUnavailable(f"session {session_id} no longer exists")
         return offset
+
+    async def _flush_appends(self) -> None:
+        try:
+            while self._appends:
+                batch, self._appends = self._appends[:APPEND_BATCH], self._appends[APPEND_BATCH:]
+                try:
+                    results = await self._call(self._append_all(batch))
+                except Exception as exc:
+                    # Whatever went wrong, nobody may be left waiting for an offset.
+                    for _, _, future in batch:
+                        if not future.done():
+                            future.set_exception(BackendUnavailable(f"Redis: {exc}"))
+                    continue
+                for (session_id, entry, future), result in zip(batch, results, strict=True):
+                    if future.done():
+                        continue
+                    if isinstance(result, NoScriptError):
+                        # A pipeline does not load scripts on every kind of server (Cluster):
+                        # the single call does, once.
+                        self._spawn_single(session_id, entry, future)
+                    elif isinstance(result, Exception):
+                        future.set_exception(BackendUnavailable(f"Redis: {result}"))
+                    else:
+                        future.set_result(int(result))
+        finally:
+            self._flushing = False
+
+    async def _append_all(self, batch: list[_Append]) -> list[Any]:
+        pipe = self._redis.pipeline(transaction=False)
+        for session_id, entry, _ in batch:
+            pipe.evalsha(self._append.sha, 2, info_key(session_id), log_key(session_id),
+                         log_key(session_id), entry)
+        return list(await pipe.execute(raise_on_error=False))
+
+    def _spawn_single(self, session_id: str, entry: bytes, future: asyncio.Future[int]) -> None:
+        async def single() -> None:
+            try:
+                offset = int(await self._call(self._append(
+                    keys=[info_key(session_id), log_key(session_id)],
+                    args=[log_key(session_id), entry],
+                )))
+            except BackendUnavailable as exc:
+                if not future.done():
+                    future.set_exception(exc)
+            else:
+                if not future.done():
+                    future.set_result(offset)
+
+        self._singles.add(task := asyncio.create_task(single()))
+        task.add_done_callback(self._singles.discard)
 
     async def read(self, session_id: str, after: int) -> list[tuple[int, bytes]]:
         entries: list[tuple[int, bytes]] = []
