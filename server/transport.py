@@ -13,6 +13,8 @@ two system calls per answer; ``READ_AHEAD`` keeps the memory bound with a fracti
 
 from __future__ import annotations
 
+import random
+import socket
 from typing import Any, Protocol
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
@@ -20,6 +22,9 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 READ_AHEAD = 4
 """Messages a socket may have waiting for the app before reading from it pauses (4 x 64 KiB)."""
 SCOPE_KEY = "attune.transport"
+SEND_BUFFER = 64 * 1024
+"""Kernel send buffer per socket. Left to autotune, a phone that stops reading can pin 4 MiB
+of kernel memory until its ping times out; frames are small, so 64 KiB costs nothing."""
 
 
 class Listener(Protocol):
@@ -39,6 +44,19 @@ def frame(payload: bytes) -> bytes:
 
 class AttuneWebSocketProtocol(WebSocketsSansIOProtocol):
     listener: Listener | None = None
+
+    def connection_made(self, transport: Any) -> None:
+        super().connection_made(transport)
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
+
+    def start_keepalive(self) -> None:
+        """The first ping at a random point of the interval: a room joins at once, and its
+        10,000 sockets must not ping and pong together every 20 s ever after."""
+        if self.ping_interval is not None and self.ping_interval > 0:
+            delay = random.uniform(0.5, 1.0) * self.ping_interval
+            self.ping_timer = self.loop.call_later(delay, self.send_keepalive_ping)
 
     def handle_connect(self, event: Any) -> None:
         super().handle_connect(event)
