@@ -248,6 +248,8 @@ async def test_ended_sessions_expire_after_the_retention_period(store: Store) ->
     await asyncio.sleep(0.2)
     assert await backend.info(session_id) is None
     assert await backend.read(session_id, 0) == []
+    if store.redis is not None:
+        assert list(store.redis.scan_iter(match=f"*{session_id}*")) == [], "no trace left"
 
 
 async def test_delete_removes_the_session_its_code_and_every_entry(store: Store) -> None:

@@ -258,8 +258,9 @@ def _delete(url: str, token: str) -> tuple[int, bytes]:
 
 
 async def test_no_payload_carries_another_participants_id(server: Running) -> None:
+    """Every message of a whole scenario run, to every role."""
     host, phones, screen = await room(server)
-    for step in range(0, 5):
+    for step in range(0, 8):
         await goto(host, [*phones, screen], step)
         if step in (CHECKIN, SCALE, CHOICE, TEXT):
             values: dict[int, p.AnswerValue] = {
@@ -270,6 +271,9 @@ async def test_no_payload_carries_another_participants_id(server: Running) -> No
                 await phone.answer(step, values[step])
             await host.command(p.Reveal())
             await screen.expect(p.Results, lambda r: r.answers is not None)
+    await host.command(p.End())
+    for client in [host, screen, *phones]:
+        await client.expect(p.EndedEvent)
     ids = {phone.token.partition(".")[0] for phone in phones if phone.token}
     assert len(ids) == 3
     for client in [host, screen, *phones]:

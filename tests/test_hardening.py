@@ -16,11 +16,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from websockets.asyncio.client import connect
 from websockets.client import ClientProtocol
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.uri import parse_uri
 
 from server import connection as connection_module
 from server import http as http_module
+from server import limits as limits_module
 from server import node as node_module
 from server import protocol as p
 from server import scenario as sc
@@ -199,6 +200,21 @@ async def test_join_code_guessing_is_stopped(server: Running) -> None:
     with pytest.raises(Refusal) as stopped:
         await Client.participant(created.code, base=server.base)
     assert stopped.value.error.code == "rate-limited", "even a right code, from this address"
+
+
+async def test_connections_per_address_are_capped(
+    server: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(limits_module, "MAX_CONNECTIONS_PER_ADDRESS", 3)
+    created = await server.session()
+    held = [await server.participant(created) for _ in range(3)]
+    with pytest.raises(InvalidStatus) as refused:
+        await server.participant(created)
+    assert refused.value.response.status_code == 403
+    await held[0].close()
+    await asyncio.sleep(0.1)
+    again = await server.participant(created)
+    assert again.welcome is not None, "a freed slot can be used again"
 
 
 async def test_a_handshake_that_never_completes_is_closed(
