@@ -79,5 +79,5 @@ CLOSE_CODES: Final[dict[int, str]] = {
     CLOSE_HELLO_TIMEOUT: "No `hello` within the handshake timeout.",
     CLOSE_SESSION_GONE: "The facilitator deleted the session.",
     CLOSE_TOO_SLOW: "The client read too slowly and its send buffer filled up; reconnect and "
-    "resume.",
+    "resume. (Counted under this code; the client usually sees only the drop.)",
 }
