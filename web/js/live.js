@@ -9,6 +9,9 @@
 import { store } from "./dom.js";
 
 const BACKOFF = [300, 1000, 2000, 3000, 5000];
+// Up to this much random wait on top: when a server restarts, a whole room reconnects at once,
+// and spreading 10,000 resumes over two seconds is what keeps each of them fast.
+const JITTER = 2000;
 const PING_EVERY = 15000;
 const PONG_TIMEOUT = 8000;
 /** Refusals after which retrying cannot help. */
@@ -91,7 +94,7 @@ export class Live {
       clearTimeout(this.pongTimer);
       if (this.stopped) return;
       this.onStatus("reconnecting", this);
-      const delay = BACKOFF[Math.min(this.attempt, BACKOFF.length - 1)];
+      const delay = BACKOFF[Math.min(this.attempt, BACKOFF.length - 1)] + Math.random() * JITTER;
       this.attempt += 1;
       this.retryTimer = setTimeout(() => this.connect(), delay);
     };

@@ -97,7 +97,8 @@ function render() {
   }
   shown = key;
   const section = h("section", { class: ["screen-step", `screen-${step.kind}`, state.revealed && "is-revealed"] });
-  section.append(h("p", { class: "progress" }, t("common.stepOf", { n: step.index + 1, total: state.step_count })));
+  section.append(h("p", { class: "progress" }, t("common.stepOf", { n: step.index + 1, total: state.step_count }),
+    h("span", { id: "screen-live-count", class: "screen-live-count", "aria-live": "polite" })));
   section.append(...stepContent(step, { level: "h1" }));
   if (step.kind === "breathe" && step.pacer) section.append(breathingPacer(step.pacer, state.started_at, () => live.now()));
   if (step.kind === "timer" && step.seconds) section.append(countdown(step.seconds, state.started_at, () => live.now()));
@@ -116,11 +117,11 @@ function renderResults() {
   const box = $("#screen-results");
   if (!box) return;
   const state = live.state;
+  const countBox = $("#screen-live-count");
+  if (countBox) countBox.textContent = state.results && !state.revealed ? ` · ${t("text.summary", { count: state.results.count })}` : "";
   if (!state.revealed) {
     // Until the reveal the server sends the projector only the live count, never the answers.
-    fill(box,
-      h("p", { class: "screen-hint" }, state.responses_open ? t("screen.answerNow") : t("screen.closed")),
-      state.results ? h("p", { class: "screen-count" }, t("text.summary", { count: state.results.count })) : null);
+    fill(box, h("p", { class: "screen-hint" }, state.responses_open ? t("screen.answerNow") : t("screen.closed")));
     return;
   }
   fill(box, resultsChart(state.step, state.results, { minResponses: state.min_responses }));
