@@ -69,6 +69,8 @@ class Replica:
         self.last_flush = 0.0
         self.waiters: list[tuple[int, asyncio.Future[None]]] = []
         self.catching_up = False
+        self.heard = 0
+        """The highest offset delivered out of turn; a catch-up reads at least this far."""
         self.detach: asyncio.TimerHandle | None = None
         self.presence: tuple[int, int] | None = None
         """The last presence pushed, so an unchanged count is not pushed again."""
@@ -128,10 +130,16 @@ class Node:
         return replica
 
     async def _catch_up(self, session_id: str, replica: Replica) -> None:
+        """Read and fold the log up to the newest entry heard of. Entries delivered while a
+        read is under way are dropped by ``deliver``, so read again until none is missing."""
         replica.catching_up = True
         try:
-            for offset, entry in await self.backend.read(session_id, replica.offset):
-                self._fold(session_id, replica, offset, entry)
+            while True:
+                entries = await self.backend.read(session_id, replica.offset)
+                for offset, entry in entries:
+                    self._fold(session_id, replica, offset, entry)
+                if not entries or replica.heard <= replica.offset:
+                    return
         finally:
             replica.catching_up = False
 
@@ -141,6 +149,7 @@ class Node:
         if replica is None or offset <= replica.offset:
             return
         if offset > replica.offset + 1:
+            replica.heard = max(replica.heard, offset)
             if not replica.catching_up:
                 self._spawn(self._catch_up(session_id, replica))
             return
