@@ -29,7 +29,7 @@ from server.export import export, to_csv
 from server.http import GuardedH11Protocol
 from server.limits import AddressLimits
 from server.metrics import Metrics
-from server.node import Node, now_ms
+from server.node import Node, Replica, now_ms
 from server.session import SessionInfo, digest, entry_encoder
 from server.transport import AttuneWebSocketProtocol
 from server.ws import endpoint
@@ -75,6 +75,10 @@ def _json(data: object, status: int = 200) -> Response:
     return Response(msgspec.json.encode(data), status, media_type="application/json")
 
 
+def _bearer(request: Request) -> str:
+    return request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+
+
 def _problem(status: int, message: str, **extra: object) -> Response:
     return JSONResponse({"error": message, **extra}, status)
 
@@ -101,10 +105,11 @@ def create_app(settings: Settings) -> Starlette:
         ])
 
     async def create_session(request: Request) -> Response:
-        if settings.admin_key is not None:
-            given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-            if not hmac.compare_digest(given.encode(), settings.admin_key.encode()):
-                return _problem(401, "This server requires an admin key to create sessions.")
+        admin_key = settings.admin_key
+        if admin_key is not None and not hmac.compare_digest(
+            _bearer(request).encode(), admin_key.encode()
+        ):
+            return _problem(401, "This server requires an admin key to create sessions.")
         body = await request.body()
         if len(body) > MAX_UPLOAD + 4096:
             return _problem(413, f"Request too large; scenario files are limited to {MAX_UPLOAD} "
@@ -148,25 +153,27 @@ def create_app(settings: Settings) -> Starlette:
             screen_url=f"{base}/screen/#{info.code}",
         ), 201)
 
-    async def delete_session(request: Request) -> Response:
-        session_id = request.path_params["session"]
-        replica = await node.replica(session_id)
-        token = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+    async def facilitated(request: Request) -> Replica | Response:
+        """The session named in the path if the request carries its facilitator token."""
+        replica = await node.replica(request.path_params["session"])
         if replica is None:
             return _problem(404, "No such session.")
-        if not hmac.compare_digest(digest(token), replica.session.info.token_hash):
+        if not hmac.compare_digest(digest(_bearer(request)), replica.session.info.token_hash):
             return _problem(403, "The facilitator token does not match this session.")
-        await node.delete(session_id)
+        return replica
+
+    async def delete_session(request: Request) -> Response:
+        replica = await facilitated(request)
+        if isinstance(replica, Response):
+            return replica
+        await node.delete(replica.session.info.id)
         return Response(status_code=204)
 
     async def export_session(request: Request) -> Response:
-        session_id = request.path_params["session"]
-        replica = await node.replica(session_id)
-        token = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-        if replica is None:
-            return _problem(404, "No such session.")
-        if not hmac.compare_digest(digest(token), replica.session.info.token_hash):
-            return _problem(403, "The facilitator token does not match this session.")
+        replica = await facilitated(request)
+        if isinstance(replica, Response):
+            return replica
+        session_id = replica.session.info.id
         data = export(replica.session)
         if request.query_params.get("format") == "csv":
             return Response(to_csv(data), media_type="text/csv; charset=utf-8", headers={
