@@ -47,25 +47,31 @@ async def proxied(proxy: FaultProxy) -> AsyncIterator[Running]:
 
 
 async def rtt(client: Client) -> float:
-    started = time.monotonic()
+    sent = time.monotonic()
     await client.sync_clock(rounds=1)
-    return time.monotonic() - started
+    return time.monotonic() - sent
+
+
+async def started(server: Running) -> tuple[Client, Client]:
+    """A facilitator and a phone on the first step of a fresh session."""
+    created = await server.session()
+    host = await server.facilitator(created)
+    phone = await server.participant(created)
+    await host.command(p.Start())
+    await phone.expect(p.StepEvent)
+    return host, phone
 
 
 async def test_a_hanging_redis_is_bounded_reported_and_recovered(
     proxied: Running, proxy: FaultProxy
 ) -> None:
-    created = await proxied.session()
-    host = await proxied.facilitator(created)
-    phone = await proxied.participant(created)
-    await host.command(p.Start())
-    await phone.expect(p.StepEvent)
+    host, phone = await started(proxied)
     proxy.hang()
-    started = time.monotonic()
+    hung_at = time.monotonic()
     await host.command(p.Next())
     error = await host.expect(p.Error, timeout=BOUND + 2)
     assert error.code == "unavailable" and "retry" in error.message.lower()
-    assert time.monotonic() - started < BOUND
+    assert time.monotonic() - hung_at < BOUND
     assert await rtt(phone) < 0.5, "the event loop keeps serving while Redis hangs"
     status, _ = await aget(f"{proxied.base}/readyz")
     assert status == 503
@@ -96,11 +102,7 @@ async def test_latency_slows_but_loses_nothing(proxied: Running, proxy: FaultPro
 async def test_reset_connections_recover_by_themselves(
     proxied: Running, proxy: FaultProxy
 ) -> None:
-    created = await proxied.session()
-    host = await proxied.facilitator(created)
-    phone = await proxied.participant(created)
-    await host.command(p.Start())
-    await phone.expect(p.StepEvent)
+    host, phone = await started(proxied)
     proxy.reset()
     deadline = time.monotonic() + 15
     while True:
