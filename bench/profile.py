@@ -23,7 +23,6 @@ LAYERS = (
     ("starlette/", "starlette"),
     ("uvicorn/", "uvicorn"),
     ("websockets/", "websockets"),
-    ("wsproto/", "wsproto"),
     ("h11/", "h11"),
     ("msgspec", "msgspec"),
     ("asyncio/", "asyncio"),

@@ -17,8 +17,7 @@ from bench.targets import ROOT
 DOCS = ROOT / "docs" / "benchmarks.md"
 PLOTS = ROOT / "docs" / "benchmarks"
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
-ATTUNE_VARIANTS = ("attune", "attune-sansio", "attune-legacy", "attune-wsproto", "attune-wsown",
-                   "attune-direct", "attune-wsown-direct")
+ATTUNE_VARIANTS = ("attune",)
 
 
 def _get(results: dict[str, Any], target: str, size: int) -> dict[str, Any] | None:
@@ -108,7 +107,7 @@ def check_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                 if peer and cpu:
                     ratio = peer["fanout"]["server_cpu_us_per_frame"] / cpu
                     add(name, size, check, ratio, goal, ok(ratio))
-            if name in ("attune", "attune-direct", "attune-wsown-direct"):
+            if name == "attune":
                 kib = a["memory"]["kib_per_connection"]
                 if kib is not None:
                     add(name, size, "KiB per idle participant", kib, "<= 16", kib <= 16)

@@ -32,7 +32,6 @@ from bench.targets import (
     ServerProcess,
     Target,
     create_session,
-    free_port,
     step_frame_size,
 )
 from bench.wsclient import Client, Probe
@@ -41,7 +40,7 @@ SLOW_EVERY = 20
 """One participant in 20 (5%) is created with a small receive buffer and stops reading in the
 slow-consumer scenario."""
 CPU_BOUND = 0.85
-PROFILED = ("attune", "attune-sansio")
+PROFILED = ("attune",)
 """Sampled with py-spy at the largest size: the shipped server and the recommended change."""
 SLOW = ("attune",)
 """The slow-consumer scenario runs on the shipped server: the fast path must keep the
@@ -140,9 +139,7 @@ class Run:
             args += ["--backend", self.redis.url]
         log = plan.out / "logs" / f"{target.name}-{self.n}.log"
         for _ in range(target.nodes):
-            server = ServerProcess(target.kind, args, self.bench.server_cpus, log,
-                                   http_port=free_port()
-                                   if target.kind.startswith("attune-wsown") else None)
+            server = ServerProcess(target.kind, args, self.bench.server_cpus, log)
             server.start()
             self.servers.append(server)
         loop = asyncio.get_running_loop()

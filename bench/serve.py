@@ -3,10 +3,7 @@
 Each runs in its own process (pinned by the orchestrator with ``taskset``) so its CPU time and
 memory can be read from ``/proc``. Kinds:
 
-- ``attune``: the real server, ``create_app`` with ``uvicorn_config`` as shipped, or with
-  ``--ws`` choosing another uvicorn WebSocket implementation (``websockets``, the legacy one;
-  ``wsproto``; ``websockets-sansio`` without Attune's protocol subclass);
-- ``attune-wsown`` and ``attune-wsown-direct``: the prototypes in ``bench.proto``;
+- ``attune``: the real server, ``create_app`` with ``uvicorn_config`` as shipped;
 - ``floor``, ``websockets``, ``starlette``, ``socketio``: the peers in ``bench.peers``.
 """
 
@@ -20,8 +17,7 @@ from typing import Any
 
 from bench import peers, system
 
-KINDS = ("attune", "attune-wsown", "attune-wsown-direct", "floor", "websockets", "starlette",
-         "socketio")
+KINDS = ("attune", "floor", "websockets", "starlette", "socketio")
 
 
 def _uvicorn(app: Any, port: int, **options: Any) -> Any:
@@ -58,8 +54,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.serve")
     parser.add_argument("kind", choices=KINDS)
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--http-port", type=int, help="attune-wsown: port of the HTTP API")
-    parser.add_argument("--ws", help="a uvicorn WebSocket implementation instead of Attune's")
     parser.add_argument("--backend", default="memory://")
     parser.add_argument("--frame-size", type=int, default=400)
     args = parser.parse_args()
@@ -82,31 +76,9 @@ def main() -> None:
 
         settings = _attune_settings(args.port, args.backend)
         options = uvicorn_config(settings)
-        if args.ws:
-            options["ws"] = args.ws
         for key in ("host", "port", "access_log"):
             options.pop(key)
         _uvicorn(create_app(settings), args.port, **options).run()
-    elif args.kind in ("attune-wsown", "attune-wsown-direct"):
-        from bench.proto import serve_wsown
-        from server.app import create_app, uvicorn_config
-
-        assert args.http_port, "attune-wsown needs --http-port for its HTTP API"
-        settings = _attune_settings(args.http_port, args.backend)
-        app = create_app(settings)
-        options = uvicorn_config(settings)
-        for key in ("host", "port", "access_log"):
-            options.pop(key)
-        http = _uvicorn(app, args.http_port, **options)
-
-        async def both() -> None:
-            serving = asyncio.create_task(http.serve())
-            while not http.started:
-                await asyncio.sleep(0.01)
-            await asyncio.gather(serving, serve_wsown(app, args.port,
-                                                      direct=args.kind.endswith("direct")))
-
-        asyncio.run(both())
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from importlib import metadata
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
-PACKAGES = ("uvicorn", "websockets", "starlette", "msgspec", "redis", "wsproto",
+PACKAGES = ("uvicorn", "websockets", "starlette", "msgspec", "redis",
             "python-socketio", "python-engineio", "py-spy", "matplotlib")
 
 

@@ -56,25 +56,13 @@ PEERS = [
            "python-socketio ASGI on uvicorn, emit to a room", needs="socketio"),
 ]
 ATTUNE = Target("attune", "attune", "attune", "/ws", "Attune as configured by uvicorn_config")
-ENGINES = [
-    Target("attune-legacy", "attune", "attune", "/ws", "Attune on uvicorn 'websockets' (legacy)",
-           ("--ws", "websockets")),
-    Target("attune-wsproto", "attune", "attune", "/ws", "Attune on uvicorn 'wsproto'",
-           ("--ws", "wsproto"), needs="wsproto"),
-    Target("attune-wsown", "attune-wsown", "attune", "/", "prototype: Attune on websockets' own "
-           "server"),
-    Target("attune-sansio", "attune", "attune", "/ws", "Attune on plain uvicorn "
-           "'websockets-sansio' (no direct writes)", ("--ws", "websockets-sansio")),
-    Target("attune-wsown-direct", "attune-wsown-direct", "attune", "/", "prototype: Attune on "
-           "websockets' own server, pre-built frame written to the transport"),
-]
 REDIS = [
     Target("attune-redis-1", "attune", "attune", "/ws", "Attune, Redis backend, 1 node",
            redis=True),
     Target("attune-redis-2", "attune", "attune", "/ws", "Attune, Redis backend, 2 nodes",
            nodes=2, redis=True),
 ]
-ALL = [*PEERS, ATTUNE, *ENGINES, *REDIS]
+ALL = [*PEERS, ATTUNE, *REDIS]
 
 
 def available(target: Target) -> bool:
@@ -100,13 +88,11 @@ class ServerProcess:
     cpus: list[int] | None
     log: Path
     port: int = field(default_factory=free_port)
-    http_port: int | None = None
     process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        extra = ["--http-port", str(self.http_port)] if self.http_port else []
         command = [*system.pin_prefix(self.cpus), sys.executable, "-m", "bench.serve", self.kind,
-                   "--port", str(self.port), *extra, *self.args]
+                   "--port", str(self.port), *self.args]
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=log,
@@ -115,13 +101,8 @@ class ServerProcess:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.kind} exited: see {self.log}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.http_port or self.port), 0.2):
-                    pass
-                if self.http_port is None or _port_open(self.port):
-                    return
-            except OSError:
-                pass
+            if _port_open(self.port):
+                return
             time.sleep(0.05)
         raise RuntimeError(f"{self.kind} did not start on port {self.port}: see {self.log}")
 
@@ -132,7 +113,7 @@ class ServerProcess:
 
     @property
     def api(self) -> str:
-        return f"http://127.0.0.1:{self.http_port or self.port}"
+        return f"http://127.0.0.1:{self.port}"
 
     def cpu(self) -> float:
         return system.cpu_seconds(self.pid)

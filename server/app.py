@@ -1,4 +1,4 @@
-"""The HTTP side: the session API, health and metrics, the static web UI, and ``/ws``.
+"""The HTTP side: the session API, health and metrics, the static web UI; and what serves ``/ws``.
 
 ``POST /api/sessions`` is the only way a session starts. It returns the facilitator token once; the
 server keeps only its hash, so whoever holds the token runs the session and nobody else can.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import hmac
+import os
 import secrets
 from collections.abc import AsyncIterator
 from typing import Annotated, ClassVar
@@ -17,13 +18,14 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
-from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server import scenario as sc
 from server.backend import CodeTaken, open_backend
 from server.config import Settings
+from server.connection import ENDPOINT_KEY, Connection
 from server.errors import BackendUnavailable
 from server.export import export, to_csv
 from server.http import GuardedH11Protocol
@@ -31,8 +33,7 @@ from server.limits import AddressLimits
 from server.metrics import Metrics
 from server.node import Node, Replica, now_ms
 from server.session import SessionInfo, digest, entry_encoder
-from server.transport import AttuneWebSocketProtocol
-from server.ws import endpoint
+from server.ws import Endpoint
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 """No 0/O, 1/I: a code read off a projector must not be misread."""
@@ -197,15 +198,21 @@ def create_app(settings: Settings) -> Starlette:
     async def join_redirect(request: Request) -> Response:
         return RedirectResponse(f"/join/#{request.path_params['code']}")
 
+    limits = AddressLimits()
+
     @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Endpoint]]:
+        # The lifespan state is how uvicorn's WebSocket protocol (``Connection``) finds the node.
         await node.start()
+        proxies = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")  # as uvicorn reads it
         try:
-            yield
+            async with Endpoint(node, limits, settings, proxies) as endpoint:
+                app.state.endpoint = endpoint
+                yield {ENDPOINT_KEY: endpoint}
         finally:
             await node.stop()
 
-    routes = [
+    routes: list[BaseRoute] = [
         Route("/api/scenarios", list_scenarios),
         Route("/api/sessions", create_session, methods=["POST"]),
         Route("/api/sessions/{session}", delete_session, methods=["DELETE"]),
@@ -214,14 +221,13 @@ def create_app(settings: Settings) -> Starlette:
         Route("/readyz", readyz),
         Route("/metrics", metrics_endpoint),
         Route("/join/{code:str}", join_redirect),
-        WebSocketRoute("/ws", endpoint),
     ]
     if settings.web_root.is_dir():
         routes.append(Mount("/", StaticFiles(directory=settings.web_root, html=True)))
     app = Starlette(routes=routes, lifespan=lifespan,
                     middleware=[Middleware(SecurityHeaders)])
     app.state.node = node
-    app.state.limits = AddressLimits()
+    app.state.limits = limits
     app.state.scenarios = scenarios
     return app
 
@@ -262,11 +268,8 @@ def uvicorn_config(settings: Settings) -> dict[str, object]:
         "host": settings.host,
         "port": settings.port,
         "http": GuardedH11Protocol,
-        "ws": AttuneWebSocketProtocol,
+        "ws": Connection,
         "ws_max_size": 64 * 1024,
-        "ws_per_message_deflate": False,
-        "ws_ping_interval": 20.0,
-        "ws_ping_timeout": 20.0,
         "timeout_keep_alive": 5,
         "access_log": False,
         "server_header": False,

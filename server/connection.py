@@ -1,45 +1,81 @@
-"""One client connection as the node sees it: who it is, and a bounded outbox.
+"""One client socket after its HTTP upgrade: frames in, frames out, and a bounded outbox.
 
-Events must all arrive, in order, so they queue. State pushes (aggregates, presence) only need to
-be current, so each kind holds one slot that a newer push overwrites: a phone on a bad network gets
-the latest aggregate, not a backlog of stale ones. When even the event queue fills up, the client
-is hopeless and is closed with ``CLOSE_TOO_SLOW`` so it can reconnect and resume.
+uvicorn accepts the TCP connection and parses the HTTP request; on a WebSocket upgrade it hands
+the socket to this protocol, which does the rest with the ``websockets`` library's sans-I/O
+``ServerProtocol`` (handshake, frame parsing, control frames, the closing handshake, the 64 KiB
+limit). There is no ASGI between the socket and the node: measured in ``bench/`` (see
+``docs/benchmarks.md``), the ASGI scope, receive queue and task per socket cost about 20 KiB per
+idle phone and most of the time a resume takes. An idle socket here is this object, the
+``websockets`` parser and asyncio's transport; a task exists only while messages wait.
 
-While nothing is queued and the socket takes data, a frame skips the outbox and is written to the
-transport at once: a broadcast's frame is built once (``Outgoing``) and the same bytes go to every
-ready socket, which is what makes fan-out to 10,000 phones cost what the network costs.
+Events must all arrive, in order, so they queue while the socket cannot take more. State pushes
+(aggregates, presence) only need to be current, so each kind holds one slot that a newer push
+overwrites: a phone on a bad network gets the latest aggregate, not a backlog of stale ones. When
+even the event queue fills up, the client is hopeless and is dropped with ``CLOSE_TOO_SLOW`` so it
+can reconnect and resume. While nothing is queued and the socket takes data, a frame is written to
+the transport at once: a broadcast's frame is built once (``Outgoing``) and the same bytes go to
+every ready socket, which is what makes fan-out to 10,000 phones cost what the network costs.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
+import random
+import socket
 from collections import deque
-from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from websockets.frames import Frame, Opcode
+from websockets.http11 import Request
+from websockets.server import ServerProtocol
 
 from server import protocol as p
-from server.errors import CLOSE_TOO_SLOW
-from server.transport import AttuneWebSocketProtocol, frame
+from server.errors import CLOSE_INTERNAL, CLOSE_TOO_SLOW
+
+if TYPE_CHECKING:
+    from server.ws import Endpoint
 
 MAX_QUEUED = 256
 """Events waiting for one slow client before it is dropped; far more than a session emits in the
 time a healthy client needs to read them."""
+READ_AHEAD = 4
+"""Messages a socket may have waiting for the node before reading from it pauses (4 x 64 KiB)."""
+SEND_BUFFER = 64 * 1024
+"""Kernel send buffer per socket. Left to autotune, a phone that stops reading can pin 4 MiB
+of kernel memory until its ping times out; frames are small, so 64 KiB costs nothing."""
+CLOSE_TIMEOUT = 10.0
+"""Seconds a client has to answer our close frame before the socket is dropped."""
+ENDPOINT_KEY = "attune.endpoint"
+"""Where the lifespan state carries the ``Endpoint`` every socket reports to."""
 
 _ids = itertools.count(1)
+_log = logging.getLogger("attune.ws")
+_frames_log = logging.getLogger("attune.ws.frames")
+_frames_log.setLevel(logging.WARNING)
+"""``websockets`` logs every frame's content at DEBUG: answers must never reach a log, so its
+logger stays above DEBUG whatever the root logger says."""
 
-Send = Callable[[str], Awaitable[None]]
-Close = Callable[[int], Awaitable[None]]
+
+def frame(payload: bytes) -> bytes:
+    """An unmasked final text frame around ``payload`` (RFC 6455 section 5.2)."""
+    n = len(payload)
+    if n < 126:
+        return bytes((0x81, n)) + payload
+    if n < 65536:
+        return bytes((0x81, 126)) + n.to_bytes(2, "big") + payload
+    return bytes((0x81, 127)) + n.to_bytes(8, "big") + payload
 
 
 class Outgoing:
-    """One encoded message for any number of sockets; its frame and text are made once."""
+    """One encoded message for any number of sockets; its frame is made once."""
 
-    __slots__ = ("_frame", "_text", "payload")
+    __slots__ = ("_frame", "payload")
 
     def __init__(self, message: p.Message) -> None:
         self.payload = p.encoder.encode(message)
         self._frame: bytes | None = None
-        self._text: str | None = None
 
     @property
     def frame(self) -> bytes:
@@ -47,103 +83,268 @@ class Outgoing:
             self._frame = frame(self.payload)
         return self._frame
 
-    @property
-    def text(self) -> str:
-        if self._text is None:
-            self._text = self.payload.decode()
-        return self._text
 
+class Connection(asyncio.Protocol):
+    """A socket's identity, its inbox and its outbox. uvicorn constructs it (it is the ``ws``
+    protocol class) and the ``Endpoint`` found in the lifespan state decides what it means."""
 
-class Connection:
-    """A socket's identity and outbox. The endpoint supplies ``send`` and ``close`` (through
-    ASGI) and, when served by ``AttuneWebSocketProtocol``, the transport for direct writes."""
+    __slots__ = (
+        "_fragments", "_server_connections", "address", "closing", "direct", "endpoint",
+        "events", "heard", "id", "inbox", "lost", "participant", "paused", "ping_after", "pinged",
+        "role", "runner", "session", "states", "strikes", "timer", "tokens", "tokens_at",
+        "transport", "ws",
+    )
 
-    def __init__(
-        self, send: Send, close: Close, transport: AttuneWebSocketProtocol | None = None
-    ) -> None:
+    def __init__(self, config: Any, server_state: Any, app_state: dict[str, Any]) -> None:
+        self.endpoint: Endpoint = app_state[ENDPOINT_KEY]
+        self._server_connections: set[Any] = server_state.connections
         self.id = str(next(_ids))
+        self.ws = ServerProtocol(max_size=config.ws_max_size, logger=_frames_log)
+        self.transport: asyncio.Transport | None = None
         self.role: p.Role | None = None
         self.session: str | None = None
         self.participant: str | None = None
-        self._send = send
-        self._close = close
-        self._events: deque[Outgoing] = deque()
-        self._states: dict[str, Outgoing] = {}
-        self._wake = asyncio.Event()
-        self._writing = False
-        self.closing: int | None = None
-        self.owner = asyncio.current_task()
-        """The task reading this socket; cancelled when the client is too slow to be closed
-        politely (its writer is stuck waiting for the socket to drain)."""
-        self.transport = transport
+        self.address: str | None = None
+        """The client's address while it counts against the per-address limit; never stored
+        anywhere else."""
         self.direct = False
-        """True while frames may go straight to the transport (see ``writable_changed``)."""
-        if transport is not None:
-            transport.listener = self
-            self.writable_changed()
-        self.writer = asyncio.create_task(self._write())
+        """True while frames may go straight to the transport: open, writable, nothing queued."""
+        self.paused = False
+        self.closing: int | None = None
+        self.lost = False
+        self.events: deque[Outgoing] | None = None
+        self.states: dict[str, Outgoing] | None = None
+        self.inbox: deque[tuple[bool, bytes]] | None = None
+        self.runner: asyncio.Task[None] | None = None
+        self.timer: asyncio.TimerHandle | None = None
+        """The hello deadline before joining, the close deadline when closing."""
+        self.heard = 0.0
+        self.pinged = 0.0
+        self.ping_after = 0.0
+        self.tokens = 0.0
+        self.tokens_at = 0.0
+        self.strikes = 0
+        self._fragments: list[bytes] | None = None
 
-    def writable_changed(self) -> None:
-        self.direct = (
-            self.transport is not None and self.closing is None and not self._writing
-            and not self._events and not self._states and self.transport.ready()
-        )
+    # --- asyncio protocol ------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        self._server_connections.add(self)
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
+
+    def data_received(self, data: bytes) -> None:
+        ws = self.ws
+        self.heard = asyncio.get_running_loop().time()
+        self.pinged = 0.0
+        ws.receive_data(data)
+        for event in ws.events_received():
+            if isinstance(event, Frame):
+                self._frame(event)
+            elif isinstance(event, Request):
+                self._handshake(event)
+        self._flush_protocol()
+        if ws.parser_exc is not None and ws.close_sent is not None:
+            self.endpoint.counted_close(ws.close_sent.code)
+        if self.inbox and self.runner is None and self.closing is None:
+            self.runner = asyncio.get_running_loop().create_task(self._run())
+
+    def eof_received(self) -> bool | None:
+        return None  # the transport closes itself
+
+    def pause_writing(self) -> None:
+        self.paused = True
+        self.direct = False
+
+    def resume_writing(self) -> None:
+        self.paused = False
+        self._drain()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.lost = True
+        self.direct = False
+        if self.closing is None:
+            self.closing = 1006
+        self.events = self.states = None
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        self._server_connections.discard(self)
+        if self.runner is None:
+            self.endpoint.lost(self)
+        # else the runner finishes the message it holds (an answer is never half taken) and
+        # reports the loss itself.
+
+    def shutdown(self) -> None:
+        """uvicorn is shutting down: tell the client to come back (another node resumes it)."""
+        if self.ws.state.name == "OPEN":
+            self.close(1012)
+        elif self.transport is not None:
+            self.transport.close()
+
+    # --- opening ---------------------------------------------------------------------------
+
+    def _handshake(self, request: Request) -> None:
+        assert self.transport is not None
+        response = self.endpoint.opened(self, request)
+        self.ws.send_response(response)
+        self._flush_protocol()
+        if response.status_code == 101:
+            loop = asyncio.get_running_loop()
+            self.direct = not self.paused
+            self.ping_after = random.uniform(0.5, 1.0) * self.endpoint.ping_interval
+            self.timer = loop.call_later(self.endpoint.hello_timeout, self.endpoint.overdue, self)
+
+    def joined(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+
+    # --- receiving -------------------------------------------------------------------------
+
+    def _frame(self, event: Frame) -> None:
+        opcode = event.opcode
+        if opcode is Opcode.TEXT or opcode is Opcode.BINARY:
+            if event.fin:
+                self._message(opcode is Opcode.TEXT, bytes(event.data))
+            else:
+                self._fragments = [bytes([opcode is Opcode.TEXT]), bytes(event.data)]
+        elif opcode is Opcode.CONT and self._fragments is not None:
+            self._fragments.append(bytes(event.data))
+            if event.fin:
+                first, *parts = self._fragments
+                self._fragments = None
+                self._message(first == b"\x01", b"".join(parts))
+        # Pings are answered by ``websockets`` (the pong is in its output); pongs and any other
+        # frame already proved the client alive in ``data_received``; a close is echoed.
+
+    def _message(self, text: bool, data: bytes) -> None:
+        if self.closing is not None:
+            return
+        if self.inbox is None:
+            self.inbox = deque()
+        self.inbox.append((text, data))
+        if len(self.inbox) >= READ_AHEAD and self.transport is not None:
+            self.transport.pause_reading()
+
+    async def _run(self) -> None:
+        """Hand waiting messages to the endpoint one at a time, in order; then end (an idle
+        socket holds no task)."""
+        inbox = self.inbox
+        assert inbox is not None and self.transport is not None
+        try:
+            while inbox and self.closing is None:
+                text, data = inbox.popleft()
+                if len(inbox) == READ_AHEAD - 1 and not self.lost:
+                    self.transport.resume_reading()
+                await self.endpoint.received(self, text, data)
+        except Exception:
+            _log.exception("unexpected error handling a client message")
+            self.close(CLOSE_INTERNAL)
+        finally:
+            self.runner = None
+            if self.lost:
+                self.endpoint.lost(self)
+            elif inbox and self.closing is None:
+                self.runner = asyncio.get_running_loop().create_task(self._run())
+
+    # --- sending ---------------------------------------------------------------------------
 
     def send(self, message: Outgoing) -> None:
         """Send a message that must arrive (events, replies), in order."""
         if self.direct:
             self.transport.write(message.frame)  # type: ignore[union-attr]
             return
-        if self.closing is not None:
+        if self.closing is not None or self.transport is None:
             return
-        if len(self._events) >= MAX_QUEUED:
+        if self.events is None:
+            self.events = deque()
+        if len(self.events) >= MAX_QUEUED:
             self.close(CLOSE_TOO_SLOW)
             return
-        self.direct = False
-        self._events.append(message)
-        self._wake.set()
+        self.events.append(message)
 
     def push(self, kind: str, message: Outgoing) -> None:
         """Send the latest state of a kind; an unsent older one is replaced."""
         if self.direct:
             self.transport.write(message.frame)  # type: ignore[union-attr]
             return
-        if self.closing is not None:
+        if self.closing is not None or self.transport is None:
             return
-        self.direct = False
-        self._states[kind] = message
-        self._wake.set()
+        if self.states is None:
+            self.states = {}
+        self.states[kind] = message
+
+    def _drain(self) -> None:
+        """The socket takes data again: queued events first, then the latest states."""
+        transport = self.transport
+        assert transport is not None
+        events, states = self.events, self.states
+        while events and not self.paused:
+            transport.write(events.popleft().frame)
+        while states and not self.paused and not events and self.closing is None:
+            kind = next(iter(states))
+            transport.write(states.pop(kind).frame)
+        if self.paused or self.lost:
+            return
+        if self.closing is not None:
+            self._send_close()
+        else:
+            self.direct = self.ws.state.name == "OPEN"
+
+    def _flush_protocol(self) -> None:
+        """Write what ``websockets`` has to say (handshake, pongs, close frames); an empty chunk
+        is its signal to end the TCP connection."""
+        assert self.transport is not None
+        chunks = self.ws.data_to_send()
+        if chunks:
+            self.transport.write(b"".join(chunks))
+            if not chunks[-1]:
+                self.transport.close()
+
+    # --- closing ---------------------------------------------------------------------------
 
     def close(self, code: int) -> None:
         """Close after sending what is queued (the client should learn why), unless the client
         is too slow to take it."""
-        if self.closing is None:
-            self.closing = code
-            self.direct = False
-            self._states.clear()
-            if code == CLOSE_TOO_SLOW:
-                self._events.clear()
-                self.writer.cancel()
-                if self.owner is not None:
-                    self.owner.cancel()
-            self._wake.set()
-
-    async def _write(self) -> None:
-        try:
-            while True:
-                await self._wake.wait()
-                self._wake.clear()
-                self._writing = True
-                while self._events:
-                    await self._send(self._events.popleft().text)
-                while self._states and self.closing is None and not self._events:
-                    kind = next(iter(self._states))
-                    await self._send(self._states.pop(kind).text)
-                self._writing = False
-                if self.closing is not None:
-                    await self._close(self.closing)
-                    return
-                self.writable_changed()
-        except Exception:
-            # The socket went away under us; the endpoint's receive loop notices and cleans up.
+        if self.closing is not None or self.transport is None:
             return
+        self.closing = code
+        self.direct = False
+        self.states = None
+        self.endpoint.counted_close(code)
+        if code == CLOSE_TOO_SLOW:
+            # Its buffers are full: a close frame would never be read. Drop it now.
+            self.events = None
+            self.transport.abort()
+            return
+        if not self.paused:
+            self._drain()
+
+    def _send_close(self) -> None:
+        assert self.transport is not None
+        if self.ws.state.name != "OPEN":
+            return
+        self.ws.send_close(self.closing)
+        self._flush_protocol()
+        self.transport.resume_reading()  # the client's close frame must be read
+        if self.timer is not None:
+            self.timer.cancel()
+        self.timer = asyncio.get_running_loop().call_later(CLOSE_TIMEOUT, self.transport.abort)
+
+    def keepalive(self, now: float, timeout: float) -> None:
+        """Ping a client that has been quiet a while; drop one that did not answer in time."""
+        if self.closing is not None or self.transport is None:
+            return
+        if self.pinged:
+            if now - self.pinged > timeout:
+                self.closing = CLOSE_INTERNAL
+                self.endpoint.counted_close(CLOSE_INTERNAL)
+                self.transport.abort()  # the client is gone; nothing written would arrive
+        elif now - self.heard > self.ping_after:
+            self.pinged = now
+            self.ws.send_ping(b"")
+            self._flush_protocol()

@@ -1,160 +1,194 @@
-"""The ``/ws`` endpoint: checks the handshake, decodes frames at the edge, hands them to the node.
+"""The ``/ws`` endpoint: who may open a socket, how fast it may talk, what its messages mean.
 
-Limits are set deliberately (see ``server.app.serve``): frames over 64 KiB close with 1009,
-permessage-deflate is off (no compression bombs, no per-socket zlib memory), ping/pong keeps
-connections honest. The ``Origin`` header is checked *before* accepting, because CORS does not cover
-WebSocket handshakes and a foreign page could otherwise ride a facilitator's browser.
+``server.connection`` moves the bytes; this decides. The ``Origin`` header is checked *before*
+the handshake completes, because CORS does not cover WebSocket handshakes and a foreign page could
+otherwise ride a facilitator's browser. Frames over 64 KiB close with 1009 and permessage-deflate
+is never negotiated (no compression bombs, no per-socket zlib memory). Keepalive is one sweep over
+all sockets rather than two timers per socket: a quiet client is pinged after 10-20 s (each
+socket draws its own delay, so a room that joined together does not ping together) and dropped if
+nothing comes back within the ping timeout.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from http import HTTPStatus
 from urllib.parse import urlsplit
 
 import msgspec
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from uvicorn.middleware.proxy_headers import _TrustedHosts
+from websockets.datastructures import Headers
+from websockets.http11 import Request, Response
 
 from server import protocol as p
+from server.config import Settings
 from server.connection import Connection, Outgoing
-from server.errors import (
-    CLOSE_HELLO_TIMEOUT,
-    CLOSE_INTERNAL,
-    CLOSE_POLICY,
-    CLOSE_TOO_SLOW,
-    BackendUnavailable,
-    Refused,
-)
+from server.errors import CLOSE_HELLO_TIMEOUT, CLOSE_POLICY, BackendUnavailable, Refused
 from server.limits import AddressLimits
 from server.node import Node
-from server.transport import SCOPE_KEY
 
+PATH = "/ws"
 RATE = 20.0
 """Messages per second a client may send on average; bursts up to ``BURST``."""
 BURST = 40.0
 STRIKES = 50
 """Messages refused for flooding before the connection is closed with 1008."""
+UNAVAILABLE = Refused("unavailable", "The server's store is not reachable; retrying.")
+SWEEP = 1.0
+"""Seconds between keepalive sweeps."""
 
 
-def origin_allowed(websocket: WebSocket, allowed: list[str]) -> bool:
+def origin_allowed(headers: Headers, allowed: list[str]) -> bool:
     """Same-origin pages, listed origins, and clients that send no Origin (not a browser)."""
-    origin = websocket.headers.get("origin")
+    origin = headers.get("origin")
     if origin is None or origin in allowed or "*" in allowed:
         return True
-    host = websocket.headers.get("host", "")
+    host = headers.get("host", "")
     return urlsplit(origin).netloc.lower() == host.lower()
 
 
-async def endpoint(websocket: WebSocket) -> None:
-    node: Node = websocket.app.state.node
-    metrics = node.metrics
-    if not origin_allowed(websocket, node.settings.allowed_origins):
-        metrics.closes.labels("403").inc()
-        await websocket.close(code=CLOSE_POLICY)
-        return
-    limits: AddressLimits = websocket.app.state.limits
-    address = websocket.client.host if websocket.client else ""
-    if not limits.connect(address):
-        metrics.closes.labels("429").inc()
-        await websocket.close(code=CLOSE_POLICY)
-        return
-    try:
-        await _serve(websocket, node, limits, address)
-    finally:
-        limits.disconnect(address)
+class Endpoint:
+    """One per server process; every ``Connection`` reports to it."""
 
+    def __init__(
+        self, node: Node, limits: AddressLimits, settings: Settings, proxies: list[str] | str
+    ) -> None:
+        self.node = node
+        self.limits = limits
+        self.settings = settings
+        self.metrics = node.metrics
+        self.proxies = _TrustedHosts(proxies)
+        """Addresses whose ``X-Forwarded-For`` is believed, as uvicorn does for HTTP."""
+        self.ping_interval = 20.0
+        self.ping_timeout = 20.0
+        self.sockets: set[Connection] = set()
+        self._sweeper: asyncio.Task[None] | None = None
 
-async def _serve(websocket: WebSocket, node: Node, limits: AddressLimits, address: str) -> None:
-    metrics = node.metrics
-    await websocket.accept()
+    @property
+    def hello_timeout(self) -> float:
+        return self.settings.hello_timeout_s
 
-    async def close(code: int) -> None:
-        metrics.closes.labels(str(code)).inc()
-        await websocket.close(code)
+    async def __aenter__(self) -> Endpoint:
+        self._sweeper = asyncio.create_task(self._sweep())
+        return self
 
-    transport = websocket.scope.get("extensions", {}).get(SCOPE_KEY)
-    conn = Connection(websocket.send_text, close, transport)
-    tokens, last, strikes = BURST, time.monotonic(), 0
+    async def __aexit__(self, *exc: object) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
 
-    def refuse(error: Refused, ref: str | None = None) -> None:
-        metrics.errors.labels(error.code).inc()
-        seq = 0
-        replica = node.replicas.get(conn.session or "")
-        if replica is not None:
-            seq = replica.session.seq
-        conn.send(Outgoing(
-            p.Error(seq=seq, code=error.code, message=error.message, ref=ref)
-        ))
+    # --- opening and closing ---------------------------------------------------------------
 
-    try:
-        while conn.closing is None:
-            timeout = node.settings.hello_timeout_s if conn.role is None else None
-            try:
-                frame = await asyncio.wait_for(websocket.receive(), timeout)
-            except TimeoutError:
-                conn.close(CLOSE_HELLO_TIMEOUT)
-                break
-            if frame["type"] == "websocket.disconnect":
-                code = frame.get("code", 1000)
-                if code == 1009:
-                    metrics.closes.labels("1009").inc()
-                break
-            now = time.monotonic()
-            tokens = min(BURST, tokens + (now - last) * RATE)
-            last = now
-            if tokens < 1:
-                strikes += 1
-                if strikes >= STRIKES:
-                    conn.close(CLOSE_POLICY)
-                    break
-                refuse(Refused("rate-limited", "Too many messages; slow down."))
-                continue
-            tokens -= 1
-            text = frame.get("text")
-            try:
-                if text is None:
-                    raise msgspec.DecodeError("expected a JSON text frame, got binary")
-                message = p.decode_client(text)
-            except msgspec.DecodeError as exc:
-                refuse(Refused("malformed", str(exc)))
-                continue
-            metrics.messages.labels(type(message).__struct_config__.tag).inc()
-            try:
-                if conn.role is None:
-                    if not isinstance(message, p.Hello):
-                        raise Refused("not-joined", "The first message must be hello.")
-                    if not limits.may_join(address):
-                        limits.join_failed(address)
-                        refuse(Refused("rate-limited", "Too many failed joins; wait a minute."))
-                        conn.close(CLOSE_POLICY)
-                        break
-                    try:
-                        await node.hello(conn, message)
-                    except Refused as error:
-                        if error.code in ("unknown-session", "bad-token"):
-                            limits.join_failed(address)
-                        raise
-                else:
-                    await node.message(conn, message)
-            except Refused as error:
-                ref = getattr(message, "ref", None) or getattr(message, "submission", None)
-                refuse(error, ref)
-            except (BackendUnavailable, TimeoutError, OSError):
-                refuse(Refused("unavailable", "The server's store is not reachable; retrying."))
-    except WebSocketDisconnect:
-        pass
-    except asyncio.CancelledError:
-        if conn.closing != CLOSE_TOO_SLOW:
+    def opened(self, conn: Connection, request: Request) -> Response:
+        """The handshake response for a request: 101, or why not."""
+        if request.path.partition("?")[0] != PATH:
+            return conn.ws.reject(HTTPStatus.NOT_FOUND, "Not Found\n")
+        if not origin_allowed(request.headers, self.settings.allowed_origins):
+            self.metrics.closes.labels("403").inc()
+            return conn.ws.reject(HTTPStatus.FORBIDDEN, "This page's origin may not connect.\n")
+        address = self._address(conn, request.headers)
+        if not self.limits.connect(address):
+            self.metrics.closes.labels("429").inc()
+            return conn.ws.reject(
+                HTTPStatus.TOO_MANY_REQUESTS, "Too many connections from this address.\n"
+            )
+        response = conn.ws.accept(request)
+        if response.status_code != 101:
+            self.limits.disconnect(address)
+            return response
+        conn.address = address
+        conn.tokens, conn.tokens_at = BURST, time.monotonic()
+        self.sockets.add(conn)
+        return response
+
+    def _address(self, conn: Connection, headers: Headers) -> str:
+        assert conn.transport is not None
+        peer = conn.transport.get_extra_info("peername")
+        address = str(peer[0]) if peer else ""
+        forwarded = headers.get("x-forwarded-for")
+        if forwarded and address in self.proxies:
+            return self.proxies.get_trusted_client_address(forwarded)[0]
+        return address
+
+    def lost(self, conn: Connection) -> None:
+        self.sockets.discard(conn)
+        self.node.detach(conn)
+        if conn.address is not None:
+            self.limits.disconnect(conn.address)
+            conn.address = None
+
+    def overdue(self, conn: Connection) -> None:
+        conn.timer = None
+        if conn.role is None:
+            conn.close(CLOSE_HELLO_TIMEOUT)
+
+    def counted_close(self, code: int) -> None:
+        self.metrics.closes.labels(str(code)).inc()
+
+    async def _sweep(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(SWEEP)
+            now = loop.time()
+            for conn in list(self.sockets):
+                conn.keepalive(now, self.ping_timeout)
+
+    # --- messages --------------------------------------------------------------------------
+
+    def refuse(self, conn: Connection, error: Refused, ref: str | None = None) -> None:
+        self.metrics.errors.labels(error.code).inc()
+        replica = self.node.replicas.get(conn.session or "")
+        seq = replica.session.seq if replica is not None else 0
+        conn.send(Outgoing(p.Error(seq=seq, code=error.code, message=error.message, ref=ref)))
+
+    async def received(self, conn: Connection, text: bool, data: bytes) -> None:
+        """One message from a client, decoded here and nowhere else."""
+        now = time.monotonic()
+        conn.tokens = min(BURST, conn.tokens + (now - conn.tokens_at) * RATE)
+        conn.tokens_at = now
+        if conn.tokens < 1:
+            conn.strikes += 1
+            if conn.strikes >= STRIKES:
+                conn.close(CLOSE_POLICY)
+            else:
+                self.refuse(conn, Refused("rate-limited", "Too many messages; slow down."))
+            return
+        conn.tokens -= 1
+        try:
+            if not text:
+                raise msgspec.DecodeError("expected a JSON text frame, got binary")
+            message = p.decode_client(data)
+        except msgspec.DecodeError as exc:
+            self.refuse(conn, Refused("malformed", str(exc)))
+            return
+        self.metrics.messages.labels(type(message).__struct_config__.tag).inc()
+        try:
+            if conn.role is None:
+                await self._hello(conn, message)
+            else:
+                await self.node.message(conn, message)
+        except Refused as error:
+            ref = getattr(message, "ref", None) or getattr(message, "submission", None)
+            self.refuse(conn, error, ref)
+        except (BackendUnavailable, TimeoutError, OSError):
+            self.refuse(conn, UNAVAILABLE)
+
+    async def _hello(self, conn: Connection, message: p.ClientMessage) -> None:
+        if not isinstance(message, p.Hello):
+            raise Refused("not-joined", "The first message must be hello.")
+        address = conn.address or ""
+        if not self.limits.may_join(address):
+            self.limits.join_failed(address)
+            self.refuse(conn, Refused("rate-limited", "Too many failed joins; wait a minute."))
+            conn.close(CLOSE_POLICY)
+            return
+        try:
+            await self.node.hello(conn, message)
+        except Refused as error:
+            if error.code in ("unknown-session", "bad-token"):
+                self.limits.join_failed(address)
             raise
-        # We cancelled ourselves: returning lets the server drop the socket without waiting
-        # for a buffer the client will not drain.
-        asyncio.current_task().uncancel()  # type: ignore[union-attr]
-        metrics.closes.labels(str(CLOSE_TOO_SLOW)).inc()
-    except Exception:
-        conn.close(CLOSE_INTERNAL)
-        raise
-    finally:
-        node.detach(conn)
-        if conn.closing is not None:
-            await asyncio.wait([conn.writer], timeout=1)
-        conn.writer.cancel()
+        conn.joined()

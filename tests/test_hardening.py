@@ -154,12 +154,32 @@ async def test_a_slow_reader_is_dropped_and_nobody_else_waits(
         await asyncio.sleep(0.05)
     assert len(replica.conns) == 2, "the stalled phone was dropped"
     for conn in replica.conns.values():
-        assert len(conn._events) <= connection_module.MAX_QUEUED
+        assert len(conn.events or ()) <= connection_module.MAX_QUEUED
     metrics = await asyncio.to_thread(
         lambda: urllib.request.urlopen(f"{server.base}/metrics").read().decode()
     )
     assert re.search(r'attune_closes_total\{code="4008"\} 1\.0', metrics)
     stalled.close()
+
+
+async def test_a_client_that_stops_answering_pings_is_dropped(server: Running) -> None:
+    """Keepalive: a phone that vanished without a FIN is pinged and, silent, let go."""
+    created = await server.session()
+    host = await server.facilitator(created)
+    alive = await server.participant(created)
+    gone = await _stalled_participant(server.settings.port, created.code)
+    replica = server.app.state.node.replicas[created.session]
+    while len(replica.conns) < 3:
+        await asyncio.sleep(0.01)
+    endpoint = server.app.state.endpoint
+    endpoint.ping_timeout = 1.0
+    for conn in replica.conns.values():
+        conn.ping_after = 0.5
+    await asyncio.sleep(4 * ws_module.SWEEP + 1.0)
+    assert len(replica.conns) == 2, "the silent socket was dropped"
+    await host.command(p.Start())
+    await alive.expect(p.StepEvent), "a client that answers pings stays"
+    gone.close()
 
 
 # --- abuse ----------------------------------------------------------------------------------
@@ -210,7 +230,7 @@ async def test_connections_per_address_are_capped(
     held = [await server.participant(created) for _ in range(3)]
     with pytest.raises(InvalidStatus) as refused:
         await server.participant(created)
-    assert refused.value.response.status_code == 403
+    assert refused.value.response.status_code == 429
     await held[0].close()
     await asyncio.sleep(0.1)
     again = await server.participant(created)
