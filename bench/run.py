@@ -432,6 +432,8 @@ class Run:
         await asyncio.sleep(1.0)
         if what == "fanout":
             await self.fanout(rounds, warmup=0)
+        elif what == "storm":
+            await self.storm()
         else:
             await self.ingest(rounds)
         spy.send_signal(signal.SIGINT)
@@ -546,6 +548,9 @@ class Bench:
                 s = record["storm"]
                 self.say(f"        storm    {s['resumed']}/{s['attempted']} resumed, 99% in "
                          f"{s['time_to_99_ms']} ms (replayed {s['replays']})")
+                if target.name in PROFILED and self.plan.profile and n == max(self.plan.sizes):
+                    record["profile"]["storm"] = await run.profile("storm", 1)
+                    self.say("        profiled a second storm with py-spy")
         except Exception as exc:
             record["error"] = f"{type(exc).__name__}: {exc}"
             self.say(f"        FAILED: {record['error']}")

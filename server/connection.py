@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Request
+from websockets.protocol import State
 from websockets.server import ServerProtocol
 
 from server import protocol as p
@@ -117,7 +118,7 @@ class Connection(asyncio.Protocol):
         self.inbox: deque[tuple[bool, bytes]] | None = None
         self.runner: asyncio.Task[None] | None = None
         self.timer: asyncio.TimerHandle | None = None
-        """The hello deadline before joining, the close deadline when closing."""
+        """The deadline for the handshake and ``hello``, then for the closing handshake."""
         self.heard = 0.0
         self.pinged = 0.0
         self.ping_after = 0.0
@@ -135,6 +136,8 @@ class Connection(asyncio.Protocol):
         sock = transport.get_extra_info("socket")
         if sock is not None:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
+        loop = asyncio.get_running_loop()
+        self.timer = loop.call_later(self.endpoint.hello_timeout, self.endpoint.overdue, self)
 
     def data_received(self, data: bytes) -> None:
         ws = self.ws
@@ -180,7 +183,7 @@ class Connection(asyncio.Protocol):
 
     def shutdown(self) -> None:
         """uvicorn is shutting down: tell the client to come back (another node resumes it)."""
-        if self.ws.state.name == "OPEN":
+        if self.ws.state is State.OPEN:
             self.close(1012)
         elif self.transport is not None:
             self.transport.close()
@@ -193,10 +196,8 @@ class Connection(asyncio.Protocol):
         self.ws.send_response(response)
         self._flush_protocol()
         if response.status_code == 101:
-            loop = asyncio.get_running_loop()
             self.direct = not self.paused
             self.ping_after = random.uniform(0.5, 1.0) * self.endpoint.ping_interval
-            self.timer = loop.call_later(self.endpoint.hello_timeout, self.endpoint.overdue, self)
 
     def joined(self) -> None:
         if self.timer is not None:
@@ -293,7 +294,7 @@ class Connection(asyncio.Protocol):
         if self.closing is not None:
             self._send_close()
         else:
-            self.direct = self.ws.state.name == "OPEN"
+            self.direct = self.ws.state is State.OPEN
 
     def _flush_protocol(self) -> None:
         """Write what ``websockets`` has to say (handshake, pongs, close frames); an empty chunk
@@ -326,7 +327,7 @@ class Connection(asyncio.Protocol):
 
     def _send_close(self) -> None:
         assert self.transport is not None
-        if self.ws.state.name != "OPEN":
+        if self.ws.state is not State.OPEN:
             return
         self.ws.send_close(self.closing)
         self._flush_protocol()

@@ -21,6 +21,7 @@ import msgspec
 from uvicorn.middleware.proxy_headers import _TrustedHosts
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
+from websockets.protocol import State
 
 from server import protocol as p
 from server.config import Settings
@@ -121,9 +122,14 @@ class Endpoint:
             conn.address = None
 
     def overdue(self, conn: Connection) -> None:
+        """No ``hello`` in time: close with 4001, or drop a handshake that never finished."""
         conn.timer = None
-        if conn.role is None:
+        if conn.role is not None:
+            return
+        if conn.ws.state is State.OPEN:
             conn.close(CLOSE_HELLO_TIMEOUT)
+        elif conn.transport is not None:
+            conn.transport.abort()
 
     def counted_close(self, code: int) -> None:
         self.metrics.closes.labels(str(code)).inc()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import urllib.error
 import urllib.request
 
 import pytest
@@ -160,6 +161,23 @@ async def test_foreign_origin_is_refused_before_accept(server: Running) -> None:
     server.settings.allowed_origins = ["https://school.example"]
     async with connect(ws_url, origin="https://school.example"):  # type: ignore[arg-type]
         pass
+
+
+async def test_wrong_paths_and_plain_requests_to_ws_get_http_answers(server: Running) -> None:
+    with pytest.raises(InvalidStatus) as elsewhere:
+        async with connect(server.base.replace("http", "ws") + "/elsewhere"):
+            pass
+    assert elsewhere.value.response.status_code == 404
+    status, body = await asyncio.to_thread(plain_get, f"{server.base}/ws")
+    assert status == 426 and b"WebSocket" in body, "a browser opening /ws learns what it is"
+
+
+def plain_get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
 
 
 async def test_flooding_is_throttled_then_closed_with_1008(server: Running) -> None:

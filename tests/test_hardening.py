@@ -237,12 +237,15 @@ async def test_connections_per_address_are_capped(
     assert again.welcome is not None, "a freed slot can be used again"
 
 
-async def test_a_handshake_that_never_completes_is_closed(
-    server: Running, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("path", ["/api/scenarios", "/ws"])
+async def test_a_request_head_that_never_completes_is_closed(
+    server: Running, monkeypatch: pytest.MonkeyPatch, path: str
 ) -> None:
+    """HTTP requests have the head deadline; a WebSocket handshake has the hello deadline."""
     monkeypatch.setattr(http_module.GuardedH11Protocol, "head_timeout", 0.3)
+    server.settings.hello_timeout_s = 0.3
     reader, writer = await asyncio.open_connection("127.0.0.1", server.settings.port)
-    writer.write(b"GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n")
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n".encode())
     started_at = time.monotonic()
     assert await asyncio.wait_for(reader.read(), 5) == b""
     assert time.monotonic() - started_at < 3
