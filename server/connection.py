@@ -91,9 +91,9 @@ class Connection(asyncio.Protocol):
 
     __slots__ = (
         "_fragments", "_server_connections", "address", "closing", "direct", "endpoint",
-        "events", "heard", "id", "inbox", "lost", "participant", "paused", "ping_after", "pinged",
-        "role", "runner", "session", "states", "strikes", "timer", "tokens", "tokens_at",
-        "transport", "ws",
+        "events", "heard", "id", "inbox", "lost", "opened", "participant", "paused",
+        "ping_after", "pinged", "role", "runner", "session", "states", "strikes", "timer",
+        "tokens", "tokens_at", "transport", "ws",
     )
 
     def __init__(self, config: Any, server_state: Any, app_state: dict[str, Any]) -> None:
@@ -118,7 +118,10 @@ class Connection(asyncio.Protocol):
         self.inbox: deque[tuple[bool, bytes]] | None = None
         self.runner: asyncio.Task[None] | None = None
         self.timer: asyncio.TimerHandle | None = None
-        """The deadline for the handshake and ``hello``, then for the closing handshake."""
+        """The deadline for the closing handshake."""
+        self.opened = 0.0
+        """When the socket was handed over: handshake and ``hello`` are due within the hello
+        timeout (``Endpoint`` checks)."""
         self.heard = 0.0
         self.pinged = 0.0
         self.ping_after = 0.0
@@ -136,8 +139,8 @@ class Connection(asyncio.Protocol):
         sock = transport.get_extra_info("socket")
         if sock is not None:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
-        loop = asyncio.get_running_loop()
-        self.timer = loop.call_later(self.endpoint.hello_timeout, self.endpoint.overdue, self)
+        self.opened = self.heard = asyncio.get_running_loop().time()
+        self.endpoint.sockets.add(self)
 
     def data_received(self, data: bytes) -> None:
         ws = self.ws
@@ -198,11 +201,6 @@ class Connection(asyncio.Protocol):
         if response.status_code == 101:
             self.direct = not self.paused
             self.ping_after = random.uniform(0.5, 1.0) * self.endpoint.ping_interval
-
-    def joined(self) -> None:
-        if self.timer is not None:
-            self.timer.cancel()
-            self.timer = None
 
     # --- receiving -------------------------------------------------------------------------
 

@@ -196,7 +196,7 @@ class Node:
                         conn = replica.conns.get(origin[len(self.prefix):])
                         if conn is not None:
                             if isinstance(message, p.Error):
-                                self.metrics.errors.labels(message.code).inc()
+                                self.metrics.series(self.metrics.errors, message.code).inc()
                             conn.send(Outgoing(message))
                 case Changed(step=step):
                     self._mark(replica, step)
@@ -360,7 +360,7 @@ class Node:
             replica.detach = None
         replica.conns[conn.id] = conn
         assert conn.role is not None
-        self.metrics.connections.labels(conn.role).inc()
+        self.metrics.series(self.metrics.connections, conn.role).inc()
         if conn.participant is not None:
             replica.connected[conn.participant] = replica.connected.get(conn.participant, 0) + 1
         self._mark(replica, PRESENCE)
@@ -371,7 +371,7 @@ class Node:
         if replica is None or replica.conns.pop(conn.id, None) is None:
             return
         assert conn.role is not None
-        self.metrics.connections.labels(conn.role).dec()
+        self.metrics.series(self.metrics.connections, conn.role).dec()
         if conn.participant is not None:
             left = replica.connected.get(conn.participant, 1) - 1
             if left:

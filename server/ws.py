@@ -3,10 +3,11 @@
 ``server.connection`` moves the bytes; this decides. The ``Origin`` header is checked *before*
 the handshake completes, because CORS does not cover WebSocket handshakes and a foreign page could
 otherwise ride a facilitator's browser. Frames over 64 KiB close with 1009 and permessage-deflate
-is never negotiated (no compression bombs, no per-socket zlib memory). Keepalive is one sweep over
-all sockets rather than two timers per socket: a quiet client is pinged after 10-20 s (each
-socket draws its own delay, so a room that joined together does not ping together) and dropped if
-nothing comes back within the ping timeout.
+is never negotiated (no compression bombs, no per-socket zlib memory). Deadlines are one sweep
+a second over all sockets rather than timers per socket: the handshake and ``hello`` are due
+within the hello timeout; a quiet client is pinged after 10-20 s (each socket draws its own
+delay, so a room that joined together does not ping together) and dropped if nothing comes back
+within the ping timeout.
 """
 
 from __future__ import annotations
@@ -88,11 +89,11 @@ class Endpoint:
         if request.path.partition("?")[0] != PATH:
             return conn.ws.reject(HTTPStatus.NOT_FOUND, "Not Found\n")
         if not origin_allowed(request.headers, self.settings.allowed_origins):
-            self.metrics.closes.labels("403").inc()
+            self.metrics.series(self.metrics.closes, "403").inc()
             return conn.ws.reject(HTTPStatus.FORBIDDEN, "This page's origin may not connect.\n")
         address = self._address(conn, request.headers)
         if not self.limits.connect(address):
-            self.metrics.closes.labels("429").inc()
+            self.metrics.series(self.metrics.closes, "429").inc()
             return conn.ws.reject(
                 HTTPStatus.TOO_MANY_REQUESTS, "Too many connections from this address.\n"
             )
@@ -102,7 +103,6 @@ class Endpoint:
             return response
         conn.address = address
         conn.tokens, conn.tokens_at = BURST, time.monotonic()
-        self.sockets.add(conn)
         return response
 
     def _address(self, conn: Connection, headers: Headers) -> str:
@@ -123,8 +123,7 @@ class Endpoint:
 
     def overdue(self, conn: Connection) -> None:
         """No ``hello`` in time: close with 4001, or drop a handshake that never finished."""
-        conn.timer = None
-        if conn.role is not None:
+        if conn.closing is not None:
             return
         if conn.ws.state is State.OPEN:
             conn.close(CLOSE_HELLO_TIMEOUT)
@@ -132,20 +131,26 @@ class Endpoint:
             conn.transport.abort()
 
     def counted_close(self, code: int) -> None:
-        self.metrics.closes.labels(str(code)).inc()
+        self.metrics.series(self.metrics.closes, str(code)).inc()
 
     async def _sweep(self) -> None:
+        """Deadlines for every socket in one pass a second, rather than timers per socket."""
         loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(SWEEP)
             now = loop.time()
+            hello_by = now - self.hello_timeout
             for conn in list(self.sockets):
-                conn.keepalive(now, self.ping_timeout)
+                if conn.role is None:
+                    if conn.opened < hello_by:
+                        self.overdue(conn)
+                else:
+                    conn.keepalive(now, self.ping_timeout)
 
     # --- messages --------------------------------------------------------------------------
 
     def refuse(self, conn: Connection, error: Refused, ref: str | None = None) -> None:
-        self.metrics.errors.labels(error.code).inc()
+        self.metrics.series(self.metrics.errors, error.code).inc()
         replica = self.node.replicas.get(conn.session or "")
         seq = replica.session.seq if replica is not None else 0
         conn.send(Outgoing(p.Error(seq=seq, code=error.code, message=error.message, ref=ref)))
@@ -170,7 +175,8 @@ class Endpoint:
         except msgspec.DecodeError as exc:
             self.refuse(conn, Refused("malformed", str(exc)))
             return
-        self.metrics.messages.labels(type(message).__struct_config__.tag).inc()
+        tag = str(type(message).__struct_config__.tag)
+        self.metrics.series(self.metrics.messages, tag).inc()
         try:
             if conn.role is None:
                 await self._hello(conn, message)
@@ -197,4 +203,3 @@ class Endpoint:
             if error.code in ("unknown-session", "bad-token"):
                 self.limits.join_failed(address)
             raise
-        conn.joined()
