@@ -272,7 +272,7 @@ def tune_collector() -> None:
     often, and never rescan what exists at startup (modules, scenarios)."""
     gc.collect()
     gc.freeze()
-    gc.set_threshold(10_000, 10, 100)
+    gc.set_threshold(10_000, 10, 10)
 
 
 def uvicorn_config(settings: Settings) -> dict[str, object]:
