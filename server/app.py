@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import hmac
-import os
 import secrets
 from collections.abc import AsyncIterator
 from typing import Annotated, ClassVar
@@ -206,9 +205,8 @@ def create_app(settings: Settings) -> Starlette:
         # The lifespan state is how uvicorn's WebSocket protocol (``Connection``) finds the node.
         tune_collector()
         await node.start()
-        proxies = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")  # as uvicorn reads it
         try:
-            async with Endpoint(node, limits, settings, proxies) as endpoint:
+            async with Endpoint(node, limits, settings) as endpoint:
                 app.state.endpoint = endpoint
                 yield {ENDPOINT_KEY: endpoint}
         finally:

@@ -33,7 +33,7 @@ from websockets.protocol import State
 from websockets.server import ServerProtocol
 
 from server import protocol as p
-from server.errors import CLOSE_INTERNAL, CLOSE_TOO_SLOW
+from server.errors import CLOSE_GOING_AWAY, CLOSE_INTERNAL, CLOSE_TOO_SLOW
 
 if TYPE_CHECKING:
     from server.ws import Endpoint
@@ -98,6 +98,8 @@ class Connection(asyncio.Protocol):
 
     def __init__(self, config: Any, server_state: Any, app_state: dict[str, Any]) -> None:
         self.endpoint: Endpoint = app_state[ENDPOINT_KEY]
+        if self.endpoint.proxies is None:
+            self.endpoint.configure(config)
         self._server_connections: set[Any] = server_state.connections
         self.id = str(next(_ids))
         self.ws = ServerProtocol(max_size=config.ws_max_size, logger=_frames_log)
@@ -143,17 +145,35 @@ class Connection(asyncio.Protocol):
         self.endpoint.sockets.add(self)
 
     def data_received(self, data: bytes) -> None:
+        try:
+            self._received(data)
+        except Exception:
+            # A bug must cost this socket, not the log's sanity or the process's bookkeeping.
+            _log.exception("unexpected error reading a WebSocket")
+            self.direct = False
+            if self.transport is not None:
+                self.transport.abort()
+
+    def _received(self, data: bytes) -> None:
         ws = self.ws
         self.heard = asyncio.get_running_loop().time()
         self.pinged = 0.0
+        failed = ws.parser_exc
         ws.receive_data(data)
         for event in ws.events_received():
             if isinstance(event, Frame):
                 self._frame(event)
             elif isinstance(event, Request):
                 self._handshake(event)
+        if ws.state is not State.OPEN and ws.state is not State.CONNECTING:
+            # The client closed, or broke the protocol: nothing more may be written but what
+            # ``websockets`` has to say. Messages already received are still handled.
+            self.direct = False
+            self.events = self.states = None
+        elif self.paused:
+            ws.data_to_send()  # pongs to a client that is not reading anyway are dropped
         self._flush_protocol()
-        if ws.parser_exc is not None and ws.close_sent is not None:
+        if failed is None and ws.parser_exc is not None and ws.close_sent is not None:
             self.endpoint.counted_close(ws.close_sent.code)
         if self.inbox and self.runner is None and self.closing is None:
             self.runner = asyncio.get_running_loop().create_task(self._run())
@@ -172,8 +192,6 @@ class Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost = True
         self.direct = False
-        if self.closing is None:
-            self.closing = 1006
         self.events = self.states = None
         if self.timer is not None:
             self.timer.cancel()
@@ -181,13 +199,13 @@ class Connection(asyncio.Protocol):
         self._server_connections.discard(self)
         if self.runner is None:
             self.endpoint.lost(self)
-        # else the runner finishes the message it holds (an answer is never half taken) and
-        # reports the loss itself.
+        # else the runner handles the messages already received (an answer that arrived is
+        # never dropped, nor a `leave` sent just before closing) and reports the loss itself.
 
     def shutdown(self) -> None:
         """uvicorn is shutting down: tell the client to come back (another node resumes it)."""
         if self.ws.state is State.OPEN:
-            self.close(1012)
+            self.close(CLOSE_GOING_AWAY)
         elif self.transport is not None:
             self.transport.close()
 
@@ -222,7 +240,7 @@ class Connection(asyncio.Protocol):
 
     def _message(self, text: bool, data: bytes) -> None:
         if self.closing is not None:
-            return
+            return  # the server is closing this socket: it said why, and takes no more
         if self.inbox is None:
             self.inbox = deque()
         self.inbox.append((text, data))
@@ -257,7 +275,7 @@ class Connection(asyncio.Protocol):
         if self.direct:
             self.transport.write(message.frame)  # type: ignore[union-attr]
             return
-        if self.closing is not None or self.transport is None:
+        if self.closing is not None or self.lost or self.ws.state is not State.OPEN:
             return
         if self.events is None:
             self.events = deque()
@@ -271,7 +289,7 @@ class Connection(asyncio.Protocol):
         if self.direct:
             self.transport.write(message.frame)  # type: ignore[union-attr]
             return
-        if self.closing is not None or self.transport is None:
+        if self.closing is not None or self.lost or self.ws.state is not State.OPEN:
             return
         if self.states is None:
             self.states = {}
@@ -281,6 +299,8 @@ class Connection(asyncio.Protocol):
         """The socket takes data again: queued events first, then the latest states."""
         transport = self.transport
         assert transport is not None
+        if self.lost or self.ws.state is not State.OPEN:
+            return
         events, states = self.events, self.states
         while events and not self.paused:
             transport.write(events.popleft().frame)
@@ -320,6 +340,9 @@ class Connection(asyncio.Protocol):
             self.events = None
             self.transport.abort()
             return
+        # Whether or not the socket drains and the client answers, it is gone by then.
+        loop = asyncio.get_running_loop()
+        self.timer = loop.call_later(CLOSE_TIMEOUT, self.transport.abort)
         if not self.paused:
             self._drain()
 
@@ -330,17 +353,16 @@ class Connection(asyncio.Protocol):
         self.ws.send_close(self.closing)
         self._flush_protocol()
         self.transport.resume_reading()  # the client's close frame must be read
-        if self.timer is not None:
-            self.timer.cancel()
-        self.timer = asyncio.get_running_loop().call_later(CLOSE_TIMEOUT, self.transport.abort)
 
     def keepalive(self, now: float, timeout: float) -> None:
         """Ping a client that has been quiet a while; drop one that did not answer in time."""
-        if self.closing is not None or self.transport is None:
+        if self.closing is not None or self.lost or self.ws.state is not State.OPEN:
             return
+        assert self.transport is not None
         if self.pinged:
             if now - self.pinged > timeout:
                 self.closing = CLOSE_INTERNAL
+                self.direct = False
                 self.endpoint.counted_close(CLOSE_INTERNAL)
                 self.transport.abort()  # the client is gone; nothing written would arrive
         elif now - self.heard > self.ping_after:

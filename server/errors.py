@@ -74,7 +74,8 @@ CLOSE_CODES: Final[dict[int, str]] = {
     CLOSE_GOING_AWAY: "The server is shutting down; reconnect (another node will resume you).",
     CLOSE_POLICY: "Flooding: too many messages after a rate-limit warning.",
     CLOSE_TOO_BIG: "A frame over 64 KiB.",
-    CLOSE_INTERNAL: "An unexpected server error; reconnect and resume.",
+    CLOSE_INTERNAL: "An unexpected server error, or no answer to a keepalive ping; reconnect and "
+    "resume.",
     CLOSE_TRY_AGAIN: "The shared backend is unavailable; reconnect after a short wait.",
     CLOSE_HELLO_TIMEOUT: "No `hello` within the handshake timeout.",
     CLOSE_SESSION_GONE: "The facilitator deleted the session.",

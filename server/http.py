@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 
+import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 HEAD_TIMEOUT = 10.0
@@ -36,6 +37,15 @@ class GuardedH11Protocol(H11Protocol):
                 self._hand_over(data)
                 return
         super().data_received(data)
+
+    def handle_websocket_upgrade(self, event: h11.Request) -> None:
+        """As uvicorn's, except that the socket belongs to the WebSocket before it reads a byte:
+        whatever happens in the handshake, asyncio then tells the WebSocket the socket is gone."""
+        head = [event.method, b" ", event.target, b" HTTP/1.1\r\n"]
+        for name, value in self.headers:
+            head += [name, b": ", value, b"\r\n"]
+        head.append(b"\r\n")
+        self._hand_over(b"".join(head))
 
     def _hand_over(self, data: bytes) -> None:
         self._head_deadline.cancel()

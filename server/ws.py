@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import time
 from http import HTTPStatus
+from typing import Any
 from urllib.parse import urlsplit
 
 import msgspec
@@ -43,30 +44,34 @@ SWEEP = 1.0
 
 
 def origin_allowed(headers: Headers, allowed: list[str]) -> bool:
-    """Same-origin pages, listed origins, and clients that send no Origin (not a browser)."""
-    origin = headers.get("origin")
-    if origin is None or origin in allowed or "*" in allowed:
+    """Same-origin pages, listed origins, and clients that send no Origin (not a browser).
+    A request with two Origin or Host headers is refused: which one a check reads is a guess."""
+    origins, hosts = headers.get_all("origin"), headers.get_all("host")
+    if len(origins) > 1 or len(hosts) > 1:
+        return False
+    if not origins or origins[0] in allowed or "*" in allowed:
         return True
-    host = headers.get("host", "")
-    return urlsplit(origin).netloc.lower() == host.lower()
+    return urlsplit(origins[0]).netloc.lower() == (hosts[0] if hosts else "").lower()
 
 
 class Endpoint:
     """One per server process; every ``Connection`` reports to it."""
 
-    def __init__(
-        self, node: Node, limits: AddressLimits, settings: Settings, proxies: list[str] | str
-    ) -> None:
+    def __init__(self, node: Node, limits: AddressLimits, settings: Settings) -> None:
         self.node = node
         self.limits = limits
         self.settings = settings
         self.metrics = node.metrics
-        self.proxies = _TrustedHosts(proxies)
-        """Addresses whose ``X-Forwarded-For`` is believed, as uvicorn does for HTTP."""
+        self.proxies: _TrustedHosts | None = None
+        """Addresses whose ``X-Forwarded-For`` is believed: uvicorn's ``forwarded_allow_ips``, as
+        for HTTP (set by ``configure`` from the first connection's uvicorn config)."""
         self.ping_interval = 20.0
         self.ping_timeout = 20.0
         self.sockets: set[Connection] = set()
         self._sweeper: asyncio.Task[None] | None = None
+
+    def configure(self, config: Any) -> None:
+        self.proxies = _TrustedHosts(config.forwarded_allow_ips if config.proxy_headers else [])
 
     @property
     def hello_timeout(self) -> float:
@@ -109,9 +114,9 @@ class Endpoint:
         assert conn.transport is not None
         peer = conn.transport.get_extra_info("peername")
         address = str(peer[0]) if peer else ""
-        forwarded = headers.get("x-forwarded-for")
-        if forwarded and address in self.proxies:
-            return self.proxies.get_trusted_client_address(forwarded)[0]
+        forwarded = headers.get_all("x-forwarded-for")
+        if forwarded and self.proxies is not None and address in self.proxies:
+            return self.proxies.get_trusted_client_address(", ".join(forwarded))[0]
         return address
 
     def lost(self, conn: Connection) -> None:
@@ -142,7 +147,7 @@ class Endpoint:
             hello_by = now - self.hello_timeout
             for conn in list(self.sockets):
                 if conn.role is None:
-                    if conn.opened < hello_by:
+                    if conn.opened < hello_by and conn.runner is None:  # not mid-hello
                         self.overdue(conn)
                 else:
                     conn.keepalive(now, self.ping_timeout)
