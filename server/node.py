@@ -434,11 +434,13 @@ class Node:
 
     def gone(self, session_id: str) -> None:
         """Backend callback: the session was deleted (here or on another node) or expired."""
-        replica = self.replicas.pop(session_id, None)
+        replica = self.replicas.get(session_id)
         if replica is None:
             return
         for conn in list(replica.conns.values()):
             conn.close(CLOSE_SESSION_GONE)
+            self.detach(conn)
+        del self.replicas[session_id]
         self.metrics.sessions.set(len(self.replicas))
         self._spawn(self.backend.unsubscribe(session_id))
 

@@ -245,6 +245,8 @@ async def test_delete_removes_the_session_and_closes_clients(server: Running) ->
     assert phone.closed == 4004
     with pytest.raises(Refusal):
         await server.participant(created)
+    _, metrics = await aget(f"{server.base}/metrics")
+    assert b'attune_connections{role="participant"} 0.0' in metrics, "the gauge came down"
 
 
 def _delete(url: str, token: str) -> tuple[int, bytes]:
