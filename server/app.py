@@ -28,7 +28,7 @@ from server.config import Settings
 from server.connection import ENDPOINT_KEY, Connection
 from server.errors import BackendUnavailable
 from server.export import export, to_csv
-from server.http import GuardedH11Protocol
+from server.http import FirstBytes
 from server.limits import AddressLimits
 from server.metrics import Metrics
 from server.node import Node, Replica, now_ms
@@ -278,7 +278,7 @@ def uvicorn_config(settings: Settings) -> dict[str, object]:
     return {
         "host": settings.host,
         "port": settings.port,
-        "http": GuardedH11Protocol,
+        "http": FirstBytes,
         "ws": Connection,
         "ws_max_size": 64 * 1024,
         "timeout_keep_alive": 5,

@@ -1,19 +1,23 @@
-"""uvicorn's HTTP protocol with a deadline on the request head, and a short way to ``/ws``.
+"""What uvicorn runs for each new TCP connection: a look at the first bytes, then the right
+protocol, and a deadline on the request head.
+
+A connection whose first bytes are ``GET /ws`` goes to the WebSocket protocol at once: no HTTP
+protocol object is built and h11 parses nothing, because ``websockets`` parses the handshake
+anyway. Parsing it twice, re-serializing it for the upgrade as uvicorn does, and building an h11
+connection per socket were a quarter of the CPU a reconnect storm costs (see "Optimisation log"
+in ``docs/benchmarks.md``). Everything else goes to uvicorn's h11 protocol, which upgrades
+WebSockets on other paths or split across packets the usual way.
 
 uvicorn times out idle keep-alive connections, but not a client that opens a socket and never
 finishes its request: each would hold a socket and a file descriptor forever. Here every
-connection must deliver a complete request head within ``HEAD_TIMEOUT``.
-
-A connection whose first bytes are ``GET /ws`` is handed to the WebSocket protocol at once,
-before h11 parses anything: ``websockets`` parses the handshake anyway, and parsing it twice
-(then re-serializing it for the upgrade, as uvicorn does) was a seventh of the CPU a reconnect
-storm costs. Its deadline is then the WebSocket's: handshake and ``hello`` within the hello
-timeout.
+connection must send its first bytes, and then a complete request head, within
+``HEAD_TIMEOUT`` each; a WebSocket has the hello timeout for its handshake and ``hello``.
 """
 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -27,35 +31,7 @@ class GuardedH11Protocol(H11Protocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self._fresh = True
         self._head_deadline = self.loop.call_later(self.head_timeout, self._head_overdue)
-
-    def data_received(self, data: bytes) -> None:
-        if self._fresh:
-            self._fresh = False
-            if data.startswith(WEBSOCKET_PATH):
-                self._hand_over(data)
-                return
-        super().data_received(data)
-
-    def handle_websocket_upgrade(self, event: h11.Request) -> None:
-        """As uvicorn's, except that the socket belongs to the WebSocket before it reads a byte:
-        whatever happens in the handshake, asyncio then tells the WebSocket the socket is gone."""
-        head = [event.method, b" ", event.target, b" HTTP/1.1\r\n"]
-        for name, value in self.headers:
-            head += [name, b": ", value, b"\r\n"]
-        head.append(b"\r\n")
-        self._hand_over(b"".join(head))
-
-    def _hand_over(self, data: bytes) -> None:
-        self._head_deadline.cancel()
-        self.connections.discard(self)
-        protocol = self.ws_protocol_class(  # type: ignore[call-arg, misc]
-            config=self.config, server_state=self.server_state, app_state=self.app_state
-        )
-        protocol.connection_made(self.transport)
-        self.transport.set_protocol(protocol)
-        protocol.data_received(data)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._head_deadline.cancel()
@@ -64,4 +40,63 @@ class GuardedH11Protocol(H11Protocol):
     def _head_overdue(self) -> None:
         """No request arrived in time, and the socket was not upgraded to a WebSocket."""
         if self.cycle is None and self.transport.get_protocol() is self:
+            self.transport.close()
+
+    def handle_websocket_upgrade(self, event: h11.Request) -> None:
+        """As uvicorn's, except that the socket belongs to the WebSocket before it reads a byte:
+        whatever happens in the handshake, asyncio then tells the WebSocket the socket is gone."""
+        self._head_deadline.cancel()
+        self.connections.discard(self)
+        head = [event.method, b" ", event.target, b" HTTP/1.1\r\n"]
+        for name, value in self.headers:
+            head += [name, b": ", value, b"\r\n"]
+        head.append(b"\r\n")
+        protocol = self.ws_protocol_class(  # type: ignore[call-arg, misc]
+            config=self.config, server_state=self.server_state, app_state=self.app_state
+        )
+        protocol.connection_made(self.transport)
+        self.transport.set_protocol(protocol)
+        protocol.data_received(b"".join(head))
+
+
+class FirstBytes(asyncio.Protocol):
+    """uvicorn's ``http`` protocol class: it hands the socket over on its first bytes."""
+
+    def __init__(
+        self, config: Any, server_state: Any, app_state: dict[str, Any],
+        _loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        self.config = config
+        self.server_state = server_state
+        self.app_state = app_state
+        self.transport: asyncio.Transport | None = None
+        self.deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        self.server_state.connections.add(self)
+        loop = asyncio.get_running_loop()
+        self.deadline = loop.call_later(GuardedH11Protocol.head_timeout, transport.close)
+
+    def data_received(self, data: bytes) -> None:
+        assert self.transport is not None and self.deadline is not None
+        self.deadline.cancel()
+        self.server_state.connections.discard(self)
+        kind = self.config.ws_protocol_class if data.startswith(WEBSOCKET_PATH) \
+            else GuardedH11Protocol
+        protocol = kind(config=self.config, server_state=self.server_state,
+                        app_state=self.app_state)
+        protocol.connection_made(self.transport)
+        self.transport.set_protocol(protocol)
+        protocol.data_received(data)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.deadline is not None:
+            self.deadline.cancel()
+        self.server_state.connections.discard(self)
+
+    def shutdown(self) -> None:
+        """uvicorn is stopping and this client has not said anything yet."""
+        if self.transport is not None:
             self.transport.close()

@@ -359,15 +359,17 @@ async def test_repeated_handshake_headers_get_an_answer_not_an_error(
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
-@pytest.mark.parametrize("path", ["/api/scenarios", "/ws"])
+@pytest.mark.parametrize("path", ["/api/scenarios", "/ws", None])
 async def test_a_request_head_that_never_completes_is_closed(
-    server: Running, monkeypatch: pytest.MonkeyPatch, path: str
+    server: Running, monkeypatch: pytest.MonkeyPatch, path: str | None
 ) -> None:
-    """HTTP requests have the head deadline; a WebSocket handshake has the hello deadline."""
+    """HTTP requests have the head deadline, a WebSocket handshake the hello deadline, and a
+    socket that says nothing at all the head deadline."""
     monkeypatch.setattr(http_module.GuardedH11Protocol, "head_timeout", 0.3)
     server.settings.hello_timeout_s = 0.3
     reader, writer = await asyncio.open_connection("127.0.0.1", server.settings.port)
-    writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n".encode())
+    if path is not None:
+        writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n".encode())
     started_at = time.monotonic()
     assert await asyncio.wait_for(reader.read(), 5) == b""
     assert time.monotonic() - started_at < 3
