@@ -15,6 +15,7 @@ import math
 import signal
 import subprocess
 import time
+import urllib.request
 from array import array
 from collections import Counter
 from dataclasses import dataclass, field
@@ -411,6 +412,19 @@ class Run:
             "server_waited_s": round(wait, 3),
         }
 
+    async def command_seconds(self) -> tuple[float, float]:
+        """Sum and count of ``attune_command_seconds`` on the facilitator's node: how long its
+        commands took from arriving to being broadcast, through the backend's log."""
+        def read() -> tuple[float, float]:
+            with urllib.request.urlopen(f"{self.servers[0].api}/metrics", timeout=10) as r:
+                text = r.read().decode()
+            values = dict(line.rsplit(" ", 1) for line in text.splitlines()
+                          if line.startswith("attune_command_seconds_"))
+            return (float(values.get("attune_command_seconds_sum", 0)),
+                    float(values.get("attune_command_seconds_count", 0)))
+
+        return await asyncio.to_thread(read)
+
     async def redis_calls(self) -> dict[str, int]:
         from redis import Redis
 
@@ -506,7 +520,12 @@ class Bench:
             if target.redis:
                 before = await run.redis_calls()
             rounds = self.plan.rounds_for(n)
+            commands = await run.command_seconds() if target.attune else None
             record["fanout"] = await run.fanout(rounds)
+            if commands is not None:
+                spent, count = (b - a for a, b in zip(commands, await run.command_seconds(),
+                                                      strict=True))
+                record["fanout"]["command_ms"] = round(spent / count * 1000, 3) if count else None
             self.say(f"        fan-out  last {record['fanout']['last_ms']:8.1f} ms  "
                      f"p99 {record['fanout']['p99_ms']:8.1f} ms  "
                      f"{record['fanout']['frames_per_s']:>8} frames/s  "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 M = TypeVar("M", Counter, Gauge)
 
@@ -34,6 +34,13 @@ class Metrics:
         )
         self.sessions_created = Counter(
             "attune_sessions_created", "Sessions created on this node", registry=self.registry
+        )
+        self.command_latency = Histogram(
+            "attune_command_seconds",
+            "From a facilitator command reaching this node to the start of its broadcast here "
+            "(through the backend's log and back)",
+            buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
+            registry=self.registry,
         )
         self._series: dict[tuple[int, str], Counter | Gauge] = {}
 

@@ -160,6 +160,8 @@ class Node:
             return
         replica.offset = offset
         entry = entry_decoder.decode(raw)
+        if isinstance(entry, Commanded) and entry.origin.startswith(self.prefix):
+            self.metrics.command_latency.observe(max(0.0, now_ms() - entry.at) / 1000)
         outcomes = replica.session.apply(entry)
         self._dispatch(session_id, replica, outcomes)
         if replica.waiters:
