@@ -29,7 +29,7 @@ from server import protocol as p
 from server import scenario as sc
 from server import session as session_module
 from server import ws as ws_module
-from server.client import Client, Refusal, create_session
+from server.client import Client, Created, Refusal, create_session
 from server.errors import Refused
 from server.session import Session, Submitted
 from tests.conftest import Running
@@ -109,19 +109,18 @@ async def test_three_concurrent_retries_count_once(server: Running) -> None:
 
 async def _stalled_participant(port: int, code: str) -> socket.socket:
     """A participant whose phone stops reading: tiny receive buffer, then no reads at all."""
-    loop = asyncio.get_running_loop()
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
-    sock.setblocking(False)
-    await loop.sock_connect(sock, ("127.0.0.1", port))
-    protocol = ClientProtocol(parse_uri(f"ws://127.0.0.1:{port}/ws"))
-    protocol.send_request(protocol.connect())
-    await loop.sock_sendall(sock, b"".join(protocol.data_to_send()))
-    while protocol.handshake_exc is None and protocol.state.name == "CONNECTING":
-        protocol.receive_data(await loop.sock_recv(sock, 4096))
-    protocol.send_text(p.encoder.encode(p.Hello(role="participant", code=code)))
-    await loop.sock_sendall(sock, b"".join(protocol.data_to_send()))
+    sock, _ = await _raw_participant(port, code, stalled=True)
     return sock
+
+
+async def _two_long_stories(server: Running) -> Created:
+    """A session whose every step is 100 kB: a few moves fill any socket that is not read."""
+    big = "x" * 100_000
+    return await create_session(server.base, scenario_yaml=(
+        "id: big\ntitle: Big\nsummary: Two long stories\naudience: [workshop]\n"
+        "duration_minutes: 1\nlanguages: [en]\nsteps:\n"
+        f"  - {{kind: story, text: {big}}}\n  - {{kind: story, text: {big}}}\n"
+    ))
 
 
 async def test_a_slow_reader_is_dropped_and_nobody_else_waits(
@@ -130,12 +129,7 @@ async def test_a_slow_reader_is_dropped_and_nobody_else_waits(
     monkeypatch.setattr(connection_module, "MAX_QUEUED", 16)
     monkeypatch.setattr(ws_module, "RATE", 10_000.0)
     monkeypatch.setattr(ws_module, "BURST", 10_000.0)
-    big = "x" * 100_000
-    created = await create_session(server.base, scenario_yaml=(
-        "id: big\ntitle: Big\nsummary: Two long stories\naudience: [workshop]\n"
-        "duration_minutes: 1\nlanguages: [en]\nsteps:\n"
-        f"  - {{kind: story, text: {big}}}\n  - {{kind: story, text: {big}}}\n"
-    ))
+    created = await _two_long_stories(server)
     host = await server.facilitator(created)
     healthy = await server.participant(created)
     stalled = await _stalled_participant(server.settings.port, created.code)
@@ -182,10 +176,15 @@ async def test_a_client_that_stops_answering_pings_is_dropped(server: Running) -
     gone.close()
 
 
-async def _raw_participant(port: int, code: str) -> tuple[socket.socket, ClientProtocol]:
-    """A participant speaking frame by frame, joined (its welcome read)."""
+async def _raw_participant(
+    port: int, code: str, *, stalled: bool = False
+) -> tuple[socket.socket, ClientProtocol]:
+    """A participant speaking frame by frame, joined (its welcome read); or, stalled, one with a
+    tiny receive buffer that reads nothing after its hello."""
     loop = asyncio.get_running_loop()
     sock = socket.socket()
+    if stalled:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
     sock.setblocking(False)
     await loop.sock_connect(sock, ("127.0.0.1", port))
     protocol = ClientProtocol(parse_uri(f"ws://127.0.0.1:{port}/ws"))
@@ -195,7 +194,8 @@ async def _raw_participant(port: int, code: str) -> tuple[socket.socket, ClientP
         protocol.receive_data(await loop.sock_recv(sock, 4096))
     protocol.send_text(p.encoder.encode(p.Hello(role="participant", code=code)))
     await loop.sock_sendall(sock, b"".join(protocol.data_to_send()))
-    await _raw_expect(sock, protocol, p.Welcome)
+    if not stalled:
+        await _raw_expect(sock, protocol, p.Welcome)
     return sock, protocol
 
 
@@ -231,12 +231,7 @@ async def test_closing_a_socket_that_stopped_reading_still_ends_it(
 ) -> None:
     """Deleting a session closes a stalled phone's socket too, within the close timeout."""
     monkeypatch.setattr(connection_module, "CLOSE_TIMEOUT", 0.5)
-    big = "x" * 100_000
-    created = await create_session(server.base, scenario_yaml=(
-        "id: big\ntitle: Big\nsummary: Two long stories\naudience: [workshop]\n"
-        "duration_minutes: 1\nlanguages: [en]\nsteps:\n"
-        f"  - {{kind: story, text: {big}}}\n  - {{kind: story, text: {big}}}\n"
-    ))
+    created = await _two_long_stories(server)
     host = await server.facilitator(created)
     stalled = await _stalled_participant(server.settings.port, created.code)
     replica = server.app.state.node.replicas[created.session]
