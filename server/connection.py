@@ -1,9 +1,9 @@
-"""One client socket after its HTTP upgrade: frames in, frames out, and a bounded outbox.
+"""One client socket from its WebSocket handshake on: frames in, frames out, a bounded outbox.
 
-uvicorn accepts the TCP connection and parses the HTTP request; on a WebSocket upgrade it hands
-the socket to this protocol, which does the rest with the ``websockets`` library's sans-I/O
-``ServerProtocol`` (handshake, frame parsing, control frames, the closing handshake, the 64 KiB
-limit). There is no ASGI between the socket and the node: measured in ``bench/`` (see
+uvicorn accepts the TCP connection and hands it here (``server.http``) when it asks for ``/ws``.
+The handshake is answered by ``server.handshake``; after it the ``websockets`` library's sans-I/O
+``ServerProtocol`` parses frames and handles control frames, the closing handshake and the
+64 KiB limit. There is no ASGI between the socket and the node: measured in ``bench/`` (see
 ``docs/benchmarks.md``), the ASGI scope, receive queue and task per socket cost about 20 KiB per
 idle phone and most of the time a resume takes. An idle socket here is this object, the
 ``websockets`` parser and asyncio's transport; a task exists only while messages wait.
@@ -25,13 +25,14 @@ import logging
 import random
 import socket
 from collections import deque
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from websockets.frames import Frame, Opcode
-from websockets.http11 import Request
 from websockets.protocol import State
 from websockets.server import ServerProtocol
 
+from server import handshake
 from server import protocol as p
 from server.errors import CLOSE_GOING_AWAY, CLOSE_INTERNAL, CLOSE_TOO_SLOW
 
@@ -94,7 +95,7 @@ class Connection(asyncio.Protocol):
     protocol class) and the ``Endpoint`` found in the lifespan state decides what it means."""
 
     __slots__ = (
-        "_fragments", "_server_connections", "address", "closing", "direct", "endpoint",
+        "_fragments", "_head", "_server_connections", "address", "closing", "direct", "endpoint",
         "events", "heard", "id", "inbox", "lost", "opened", "participant", "paused",
         "ping_after", "pinged", "role", "runner", "session", "states", "strikes", "timer",
         "tokens", "tokens_at", "transport", "ws",
@@ -106,7 +107,10 @@ class Connection(asyncio.Protocol):
             self.endpoint.configure(config)
         self._server_connections: set[Any] = server_state.connections
         self.id = str(next(_ids))
-        self.ws = ServerProtocol(max_size=config.ws_max_size, logger=_frames_log)
+        self.ws: ServerProtocol | None = None
+        """Frames once the handshake has opened the socket; ``None`` before."""
+        self._head = b""
+        """The request head while it arrives."""
         self.transport: asyncio.Transport | None = None
         self.role: p.Role | None = None
         self.session: str | None = None
@@ -136,6 +140,11 @@ class Connection(asyncio.Protocol):
         self.strikes = 0
         self._fragments: list[bytes] | None = None
 
+    @property
+    def open(self) -> bool:
+        """The handshake is done and neither side has started closing."""
+        return self.ws is not None and self.ws.state is State.OPEN
+
     # --- asyncio protocol ------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -160,17 +169,20 @@ class Connection(asyncio.Protocol):
                 self.transport.abort()
 
     def _received(self, data: bytes) -> None:
-        ws = self.ws
         self.heard = asyncio.get_running_loop().time()
         self.pinged = 0.0
+        ws = self.ws
+        if ws is None:
+            data = self._handshake(data)
+            ws = self.ws
+            if ws is None or not data:
+                return
         failed = ws.parser_exc
         ws.receive_data(data)
         for event in ws.events_received():
             if isinstance(event, Frame):
                 self._frame(event)
-            elif isinstance(event, Request):
-                self._handshake(event)
-        if ws.state is not State.OPEN and ws.state is not State.CONNECTING:
+        if ws.state is not State.OPEN:
             # The client closed, or broke the protocol: nothing more may be written but what
             # ``websockets`` has to say. Messages already received are still handled.
             self.direct = False
@@ -202,6 +214,10 @@ class Connection(asyncio.Protocol):
             self.timer.cancel()
             self.timer = None
         self._server_connections.discard(self)
+        if self.ws is not None:
+            # The parser is a generator that refers to its protocol. Ended, the socket's objects
+            # are freed now rather than by the cyclic collector (10,000 at once in a storm).
+            self.ws.parser.close()
         if self.runner is None:
             self.endpoint.lost(self)
         # else the runner handles the messages already received (an answer that arrived is
@@ -209,21 +225,48 @@ class Connection(asyncio.Protocol):
 
     def shutdown(self) -> None:
         """uvicorn is shutting down: tell the client to come back (another node resumes it)."""
-        if self.ws.state is State.OPEN:
+        if self.ws is not None and self.ws.state is State.OPEN:
             self.close(CLOSE_GOING_AWAY)
         elif self.transport is not None:
             self.transport.close()
 
     # --- opening ---------------------------------------------------------------------------
 
-    def _handshake(self, request: Request) -> None:
+    def _handshake(self, data: bytes) -> bytes:
+        """Read the request head; once it is complete, answer it. Returns what followed it."""
         assert self.transport is not None
-        response = self.endpoint.opened(self, request)
-        self.ws.send_response(response)
-        self._flush_protocol()
-        if response.status_code == 101:
-            self.direct = not self.paused
-            self.ping_after = random.uniform(0.5, 1.0) * self.endpoint.ping_interval
+        head = self._head + data
+        end = head.find(handshake.END)
+        if end < 0:
+            if len(head) > handshake.MAX_HEAD:
+                self._refuse(handshake.BadHandshake(
+                    HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "request head too large"))
+            else:
+                self._head = head
+            return b""
+        end += len(handshake.END)
+        self._head = b""
+        try:
+            if end > handshake.MAX_HEAD:
+                raise handshake.BadHandshake(
+                    HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "request head too large")
+            response = self.endpoint.opened(self, handshake.parse(head[:end]))
+        except handshake.BadHandshake as refusal:
+            self._refuse(refusal)
+            return b""
+        self.ws = ServerProtocol(state=State.OPEN, max_size=self.endpoint.max_size,
+                                 logger=_frames_log)
+        self.transport.write(response)
+        self.direct = not self.paused
+        self.ping_after = random.uniform(0.5, 1.0) * self.endpoint.ping_interval
+        return head[end:]
+
+    def _refuse(self, refusal: handshake.BadHandshake) -> None:
+        assert self.transport is not None
+        self._head = b""
+        self.endpoint.counted_close(refusal.status.value)
+        self.transport.write(refusal.response)
+        self.transport.close()
 
     # --- receiving -------------------------------------------------------------------------
 
@@ -280,7 +323,7 @@ class Connection(asyncio.Protocol):
         if self.direct:
             self.transport.write(message.frame)  # type: ignore[union-attr]
             return
-        if self.closing is not None or self.lost or self.ws.state is not State.OPEN:
+        if self.closing is not None or self.lost or not self.open:
             return
         if self.events is None:
             self.events = deque()
@@ -294,7 +337,7 @@ class Connection(asyncio.Protocol):
         if self.direct:
             self.transport.write(message.frame)  # type: ignore[union-attr]
             return
-        if self.closing is not None or self.lost or self.ws.state is not State.OPEN:
+        if self.closing is not None or self.lost or not self.open:
             return
         if self.states is None:
             self.states = {}
@@ -304,7 +347,7 @@ class Connection(asyncio.Protocol):
         """The socket takes data again: queued events first, then the latest states."""
         transport = self.transport
         assert transport is not None
-        if self.lost or self.ws.state is not State.OPEN:
+        if self.lost or not self.open:
             return
         events, states = self.events, self.states
         while events and not self.paused:
@@ -317,12 +360,12 @@ class Connection(asyncio.Protocol):
         if self.closing is not None:
             self._send_close()
         else:
-            self.direct = self.ws.state is State.OPEN
+            self.direct = self.open
 
     def _flush_protocol(self) -> None:
         """Write what ``websockets`` has to say (handshake, pongs, close frames); an empty chunk
         is its signal to end the TCP connection."""
-        assert self.transport is not None
+        assert self.transport is not None and self.ws is not None
         chunks = self.ws.data_to_send()
         if chunks:
             self.transport.write(b"".join(chunks))
@@ -353,7 +396,7 @@ class Connection(asyncio.Protocol):
 
     def _send_close(self) -> None:
         assert self.transport is not None
-        if self.ws.state is not State.OPEN:
+        if self.ws is None or self.ws.state is not State.OPEN:
             return
         self.ws.send_close(self.closing)
         self._flush_protocol()
@@ -361,7 +404,8 @@ class Connection(asyncio.Protocol):
 
     def keepalive(self, now: float, timeout: float) -> None:
         """Ping a client that has been quiet a while; drop one that did not answer in time."""
-        if self.closing is not None or self.lost or self.ws.state is not State.OPEN:
+        if self.closing is not None or self.lost or self.ws is None \
+                or self.ws.state is not State.OPEN:
             return
         assert self.transport is not None
         if self.pinged:

@@ -21,14 +21,13 @@ from urllib.parse import urlsplit
 
 import msgspec
 from uvicorn.middleware.proxy_headers import _TrustedHosts
-from websockets.datastructures import Headers
-from websockets.http11 import Request, Response
 from websockets.protocol import State
 
 from server import protocol as p
 from server.config import Settings
 from server.connection import Connection, Outgoing
 from server.errors import CLOSE_HELLO_TIMEOUT, CLOSE_POLICY, BackendUnavailable, Refused
+from server.handshake import BadHandshake, Head, accept
 from server.limits import AddressLimits
 from server.node import Node
 
@@ -43,7 +42,7 @@ SWEEP = 1.0
 """Seconds between keepalive sweeps."""
 
 
-def origin_allowed(headers: Headers, allowed: list[str]) -> bool:
+def origin_allowed(headers: Head, allowed: list[str]) -> bool:
     """Same-origin pages, listed origins, and clients that send no Origin (not a browser).
     A request with two Origin or Host headers is refused: which one a check reads is a guess."""
     origins, hosts = headers.get_all("origin"), headers.get_all("host")
@@ -65,12 +64,15 @@ class Endpoint:
         self.proxies: _TrustedHosts | None = None
         """Addresses whose ``X-Forwarded-For`` is believed: uvicorn's ``forwarded_allow_ips``, as
         for HTTP (set by ``configure`` from the first connection's uvicorn config)."""
+        self.max_size = 64 * 1024
+        """Largest message a client may send (uvicorn's ``ws_max_size``): 1009 beyond."""
         self.ping_interval = 20.0
         self.ping_timeout = 20.0
         self.sockets: set[Connection] = set()
         self._sweeper: asyncio.Task[None] | None = None
 
     def configure(self, config: Any) -> None:
+        self.max_size = config.ws_max_size
         self.proxies = _TrustedHosts(config.forwarded_allow_ips if config.proxy_headers else [])
 
     @property
@@ -89,28 +91,22 @@ class Endpoint:
 
     # --- opening and closing ---------------------------------------------------------------
 
-    def opened(self, conn: Connection, request: Request) -> Response:
-        """The handshake response for a request: 101, or why not."""
-        if request.path.partition("?")[0] != PATH:
-            return conn.ws.reject(HTTPStatus.NOT_FOUND, "Not Found\n")
-        if not origin_allowed(request.headers, self.settings.allowed_origins):
-            self.metrics.series(self.metrics.closes, "403").inc()
-            return conn.ws.reject(HTTPStatus.FORBIDDEN, "This page's origin may not connect.\n")
-        address = self._address(conn, request.headers)
+    def opened(self, conn: Connection, head: Head) -> bytes:
+        """The 101 response to a handshake, or ``BadHandshake`` saying why not."""
+        if head.path != PATH:
+            raise BadHandshake(HTTPStatus.NOT_FOUND, f"nothing is served at {head.path}")
+        response = accept(head)
+        if not origin_allowed(head, self.settings.allowed_origins):
+            raise BadHandshake(HTTPStatus.FORBIDDEN, "this page's origin may not connect")
+        address = self._address(conn, head)
         if not self.limits.connect(address):
-            self.metrics.series(self.metrics.closes, "429").inc()
-            return conn.ws.reject(
-                HTTPStatus.TOO_MANY_REQUESTS, "Too many connections from this address.\n"
-            )
-        response = conn.ws.accept(request)
-        if response.status_code != 101:
-            self.limits.disconnect(address)
-            return response
+            raise BadHandshake(HTTPStatus.TOO_MANY_REQUESTS,
+                               "too many connections from this address")
         conn.address = address
         conn.tokens, conn.tokens_at = BURST, time.monotonic()
         return response
 
-    def _address(self, conn: Connection, headers: Headers) -> str:
+    def _address(self, conn: Connection, headers: Head) -> str:
         assert conn.transport is not None
         peer = conn.transport.get_extra_info("peername")
         address = str(peer[0]) if peer else ""
@@ -130,7 +126,7 @@ class Endpoint:
         """No ``hello`` in time: close with 4001, or drop a handshake that never finished."""
         if conn.closing is not None:
             return
-        if conn.ws.state is State.OPEN:
+        if conn.ws is not None and conn.ws.state is State.OPEN:
             conn.close(CLOSE_HELLO_TIMEOUT)
         elif conn.transport is not None:
             conn.transport.abort()
