@@ -256,6 +256,7 @@ def _scenario_rows(results: dict[str, Any]) -> tuple[list[list[str]], list[list[
                               _fmt(s["clean"]["p99_ms"]), _fmt(s["slow"]["p99_ms"]),
                               _fmt(s["p99_ratio"], 2), _fmt(s["clean"]["frames_per_s"]),
                               _fmt(s["slow"]["frames_per_s"]), _fmt(s["rate_ratio"], 2),
+                              _pauses(s["clean"]), _pauses(s["slow"]),
                               _fmt(s["rss_growth_mb"]), _fmt(s["rss_growth_second_half_mb"]),
                               _fmt(s.get("kernel_send_queue_mb")),
                               json.dumps(s["closed_by_server"])])
@@ -264,17 +265,26 @@ def _scenario_rows(results: dict[str, Any]) -> tuple[list[list[str]], list[list[
             storm_rows.append([name, _fmt(size), _fmt(s["attempted"]), _fmt(s["resumed"]),
                                _fmt(s["replays"]), _fmt(s["p50_ms"]), _fmt(s["time_to_99_ms"]),
                                _fmt(s["max_ms"]), _fmt(s.get("server_cpu_ms_per_resume"), 2),
-                               _fmt(s.get("server_waited_s"), 1), json.dumps(s["failed"])])
+                               _fmt(s.get("server_waited_s"), 1), _fmt(s.get("collector_ms")),
+                               json.dumps(s["failed"])])
     return slow_rows, storm_rows
+
+
+def _pauses(fanout: dict[str, Any]) -> str:
+    """The cyclic collector in a run of rounds: its longest pass (total)."""
+    if "collector_ms" not in fanout:
+        return "-"
+    return f"{_fmt(fanout['collector_longest_ms'])} ({_fmt(fanout['collector_ms'])})"
 
 
 SLOW_HEADERS = ["target", "participants", "paused (5%)", "frame bytes", "clean p99 ms",
                 "slow p99 ms", "p99 ratio", "clean frames/s", "slow frames/s", "rate ratio",
+                "collector longest (total) ms, clean", "same, slow",
                 "server RSS growth MB", "growth in 2nd half MB", "kernel send queue MB",
                 "closed by server"]
 STORM_HEADERS = ["target", "participants", "dropped", "resumed", "replayed (not snapshot)",
                  "p50 ms", "99% resumed ms", "max ms", "server CPU ms/resume", "server waited s",
-                 "failed"]
+                 "collector ms", "failed"]
 
 
 def _redis_rows(results: dict[str, Any]) -> list[list[str]]:

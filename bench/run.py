@@ -209,6 +209,14 @@ class Run:
     def load_cpu(self) -> float:
         return sum(system.cpu_seconds(pid) for pid in self.load.pids)
 
+    def collector(self, since: float) -> dict[str, Any]:
+        """The cyclic collector's time in the servers since a wall time: all of it, its longest
+        pass, and how many passes were full collections."""
+        passes = [p for s in self.servers for p in s.collections(since, time.time())]
+        return {"collector_ms": round(sum(ms for _, ms in passes), 1),
+                "collector_longest_ms": round(max((ms for _, ms in passes), default=0.0), 1),
+                "full_collections": sum(1 for generation, _ in passes if generation == 2)}
+
     async def wait_seq(self, seq: int, timeout: float = 30.0) -> None:
         assert self.control is not None
         deadline = time.monotonic() + timeout
@@ -244,6 +252,7 @@ class Run:
             await asyncio.sleep(0.05)
         per_round: list[dict[str, Any]] = []
         pooled: list[float] = []
+        since = time.time()
         cpu_s, cpu_l, wait_s = self.server_cpu(), self.load_cpu(), self.server_wait()
         busy = 0.0
         for i in range(rounds):
@@ -284,6 +293,7 @@ class Run:
             "load_busy": round(load_busy, 3),
             "server_cpu_bound": bool(server_busy >= CPU_BOUND),
             "load_cpu_bound": bool(load_busy >= CPU_BOUND),
+            **self.collector(since),
         }
 
     async def ingest(self, rounds: int) -> dict[str, Any]:
@@ -385,7 +395,8 @@ class Run:
         }
 
     async def storm(self) -> dict[str, Any]:
-        at = time.time() * 1000 + 500
+        since = time.time()
+        at = since * 1000 + 500
         port = self.servers[0].port
         cpu, wait = self.server_cpu(), self.server_wait()
         replies = await self.load.each("storm", at=at, host="127.0.0.1", port=port,
@@ -410,6 +421,7 @@ class Run:
             "server_cpu_s": round(cpu, 3),
             "server_cpu_ms_per_resume": round(cpu / len(times) * 1000, 3) if times else None,
             "server_waited_s": round(wait, 3),
+            **self.collector(since),
         }
 
     async def command_seconds(self) -> tuple[float, float]:

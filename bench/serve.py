@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
+import time
 import warnings
 from typing import Any
 
@@ -50,18 +52,37 @@ def _trace_memory(prefix: str) -> None:
     signal.signal(signal.SIGUSR1, dump)
 
 
+def _log_collector(path: str) -> None:
+    """Write every cyclic-collector pass (end time, generation, milliseconds) to ``path``, so
+    the orchestrator can tell a pause in the figures from a collection."""
+    log = open(path, "a", buffering=1)  # noqa: SIM115 - open for the process's lifetime
+    started = [0.0]
+
+    def timed(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started[0] = time.perf_counter()
+        else:
+            ms = (time.perf_counter() - started[0]) * 1000
+            log.write(f"{time.time():.4f} {info['generation']} {ms:.3f}\n")
+
+    gc.callbacks.append(timed)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.serve")
     parser.add_argument("kind", choices=KINDS)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--backend", default="memory://")
     parser.add_argument("--frame-size", type=int, default=400)
+    parser.add_argument("--collector-log", help="file for the cyclic collector's passes")
     args = parser.parse_args()
     system.raise_open_files()
     warnings.simplefilter("ignore", DeprecationWarning)
     trace = os.environ.get("BENCH_TRACEMALLOC")
     if trace:
         _trace_memory(trace)
+    if args.collector_log:
+        _log_collector(args.collector_log)
 
     if args.kind == "floor":
         asyncio.run(peers.serve_floor(args.port, args.frame_size))

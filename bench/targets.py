@@ -92,7 +92,8 @@ class ServerProcess:
 
     def start(self) -> None:
         command = [*system.pin_prefix(self.cpus), sys.executable, "-m", "bench.serve", self.kind,
-                   "--port", str(self.port), *self.args]
+                   "--port", str(self.port), "--collector-log", str(self.collector_log),
+                   *self.args]
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=log,
@@ -114,6 +115,20 @@ class ServerProcess:
     @property
     def api(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def collector_log(self) -> Path:
+        return self.log.parent / f"collector-{self.port}.txt"
+
+    def collections(self, since: float, until: float) -> list[tuple[int, float]]:
+        """The cyclic collector's passes (generation, ms) that ended between two wall times."""
+        passes = []
+        if self.collector_log.exists():
+            for line in self.collector_log.read_text().splitlines():
+                at, generation, ms = line.split()
+                if since <= float(at) <= until:
+                    passes.append((int(generation), float(ms)))
+        return passes
 
     def cpu(self) -> float:
         return system.cpu_seconds(self.pid)
