@@ -514,18 +514,20 @@ class Bench:
             "machine": system.machine(),
             "server_revision": system.revision(str(ROOT)),
         }
-        self.load = Load(self.plan.workers, self.load_cpus)
-        try:
-            total = len(self.plan.sizes) * len(self.plan.targets)
-            done = 0
-            for n in self.plan.sizes:
-                for target in self.plan.targets:
-                    done += 1
-                    self.say(f"[{done:2}/{total}] {target.name:15} n={n:<6} starting "
-                             f"(load average {system.load_average()[0]:.2f})")
+        total = len(self.plan.sizes) * len(self.plan.targets)
+        done = 0
+        for n in self.plan.sizes:
+            for target in self.plan.targets:
+                done += 1
+                self.say(f"[{done:2}/{total}] {target.name:15} n={n:<6} starting "
+                         f"(load average {system.load_average()[0]:.2f})")
+                # Fresh load workers for every measurement: nothing a previous target left in
+                # them (heaps grown by 10,000 sockets, sockets still closing) weighs on the next.
+                self.load = Load(self.plan.workers, self.load_cpus)
+                try:
                     self.results.append(await self.one(target, n))
-        finally:
-            self.load.stop()
+                finally:
+                    self.load.stop()
         meta["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         meta["seconds"] = round(time.time() - started, 1)
         meta["load_average_end"] = system.load_average()
