@@ -23,7 +23,7 @@ import base64
 import hashlib
 import json
 import time
-from typing import Any
+from typing import Any, cast
 
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC11B65"
 BACKLOG = 2048
@@ -96,8 +96,7 @@ class Floor(asyncio.Protocol):
         self.open = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = cast(asyncio.Transport, transport)
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self.transport is not None:

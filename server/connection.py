@@ -26,7 +26,7 @@ import random
 import socket
 from collections import deque
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from websockets.frames import Frame, Opcode
 from websockets.protocol import State
@@ -148,8 +148,8 @@ class Connection(asyncio.Protocol):
     # --- asyncio protocol ------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # uvloop's TCPTransport has every method of asyncio.Transport but is not a subclass.
+        self.transport = transport = cast(asyncio.Transport, transport)
         self._server_connections.add(self)
         sock = transport.get_extra_info("socket")
         if sock is not None:

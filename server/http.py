@@ -17,7 +17,7 @@ connection must send its first bytes, and then a complete request head, within
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, cast
 
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -73,8 +73,8 @@ class FirstBytes(asyncio.Protocol):
         self.deadline: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # uvloop's TCPTransport has every method of asyncio.Transport but is not a subclass.
+        self.transport = transport = cast(asyncio.Transport, transport)
         self.server_state.connections.add(self)
         loop = asyncio.get_running_loop()
         self.deadline = loop.call_later(GuardedH11Protocol.head_timeout, transport.close)

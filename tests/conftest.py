@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import uvicorn
+import uvloop
 from starlette.applications import Starlette
 
 from server.app import create_app, uvicorn_config
@@ -18,6 +19,13 @@ from server.config import Settings
 from tests.redis_server import RedisProcess
 
 DATA = Path(__file__).parent / "data"
+
+
+def pytest_asyncio_loop_factories(
+    config: pytest.Config, item: pytest.Item,
+) -> dict[str, Callable[[], asyncio.AbstractEventLoop]]:
+    """The suite runs on the event loop `attune serve` runs on: uvicorn picks uvloop."""
+    return {"uvloop": uvloop.new_event_loop}
 
 
 def free_port() -> int:
