@@ -131,12 +131,6 @@ class Client:
             await self.close()
             raise
         self.welcome = welcome
-        self.epoch = welcome.epoch
-        self.seq = welcome.seq
-        if welcome.token:
-            self.token = welcome.token
-        if welcome.snapshot is not None:
-            self.step = welcome.snapshot.step
         return welcome
 
     async def resume(self) -> p.Welcome:
@@ -185,6 +179,16 @@ class Client:
         await self.inbox.put(None)
 
     async def _receive(self, message: p.ServerMessage) -> None:
+        # State is taken here, in arrival order: the reader may already have applied the
+        # events a replay welcome is followed by when ``join`` resumes.
+        if isinstance(message, p.Welcome):
+            self.epoch = message.epoch
+            if not message.replay:  # with replay the missed events follow and advance seq
+                self.seq = message.seq
+            if message.token:
+                self.token = message.token
+            if message.snapshot is not None:
+                self.step = message.snapshot.step
         if isinstance(message, p.StepEvent | p.ResponsesEvent | p.RevealEvent | p.EndedEvent):
             if message.seq != self.seq + 1:
                 raise AssertionError(f"gap in events: had {self.seq}, got {message.seq}")
