@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
@@ -148,9 +150,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     schema = msgspec.json.schema_components(
         [protocol.ClientMessage, protocol.ServerMessage], ref_template="#/$defs/{name}"
     )
-    out = {"client": schema[0][0], "server": schema[0][1], "$defs": schema[1]}
+    out = {"client": schema[0][0], "server": schema[0][1], "$defs": _dedented(schema[1])}
     print(json.dumps(out, indent=2))
     return 0
+
+
+def _dedented(definitions: dict[str, Any]) -> dict[str, Any]:
+    """Descriptions as ``inspect.cleandoc`` gives them: msgspec 0.23 started dedenting docstrings
+    and 0.22 did not, and the published schema must not depend on which one is installed."""
+    return {
+        name: {**d, "description": inspect.cleandoc(d["description"])} if "description" in d else d
+        for name, d in definitions.items()
+    }
 
 
 if __name__ == "__main__":
