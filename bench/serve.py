@@ -32,7 +32,7 @@ def _uvicorn(app: Any, port: int, **options: Any) -> Any:
 
 
 def _attune_settings(port: int, backend: str) -> Any:
-    from server.config import Settings
+    from attune.config import Settings
 
     return Settings(port=port, backend=backend)
 
@@ -96,7 +96,7 @@ def main() -> None:
     elif args.kind == "socketio":
         _uvicorn(peers.socketio_app(args.frame_size), args.port).run()
     elif args.kind == "attune":
-        from server.app import create_app, uvicorn_config
+        from attune.app import create_app, uvicorn_config
 
         settings = _attune_settings(args.port, args.backend)
         options = uvicorn_config(settings)

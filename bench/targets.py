@@ -192,9 +192,9 @@ def scenario_yaml() -> str:
 def step_frame_size(index: int) -> int:
     """Bytes of the step event a participant receives for a fan-out step, so the peers can send
     frames of the same size."""
-    from server import protocol as p
-    from server import scenario as sc
-    from server import views
+    from attune.core import protocol as p
+    from attune.core import scenario as sc
+    from attune.core import views
 
     scenario = sc.loads(scenario_yaml(), "bench")
     view = views.step_view(scenario.steps[index], index, "en", False)

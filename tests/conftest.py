@@ -13,9 +13,9 @@ import uvicorn
 import uvloop
 from starlette.applications import Starlette
 
-from server.app import create_app, uvicorn_config
-from server.client import Client, Created, create_session
-from server.config import Settings
+from attune.app import create_app, uvicorn_config
+from attune.client import Client, Created, create_session
+from attune.config import Settings
 from tests.redis_server import RedisProcess
 
 DATA = Path(__file__).parent / "data"

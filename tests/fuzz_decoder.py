@@ -15,10 +15,10 @@ import atheris
 with atheris.instrument_imports():
     import msgspec
 
-    from server import protocol as p
-    from server import scenario as sc
-    from server.errors import Refused
-    from server.session import Commanded, Joined, Session, SessionInfo, Submitted, digest
+    from attune.core import protocol as p
+    from attune.core import scenario as sc
+    from attune.core.errors import Refused
+    from attune.core.session import Commanded, Joined, Session, SessionInfo, Submitted, digest
 
 SCENARIO = sc.load(Path(__file__).parent / "data" / "every-kind.yaml")
 INFO = SessionInfo(id="s", code="ABCDEF", epoch="e", secret="x" * 32, token_hash=digest("t"),

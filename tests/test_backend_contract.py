@@ -1,4 +1,4 @@
-"""The backend contract (``server.backend.base``), one suite run over every backend.
+"""The backend contract (``attune.backends.base``), one suite run over every backend.
 
 Each test takes the ``store`` fixture and asks it for nodes: backend instances as separate server
 processes would hold them. The memory backend lives in one process, so its nodes share one
@@ -22,10 +22,10 @@ from pathlib import Path
 import pytest
 import redis
 
-from server.backend import Backend, CodeTaken
-from server.backend.memory import MemoryBackend
-from server.backend.redis import RedisBackend, code_key, info_key, log_key, session_keys
-from server.errors import BackendUnavailable
+from attune.backends import Backend, CodeTaken
+from attune.backends.memory import MemoryBackend
+from attune.backends.redis import RedisBackend, code_key, info_key, log_key, session_keys
+from attune.core.errors import BackendUnavailable
 from tests.conftest import free_port
 from tests.redis_cluster import RedisClusterProcesses, quietly
 from tests.redis_server import RedisProcess

@@ -11,8 +11,8 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from server import protocol as p
-from server.client import Client, Created, Refusal
+from attune.client import Client, Created, Refusal
+from attune.core import protocol as p
 from tests.conftest import Running
 
 SCALE = 2

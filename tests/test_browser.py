@@ -3,7 +3,10 @@
 Each test starts its own server (memory backend) on a free port with a scenarios folder holding
 the built-in ``snapped-at-friend`` scenario and ``tests/data/every-kind.yaml``, then drives the
 pages in separate browser contexts, exactly as separate devices would be. Screenshots of every
-view, at phone and desktop sizes, are written to ``docs/screenshots/`` for the README.
+view, at phone and desktop sizes, go to a temporary folder (printed at the end of the run), or to
+the folder named by ``ATTUNE_SCREENSHOTS``: ``ATTUNE_SCREENSHOTS=docs/screenshots python -m pytest
+tests/test_browser.py`` regenerates the committed set for the README. The suite itself never
+writes into the checkout.
 
 Chromium is the Debian package (``apt-get install chromium``); Playwright is pointed at it and
 never downloads a browser. If it is missing the tests fail and say so: they never skip.
@@ -16,7 +19,9 @@ import csv
 import io
 import json
 import re
+import os
 import shutil
+import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -32,14 +37,14 @@ from playwright.async_api import (
     expect,
 )
 
-from server.config import Settings
+from attune.config import Settings
 from tests.conftest import DATA, free_port, start_server
 
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=10_000)  # generous on a loaded 2-core machine; passing runs are fast
 
 ROOT = Path(__file__).resolve().parent.parent
-SHOTS = ROOT / "docs" / "screenshots"
+SHOTS = Path(os.environ.get("ATTUNE_SCREENSHOTS") or tempfile.mkdtemp(prefix="attune-shots-"))
 PHONE = ViewportSize(width=390, height=844)
 DESKTOP = ViewportSize(width=1280, height=800)
 CHROMIUM_ARGS = [
@@ -131,7 +136,7 @@ async def device(browser: Browser, watch: Watch, size: ViewportSize, **options: 
 
 
 async def shoot(page: Page, name: str, *, full_page: bool = False) -> None:
-    """Save the page at phone and desktop sizes as docs/screenshots/NAME-{phone,desktop}.png."""
+    """Save the page at phone and desktop sizes as SHOTS/NAME-{phone,desktop}.png."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     original = page.viewport_size
     for label, size in (("phone", PHONE), ("desktop", DESKTOP)):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from server import protocol as p
-from server import scenario as sc
-from server.config import BUILTIN_SCENARIOS, Settings
+from attune.config import BUILTIN_SCENARIOS, Settings
+from attune.core import protocol as p
+from attune.core import scenario as sc
 from tests.conftest import Running, free_port
 
 SCENARIOS = sorted(sc.load_folder(BUILTIN_SCENARIOS))

@@ -13,16 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from server import protocol as p
-from server.cli import main
-from server.client import Client, create_session
+from attune.cli import main
+from attune.client import Client, create_session
+from attune.core import protocol as p
 from tests.conftest import free_port
 
 ROOT = Path(__file__).parent.parent
 
 
 def attune(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "server.cli", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "attune.cli", *args], capture_output=True,
                           text=True, timeout=60, env={**os.environ, **(env or {})})
 
 
@@ -30,7 +30,7 @@ def attune(*args: str, env: dict[str, str] | None = None) -> subprocess.Complete
 def served() -> Iterator[str]:
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "attune.cli", "serve", "--port", str(port)],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )
     base = f"http://127.0.0.1:{port}"

@@ -1,6 +1,6 @@
 """Several real ``attune serve`` processes sharing sessions through one real Redis.
 
-Nodes are started as a deployment would start them (``python -m server.cli serve``), clients
+Nodes are started as a deployment would start them (``python -m attune.cli serve``), clients
 connect to different nodes, and the faults are real: SIGKILL for a node, a stopped and restarted
 Redis (with AOF, as deployed). The reverse-proxy test runs the nginx config shipped in
 ``deploy/`` in front of two nodes.
@@ -27,9 +27,9 @@ import msgspec
 import pytest
 from redis.crc import key_slot
 
-from server import protocol as p
-from server.client import Client, Created, create_session
-from server.emotions import VOCABULARY
+from attune.client import Client, Created, create_session
+from attune.core import protocol as p
+from attune.core.emotions import VOCABULARY
 from tests.conftest import DATA, free_port
 from tests.redis_cluster import RedisClusterProcesses
 from tests.redis_server import RedisProcess
@@ -83,7 +83,7 @@ class Node:
     def start(self) -> None:
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1",
+                [sys.executable, "-m", "attune.cli", "serve", "--host", "127.0.0.1",
                  "--port", str(self.port), "--backend", self.backend, "--scenarios", str(DATA),
                  "--min-responses", "1", *self.extra],
                 stdout=out, stderr=subprocess.STDOUT, cwd=ROOT,
@@ -333,7 +333,7 @@ async def test_several_workers_share_sessions_through_redis(
 
 def test_several_workers_with_the_memory_backend_are_refused() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "server.cli", "serve", "--workers", "2", "--backend", "memory://",
+        [sys.executable, "-m", "attune.cli", "serve", "--workers", "2", "--backend", "memory://",
          "--port", str(free_port())],
         capture_output=True, text=True, timeout=30, cwd=ROOT,
     )

@@ -16,8 +16,8 @@ import kubernetes_validate  # type: ignore[import-untyped]
 import pytest
 import yaml
 
-from server.cli import _serve_parser
-from server.config import ENVIRONMENT
+from attune.cli import _serve_parser
+from attune.config import ENVIRONMENT
 
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
 K8S = DEPLOY / "k8s"

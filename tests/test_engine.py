@@ -12,8 +12,8 @@ from typing import TypeVar
 
 import pytest
 
-from server import protocol as p
-from server.client import Client, Refusal, create_session
+from attune.client import Client, Refusal, create_session
+from attune.core import protocol as p
 from tests.conftest import Running
 
 T = TypeVar("T", bound=p.Message)

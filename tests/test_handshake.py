@@ -11,8 +11,8 @@ from http import HTTPStatus
 import pytest
 from websockets.asyncio.client import connect
 
-from server import handshake
-from server import protocol as p
+from attune.core import protocol as p
+from attune.transport import handshake
 from tests.conftest import Running
 from tests.test_bad_input import metric
 

@@ -21,17 +21,17 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.frames import Frame, Opcode
 from websockets.uri import parse_uri
 
-from server import connection as connection_module
-from server import http as http_module
-from server import limits as limits_module
-from server import node as node_module
-from server import protocol as p
-from server import scenario as sc
-from server import session as session_module
-from server import ws as ws_module
-from server.client import Client, Created, Refusal, create_session
-from server.errors import Refused
-from server.session import Session, Submitted
+from attune import node as node_module
+from attune.client import Client, Created, Refusal, create_session
+from attune.core import protocol as p
+from attune.core import scenario as sc
+from attune.core import session as session_module
+from attune.core.errors import Refused
+from attune.core.session import Session, Submitted
+from attune.transport import connection as connection_module
+from attune.transport import http as http_module
+from attune.transport import limits as limits_module
+from attune.transport import ws as ws_module
 from tests.conftest import Running
 from tests.test_session import make
 

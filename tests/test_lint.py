@@ -19,5 +19,5 @@ def test_ruff() -> None:
 
 
 def test_mypy_strict() -> None:
-    result = run(sys.executable, "-m", "mypy", "--strict", "server")
+    result = run(sys.executable, "-m", "mypy", "--strict", "-p", "attune")
     assert result.returncode == 0, result.stdout + result.stderr

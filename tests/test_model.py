@@ -15,8 +15,8 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from server import protocol as p
-from server.session import (
+from attune.core import protocol as p
+from attune.core.session import (
     AnyEntry,
     Broadcast,
     Commanded,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
-from server.backend.memory import MemoryBackend
-from server.config import Settings
-from server.metrics import Metrics
-from server.node import Node
-from server.session import Joined, entry_encoder
+from attune.backends.memory import MemoryBackend
+from attune.config import Settings
+from attune.core.session import Joined, entry_encoder
+from attune.metrics import Metrics
+from attune.node import Node
 from tests.test_session import make
 
 

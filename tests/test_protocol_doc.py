@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from server import protocol as p
-from server.cli import main
-from server.errors import CLOSE_CODES, ERROR_CODES
+from attune.cli import main
+from attune.core import protocol as p
+from attune.core.errors import CLOSE_CODES, ERROR_CODES
 
 DOC = (Path(__file__).parent.parent / "docs" / "protocol.md").read_text(encoding="utf-8")
 CLIENT, _, SERVER = DOC.partition("## Server messages")

@@ -12,9 +12,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from server import protocol as p
-from server.client import Client, Refusal
-from server.config import Settings
+from attune.client import Client, Refusal
+from attune.config import Settings
+from attune.core import protocol as p
 from tests.conftest import DATA, Running, free_port, start_server
 from tests.fault_proxy import FaultProxy
 from tests.redis_server import RedisProcess

@@ -17,8 +17,8 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from server.emotions import VOCABULARY
-from server.scenario import (
+from attune.core.emotions import VOCABULARY
+from attune.core.scenario import (
     LANGUAGES,
     MAX_FILE_BYTES,
     STEP_KINDS,

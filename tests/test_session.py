@@ -6,10 +6,10 @@ import itertools
 
 import pytest
 
-from server import protocol as p
-from server import scenario as sc
-from server.aggregate import ScaleTally
-from server.session import (
+from attune.core import protocol as p
+from attune.core import scenario as sc
+from attune.core.aggregate import ScaleTally
+from attune.core.session import (
     Broadcast,
     Changed,
     Commanded,

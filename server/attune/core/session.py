@@ -19,12 +19,12 @@ from typing import NamedTuple
 
 import msgspec
 
-from server import protocol as p
-from server import scenario as s
-from server import views
-from server.aggregate import CheckinTally, ChoiceTally, ScaleTally, Tally, TextTally
-from server.emotions import VOCABULARY
-from server.errors import Refused
+from attune.core import protocol as p
+from attune.core import scenario as s
+from attune.core import views
+from attune.core.aggregate import CheckinTally, ChoiceTally, ScaleTally, Tally, TextTally
+from attune.core.emotions import VOCABULARY
+from attune.core.errors import Refused
 
 HISTORY_LIMIT = 1024
 """Events kept for resume, at most; older ones are answered with a snapshot."""

@@ -37,7 +37,7 @@ class Emotion(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 def _load() -> dict[str, Emotion]:
-    raw = resources.files("server").joinpath("data/emotions.yaml").read_bytes()
+    raw = resources.files("attune.core").joinpath("data/emotions.yaml").read_bytes()
     words = msgspec.convert(yaml.safe_load(raw), dict[str, Emotion])
     zero = [word for word, emotion in words.items() if emotion.p == 0 or emotion.e == 0]
     if zero:

@@ -13,9 +13,9 @@ from typing import Any
 
 import msgspec
 
-from server import protocol
-from server import scenario as sc
-from server.config import ENVIRONMENT, Settings
+from attune.config import ENVIRONMENT, Settings
+from attune.core import protocol
+from attune.core import scenario as sc
 
 
 def _env(name: str, default: object) -> object:
@@ -71,7 +71,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
 def serve(settings: Settings) -> int:
     import uvicorn
 
-    from server.app import uvicorn_config
+    from attune.app import uvicorn_config
 
     if settings.workers > 1 and settings.backend.startswith("memory"):
         print("attune: --workers above 1 needs a shared backend: the memory backend lives in one "
@@ -86,14 +86,14 @@ def serve(settings: Settings) -> int:
     os.environ["ATTUNE_SETTINGS"] = msgspec.json.encode(settings, enc_hook=str).decode()
     print(f"Attune on http://{settings.host}:{settings.port}  (backend {settings.backend}, "
           f"scenarios from {settings.scenarios})", file=sys.stderr)
-    uvicorn.run("server.cli:app_from_environment", factory=True, workers=settings.workers,
+    uvicorn.run("attune.cli:app_from_environment", factory=True, workers=settings.workers,
                 log_level="warning", **uvicorn_config(settings))  # type: ignore[arg-type]
     return 0
 
 
 def app_from_environment() -> object:
     """Uvicorn factory: each worker process builds its app from the settings ``serve`` left."""
-    from server.app import create_app
+    from attune.app import create_app
 
     return create_app(msgspec.json.decode(
         os.environ["ATTUNE_SETTINGS"], type=Settings, dec_hook=_path

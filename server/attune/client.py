@@ -23,7 +23,7 @@ import msgspec
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from server import protocol as p
+from attune.core import protocol as p
 
 T = TypeVar("T", bound=p.Message)
 

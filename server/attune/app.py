@@ -22,18 +22,18 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server import scenario as sc
-from server.backend import CodeTaken, open_backend
-from server.config import Settings
-from server.connection import ENDPOINT_KEY, Connection
-from server.errors import BackendUnavailable
-from server.export import export, to_csv
-from server.http import FirstBytes
-from server.limits import AddressLimits
-from server.metrics import Metrics
-from server.node import Node, Replica, now_ms
-from server.session import SessionInfo, digest, entry_encoder
-from server.ws import Endpoint
+from attune.backends import CodeTaken, open_backend
+from attune.config import Settings
+from attune.core import scenario as sc
+from attune.core.errors import BackendUnavailable
+from attune.core.export import export, to_csv
+from attune.core.session import SessionInfo, digest, entry_encoder
+from attune.metrics import Metrics
+from attune.node import Node, Replica, now_ms
+from attune.transport.connection import ENDPOINT_KEY, Connection
+from attune.transport.http import FirstBytes
+from attune.transport.limits import AddressLimits
+from attune.transport.ws import Endpoint
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 """No 0/O, 1/I: a code read off a projector must not be misread."""

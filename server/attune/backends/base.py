@@ -2,7 +2,7 @@
 
 A session is a fixed record (``SessionInfo``, encoded) plus an append-only log of encoded entries
 numbered 1, 2, 3... Nodes never change session state in place: they append, and every node that
-serves the session folds the log in order (see ``server.session``). So a backend needs no
+serves the session folds the log in order (see ``attune.core.session``). So a backend needs no
 aggregation logic and offers no read-modify-write; it must only keep the log ordered and durable
 and tell subscribers about new entries.
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 
-from server.errors import AttuneError
+from attune.core.errors import AttuneError
 
 Deliver = Callable[[str, int, bytes], None]
 """Called with (session id, offset, entry) for each new entry of a subscribed session."""

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import msgspec
 
-BUILTIN_SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
-WEB_ROOT = Path(__file__).resolve().parent.parent / "web"
+BUILTIN_SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
+WEB_ROOT = Path(__file__).resolve().parents[2] / "web"
 
 
 class Settings(msgspec.Struct, kw_only=True):

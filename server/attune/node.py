@@ -18,13 +18,11 @@ from collections.abc import Awaitable
 
 import msgspec
 
-from server import protocol as p
-from server.backend import Backend
-from server.config import Settings
-from server.connection import Connection, Outgoing
-from server.errors import CLOSE_SESSION_GONE, BackendUnavailable, Refused
-from server.metrics import Metrics
-from server.session import (
+from attune.backends import Backend
+from attune.config import Settings
+from attune.core import protocol as p
+from attune.core.errors import CLOSE_SESSION_GONE, BackendUnavailable, Refused
+from attune.core.session import (
     Broadcast,
     Changed,
     Commanded,
@@ -39,6 +37,8 @@ from server.session import (
     entry_encoder,
     info_decoder,
 )
+from attune.metrics import Metrics
+from attune.transport.connection import Connection, Outgoing
 
 PUSH_INTERVAL = 0.1
 PRESENCE = -1

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from server import protocol as p
-from server import scenario as s
-from server.emotions import VOCABULARY
+from attune.core import protocol as p
+from attune.core import scenario as s
+from attune.core.emotions import VOCABULARY
 
 
 def step_view(step: s.Step, index: int, language: str, moderator: bool) -> p.StepView:

@@ -10,11 +10,11 @@ one shard and every script below touches one slot::
     attune:code:{CODE}   STRING  the id of the open session holding the join code
 
 The log is the source of truth: every node folds it in order to rebuild the same replica (see
-``server.session``), so it is a plain LIST, never trimmed while the session lives, rather than a
-capped Stream. ``append`` is one Lua script that checks the session exists, RPUSHes the entry and
-PUBLISHes ``<offset>\\n<entry>`` on the channel ``attune:{S}:log``: the offset is exact and
-consecutive, the write and the fan-out are atomic, and a new event costs one publish however many
-nodes and sockets listen. ``delete`` publishes ``gone`` on the same channel.
+``attune.core.session``), so it is a plain LIST, never trimmed while the session lives, rather
+than a capped Stream. ``append`` is one Lua script that checks the session exists, RPUSHes the
+entry and PUBLISHes ``<offset>\\n<entry>`` on the channel ``attune:{S}:log``: the offset is exact
+and consecutive, the write and the fan-out are atomic, and a new event costs one publish however
+many nodes and sockets listen. ``delete`` publishes ``gone`` on the same channel.
 
 Pub/sub is at most once, so a listener task remembers the last offset it delivered per subscribed
 session; after a reconnect, and once a second anyway, it compares with the list's length and
@@ -41,8 +41,8 @@ from redis.asyncio.sentinel import Sentinel
 from redis.backoff import NoBackoff
 from redis.exceptions import NoScriptError, RedisError
 
-from server.backend.base import Backend, CodeTaken, Deliver, Gone
-from server.errors import BackendUnavailable
+from attune.backends.base import Backend, CodeTaken, Deliver, Gone
+from attune.core.errors import BackendUnavailable
 
 T = TypeVar("T")
 

@@ -11,9 +11,9 @@ import io
 
 import msgspec
 
-from server import protocol as p
-from server import scenario as sc
-from server.session import Session
+from attune.core import protocol as p
+from attune.core import scenario as sc
+from attune.core.session import Session
 
 
 class StepResult(msgspec.Struct, omit_defaults=True):

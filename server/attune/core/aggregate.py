@@ -11,9 +11,9 @@ import math
 from collections import Counter
 from typing import Protocol
 
-from server import protocol as p
-from server.emotions import QUADRANTS, VOCABULARY
-from server.words import MAX_WORDS, words
+from attune.core import protocol as p
+from attune.core.emotions import QUADRANTS, VOCABULARY
+from attune.core.words import MAX_WORDS, words
 
 
 class Tally(Protocol):

@@ -1,11 +1,11 @@
 """The ``/ws`` endpoint: who may open a socket, how fast it may talk, what its messages mean.
 
-``server.connection`` moves the bytes; this decides. The ``Origin`` header is checked *before*
-the handshake completes, because CORS does not cover WebSocket handshakes and a foreign page could
-otherwise ride a facilitator's browser. Frames over 64 KiB close with 1009 and permessage-deflate
-is never negotiated (no compression bombs, no per-socket zlib memory). Deadlines are one sweep
-a second over all sockets rather than timers per socket: the handshake and ``hello`` are due
-within the hello timeout; a quiet client is pinged after 10-20 s (each socket draws its own
+``attune.transport.connection`` moves the bytes; this decides. The ``Origin`` header is checked
+*before* the handshake completes, because CORS does not cover WebSocket handshakes and a foreign
+page could otherwise ride a facilitator's browser. Frames over 64 KiB close with 1009 and
+permessage-deflate is never negotiated (no compression bombs, no per-socket zlib memory). Deadlines
+are one sweep a second over all sockets rather than timers per socket: the handshake and ``hello``
+are due within the hello timeout; a quiet client is pinged after 10-20 s (each socket draws its own
 delay, so a room that joined together does not ping together) and dropped if nothing comes back
 within the ping timeout.
 """
@@ -23,13 +23,13 @@ import msgspec
 from uvicorn.middleware.proxy_headers import _TrustedHosts
 from websockets.protocol import State
 
-from server import protocol as p
-from server.config import Settings
-from server.connection import Connection, Outgoing
-from server.errors import CLOSE_HELLO_TIMEOUT, CLOSE_POLICY, BackendUnavailable, Refused
-from server.handshake import BadHandshake, Head, accept
-from server.limits import AddressLimits
-from server.node import Node
+from attune.config import Settings
+from attune.core import protocol as p
+from attune.core.errors import CLOSE_HELLO_TIMEOUT, CLOSE_POLICY, BackendUnavailable, Refused
+from attune.node import Node
+from attune.transport.connection import Connection, Outgoing
+from attune.transport.handshake import BadHandshake, Head, accept
+from attune.transport.limits import AddressLimits
 
 PATH = "/ws"
 RATE = 20.0

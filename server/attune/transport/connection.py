@@ -1,12 +1,12 @@
 """One client socket from its WebSocket handshake on: frames in, frames out, a bounded outbox.
 
-uvicorn accepts the TCP connection and hands it here (``server.http``) when it asks for ``/ws``.
-The handshake is answered by ``server.handshake``; after it the ``websockets`` library's sans-I/O
-``ServerProtocol`` parses frames and handles control frames, the closing handshake and the
-64 KiB limit. There is no ASGI between the socket and the node: measured in ``bench/`` (see
-``docs/benchmarks.md``), the ASGI scope, receive queue and task per socket cost about 20 KiB per
-idle phone and most of the time a resume takes. An idle socket here is this object, the
-``websockets`` parser and asyncio's transport; a task exists only while messages wait.
+uvicorn accepts the TCP connection and hands it here (``attune.transport.http``) when it asks for
+``/ws``. The handshake is answered by ``attune.transport.handshake``; after it the ``websockets``
+library's sans-I/O ``ServerProtocol`` parses frames and handles control frames, the closing
+handshake and the 64 KiB limit. There is no ASGI between the socket and the node: measured in
+``bench/`` (see ``docs/benchmarks.md``), the ASGI scope, receive queue and task per socket cost
+about 20 KiB per idle phone and most of the time a resume takes. An idle socket here is this object,
+the ``websockets`` parser and asyncio's transport; a task exists only while messages wait.
 
 Events must all arrive, in order, so they queue while the socket cannot take more. State pushes
 (aggregates, presence) only need to be current, so each kind holds one slot that a newer push
@@ -32,12 +32,12 @@ from websockets.frames import Frame, Opcode
 from websockets.protocol import State
 from websockets.server import ServerProtocol
 
-from server import handshake
-from server import protocol as p
-from server.errors import CLOSE_GOING_AWAY, CLOSE_INTERNAL, CLOSE_TOO_SLOW
+from attune.core import protocol as p
+from attune.core.errors import CLOSE_GOING_AWAY, CLOSE_INTERNAL, CLOSE_TOO_SLOW
+from attune.transport import handshake
 
 if TYPE_CHECKING:
-    from server.ws import Endpoint
+    from attune.transport.ws import Endpoint
 
 MAX_QUEUED = 256
 """Events waiting for one slow client before it is dropped; far more than a session emits in the

@@ -7,7 +7,7 @@ Exception tree::
     │                      message with one of ERROR_CODES, and the connection stays open
     └── BackendUnavailable the shared backend did not answer in time; clients are told to retry
 
-``ScenarioError`` (in ``server.scenario``) is a ``ValueError``: a bad file is an input problem
+``ScenarioError`` (in ``attune.core.scenario``) is a ``ValueError``: a bad file is an input problem
 for the person who wrote it, not a failure of the server.
 
 The tables below are the single source for ``docs/protocol.md``; a test checks they agree.

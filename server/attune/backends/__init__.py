@@ -7,17 +7,17 @@ one it needs.
 
 from __future__ import annotations
 
-from server.backend.base import Backend, CodeTaken
+from attune.backends.base import Backend, CodeTaken
 
 
 def open_backend(url: str, retention_s: float) -> Backend:
     scheme = url.partition("://")[0]
     if scheme == "memory":
-        from server.backend.memory import MemoryBackend
+        from attune.backends.memory import MemoryBackend
 
         return MemoryBackend(retention_s)
     if scheme in ("redis", "rediss", "valkey"):
-        from server.backend.redis import RedisBackend
+        from attune.backends.redis import RedisBackend
 
         return RedisBackend(url, retention_s)
     raise ValueError(f"unknown backend {url!r}; expected memory:// or redis://HOST:PORT/DB")

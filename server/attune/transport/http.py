@@ -2,7 +2,7 @@
 protocol, and a deadline on the request head.
 
 A connection whose first bytes are ``GET /ws`` goes to the WebSocket protocol at once: no HTTP
-protocol object is built and h11 parses nothing, because ``server.handshake`` reads the
+protocol object is built and h11 parses nothing, because ``attune.transport.handshake`` reads the
 request head anyway. Parsing it twice, re-serializing it for the upgrade as uvicorn does, and
 building an h11 connection per socket were a quarter of the CPU a reconnect storm costs (see
 "Optimisation log" in ``docs/benchmarks.md``). Everything else goes to uvicorn's h11 protocol,

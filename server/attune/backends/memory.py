@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 import time
 
-from server.backend.base import Backend, CodeTaken, Deliver, Gone
+from attune.backends.base import Backend, CodeTaken, Deliver, Gone
 
 
 class _Stored:

@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 import yaml
 
-from server.emotions import VOCABULARY
+from attune.core.emotions import VOCABULARY
 
 Text = str | dict[str, str]
 """A string shown to people: one for every language, or one per language code."""
