@@ -55,6 +55,12 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     serve.add_argument("--workers", type=int, default=_env("workers", d.workers),
                        help="worker processes; more than 1 needs a shared backend "
                             "[ATTUNE_WORKERS] (default 1)")
+    serve.add_argument("--lexicon", type=Path, default=_env("lexicon", None),
+                       help="a word list that holds matching cards back, added to the built-in "
+                            "ones; a [distress] line starts distress phrases [ATTUNE_LEXICON]")
+    serve.add_argument("--help-text", default=_env("help_text", None),
+                       help="where help is, shown privately to a participant whose card reads "
+                            "like distress, when the scenario does not say [ATTUNE_HELP_TEXT]")
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -65,6 +71,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         min_responses=int(args.min_responses), admin_key=args.admin_key or None,
         resume_window_s=float(args.resume_window), retention_s=float(args.retention),
         workers=int(args.workers),
+        lexicon=Path(args.lexicon) if args.lexicon else None, help_text=args.help_text or None,
     )
 
 

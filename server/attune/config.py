@@ -27,6 +27,11 @@ class Settings(msgspec.Struct, kw_only=True):
     """How long an ended session's answers are kept before they expire."""
     workers: int = 1
     hello_timeout_s: float = 10.0
+    lexicon: Path | None = None
+    """An operator's word list added to the built-in ones (``attune.core.moderation``)."""
+    help_text: str | None = None
+    """Where help is, for a participant whose card reads like distress, when the scenario
+    does not say."""
     web_root: Path = WEB_ROOT
 
 
@@ -41,4 +46,6 @@ ENVIRONMENT: dict[str, str] = {
     "resume_window_s": "ATTUNE_RESUME_WINDOW",
     "retention_s": "ATTUNE_RETENTION",
     "workers": "ATTUNE_WORKERS",
+    "lexicon": "ATTUNE_LEXICON",
+    "help_text": "ATTUNE_HELP_TEXT",
 }

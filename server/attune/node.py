@@ -22,6 +22,7 @@ from attune.backends import Backend
 from attune.config import Settings
 from attune.core import protocol as p
 from attune.core.errors import CLOSE_SESSION_GONE, BackendUnavailable, Refused
+from attune.core.moderation import Lexicon
 from attune.core.session import (
     Broadcast,
     Changed,
@@ -86,6 +87,7 @@ class Node:
         self.settings = settings
         self.metrics = metrics
         self.replicas: dict[str, Replica] = {}
+        self.lexicon = Lexicon.builtin(settings.lexicon)
         self._loading: dict[str, asyncio.Future[Replica | None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._presence_task: asyncio.Task[None] | None = None
@@ -434,8 +436,12 @@ class Node:
                 if conn.role != "participant" or conn.participant is None:
                     raise Refused("forbidden", "Only participants answer.")
                 session.check_answer(message)
+                flag = None
+                if isinstance(message, p.Answer) and isinstance(message.value, p.TextValue):
+                    flag = self.lexicon.flag(message.value.text, session.info.language)
                 await self.append(session.info.id, Submitted(
-                    at=now_ms(), origin=origin, participant=conn.participant, message=message
+                    at=now_ms(), origin=origin, participant=conn.participant, message=message,
+                    flag=flag,
                 ))
             case p.Leave():
                 if conn.role != "participant" or conn.participant is None:

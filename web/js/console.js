@@ -11,6 +11,7 @@ import { resultsChart } from "./charts.js";
 import { ANSWERABLE, stepContent } from "./steps.js";
 import { joinUrl, qrSvg } from "./qr.js";
 import { download } from "./export.js";
+import { cardsPanel, moderationChoice } from "./moderation.js";
 
 const main = $("#main");
 let live = null;
@@ -30,6 +31,7 @@ async function chooser() {
   const lang = h("select", { id: "session-language" },
     Object.entries(LANGUAGES).map(([code, name]) => h("option", { value: code, selected: code === language() }, name)));
   const list = h("ul", { class: "scenario-list", "aria-busy": "true" });
+  const choice = moderationChoice();
   const file = h("input", {
     id: "scenario-file", type: "file", accept: ".yaml,.yml,text/yaml",
     onchange: async () => {
@@ -45,7 +47,7 @@ async function chooser() {
     let response;
     try {
       response = await fetch("/api/sessions", {
-        method: "POST", headers, body: JSON.stringify({ ...body, language: lang.value }),
+        method: "POST", headers, body: JSON.stringify({ ...body, ...choice.options(), language: lang.value }),
       });
     } catch {
       fill(problem, t("console.offline"));
@@ -70,7 +72,8 @@ async function chooser() {
     h("div", { class: "chooser-head" },
       h("div", {}, h("h1", {}, t("console.chooseTitle")), h("p", { class: "lead" }, t("console.chooseLead"))),
       h("p", { class: "field field-inline" },
-        h("label", { for: "session-language", class: "field-label" }, t("console.sessionLanguage")), lang)),
+        h("label", { for: "session-language", class: "field-label" }, t("console.sessionLanguage")), lang),
+      ...choice.fields),
     problem, keyField, list,
     h("div", { class: "upload" },
       h("h2", {}, t("console.uploadTitle")),
@@ -343,10 +346,9 @@ function update() {
   }
   const chart = $("#chart");
   if (chart) {
-    fill(chart, resultsChart(state.step, results, {
-      moderator: true, minResponses: state.min_responses,
-      onCard: (card, hide) => command(hide ? "hide_card" : "restore_card", { step: state.step.index, card: card.id }),
-    }));
+    fill(chart, state.step.kind === "perspective"
+      ? cardsPanel(state.step, results, { minResponses: state.min_responses, command })
+      : resultsChart(state.step, results, { moderator: true, minResponses: state.min_responses }));
   }
 }
 

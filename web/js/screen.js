@@ -10,6 +10,7 @@ import { breathingPacer, countdown } from "./pacer.js";
 import { resultsChart } from "./charts.js";
 import { ANSWERABLE, stepContent } from "./steps.js";
 import { joinUrl, qrSvg } from "./qr.js";
+import { showSpotlight } from "./spotlight.js";
 
 const main = $("#main");
 let live = null;
@@ -52,6 +53,7 @@ function start(wanted) {
       if (["welcome", "step", "ended", "reveal", "responses"].includes(message.type)) render();
       else if (message.type === "results") renderResults();
       else if (message.type === "presence") renderPresence();
+      showSpotlight(live.state);
     },
   });
   window.attuneLive = live;

@@ -54,6 +54,9 @@ ERROR_CODES: Final[dict[str, str]] = {
     "responses-closed": "The facilitator has closed responses for this step.",
     "invalid-answer": "The value does not fit the step (kind, range, option, word or length).",
     "no-such-card": "No free-text card with this id on this step.",
+    "held-for-care": "This card reads like someone in distress; it stays with the facilitator "
+    "and is never shown to the room.",
+    "not-approved": "Only a card the room may see can be spotlighted; approve it first.",
     "rate-limited": "Too many messages; slow down (repeated flooding closes with 1008).",
     "unavailable": "The shared backend is not reachable; the client should retry shortly.",
 }

@@ -1,7 +1,8 @@
 """Session results for download: aggregates and anonymous texts only, never who said what.
 
-Hidden (moderated) cards are left out, and a step below the minimum number of answers exports its
-counts but no aggregate, exactly as it was shown in the room.
+Hidden cards and cards still held by moderation (queued or flagged) are left out, and a step
+below the minimum number of answers exports its counts but no aggregate, exactly as it was shown
+in the room.
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ def export(session: Session) -> Export:
         answers = results.answers
         if isinstance(answers, p.TextAggregate):
             answers = msgspec.structs.replace(
-                answers, cards=[card for card in answers.cards if not card.hidden]
+                answers, cards=[card for card in answers.cards
+                              if not card.hidden and card.held is None]
             )
         step = session.scenario.steps[index]
         steps.append(StepResult(

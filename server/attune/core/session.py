@@ -25,6 +25,7 @@ from attune.core import views
 from attune.core.aggregate import CheckinTally, ChoiceTally, ScaleTally, Tally, TextTally
 from attune.core.emotions import VOCABULARY
 from attune.core.errors import Refused
+from attune.core.moderation import Flag, help_text
 
 HISTORY_LIMIT = 1024
 """Events kept for resume, at most; older ones are answered with a snapshot."""
@@ -47,6 +48,10 @@ class SessionInfo(msgspec.Struct, kw_only=True):
     min_responses: int
     created_at: float
     scenario: s.Scenario
+    moderation: bool = False
+    """Free-text cards wait for the facilitator's approval before the room sees them."""
+    help_text: str = ""
+    """Shown privately to the writer of a card that reads like distress (``core.moderation``)."""
 
 
 class Entry(msgspec.Struct, tag_field="t", kw_only=True):
@@ -64,6 +69,9 @@ class Joined(Entry, tag="join"):
 class Submitted(Entry, tag="answer"):
     participant: str
     message: p.Answer | p.Pass
+    flag: Flag | None = None
+    """What the appending node's lexicon said of a free-text answer; in the log, so every node
+    folds the same decision."""
 
 
 class Commanded(Entry, tag="command"):
@@ -133,7 +141,7 @@ class StepTallies:
         self.passes = 0
 
 
-def _tally(step: s.AnswerStep) -> Tally:
+def _tally(step: s.AnswerStep, queue: bool = False) -> Tally:
     match step:
         case s.Checkin():
             return CheckinTally()
@@ -142,7 +150,7 @@ def _tally(step: s.AnswerStep) -> Tally:
         case s.Choice():
             return ChoiceTally([o.id for o in step.options])
         case s.Perspective():
-            return TextTally()
+            return TextTally(queue)
 
 
 class Session:
@@ -159,11 +167,14 @@ class Session:
         self.seq = 0
         self.participants: dict[str, Participant] = {}
         self.tallies: dict[int, StepTallies] = {
-            i: StepTallies(_tally(step), _tally(step) if getattr(step, "predict", None) else None)
+            i: StepTallies(_tally(step, info.moderation),
+                           _tally(step) if getattr(step, "predict", None) else None)
             for i, step in enumerate(self.scenario.steps)
             if isinstance(step, s.Checkin | s.Scale | s.Choice | s.Perspective)
         }
         self.history: deque[tuple[float, Broadcast]] = deque(maxlen=HISTORY_LIMIT)
+        self.spotlight: str | None = None
+        """The card on the projector, full-screen, on the current step."""
         self._views: dict[tuple[int, bool], p.StepView] = {}
 
     # --- folding the log ---------------------------------------------------------------------
@@ -211,9 +222,13 @@ class Session:
             self._count(tallies, old, card, -1)
         record = Record(message.value, message.guess) if isinstance(message, p.Answer) \
             else Record(None, None)
+        if isinstance(tallies.answers, TextTally):
+            tallies.answers.mark(card, entry.flag)
         self._count(tallies, record, card, 1)
         participant.answers[message.step] = record
         ack = p.Ack(seq=self.seq, step=message.step, submission=message.submission)
+        if entry.flag == "distress" and record.value is not None:
+            ack.help = self.info.help_text or help_text(self.info.language, None, None)
         return [Reply(entry.origin, ack), Changed(message.step)]
 
     def _leave(self, participant: str) -> list[Outcome]:
@@ -293,19 +308,47 @@ class Session:
                     return []
                 self.revealed = wanted
                 return [self._broadcast(p.RevealEvent(seq=0, revealed=wanted), at)]
-            case p.HideCard() | p.RestoreCard():
-                tallies = self.tallies.get(command.step)
-                if tallies is None or not isinstance(tallies.answers, TextTally):
-                    raise Refused("no-such-card", f"Step {command.step} has no free-text cards.")
-                if command.card not in tallies.answers.cards:
-                    raise Refused("no-such-card", f"No card {command.card} on this step.")
-                tallies.answers.hide(command.card, isinstance(command, p.HideCard))
+            case p.HideCard() | p.RestoreCard() | p.ApproveCard():
+                cards = self._cards(command.step, command.card)
+                if isinstance(command, p.ApproveCard):
+                    if cards.flags.get(command.card) == "distress":
+                        raise Refused("held-for-care", "This card stays with the facilitator.")
+                    cards.approve(command.card)
+                else:
+                    cards.hide(command.card, isinstance(command, p.HideCard))
+                    if self.spotlight == command.card and not cards.shown(command.card):
+                        self.spotlight = None
+                return [Changed(command.step)]
+            case p.ApproveAll():
+                cards = self._cards(command.step, None)
+                for card in cards.waiting():
+                    cards.approve(card)
+                return [Changed(command.step)]
+            case p.Spotlight():
+                if command.step != self.index:
+                    raise Refused("not-current-step", "Only a card of the current step can be "
+                                  "spotlighted.")
+                cards = self._cards(command.step, command.card)
+                if command.card is not None and not cards.shown(command.card):
+                    raise Refused("not-approved", "Approve this card before spotlighting it.")
+                if self.spotlight == command.card:
+                    return []
+                self.spotlight = command.card
                 return [Changed(command.step)]
             case p.End():
                 self._require_running()
                 self.status = "ended"
                 self.responses_open = False
                 return [self._broadcast(p.EndedEvent(seq=0), at)]
+
+    def _cards(self, step: int, card: str | None) -> TextTally:
+        """The free-text cards of ``step``, which must hold ``card`` when one is named."""
+        tallies = self.tallies.get(step)
+        if tallies is None or not isinstance(tallies.answers, TextTally):
+            raise Refused("no-such-card", f"Step {step} has no free-text cards.")
+        if card is not None and card not in tallies.answers.cards:
+            raise Refused("no-such-card", f"No card {card} on this step.")
+        return tallies.answers
 
     def _require_answer_step(self) -> None:
         self._require_running()
@@ -317,6 +360,7 @@ class Session:
         self.started_at = at
         self.responses_open = index in self.tallies
         self.revealed = False
+        self.spotlight = None
         return self._broadcast(
             p.StepEvent(seq=0, step=self.step_view(index, False), started_at=at,
                         responses_open=self.responses_open),
@@ -396,11 +440,16 @@ class Session:
             return None
         moderator = role == "facilitator"
         enough = tallies.answers.count >= self.info.min_responses
+        spotlight = None
+        cards = tallies.answers
+        if step == self.index and self.spotlight is not None and isinstance(cards, TextTally) \
+                and cards.shown(self.spotlight):
+            spotlight = p.Card(id=self.spotlight, text=cards.cards[self.spotlight])
         if not moderator and not (self.revealed and step == self.index and enough):
             if role != "screen" or step != self.index:
                 return None
             return p.Results(seq=self.seq, step=step, count=tallies.answers.count,
-                             passes=tallies.passes)
+                             passes=tallies.passes, spotlight=spotlight)
         guesses = tallies.guesses
         return p.Results(
             seq=self.seq,
@@ -411,6 +460,7 @@ class Session:
             guesses=guesses.view(moderator)
             if guesses is not None and guesses.count >= self.info.min_responses and enough
             else None,
+            spotlight=spotlight,
         )
 
     def feedback(self, participant: str) -> p.Feedback | None:
