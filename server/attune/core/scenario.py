@@ -155,7 +155,7 @@ def localize(text: Text | None, language: str) -> str | None:
 
 
 def loads(data: bytes | str, source: str = "<scenario>") -> Scenario:
-    """Decode and check one scenario; raise the first ScenarioError, with every one in ``.found``."""
+    """Decode and check one scenario; raise the first ScenarioError (all of them in ``.found``)."""
     scenario, errors = check(data, source)
     if scenario is None:
         first = errors[0]
@@ -164,7 +164,8 @@ def loads(data: bytes | str, source: str = "<scenario>") -> Scenario:
     return scenario
 
 
-def check(data: bytes | str, source: str = "<scenario>") -> tuple[Scenario | None, list[ScenarioError]]:
+def check(data: bytes | str, source: str = "<scenario>",
+          ) -> tuple[Scenario | None, list[ScenarioError]]:
     """Decode a scenario and find every mistake in it, not just the first.
 
     Returns the scenario (None if anything is wrong) and the errors in the file's order, each
@@ -287,6 +288,17 @@ def _is_struct(kind: Any) -> bool:
 
 def _is_union(kind: Any) -> bool:
     return typing.get_origin(kind) in (typing.Union, types.UnionType)
+
+
+def plain(data: bytes | str) -> object:
+    """A YAML file as plain data (None if it is not YAML), read as safely as ``check`` reads it."""
+    loader = _Loader(data.encode() if isinstance(data, str) else data)
+    try:
+        return loader.get_single_data()
+    except yaml.YAMLError:
+        return None
+    finally:
+        loader.dispose()
 
 
 def load(path: Path) -> Scenario:
