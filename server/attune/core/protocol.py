@@ -330,6 +330,11 @@ class Welcome(Message, tag="welcome", kw_only=True):
     token: str | None = None
     """Participant's resume token: keep it (per tab) to come back as the same participant."""
     min_responses: int = 3
+    joined: int | None = None
+    """Facilitator and screen: participants in the session now, so a view opened at any moment
+    shows the headcount at once (``presence`` follows only when it changes)."""
+    connected: int | None = None
+    """Facilitator and screen: participants connected now, over every node."""
 
 
 class StepEvent(Message, tag="step", kw_only=True):
