@@ -134,7 +134,8 @@ def scenarios_command(args: argparse.Namespace) -> int:
             scenario = sc.load(path)
         except sc.ScenarioError as error:
             failed += 1
-            print(f"FAIL {error}", file=sys.stderr)
+            for each in error.found:
+                print(f"FAIL {each}", file=sys.stderr)
         else:
             print(f"ok   {path} ({scenario.id}: {len(scenario.steps)} steps)")
     return 1 if failed or not paths else 0

@@ -212,7 +212,6 @@ def check_plain(plain: object, source: str = "<scenario>", tree: yaml.Node | Non
         if not problems:
             return scenario, []
     errors = [error(path, message) for path, message in problems]
-    errors.sort(key=lambda e: e.line or 0)
     return None, errors
 
 
