@@ -30,6 +30,7 @@ from attune.core.export import export, to_csv
 from attune.core.session import SessionInfo, digest, entry_encoder
 from attune.metrics import Metrics
 from attune.node import Node, Replica, now_ms
+from attune.themes import open_grouper
 from attune.transport.connection import ENDPOINT_KEY, Connection
 from attune.transport.http import FirstBytes
 from attune.transport.limits import AddressLimits
@@ -204,6 +205,8 @@ def create_app(settings: Settings) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Endpoint]]:
         # The lifespan state is how uvicorn's WebSocket protocol (``Connection``) finds the node.
         tune_collector()
+        if settings.themes:
+            node.grouper = open_grouper()
         await node.start()
         try:
             async with Endpoint(node, limits, settings) as endpoint:
