@@ -31,8 +31,7 @@ from attune.core.session import SessionInfo, digest, entry_encoder
 from attune.metrics import Metrics
 from attune.node import Node, Replica, now_ms
 from attune.themes import open_grouper
-from attune.transport.connection import ENDPOINT_KEY, Connection
-from attune.transport.http import FirstBytes
+from attune.transport import uvicorn_glue
 from attune.transport.limits import AddressLimits
 from attune.transport.ws import Endpoint
 
@@ -211,7 +210,7 @@ def create_app(settings: Settings) -> Starlette:
         try:
             async with Endpoint(node, limits, settings) as endpoint:
                 app.state.endpoint = endpoint
-                yield {ENDPOINT_KEY: endpoint}
+                yield {uvicorn_glue.ENDPOINT_KEY: endpoint}
         finally:
             await node.stop()
 
@@ -281,8 +280,7 @@ def uvicorn_config(settings: Settings) -> dict[str, object]:
     return {
         "host": settings.host,
         "port": settings.port,
-        "http": FirstBytes,
-        "ws": Connection,
+        **uvicorn_glue.protocols(),
         "ws_max_size": 64 * 1024,
         "timeout_keep_alive": 5,
         "access_log": False,

@@ -83,6 +83,10 @@ class Replica:
         """The last presence pushed, so an unchanged count is not pushed again."""
         self.hosts = 0
         """Facilitator connections on this node: answers are embedded for themes where one is."""
+        self.sharing = False
+        self.share_again = False
+        """One presence share runs at a time per replica, so an older count never lands after a
+        newer one; a change seen meanwhile asks for one more round."""
 
 
 class Node:
@@ -332,18 +336,32 @@ class Node:
 
     async def _share_presence(self, replica: Replica) -> None:
         """Publish this node's connected count, then push the count over all nodes."""
+        if replica.sharing:
+            replica.share_again = True
+            return
+        replica.sharing = True
+        try:
+            while True:
+                replica.share_again = False
+                counts = await self._counts(replica)
+                if counts != replica.presence:
+                    replica.presence = counts
+                    presence = p.Presence(seq=replica.session.seq, joined=counts[0],
+                                          connected=counts[1])
+                    frame = Outgoing(presence)
+                    for conn in replica.conns.values():
+                        if conn.role != "participant":
+                            conn.push("presence", frame)
+                if not replica.share_again:
+                    return
+        finally:
+            replica.sharing = False
+
+    async def _counts(self, replica: Replica) -> tuple[int, int]:
+        """(joined, connected over all nodes), after publishing this node's connected count."""
         session_id = replica.session.info.id
         await self.backend.set_presence(session_id, len(replica.connected))
-        connected = await self.backend.presence(session_id)
-        counts = (len(replica.session.participants), connected)
-        if counts == replica.presence:
-            return
-        replica.presence = counts
-        presence = p.Presence(seq=replica.session.seq, joined=counts[0], connected=counts[1])
-        frame = Outgoing(presence)
-        for conn in replica.conns.values():
-            if conn.role != "participant":
-                conn.push("presence", frame)
+        return len(replica.session.participants), await self.backend.presence(session_id)
 
     async def _refresh_presence(self) -> None:
         """Other nodes' participants come and go unseen here: recount every few seconds."""
@@ -392,6 +410,10 @@ class Node:
                     ))))
         conn.role = hello.role
         conn.session = session_id
+        counts: tuple[int | None, int | None] = (None, None)
+        if hello.role != "participant":
+            # The headcount a new view starts from; pushes only follow changes.
+            counts = await self._counts(replica)
         missed = None
         if resume is not None and resume.last_seq is not None \
                 and resume.epoch == session.info.epoch \
@@ -410,6 +432,8 @@ class Node:
             token=token,
             min_responses=session.info.min_responses,
             themes=hello.role == "facilitator" and self.grouper is not None,
+            joined=counts[0],
+            connected=counts[1],
         )
         conn.send(Outgoing(welcome))
         for broadcast in missed or []:
@@ -420,6 +444,11 @@ class Node:
             conn.push("results", Outgoing(results))
         self._send_feedback(replica, conn)
         self._attach(replica, conn)
+        if hello.role != "participant" and replica.presence not in (None, counts):
+            # A share that finished while this one was counting was not sent here.
+            joined, connected = replica.presence
+            conn.push("presence", Outgoing(p.Presence(seq=session.seq, joined=joined,
+                                                      connected=connected)))
 
     def _returning(self, session: Session, resume: p.Resume | None) -> tuple[str | None, None]:
         """The participant id a resume token proves, if it proves one."""

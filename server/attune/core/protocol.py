@@ -394,6 +394,11 @@ class Welcome(Message, tag="welcome", kw_only=True):
     themes: bool = False
     """Facilitator only: this node can group answers into themes (the ``themes`` extra is
     installed); when false the console says so instead of offering the button."""
+    joined: int | None = None
+    """Facilitator and screen: participants in the session now, so a view opened at any moment
+    shows the headcount at once (``presence`` follows only when it changes)."""
+    connected: int | None = None
+    """Facilitator and screen: participants connected now, over every node."""
 
 
 class StepEvent(Message, tag="step", kw_only=True):

@@ -64,8 +64,8 @@ class Grouper:
             self._flush.cancel()
             self._send()
         try:
-            future = self._pool.submit(work, *args)  # type: ignore[arg-type]
-            parts: list[worker.Part] = await asyncio.wrap_future(future)
+            future: Future[list[worker.Part]] = self._pool.submit(work, *args)  # type: ignore[arg-type]
+            parts = await asyncio.wrap_future(future)
         except Exception as exc:
             log.exception("the themes worker failed")
             raise Refused("themes-unavailable", f"The themes worker failed: {exc}.") from exc
