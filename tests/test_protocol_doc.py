@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import get_args
 
 import pytest
 
 from attune.cli import main
 from attune.core import protocol as p
-from attune.core.errors import CLOSE_CODES, ERROR_CODES
+from attune.core.errors import CLOSE_CODES, ERROR_CODES, ErrorCode
 
 DOC = (Path(__file__).parent.parent / "docs" / "protocol.md").read_text(encoding="utf-8")
 CLIENT, _, SERVER = DOC.partition("## Server messages")
@@ -35,6 +36,7 @@ def test_every_message_type_has_an_example() -> None:
 
 
 def test_error_and_close_code_tables_match_the_code() -> None:
+    assert set(get_args(ErrorCode)) == set(ERROR_CODES), "ErrorCode and ERROR_CODES differ"
     for code, meaning in ERROR_CODES.items():
         assert f"| `{code}` | {meaning} |" in DOC, code
     for number, meaning in CLOSE_CODES.items():

@@ -7,7 +7,6 @@ server keeps only its hash, so whoever holds the token runs the session and nobo
 from __future__ import annotations
 
 import contextlib
-import gc
 import hmac
 import secrets
 from collections.abc import AsyncIterator
@@ -203,7 +202,6 @@ def create_app(settings: Settings) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Endpoint]]:
         # The lifespan state is how uvicorn's WebSocket protocol (``Connection``) finds the node.
-        tune_collector()
         if settings.themes:
             node.grouper = open_grouper()
         await node.start()
@@ -262,17 +260,6 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, with_headers)
-
-
-def tune_collector() -> None:
-    """A room's sockets and answers are hundreds of thousands of long-lived objects, and with
-    CPython's default thresholds the cyclic collector rescans them every few thousand
-    allocations: a tenth of the CPU an answer costs and a third of a reconnect storm's (measured
-    at 10,000 participants, see "Optimisation log" in ``docs/benchmarks.md``). Collect less
-    often, and never rescan what exists at startup (modules, scenarios)."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(10_000, 10, 10)
 
 
 def uvicorn_config(settings: Settings) -> dict[str, object]:

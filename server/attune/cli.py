@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import inspect
 import json
 import os
@@ -99,9 +100,26 @@ def app_from_environment() -> object:
     """Uvicorn factory: each worker process builds its app from the settings ``serve`` left."""
     from attune.app import create_app
 
-    return create_app(msgspec.json.decode(
+    app = create_app(msgspec.json.decode(
         os.environ["ATTUNE_SETTINGS"], type=Settings, dec_hook=_path
     ))
+    tune_collector()
+    return app
+
+
+def tune_collector() -> None:
+    """A room's sockets and answers are hundreds of thousands of long-lived objects, and with
+    CPython's default thresholds the cyclic collector rescans them every few thousand
+    allocations: a tenth of the CPU an answer costs and a third of a reconnect storm's (measured
+    at 10,000 participants, see "Optimisation log" in ``docs/benchmarks.md``). Collect less
+    often, and never rescan what exists at startup (modules, scenarios).
+
+    Only a serving process does this (``attune serve``'s workers, and the bench's ``attune``
+    target, which measures Attune as served): a process that imports Attune as a library, or the
+    test suite, keeps the collector it had."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
 
 
 def _path(kind: type, value: object) -> object:
@@ -142,7 +160,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="attune", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     _serve_parser(sub)
-    scenarios = sub.add_parser("scenarios", help="list, validate or describe scenario files")
+    scenarios = sub.add_parser("scenarios",
+                               help="list or validate scenario files, or print their JSON Schema")
     scenarios.add_argument("action", choices=["list", "validate", "schema"])
     scenarios.add_argument("paths", nargs="*", type=Path)
     sub.add_parser("protocol-schema", help="print the JSON Schema of every wire message")

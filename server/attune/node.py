@@ -24,8 +24,15 @@ from attune.config import Settings
 from attune.core import protocol as p
 from attune.core import scenario as sc
 from attune.core.aggregate import TextTally
-from attune.core.errors import CLOSE_SESSION_GONE, BackendUnavailable, Refused
+from attune.core.errors import (
+    CLOSE_GOING_AWAY,
+    CLOSE_NORMAL,
+    CLOSE_SESSION_GONE,
+    BackendUnavailable,
+    Refused,
+)
 from attune.core.session import (
+    PRESENCE,
     Broadcast,
     Changed,
     Commanded,
@@ -48,7 +55,6 @@ if TYPE_CHECKING:
     from attune.themes.runner import Grouper
 
 PUSH_INTERVAL = 0.1
-PRESENCE = -1
 ROLES: tuple[p.Role, ...] = ("facilitator", "screen", "participant")
 PRESENCE_REFRESH = 5.0
 """Seconds between recounts of participants connected over all nodes."""
@@ -111,7 +117,7 @@ class Node:
             self._presence_task.cancel()
         for replica in self.replicas.values():
             for conn in list(replica.conns.values()):
-                conn.close(1001)
+                conn.close(CLOSE_GOING_AWAY)
         await self.backend.close()
         if self.grouper is not None:
             self.grouper.close()
@@ -522,7 +528,7 @@ class Node:
                 await self.append(session.info.id, Left(
                     at=now_ms(), origin=origin, participant=conn.participant
                 ))
-                conn.close(1000)
+                conn.close(CLOSE_NORMAL)
             case p.Hello():
                 raise Refused("already-joined", "This connection has already joined.")
             case p.Ping():

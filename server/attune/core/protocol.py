@@ -17,6 +17,8 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from attune.core.errors import ErrorCode
+
 Role = Literal["facilitator", "participant", "screen"]
 Status = Literal["lobby", "running", "ended"]
 
@@ -472,7 +474,7 @@ class Pong(Message, tag="pong", kw_only=True):
 
 class Error(Message, tag="error", kw_only=True):
     seq: int
-    code: str
+    code: ErrorCode
     message: str
     ref: str | None = None
 

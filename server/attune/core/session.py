@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import deque
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 import msgspec
 
@@ -109,9 +109,14 @@ class Reply(NamedTuple):
 
 
 class Changed(NamedTuple):
-    """The aggregate of ``step`` changed (-1: the participant count); push it, coalesced."""
+    """The aggregate of ``step`` changed (``PRESENCE``: the participant count); push it,
+    coalesced."""
 
     step: int
+
+
+PRESENCE: Final = -1
+"""``Changed.step`` for the participant count, which is no step's aggregate."""
 
 
 Outcome = Broadcast | Reply | Changed
@@ -187,7 +192,7 @@ class Session:
                     if entry.participant in self.participants:
                         return []
                     self.participants[entry.participant] = Participant(entry.token_hash)
-                    return [Changed(-1)]
+                    return [Changed(PRESENCE)]
                 case Submitted():
                     return self._submit(entry)
                 case Commanded():
@@ -240,7 +245,7 @@ class Session:
         for step, record in gone.answers.items():
             self._count(self.tallies[step], record, self.card_id(participant, step), -1)
         outcomes: list[Outcome] = [Changed(step) for step in sorted(gone.answers)]
-        outcomes.append(Changed(-1))
+        outcomes.append(Changed(PRESENCE))
         return outcomes
 
     @staticmethod
