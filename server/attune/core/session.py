@@ -385,6 +385,14 @@ class Session:
             raise Refused("not-answerable", f"Step {step} has no free-text answers to group.")
         return book
 
+    def themes(self, step: int, moderator: bool) -> p.Themes | None:
+        """A free-text step's themes as the facilitator (or the room) may see them."""
+        tally = self.tallies[step].answers
+        book = self.books.get(step)
+        if book is None or not isinstance(tally, TextTally):
+            return None
+        return book.view(set(tally.cards), tally.hidden, self.info.min_responses, moderator)
+
     def text_cards(self, step: int) -> dict[str, str]:
         """Card id to text, hidden cards included, of a free-text step."""
         tally = self.tallies[step].answers
@@ -451,11 +459,8 @@ class Session:
                              passes=tallies.passes)
         guesses = tallies.guesses
         answers = tallies.answers.view(moderator) if enough else None
-        if isinstance(answers, p.TextAggregate) and isinstance(tallies.answers, TextTally):
-            answers.themes = self.books[step].view(
-                set(tallies.answers.cards), tallies.answers.hidden, self.info.min_responses,
-                moderator,
-            )
+        if isinstance(answers, p.TextAggregate):
+            answers.themes = self.themes(step, moderator)
         return p.Results(
             seq=self.seq,
             step=step,

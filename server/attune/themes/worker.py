@@ -30,8 +30,8 @@ BATCH = 256
 """Texts per forward pass; larger batches gain little and hold memory."""
 FEWER = 0.10
 """Take the fewest themes whose silhouette is within this share of the best."""
-CENTRAL = 5
-"""A theme's label comes from its this-many most central answers."""
+CENTRAL = 10
+"""A theme's label comes from words of its this-many most central answers."""
 LABEL_WORDS = 3
 
 Part = tuple[str, list[int]]
@@ -109,31 +109,32 @@ def cluster(matrix: NDArray[np.float64], max_themes: int,
     return cuts[-1][1]
 
 
-def label(central: list[str], document_frequency: Counter[str], total: int) -> str:
-    """Key words of a theme's most central answers, the words the other themes use less first."""
-    counts: Counter[str] = Counter()
-    for text in central:
-        counts.update(set(words(text)))
-    scored = sorted(
-        counts,
-        key=lambda w: (-counts[w] * math.log(1 + total / document_frequency[w]), w),
-    )
-    return " · ".join(scored[:LABEL_WORDS])
-
-
 def _parts(texts: list[str], matrix: NDArray[np.float64], labels: NDArray[np.int32]) -> list[Part]:
-    frequency: Counter[str] = Counter()
-    for text in texts:
-        frequency.update(set(words(text)))
-    parts: list[tuple[int, int, Part]] = []
+    """Themes as (label, members most central first), largest first."""
+    themes = []
     for theme in np.unique(labels):
         members = np.flatnonzero(labels == theme)
         centre = matrix[members].mean(axis=0)
         order = members[np.argsort(-(matrix[members] @ centre), kind="stable")]
-        central = [texts[i] for i in order[:CENTRAL]]
-        parts.append((-len(members), int(members.min()),
-                      (label(central, frequency, len(texts)), [int(i) for i in order])))
-    return [part for *_, part in sorted(parts, key=lambda p: (p[0], p[1]))]
+        themes.append([int(i) for i in order])
+    themes.sort(key=lambda members: (-len(members), min(members)))
+    tokens = [words(text) for text in texts]
+    return [(label(members, tokens, themes), members) for members in themes]
+
+
+def label(members: list[int], tokens: list[list[str]], themes: list[list[int]]) -> str:
+    """Key words of a theme's most central answers, scored as class-based TF-IDF: how often the
+    theme's answers use a word, discounted by how often every theme does (so "maybe" loses to
+    "deadline"). Words come from the word-cloud tokenizer, so Chinese labels are real words."""
+    counts = [Counter(w for i in theme for w in set(tokens[i])) for theme in themes]
+    everywhere: Counter[str] = Counter()
+    for count in counts:
+        everywhere.update(count)
+    mean = sum(everywhere.values()) / max(len(themes), 1)
+    own = counts[themes.index(members)]
+    central = {w for i in members[:CENTRAL] for w in tokens[i]}
+    score = {w: own[w] * math.log(1 + mean / everywhere[w]) for w in central}
+    return " · ".join(sorted(score, key=lambda w: (-score[w], w))[:LABEL_WORDS])
 
 
 def group(texts: list[str], max_themes: int, min_size: int) -> list[Part]:
