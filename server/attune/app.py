@@ -27,6 +27,8 @@ from attune.core import scenario as sc
 from attune.core.errors import BackendUnavailable
 from attune.core.export import export, to_csv
 from attune.core.session import SessionInfo, digest, entry_encoder
+from attune.library import Library
+from attune.library import routes as library_routes
 from attune.metrics import Metrics
 from attune.node import Node, Replica, now_ms
 from attune.themes import open_grouper
@@ -57,16 +59,6 @@ class Created(msgspec.Struct):
     screen_url: str
 
 
-class ScenarioSummary(msgspec.Struct):
-    id: str
-    title: str
-    summary: str
-    audience: list[str]
-    duration_minutes: int
-    languages: list[str]
-    steps: int
-
-
 def new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
@@ -87,22 +79,8 @@ def create_app(settings: Settings) -> Starlette:
     metrics = Metrics()
     backend = open_backend(settings.backend, settings.retention_s)
     node = Node(backend, settings, metrics)
-    scenarios = sc.load_folder(settings.scenarios) if settings.scenarios.is_dir() else {}
-
-    async def list_scenarios(request: Request) -> Response:
-        language = request.query_params.get("language", "en")
-        return _json([
-            ScenarioSummary(
-                id=s.id,
-                title=sc.localize(s.title, language) or s.id,
-                summary=sc.localize(s.summary, language) or "",
-                audience=list(s.audience),
-                duration_minutes=s.duration_minutes,
-                languages=list(s.languages),
-                steps=len(s.steps),
-            )
-            for s in scenarios.values()
-        ])
+    library = Library(backend, settings)
+    scenarios = library.builtins
 
     async def create_session(request: Request) -> Response:
         admin_key = settings.admin_key
@@ -123,11 +101,14 @@ def create_app(settings: Settings) -> Starlette:
                 scenario = sc.loads(wanted.scenario_yaml, "upload")
             except sc.ScenarioError as exc:
                 return _problem(422, str(exc), path=exc.path, line=exc.line)
-        elif wanted.scenario in scenarios:
-            scenario = scenarios[wanted.scenario]
         else:
-            return _problem(404, f"Unknown scenario {wanted.scenario!r}.",
-                            known=sorted(scenarios))
+            # A copy goes into the session record: changing the library later changes nothing
+            # for this session.
+            found = await library.resolve(wanted.scenario) if wanted.scenario else None
+            if found is None:
+                return _problem(404, f"Unknown scenario {wanted.scenario!r}.",
+                                known=sorted(scenarios))
+            scenario = found
         language = wanted.language if wanted.language in scenario.languages else "en"
         token = secrets.token_urlsafe(24)
         session_id = secrets.token_hex(8)
@@ -213,7 +194,7 @@ def create_app(settings: Settings) -> Starlette:
             await node.stop()
 
     routes: list[BaseRoute] = [
-        Route("/api/scenarios", list_scenarios),
+        *library_routes(library),
         Route("/api/sessions", create_session, methods=["POST"]),
         Route("/api/sessions/{session}", delete_session, methods=["DELETE"]),
         Route("/api/sessions/{session}/export", export_session),

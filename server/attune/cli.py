@@ -46,6 +46,11 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
                             f"[ATTUNE_MIN_RESPONSES] (default {d.min_responses})")
     serve.add_argument("--admin-key", default=_env("admin_key", None),
                        help="require this key to create sessions [ATTUNE_ADMIN_KEY]")
+    serve.add_argument("--library-write", choices=["auto", "anyone", "off"],
+                       default=_env("library_write", d.library_write),
+                       help="who may save scenarios in the library: auto (admin-key holders "
+                            "if a key is set, else anyone), anyone, off [ATTUNE_LIBRARY_WRITE] "
+                            f"(default {d.library_write})")
     serve.add_argument("--resume-window", type=float,
                        default=_env("resume_window_s", d.resume_window_s),
                        help="seconds a dropped client is sent just what it missed "
@@ -68,6 +73,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         host=str(args.host), port=int(args.port), backend=str(args.backend),
         scenarios=Path(args.scenarios), allowed_origins=origins,
         min_responses=int(args.min_responses), admin_key=args.admin_key or None,
+        library_write=args.library_write,
         resume_window_s=float(args.resume_window), retention_s=float(args.retention),
         workers=int(args.workers), themes=bool(args.themes),
     )
@@ -150,7 +156,8 @@ def scenarios_command(args: argparse.Namespace) -> int:
             scenario = sc.load(path)
         except sc.ScenarioError as error:
             failed += 1
-            print(f"FAIL {error}", file=sys.stderr)
+            for each in error.found:
+                print(f"FAIL {each}", file=sys.stderr)
         else:
             print(f"ok   {path} ({scenario.id}: {len(scenario.steps)} steps)")
     return 1 if failed or not paths else 0
