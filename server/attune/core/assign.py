@@ -63,15 +63,3 @@ class Assignments:
     def counts(self, pool: Pool) -> dict[str, int]:
         counts = self._counts.get(pool, Counter())
         return {c: counts[c] for c in pool}
-
-
-def complementary(counts: dict[str, int], k: int) -> set[str]:
-    """Characters whose results are hidden: those with 1 to k - 1 answers, and, when exactly one
-    is hidden, also the next smallest, since the room's own result minus the others' would
-    otherwise give the hidden one away."""
-    hidden = {c for c, n in counts.items() if 0 < n < k}
-    if len(hidden) == 1:
-        rest = sorted((n, c) for c, n in counts.items() if c not in hidden and n > 0)
-        if rest:
-            hidden.add(rest[0][1])
-    return hidden

@@ -117,18 +117,19 @@ def _shift_rows(shift: p.AnyShift | None) -> list[tuple[str, object]]:
             return [
                 ("compare_step", shift.compare + 1), ("pairs", shift.pairs),
                 *((f"flow:{f.before}>{f.after}", f.count) for f in shift.flows),
-                *((key, value) for key, value in (("stayed", shift.stayed),
-                                                  ("moved", shift.moved)) if shift.flows),
+                *((key, value) for key, value in (
+                    ("stayed", shift.stayed), ("moved", shift.moved),
+                    ("stayed_at_least", shift.stayed_at_least),
+                    ("moved_at_least", shift.moved_at_least),
+                ) if shift.flows and value is not None),
             ]
         case p.ScaleShift():
-            rows: list[tuple[str, object]] = [
-                ("compare_step", shift.compare + 1), ("pairs", shift.pairs), ("unit", shift.unit),
+            return [
+                ("compare_step", shift.compare + 1), ("pairs", shift.pairs),
                 ("mean_change", shift.mean_change),
+                *((("down", shift.down), ("same", shift.same), ("up", shift.up))
+                  if (shift.down, shift.same, shift.up) != (None, None, None) else ()),
             ]
-            if shift.changes or shift.down is not None or shift.up is not None:
-                rows += [(f"change:{c.delta:+d}", c.count) for c in shift.changes]
-                rows += [("down", shift.down), ("up", shift.up)]
-            return rows
     return []
 
 

@@ -327,24 +327,21 @@ class CheckinShift(Shift, tag="checkin", kw_only=True):
     """Every quadrant to quadrant flow (16), in the order of ``QUADRANTS`` before, then after."""
     stayed: int | None = None
     moved: int | None = None
+    """Exact when no flow on the diagonal is hidden; otherwise the ``_at_least`` bounds."""
+    stayed_at_least: int | None = None
+    moved_at_least: int | None = None
     before: CheckinAggregate | None = None
     """The earlier step's own aggregate, as public as on its own reveal."""
-
-
-class ScaleChange(msgspec.Struct):
-    delta: int
-    """The change per person, in bands of ``unit`` values (``unit`` 1: in values)."""
-    count: int | None
 
 
 class ScaleShift(Shift, tag="scale", kw_only=True):
     compare: int
     pairs: int
-    unit: int = 1
-    changes: list[ScaleChange] = []
-    """Non-zero changes only: a change left out was nobody's; a None count is hidden."""
     down: int | None = None
+    same: int | None = None
     up: int | None = None
+    """People whose answer went down, stayed, went up; None: hidden (or fewer pairs than the
+    threshold)."""
     before: ScaleAggregate | None = None
     mean_change: float | None = None
     """The room's mean now minus its mean then (each over everyone who answered it)."""

@@ -24,7 +24,7 @@ from attune.core import scenario as s
 from attune.core import shift as shifts
 from attune.core import views
 from attune.core.aggregate import CheckinTally, ChoiceTally, ScaleTally, Tally, TextTally
-from attune.core.assign import Assignments, Pool, complementary
+from attune.core.assign import Assignments, Pool
 from attune.core.emotions import VOCABULARY
 from attune.core.errors import Refused
 
@@ -496,7 +496,7 @@ class Session:
             assert isinstance(earlier, ScaleTally) and isinstance(later, ScaleTally)
             result = shifts.scale_shift(
                 [(a.value, b.value) for a, b in pairs],  # type: ignore[union-attr]
-                earlier.low, earlier.high, k, compare,
+                k, compare,
                 earlier.view(False) if earlier.count >= k else None,
                 later.view(False) if later.count >= k else None,
             )
@@ -508,15 +508,15 @@ class Session:
         groups = self.by_character.get(step)
         if not groups:
             return []
-        counts = {c: group.answers.count for c, group in groups.items()}
-        hidden = complementary(counts, self.info.min_responses)
+        counts = [group.answers.count for group in groups.values()]
+        shown = shifts.partition(counts, self.info.min_responses)
         names = {c.id: c.name for c in self.step_view(step, False).characters}
         return [
             p.CharacterResult(
-                id=c, name=names.get(c, c), count=counts[c],
-                answers=None if c in hidden or not counts[c] else group.answers.view(moderator),
+                id=c, name=names.get(c, c), count=n,
+                answers=group.answers.view(moderator) if visible else None,
             )
-            for c, group in groups.items()
+            for (c, group), n, visible in zip(groups.items(), counts, shown, strict=True)
         ]
 
     def assigned(self, participant: str) -> p.Assigned | None:
