@@ -23,12 +23,15 @@ from attune.config import Settings
 from attune.core import protocol as p
 from attune.core.errors import CLOSE_SESSION_GONE, BackendUnavailable, Refused
 from attune.core.session import (
+    GROUP_COUNTS,
     Broadcast,
     Changed,
     Commanded,
+    Grouped,
     Joined,
     Left,
     Outcome,
+    Readied,
     Reply,
     Session,
     Submitted,
@@ -202,6 +205,17 @@ class Node:
                             conn.send(Outgoing(message))
                 case Changed(step=step):
                     self._mark(replica, step)
+                case Grouped(participants=participants):
+                    self._send_groups(replica, participants)
+
+    def _send_groups(self, replica: Replica, participants: frozenset[str] | None) -> None:
+        """Each participant's own group view, to their own sockets only (it is private)."""
+        for conn in replica.conns.values():
+            who = conn.participant
+            if who is not None and (participants is None or who in participants):
+                view = replica.session.group_view(who)
+                if view is not None:
+                    conn.push("group", Outgoing(view))
 
     def _broadcast(self, replica: Replica, broadcast: Broadcast) -> None:
         moderator = Outgoing(broadcast.facilitator)
@@ -244,6 +258,9 @@ class Node:
             if step == PRESENCE:
                 self._push_presence(replica)
                 continue
+            if step == GROUP_COUNTS:
+                self._push_group_counts(replica)
+                continue
             frames = {}
             for role in ROLES:
                 results = session.results(role, step)
@@ -252,6 +269,16 @@ class Node:
                 frame = frames[conn.role] if conn.role is not None else None
                 if frame is not None:
                     conn.push("results", frame)
+
+    def _push_group_counts(self, replica: Replica) -> None:
+        frames: dict[p.Role, Outgoing | None] = {}
+        for role in ("facilitator", "screen"):
+            counts = replica.session.group_counts(role)
+            frames[role] = Outgoing(counts) if counts is not None else None
+        for conn in replica.conns.values():
+            frame = frames.get(conn.role) if conn.role is not None else None
+            if frame is not None:
+                conn.push("group_counts", frame)
 
     def _push_presence(self, replica: Replica) -> None:
         self._spawn(self._share_presence(replica))
@@ -344,6 +371,14 @@ class Node:
         if results is not None:
             conn.push("results", Outgoing(results))
         self._send_feedback(replica, conn)
+        if conn.participant is not None:
+            view = session.group_view(conn.participant)
+            if view is not None:
+                conn.push("group", Outgoing(view))
+        else:
+            counts = session.group_counts(hello.role)
+            if counts is not None:
+                conn.push("group_counts", Outgoing(counts))
         self._attach(replica, conn)
 
     def _returning(self, session: Session, resume: p.Resume | None) -> tuple[str | None, None]:
@@ -415,6 +450,14 @@ class Node:
                     at=now_ms(), origin=origin, participant=conn.participant
                 ))
                 conn.close(1000)
+            case p.Ready():
+                if conn.role != "participant" or conn.participant is None:
+                    raise Refused("forbidden", "Only participants say they are ready.")
+                session.check_ready(message)
+                await self.append(session.info.id, Readied(
+                    at=now_ms(), origin=origin, participant=conn.participant, step=message.step,
+                    ready=message.ready,
+                ))
             case p.Hello():
                 raise Refused("already-joined", "This connection has already joined.")
             case p.Ping():
@@ -426,7 +469,9 @@ class Node:
                     at=now_ms(), origin=origin, command=message
                 ))
 
-    async def append(self, session_id: str, entry: Joined | Submitted | Commanded | Left) -> int:
+    async def append(
+        self, session_id: str, entry: Joined | Submitted | Commanded | Left | Readied,
+    ) -> int:
         return await self.backend.append(session_id, entry_encoder.encode(entry))
 
     async def delete(self, session_id: str) -> None:

@@ -54,6 +54,12 @@ ERROR_CODES: Final[dict[str, str]] = {
     "responses-closed": "The facilitator has closed responses for this step.",
     "invalid-answer": "The value does not fit the step (kind, range, option, word or length).",
     "no-such-card": "No free-text card with this id on this step.",
+    "not-groups-step": "`ready` and the `groups_*` commands apply only while a `groups` step is "
+    "the current step.",
+    "too-few-ready": "Forming groups needs at least two participants who said they are ready.",
+    "groups-not-formed": "Form the groups before starting, pausing or rotating a round.",
+    "no-more-rounds": "This was the last round of the step; end the groups instead.",
+    "groups-over": "The groups of this step have ended; form them again to restart.",
     "rate-limited": "Too many messages; slow down (repeated flooding closes with 1008).",
     "unavailable": "The shared backend is not reachable; the client should retry shortly.",
 }
