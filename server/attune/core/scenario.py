@@ -334,7 +334,10 @@ def _texts(node: object, path: str) -> Iterator[tuple[str, Text]]:
                 yield from _texts(value, f"{path}.{field}")
     elif isinstance(node, list):
         for index, item in enumerate(node):
-            yield from _texts(item, f"{path}[{index}]")
+            if isinstance(item, dict):  # a list of texts (a role's checklist)
+                yield f"{path}[{index}]", item
+            else:
+                yield from _texts(item, f"{path}[{index}]")
 
 
 class _Loader(yaml.SafeLoader):
