@@ -449,3 +449,31 @@ async def test_deleting_a_session_closes_its_clients_on_every_node(
             assert client.closed == 4004
         with pytest.raises(Exception, match="unknown-session"):
             await Client.participant(created.code, base=nodes[1].base)
+
+
+async def test_the_headcount_spans_nodes_and_forgets_a_killed_one(
+    spawn: Callable[..., Node], redis_server: RedisProcess,
+) -> None:
+    a, b = (spawn(name, redis_server.url) for name in "ab")
+    await asyncio.gather(a.ready(), b.ready())
+    created = await create_session(a.base, "every-kind")
+    async with clients() as opened:
+        opened += [await Client.participant(created.code, base=node.base)
+                   for node in (a, b) for _ in range(2)]
+        host = await Client.facilitator(created)
+        opened.append(host)
+        assert host.welcome is not None and host.welcome.joined == 4
+        # Each node publishes its connected count within a push interval of a change, so a view
+        # opened in that instant on another node may start one interval behind, then catches up.
+        if host.welcome.connected != 4:
+            await host.expect(p.Presence, lambda m: (m.joined, m.connected) == (4, 4), timeout=10)
+        screen = await Client.screen(created.code, base=b.base)
+        opened.append(screen)
+        assert screen.welcome is not None
+        assert (screen.welcome.joined, screen.welcome.connected) == (4, 4)
+        b.kill()
+        # Node b's count expires with its heartbeat; everyone who joined there is still joined.
+        await host.expect(p.Presence, lambda m: (m.joined, m.connected) == (4, 2), timeout=40)
+        late = await Client.screen(created.code, base=a.base)
+        opened.append(late)
+        assert late.welcome is not None and (late.welcome.joined, late.welcome.connected) == (4, 2)

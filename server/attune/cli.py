@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import inspect
 import json
 import os
@@ -45,6 +46,11 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
                             f"[ATTUNE_MIN_RESPONSES] (default {d.min_responses})")
     serve.add_argument("--admin-key", default=_env("admin_key", None),
                        help="require this key to create sessions [ATTUNE_ADMIN_KEY]")
+    serve.add_argument("--library-write", choices=["auto", "anyone", "off"],
+                       default=_env("library_write", d.library_write),
+                       help="who may save scenarios in the library: auto (admin-key holders "
+                            "if a key is set, else anyone), anyone, off [ATTUNE_LIBRARY_WRITE] "
+                            f"(default {d.library_write})")
     serve.add_argument("--resume-window", type=float,
                        default=_env("resume_window_s", d.resume_window_s),
                        help="seconds a dropped client is sent just what it missed "
@@ -63,6 +69,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         host=str(args.host), port=int(args.port), backend=str(args.backend),
         scenarios=Path(args.scenarios), allowed_origins=origins,
         min_responses=int(args.min_responses), admin_key=args.admin_key or None,
+        library_write=args.library_write,
         resume_window_s=float(args.resume_window), retention_s=float(args.retention),
         workers=int(args.workers),
     )
@@ -95,9 +102,26 @@ def app_from_environment() -> object:
     """Uvicorn factory: each worker process builds its app from the settings ``serve`` left."""
     from attune.app import create_app
 
-    return create_app(msgspec.json.decode(
+    app = create_app(msgspec.json.decode(
         os.environ["ATTUNE_SETTINGS"], type=Settings, dec_hook=_path
     ))
+    tune_collector()
+    return app
+
+
+def tune_collector() -> None:
+    """A room's sockets and answers are hundreds of thousands of long-lived objects, and with
+    CPython's default thresholds the cyclic collector rescans them every few thousand
+    allocations: a tenth of the CPU an answer costs and a third of a reconnect storm's (measured
+    at 10,000 participants, see "Optimisation log" in ``docs/benchmarks.md``). Collect less
+    often, and never rescan what exists at startup (modules, scenarios).
+
+    Only a serving process does this (``attune serve``'s workers, and the bench's ``attune``
+    target, which measures Attune as served): a process that imports Attune as a library, or the
+    test suite, keeps the collector it had."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
 
 
 def _path(kind: type, value: object) -> object:
@@ -128,7 +152,8 @@ def scenarios_command(args: argparse.Namespace) -> int:
             scenario = sc.load(path)
         except sc.ScenarioError as error:
             failed += 1
-            print(f"FAIL {error}", file=sys.stderr)
+            for each in error.found:
+                print(f"FAIL {each}", file=sys.stderr)
         else:
             print(f"ok   {path} ({scenario.id}: {len(scenario.steps)} steps)")
     return 1 if failed or not paths else 0
@@ -138,7 +163,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="attune", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     _serve_parser(sub)
-    scenarios = sub.add_parser("scenarios", help="list, validate or describe scenario files")
+    scenarios = sub.add_parser("scenarios",
+                               help="list or validate scenario files, or print their JSON Schema")
     scenarios.add_argument("action", choices=["list", "validate", "schema"])
     scenarios.add_argument("paths", nargs="*", type=Path)
     sub.add_parser("protocol-schema", help="print the JSON Schema of every wire message")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import msgspec
 
@@ -21,6 +22,10 @@ class Settings(msgspec.Struct, kw_only=True):
     """Answers a step needs before any aggregate or free-text card is shown."""
     admin_key: str | None = None
     """When set, creating a session requires it (``Authorization: Bearer KEY``)."""
+    library_write: Literal["auto", "anyone", "off"] = "auto"
+    """Who may save, change and delete scenarios in the library: ``auto`` admin-key holders
+    when ``admin_key`` is set and anyone who reaches the console otherwise; ``anyone`` never
+    asks for the key; ``off`` keeps the library read-only (built-ins only)."""
     resume_window_s: float = 120.0
     """How long a dropped client can come back and be sent just the events it missed."""
     retention_s: float = 24 * 3600.0
@@ -38,6 +43,7 @@ ENVIRONMENT: dict[str, str] = {
     "allowed_origins": "ATTUNE_ALLOWED_ORIGINS",
     "min_responses": "ATTUNE_MIN_RESPONSES",
     "admin_key": "ATTUNE_ADMIN_KEY",
+    "library_write": "ATTUNE_LIBRARY_WRITE",
     "resume_window_s": "ATTUNE_RESUME_WINDOW",
     "retention_s": "ATTUNE_RETENTION",
     "workers": "ATTUNE_WORKERS",

@@ -21,9 +21,16 @@ import msgspec
 from attune.backends import Backend
 from attune.config import Settings
 from attune.core import protocol as p
-from attune.core.errors import CLOSE_SESSION_GONE, BackendUnavailable, Refused
+from attune.core.errors import (
+    CLOSE_GOING_AWAY,
+    CLOSE_NORMAL,
+    CLOSE_SESSION_GONE,
+    BackendUnavailable,
+    Refused,
+)
 from attune.core.session import (
     GROUP_COUNTS,
+    PRESENCE,
     Broadcast,
     Changed,
     Commanded,
@@ -44,7 +51,6 @@ from attune.metrics import Metrics
 from attune.transport.connection import Connection, Outgoing
 
 PUSH_INTERVAL = 0.1
-PRESENCE = -1
 ROLES: tuple[p.Role, ...] = ("facilitator", "screen", "participant")
 PRESENCE_REFRESH = 5.0
 """Seconds between recounts of participants connected over all nodes."""
@@ -77,6 +83,10 @@ class Replica:
         self.detach: asyncio.TimerHandle | None = None
         self.presence: tuple[int, int] | None = None
         """The last presence pushed, so an unchanged count is not pushed again."""
+        self.sharing = False
+        self.share_again = False
+        """One presence share runs at a time per replica, so an older count never lands after a
+        newer one; a change seen meanwhile asks for one more round."""
 
 
 class Node:
@@ -98,7 +108,7 @@ class Node:
             self._presence_task.cancel()
         for replica in self.replicas.values():
             for conn in list(replica.conns.values()):
-                conn.close(1001)
+                conn.close(CLOSE_GOING_AWAY)
         await self.backend.close()
 
     # --- replicas --------------------------------------------------------------------------
@@ -285,18 +295,32 @@ class Node:
 
     async def _share_presence(self, replica: Replica) -> None:
         """Publish this node's connected count, then push the count over all nodes."""
+        if replica.sharing:
+            replica.share_again = True
+            return
+        replica.sharing = True
+        try:
+            while True:
+                replica.share_again = False
+                counts = await self._counts(replica)
+                if counts != replica.presence:
+                    replica.presence = counts
+                    presence = p.Presence(seq=replica.session.seq, joined=counts[0],
+                                          connected=counts[1])
+                    frame = Outgoing(presence)
+                    for conn in replica.conns.values():
+                        if conn.role != "participant":
+                            conn.push("presence", frame)
+                if not replica.share_again:
+                    return
+        finally:
+            replica.sharing = False
+
+    async def _counts(self, replica: Replica) -> tuple[int, int]:
+        """(joined, connected over all nodes), after publishing this node's connected count."""
         session_id = replica.session.info.id
         await self.backend.set_presence(session_id, len(replica.connected))
-        connected = await self.backend.presence(session_id)
-        counts = (len(replica.session.participants), connected)
-        if counts == replica.presence:
-            return
-        replica.presence = counts
-        presence = p.Presence(seq=replica.session.seq, joined=counts[0], connected=counts[1])
-        frame = Outgoing(presence)
-        for conn in replica.conns.values():
-            if conn.role != "participant":
-                conn.push("presence", frame)
+        return len(replica.session.participants), await self.backend.presence(session_id)
 
     async def _refresh_presence(self) -> None:
         """Other nodes' participants come and go unseen here: recount every few seconds."""
@@ -345,6 +369,10 @@ class Node:
                     ))))
         conn.role = hello.role
         conn.session = session_id
+        counts: tuple[int | None, int | None] = (None, None)
+        if hello.role != "participant":
+            # The headcount a new view starts from; pushes only follow changes.
+            counts = await self._counts(replica)
         missed = None
         if resume is not None and resume.last_seq is not None \
                 and resume.epoch == session.info.epoch \
@@ -362,6 +390,8 @@ class Node:
             snapshot=None if missed is not None else session.snapshot(hello.role, conn.participant),
             token=token,
             min_responses=session.info.min_responses,
+            joined=counts[0],
+            connected=counts[1],
         )
         conn.send(Outgoing(welcome))
         for broadcast in missed or []:
@@ -376,10 +406,15 @@ class Node:
             if view is not None:
                 conn.push("group", Outgoing(view))
         else:
-            counts = session.group_counts(hello.role)
-            if counts is not None:
-                conn.push("group_counts", Outgoing(counts))
+            grouped = session.group_counts(hello.role)
+            if grouped is not None:
+                conn.push("group_counts", Outgoing(grouped))
         self._attach(replica, conn)
+        if hello.role != "participant" and replica.presence not in (None, counts):
+            # A share that finished while this one was counting was not sent here.
+            joined, connected = replica.presence
+            conn.push("presence", Outgoing(p.Presence(seq=session.seq, joined=joined,
+                                                      connected=connected)))
 
     def _returning(self, session: Session, resume: p.Resume | None) -> tuple[str | None, None]:
         """The participant id a resume token proves, if it proves one."""
@@ -449,7 +484,7 @@ class Node:
                 await self.append(session.info.id, Left(
                     at=now_ms(), origin=origin, participant=conn.participant
                 ))
-                conn.close(1000)
+                conn.close(CLOSE_NORMAL)
             case p.Ready():
                 if conn.role != "participant" or conn.participant is None:
                     raise Refused("forbidden", "Only participants say they are ready.")

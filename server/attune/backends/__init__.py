@@ -7,7 +7,7 @@ one it needs.
 
 from __future__ import annotations
 
-from attune.backends.base import Backend, CodeTaken
+from attune.backends.base import Backend, CodeTaken, VersionConflict
 
 
 def open_backend(url: str, retention_s: float) -> Backend:
@@ -23,4 +23,4 @@ def open_backend(url: str, retention_s: float) -> Backend:
     raise ValueError(f"unknown backend {url!r}; expected memory:// or redis://HOST:PORT/DB")
 
 
-__all__ = ["Backend", "CodeTaken", "open_backend"]
+__all__ = ["Backend", "CodeTaken", "VersionConflict", "open_backend"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 import time
 
-from attune.backends.base import Backend, CodeTaken, Deliver, Gone
+from attune.backends.base import Backend, CodeTaken, Deliver, Gone, VersionConflict
 
 
 class _Stored:
@@ -33,6 +33,7 @@ class MemoryBackend(Backend):
         self._subscribed: set[str] = set()
         self._deliver: Deliver | None = None
         self._gone: Gone | None = None
+        self._library: dict[str, tuple[int, bytes]] = {}
 
     async def start(self, deliver: Deliver, gone: Gone | None = None) -> None:
         self._deliver = deliver
@@ -100,6 +101,25 @@ class MemoryBackend(Backend):
     async def presence(self, session_id: str) -> int:
         stored = self._sessions.get(session_id)
         return stored.presence if stored else 0
+
+    async def library_list(self) -> dict[str, tuple[int, bytes]]:
+        return dict(self._library)
+
+    async def library_get(self, scenario_id: str) -> tuple[int, bytes] | None:
+        return self._library.get(scenario_id)
+
+    async def library_put(self, scenario_id: str, data: bytes, expected: int) -> int:
+        current = self._library.get(scenario_id, (0, b""))[0]
+        if current != expected:
+            raise VersionConflict(scenario_id, current)
+        self._library[scenario_id] = (current + 1, bytes(data))
+        return current + 1
+
+    async def library_delete(self, scenario_id: str, expected: int) -> None:
+        current = self._library.get(scenario_id, (0, b""))[0]
+        if current != expected or current == 0:
+            raise VersionConflict(scenario_id, current)
+        del self._library[scenario_id]
 
     def _expire(self) -> None:
         """Drop sessions ended longer than the retention period ago (checked lazily)."""

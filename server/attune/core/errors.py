@@ -15,7 +15,7 @@ The tables below are the single source for ``docs/protocol.md``; a test checks t
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, Literal
 
 
 class AttuneError(Exception):
@@ -25,7 +25,7 @@ class AttuneError(Exception):
 class Refused(AttuneError):
     """A message was understood but cannot be carried out; the sender is told ``code``."""
 
-    def __init__(self, code: str, message: str):
+    def __init__(self, code: ErrorCode, message: str):
         assert code in ERROR_CODES, code
         super().__init__(message)
         self.code = code
@@ -36,7 +36,33 @@ class BackendUnavailable(AttuneError):
     """The shared backend did not answer within its time bound."""
 
 
-ERROR_CODES: Final[dict[str, str]] = {
+ErrorCode = Literal[
+    "malformed",
+    "not-joined",
+    "already-joined",
+    "unknown-session",
+    "bad-token",
+    "bad-resume",
+    "forbidden",
+    "not-started",
+    "session-ended",
+    "no-such-step",
+    "not-current-step",
+    "not-answerable",
+    "responses-closed",
+    "invalid-answer",
+    "no-such-card",
+    "not-groups-step",
+    "too-few-ready",
+    "groups-not-formed",
+    "no-more-rounds",
+    "groups-over",
+    "rate-limited",
+    "unavailable",
+]
+"""Every code an ``error`` message can carry; ``ERROR_CODES`` says what each means."""
+
+ERROR_CODES: Final[dict[ErrorCode, str]] = {
     "malformed": "Not valid JSON, an unknown message type, or a field of the wrong type or size.",
     "not-joined": "The first message on a connection must be `hello`.",
     "already-joined": "A connection says `hello` once.",

@@ -18,6 +18,8 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from attune.core.errors import ErrorCode
+
 Role = Literal["facilitator", "participant", "screen"]
 Status = Literal["lobby", "running", "ended"]
 
@@ -388,6 +390,11 @@ class Welcome(Message, tag="welcome", kw_only=True):
     token: str | None = None
     """Participant's resume token: keep it (per tab) to come back as the same participant."""
     min_responses: int = 3
+    joined: int | None = None
+    """Facilitator and screen: participants in the session now, so a view opened at any moment
+    shows the headcount at once (``presence`` follows only when it changes)."""
+    connected: int | None = None
+    """Facilitator and screen: participants connected now, over every node."""
 
 
 class StepEvent(Message, tag="step", kw_only=True):
@@ -530,7 +537,7 @@ class Pong(Message, tag="pong", kw_only=True):
 
 class Error(Message, tag="error", kw_only=True):
     seq: int
-    code: str
+    code: ErrorCode
     message: str
     ref: str | None = None
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import deque
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 import msgspec
 
@@ -108,13 +108,16 @@ class Reply(NamedTuple):
 
 
 class Changed(NamedTuple):
-    """The aggregate of ``step`` changed (-1: the participant count, ``GROUP_COUNTS``: the
-    current groups step's counts); push it, coalesced."""
+    """The aggregate of ``step`` changed (``PRESENCE``: the participant count,
+    ``GROUP_COUNTS``: the current groups step's counts); push it, coalesced."""
 
     step: int
 
 
-GROUP_COUNTS = -2
+PRESENCE: Final = -1
+"""``Changed.step`` for the participant count, which is no step's aggregate."""
+GROUP_COUNTS: Final = -2
+"""``Changed.step`` for the current groups step's counts (ready, grouped, waiting, alone)."""
 
 
 class Grouped(NamedTuple):
@@ -201,7 +204,7 @@ class Session:
                     if entry.participant in self.participants:
                         return []
                     self.participants[entry.participant] = Participant(entry.token_hash)
-                    return [Changed(-1)]
+                    return [Changed(PRESENCE)]
                 case Submitted():
                     return self._submit(entry)
                 case Commanded():
@@ -253,7 +256,7 @@ class Session:
         for step, record in gone.answers.items():
             self._count(self.tallies[step], record, self.card_id(participant, step), -1)
         outcomes: list[Outcome] = [Changed(step) for step in sorted(gone.answers)]
-        outcomes.append(Changed(-1))
+        outcomes.append(Changed(PRESENCE))
         for state in self.groups.values():
             if participant in state.ready or participant in state.where:
                 outcomes.append(Grouped(frozenset(state.remove(participant) - {participant})))
