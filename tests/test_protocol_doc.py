@@ -121,6 +121,11 @@ def test_results_examples_follow_from_their_inputs(step: int) -> None:
             assert isinstance(recounted, p.TextAggregate)
             assert dict(aggregate.words) == dict(recounted.words)
             recounted.words = aggregate.words
+            if aggregate.themes is not None:  # made by the model: check they name its cards
+                named = [c for t in aggregate.themes.themes for c in t.cards]
+                named += aggregate.themes.other
+                assert sorted(named) == sorted(c.id for c in aggregate.cards)
+                recounted.themes = aggregate.themes
         assert aggregate == recounted
 
 

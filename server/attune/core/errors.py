@@ -57,6 +57,8 @@ ErrorCode = Literal[
     "groups-not-formed",
     "no-more-rounds",
     "groups-over",
+    "no-such-theme",
+    "themes-unavailable",
     "rate-limited",
     "unavailable",
 ]
@@ -86,6 +88,10 @@ ERROR_CODES: Final[dict[ErrorCode, str]] = {
     "groups-not-formed": "Form the groups before starting, pausing or rotating a round.",
     "no-more-rounds": "This was the last round of the step; end the groups instead.",
     "groups-over": "The groups of this step have ended; form them again to restart.",
+    "no-such-theme": "No theme with this id on this step (a regrouping replaced it), or the edit "
+    "does not apply (merging a theme into itself).",
+    "themes-unavailable": "Grouping into themes needs the `themes` extra on the server "
+    "(`pip install 'attune[themes]'`) on the facilitator's node.",
     "rate-limited": "Too many messages; slow down (repeated flooding closes with 1008).",
     "unavailable": "The shared backend is not reachable; the client should retry shortly.",
 }
