@@ -10,6 +10,7 @@ import { breathingPacer, countdown } from "./pacer.js";
 import { resultsChart } from "./charts.js";
 import { ANSWERABLE, stepContent } from "./steps.js";
 import { joinUrl, qrSvg } from "./qr.js";
+import { hasThemes, themesBoard } from "./themes.js";
 
 const main = $("#main");
 let live = null;
@@ -124,7 +125,10 @@ function renderResults() {
     fill(box, h("p", { class: "screen-hint" }, state.responses_open ? t("screen.answerNow") : t("screen.closed")));
     return;
   }
-  fill(box, resultsChart(state.step, state.results, { minResponses: state.min_responses }));
+  const themed = hasThemes(state.results);
+  box.closest(".screen-step")?.classList.toggle("has-themes", themed);
+  fill(box, themed ? themesBoard(state.results.answers)
+    : resultsChart(state.step, state.results, { minResponses: state.min_responses }));
 }
 
 function renderPresence() {
