@@ -34,7 +34,7 @@ async function report() {
         ? h("p", { class: "step-prompt", dir: "auto" }, result.prompt) : null,
       result.passes || !result.answers ? h("p", { class: "report-count" }, t("text.summary", { count: result.count }),
         result.passes ? ` · ${t("console.passes", { count: result.passes })}` : "") : null,
-      result.answers?.themes ? themesBoard(result.answers, { limit: 8 }) : null,
+      result.answers?.themes ? themesBoard(result.answers, { all: true }) : null,
       resultsChart(step, result, { minResponses: data.min_responses }));
   });
   fill(main,

@@ -20,32 +20,27 @@ function textsOf(answers) {
   return texts;
 }
 
-/** How many representative cards each tile shows, so every tile fits its share of the screen. */
-function samplesFor(tiles) {
-  if (tiles <= 3) return 3;
-  if (tiles <= 6) return 2;
-  return 1;
-}
-
 /**
- * The projector's (and report's) view: one tile per theme, largest first, then "other".
- * `options.limit` caps the tiles (the projector holds at most 8 legibly).
+ * The projector's (and report's) view: one tile per theme, largest first, then "other", each with
+ * its count and its most central answers. On the projector (`options.fit`) each tile offers three
+ * and the layout rules keep as many as fit (`fit-fill`); the report (`options.all`) lists them all.
  */
 export function themesBoard(answers, options = {}) {
   const { themes, other = [] } = answers.themes;
   const texts = textsOf(answers);
-  const shown = themes.filter((theme) => !theme.folded).slice(0, options.limit ?? 8);
+  const shown = themes.filter((theme) => !theme.folded).slice(0, 8);
   const tiles = shown.length + (other.length ? 1 : 0);
-  const samples = samplesFor(tiles);
+  const samples = options.all ? Infinity : 3;
   const tile = (label, cards, extra) => h("li", { class: ["theme-tile", extra] },
     h("div", { class: "theme-head" },
       h("h2", { class: "theme-label", dir: "auto" }, label),
       h("span", { class: "theme-count", "aria-label": t("text.summary", { count: cards.length }) },
         formatNumber(cards.length))),
-    h("ul", { class: "theme-cards" }, cards.slice(0, samples).map((id) => texts.get(id))
-      .filter(Boolean).map((card) => h("li", { class: "theme-card", dir: "auto" }, card.text))));
+    h("ul", { class: ["theme-cards", options.fit && "fit-fill"] }, cards.slice(0, samples)
+      .map((id) => texts.get(id)).filter(Boolean)
+      .map((card) => h("li", { class: "theme-card", dir: "auto" }, card.text))));
   return h("div", { class: "chart chart-themes" },
-    h("p", { class: "chart-headline" }, t("themes.summary", { count: answers.count, themes: shown.length })),
+    h("p", { class: "chart-headline" }, t("themes.summary", { count: answers.count })),
     h("ol", { class: ["themes-board", `themes-tiles-${tiles}`], "aria-label": t("themes.title") },
       shown.map((theme) => tile(theme.label, theme.cards)),
       other.length ? tile(t("themes.other"), other, "theme-other") : null));
