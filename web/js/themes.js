@@ -9,6 +9,9 @@ import { formatNumber, t } from "./i18n.js";
 
 export const OTHER = "other";
 
+/** Themes whose answers the facilitator has unfolded on the console. */
+const opened = new Set();
+
 /** True when these results carry themes (the facilitator grouped the answers). */
 export function hasThemes(results) {
   return Boolean(results?.answers?.themes);
@@ -93,11 +96,18 @@ export function renderThemesEditor(box, results, options) {
     onchange: (event) => event.target.value && send("move_card", { card, theme: event.target.value }),
   }, h("option", { value: "" }, t("themes.moveTo")),
   targets(from).map(([id, label]) => h("option", { value: id }, label)));
-  const cardList = (ids, from) => h("ul", { class: "theme-edit-cards" }, ids.map((id) => {
+  // Each theme's answers fold away, so the console shows every theme at a glance; a theme stays
+  // open across re-renders once the facilitator opens it.
+  const cardList = (ids, from) => h("details", {
+    class: "theme-edit-details", open: opened.has(from),
+    ontoggle: (event) => (event.target.open ? opened.add(from) : opened.delete(from)),
+  },
+  h("summary", {}, t("themes.answers", { count: ids.length })),
+  h("ul", { class: "theme-edit-cards" }, ids.map((id) => {
     const card = texts.get(id);
     return card ? h("li", { class: ["theme-edit-card", card.hidden && "card-hidden"], dataset: { card: id } },
       h("span", { class: "theme-edit-text", dir: "auto" }, card.text), moveSelect(id, from)) : null;
-  }));
+  })));
   const panels = themes.map((theme) => {
     const name = h("input", {
       class: "theme-name", value: theme.label, maxlength: 60, "aria-label": t("themes.renameLabel"),
@@ -113,6 +123,7 @@ export function renderThemesEditor(box, results, options) {
       onchange: (event) => event.target.value && send("merge_themes", { theme: theme.id, into: event.target.value }),
     }, h("option", { value: "" }, t("themes.mergeInto")),
     themes.filter((x) => x.id !== theme.id).map((x) => h("option", { value: x.id }, x.label)));
+    const typical = theme.cards.slice(0, 2).map((id) => texts.get(id)?.text).filter(Boolean);
     return h("li", { class: ["theme-panel", theme.folded && "theme-folded"], dataset: { theme: theme.id } },
       h("div", { class: "theme-panel-head" }, name,
         h("span", { class: "badge" }, formatNumber(theme.cards.length)),
@@ -123,6 +134,7 @@ export function renderThemesEditor(box, results, options) {
           onclick: () => send("split_theme", { theme: theme.id }),
         }, t("themes.split")),
         into),
+      h("p", { class: "theme-typical", dir: "auto" }, typical.join(" · ")),
       cardList(theme.cards, theme.id));
   });
   if (other.length) {
