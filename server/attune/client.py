@@ -96,6 +96,8 @@ class Client:
         self.clock_offset = 0.0
         self.gap: str | None = None
         """The first gap the reader saw in the events' sequence numbers; ``expect`` raises it."""
+        self.group: p.GroupView | None = None
+        """A participant's latest private group view."""
         self._reader: asyncio.Task[None] | None = None
 
     @classmethod
@@ -191,7 +193,8 @@ class Client:
                 self.token = message.token
             if message.snapshot is not None:
                 self.step = message.snapshot.step
-        if isinstance(message, p.StepEvent | p.ResponsesEvent | p.RevealEvent | p.EndedEvent):
+        if isinstance(message, p.StepEvent | p.ResponsesEvent | p.RevealEvent | p.EndedEvent
+                      | p.GroupsEvent):
             if message.seq != self.seq + 1 and self.gap is None:
                 # Kept, not raised: raised here it would end the reader unseen, and the test
                 # would fail later as a vague timeout instead of saying what went wrong.
@@ -201,6 +204,8 @@ class Client:
             self.step = message.step
         if isinstance(message, p.Results):
             self.results = message
+        if isinstance(message, p.GroupView):
+            self.group = message
         self.seen.append(message)
         await self.inbox.put(message)
 
@@ -237,6 +242,11 @@ class Client:
         submission = submission or uuid.uuid4().hex
         await self.send(p.Answer(step=step, submission=submission, value=value, guess=guess))
         return await self.expect(p.Ack, lambda a: a.submission == submission)
+
+    async def ready(self, step: int, ready: bool = True) -> p.GroupView:
+        """Say "I'm ready" on a groups step; returns this participant's updated group view."""
+        await self.send(p.Ready(step=step, ready=ready))
+        return await self.expect(p.GroupView, lambda v: (v.status != "unready") == ready)
 
     async def skip(self, step: int) -> p.Ack:
         submission = uuid.uuid4().hex
