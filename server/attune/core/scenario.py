@@ -262,7 +262,9 @@ def _walk_struct(value: dict[Any, Any], structs: list[Any], path: str) -> Iterat
     for name, field in fields.items():
         if name not in value:
             if field.required:
-                yield path, f"Object missing required field `{name}`"
+                # The path names the missing field (its line is the enclosing mapping's), so an
+                # editor can show the error where the field would be.
+                yield f"{path}.{name}", f"missing required field {name!r}"
             continue
         yield from _walk(value[name], field.type, f"{path}.{name}")
 
