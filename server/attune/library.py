@@ -9,6 +9,7 @@ Routes, mounted by ``attune.app``::
     DELETE /api/scenarios/{id}         remove a saved one; ``If-Match: "VERSION"`` required
     POST   /api/scenario-check         check without saving: every error, the body as plain
                                        data, and the steps as phones would receive them
+    POST   /api/scenario-yaml          a draft (JSON) as a YAML file, valid or not
     GET    /api/emotion-words          the check-in vocabulary, labelled in one language
 
 A saved scenario has a version, sent as the ETag. A write names the version it was based on and
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -88,6 +90,7 @@ class Checked(msgspec.Struct):
     itself has errors (the rest still preview)."""
 
 
+_SAFE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 _saved_decoder = msgspec.json.Decoder(Saved)
 _saved_encoder = msgspec.json.Encoder()
 
@@ -273,6 +276,20 @@ def routes(library: Library) -> list[Route]:
         return _json(Checked(errors=[_problem_of(e) for e in errors], document=document,
                              views=_previews(plain, scenario, language)))
 
+    async def as_yaml(request: Request) -> Response:
+        """An editor's draft (JSON) as a YAML file to download, mistakes and all: what was
+        typed is never lost because it does not validate yet."""
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            return _problem(413, f"The scenario is {len(body)} bytes; the limit is {MAX_BODY}.")
+        try:
+            plain = msgspec.json.decode(body)
+        except msgspec.DecodeError as exc:
+            return _problem(400, f"not valid JSON: {exc}")
+        name = plain.get("id") if isinstance(plain, dict) else None
+        return _yaml(yaml.safe_dump(plain, allow_unicode=True, sort_keys=False, width=100),
+                     name if isinstance(name, str) and _SAFE_NAME.match(name) else "scenario")
+
     async def emotion_words(request: Request) -> Response:
         language = request.query_params.get("language", "en")
         return _json([{"id": word, "label": emotion.label(language), "p": emotion.p,
@@ -285,6 +302,7 @@ def routes(library: Library) -> list[Route]:
         Route("/api/scenarios/{id}", replace, methods=["PUT"]),
         Route("/api/scenarios/{id}", delete, methods=["DELETE"]),
         Route("/api/scenario-check", check, methods=["POST"]),
+        Route("/api/scenario-yaml", as_yaml, methods=["POST"]),
         Route("/api/emotion-words", emotion_words, methods=["GET"]),
     ]
 
