@@ -32,7 +32,8 @@ LANGUAGES = ("en", "fr", "zh")
 MAX_FILE_BYTES = 256 * 1024
 MAX_STEPS = 100
 MAX_DEPTH = 20
-_ID = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
+_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
+_ID = Annotated[str, msgspec.Meta(pattern=_ID_PATTERN)]
 
 
 class Schema(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, kw_only=True):
@@ -280,6 +281,9 @@ def _convert(value: object, kind: Any, path: str) -> Iterator[tuple[str, str]]:
         where = path + inner.strip("`").replace("[...]", "").removeprefix("$")
         if "got `bool`" in message:
             message += " (yes/no/on/off are read as true/false in YAML: put the text in quotes)"
+        if "matching regex" in message and _ID_PATTERN in message:
+            message = ("expected an id of lower-case letters, digits and dashes (at most 64, "
+                       "not starting with a dash)")
         yield where, message
 
 

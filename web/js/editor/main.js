@@ -153,7 +153,6 @@ function errorsOfStep(index) {
 
 function renderSteps() {
   const steps = Array.isArray(state.draft.steps) ? state.draft.steps : [];
-  const about = errorsOfStep(-1);
   const item = (index, text, kind) => {
     const errors = errorsOfStep(index);
     const button = h("button", {
@@ -206,7 +205,6 @@ function renderSteps() {
     h("div", { class: "ed-add" },
       h("label", { for: "ed-new-kind", class: "field-label" }, t("editor.newStepKind")), kindSelect,
       h("button", { type: "button", class: "button", id: "ed-add-step", onclick: () => addStep(kindSelect.value) }, "+ ", t("editor.addStep"))));
-  if (about) els.steps.querySelector(".ed-about .ed-step-button")?.setAttribute("data-errors", String(about));
 }
 
 function select(index) {
@@ -335,6 +333,7 @@ function changed() {
   store.set(SAVED_DRAFT, { draft: state.draft, origin: state.origin, dirty: true }, localStorage);
   if (!state.origin && location.hash !== "#draft") history.replaceState(null, "", "#draft");
   renderHead();
+  els.status.dataset.pending = "true";
   clearTimeout(timer);
   timer = setTimeout(check, CHECK_DELAY_MS);
 }
@@ -344,6 +343,7 @@ async function check() {
   const ticket = (state.checking += 1);
   const result = await api.checkDraft(serialize(state.draft), state.lang);
   if (ticket !== state.checking) return; // a newer check is under way
+  delete els.status.dataset.pending;
   if (result.status !== 200) {
     els.status.textContent = t("console.offline");
     return;
