@@ -27,6 +27,8 @@ import msgspec
 import pytest
 from redis.crc import key_slot
 
+from attune import node as node_module
+from attune.backends import redis as redis_backend
 from attune.client import Client, Created, create_session
 from attune.core import protocol as p
 from attune.core.emotions import VOCABULARY
@@ -471,9 +473,18 @@ async def test_the_headcount_spans_nodes_and_forgets_a_killed_one(
         opened.append(screen)
         assert screen.welcome is not None
         assert (screen.welcome.joined, screen.welcome.connected) == (4, 4)
+        killed_at = time.monotonic()
         b.kill()
         # Node b's count expires with its heartbeat; everyone who joined there is still joined.
+        # docs/redis.md promises 10 to 20 s: a lapse of 15 s after the last write (made at most
+        # one heartbeat before the kill), then the next recount.
         await host.expect(p.Presence, lambda m: (m.joined, m.connected) == (4, 2), timeout=40)
+        lapsed = time.monotonic() - killed_at
+        lapse = redis_backend.PRESENCE_TTL_MS / 1000
+        at_most = lapse + node_module.PRESENCE_REFRESH
+        at_least = lapse - redis_backend.HEARTBEAT_INTERVAL
+        assert at_most == 20 and at_least == 10, "docs/redis.md states 10 to 20 s: update it"
+        assert at_least - 0.5 <= lapsed <= at_most + 1.5, f"the count lapsed in {lapsed:.1f} s"
         late = await Client.screen(created.code, base=a.base)
         opened.append(late)
         assert late.welcome is not None and (late.welcome.joined, late.welcome.connected) == (4, 2)

@@ -31,6 +31,7 @@ from attune.library import Library
 from attune.library import routes as library_routes
 from attune.metrics import Metrics
 from attune.node import Node, Replica, now_ms
+from attune.themes import open_grouper
 from attune.transport import uvicorn_glue
 from attune.transport.limits import AddressLimits
 from attune.transport.ws import Endpoint
@@ -182,6 +183,8 @@ def create_app(settings: Settings) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Endpoint]]:
         # The lifespan state is how uvicorn's WebSocket protocol (``Connection``) finds the node.
+        if settings.themes:
+            node.grouper = open_grouper()
         await node.start()
         try:
             async with Endpoint(node, limits, settings) as endpoint:

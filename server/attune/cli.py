@@ -61,6 +61,10 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     serve.add_argument("--workers", type=int, default=_env("workers", d.workers),
                        help="worker processes; more than 1 needs a shared backend "
                             "[ATTUNE_WORKERS] (default 1)")
+    serve.add_argument("--no-themes", dest="themes", action="store_false",
+                       default=_env("themes", "1") not in ("0", "false", "no", "off"),
+                       help="do not group free-text answers into themes even where the themes "
+                            "extra is installed [ATTUNE_THEMES=0]")
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -71,7 +75,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         min_responses=int(args.min_responses), admin_key=args.admin_key or None,
         library_write=args.library_write,
         resume_window_s=float(args.resume_window), retention_s=float(args.retention),
-        workers=int(args.workers),
+        workers=int(args.workers), themes=bool(args.themes),
     )
 
 

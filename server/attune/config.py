@@ -31,6 +31,8 @@ class Settings(msgspec.Struct, kw_only=True):
     retention_s: float = 24 * 3600.0
     """How long an ended session's answers are kept before they expire."""
     workers: int = 1
+    themes: bool = True
+    """Group free-text answers into themes where the ``themes`` extra is installed."""
     hello_timeout_s: float = 10.0
     web_root: Path = WEB_ROOT
 
@@ -47,4 +49,5 @@ ENVIRONMENT: dict[str, str] = {
     "resume_window_s": "ATTUNE_RESUME_WINDOW",
     "retention_s": "ATTUNE_RETENTION",
     "workers": "ATTUNE_WORKERS",
+    "themes": "ATTUNE_THEMES",
 }

@@ -52,6 +52,8 @@ ErrorCode = Literal[
     "responses-closed",
     "invalid-answer",
     "no-such-card",
+    "no-such-theme",
+    "themes-unavailable",
     "rate-limited",
     "unavailable",
 ]
@@ -75,6 +77,10 @@ ERROR_CODES: Final[dict[ErrorCode, str]] = {
     "responses-closed": "The facilitator has closed responses for this step.",
     "invalid-answer": "The value does not fit the step (kind, range, option, word or length).",
     "no-such-card": "No free-text card with this id on this step.",
+    "no-such-theme": "No theme with this id on this step (a regrouping replaced it), or the edit "
+    "does not apply (merging a theme into itself).",
+    "themes-unavailable": "Grouping into themes needs the `themes` extra on the server "
+    "(`pip install 'attune[themes]'`) on the facilitator's node.",
     "rate-limited": "Too many messages; slow down (repeated flooding closes with 1008).",
     "unavailable": "The shared backend is not reachable; the client should retry shortly.",
 }

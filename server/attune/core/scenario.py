@@ -96,6 +96,8 @@ class Perspective(StepBase, tag="perspective", kw_only=True):
     prompt: Text
     character: str | None = None
     max_length: Annotated[int, msgspec.Meta(ge=10, le=1000)] = 280
+    themes: bool = False
+    """Group the answers into themes on reveal (where the ``themes`` extra is installed)."""
 
 
 class Breathe(StepBase, tag="breathe", kw_only=True):
