@@ -148,6 +148,7 @@ async def checked(page: Page) -> None:
     await page.wait_for_function("() => !document.querySelector('.ed-status[data-pending]')")
 
 
+# Chinese punctuation is full-width, as a Chinese facilitator types it.
 STEPS = {
     "story": {
         "text": {"en": "Sam waits at the bus stop. The bus is late again.",
@@ -155,22 +156,24 @@ STEPS = {
                  "zh": "小山在公交站等车。车又晚点了。"},
     },
     "choice": {
-        "prompt": {"en": "What would you do?", "fr": "Que feriez-vous ?", "zh": "你会怎么做？"},
+        "prompt": {"en": "What would you do?", "fr": "Que feriez-vous ?", "zh": "你会怎么做？"},  # noqa: RUF001
         "options[0].label": {"en": "Wait", "fr": "Attendre", "zh": "等"},
         "options[1].label": {"en": "Walk", "fr": "Marcher", "zh": "走路"},
     },
     "checkin": {
         "prompt": {"en": "How does Sam feel?", "fr": "Comment se sent Sam ?",
-                   "zh": "小山感觉如何？"},
+                   "zh": "小山感觉如何？"},  # noqa: RUF001
     },
     "reflect": {
         "prompt": {"en": "When did you last wait like Sam?",
-                   "fr": "Quand avez-vous attendu comme Sam ?", "zh": "你上次像小山一样等待是什么时候？"},
+                   "fr": "Quand avez-vous attendu comme Sam ?",
+                   "zh": "你上次像小山一样等待是什么时候？"},  # noqa: RUF001
     },
 }
 TITLE = {"en": "The late bus", "fr": "Le bus en retard", "zh": "晚点的公交车"}
 SUMMARY = {"en": "A short story, a feeling and a choice.",
-           "fr": "Une histoire courte, un ressenti et un choix.", "zh": "一个小故事、一种感受和一个选择。"}
+           "fr": "Une histoire courte, un ressenti et un choix.",
+           "zh": "一个小故事、一种感受和一个选择。"}
 
 
 @pytest.mark.timeout(420)
@@ -189,9 +192,11 @@ async def test_build_a_trilingual_scenario_from_blank_save_reload_and_run_it(
     await editor.locator(f'{field(editor, "$.id")} button').click()
     await expect(editor.locator(f'{field(editor, "$.id")} input')).to_have_value("the-late-bus")
     for lang in ("fr", "zh"):
-        await editor.locator(f'{field(editor, "$.languages")} input[value="{lang}"] + label').click()
+        languages = field(editor, "$.languages")
+        await editor.locator(f'{languages} input[value="{lang}"] + label').click()
     await expect(editor.locator(".ed-tab")).to_have_count(3)
-    await expect(editor.locator(".ed-tab[data-lang='fr'] .ed-tab-missing")).to_have_text("2 missing")
+    await expect(editor.locator(".ed-tab[data-lang='fr'] .ed-tab-missing")).to_have_text(
+        "2 missing")
     for lang in ("fr", "zh"):
         await tab(editor, lang)
         await type_in(editor, "$.title", TITLE[lang])
@@ -247,7 +252,7 @@ async def test_build_a_trilingual_scenario_from_blank_save_reload_and_run_it(
     await editor.set_viewport_size(WIDE)
     await tab(editor, "zh")
     await checked(editor)
-    await expect(phone.locator("h1")).to_have_text("你会怎么做？")
+    await expect(phone.locator("h1")).to_have_text("你会怎么做？")  # noqa: RUF001
     await shoot(editor, "editor-choice-zh-1920x1080")
     await fits(editor)
     await editor.set_viewport_size(PROJECTOR)
@@ -343,7 +348,8 @@ async def test_importing_a_broken_file_shows_each_error_at_its_field(
     # The scenario's own fields: a bad id, minutes that are not a number.
     await expect(editor.locator(f'{field(editor, "$.id")} .ed-error')).to_contain_text(
         line_of("id: Broken"))
-    await expect(editor.locator(f'{field(editor, "$.duration_minutes")} .ed-error')).to_contain_text(
+    minutes = field(editor, "$.duration_minutes")
+    await expect(editor.locator(f"{minutes} .ed-error")).to_contain_text(
         "Expected `int`, got `str`")
     await expect(editor.locator(".ed-summary")).to_contain_text("errors")
     await shoot(editor, "editor-import-errors-1280x720")

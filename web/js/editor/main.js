@@ -11,7 +11,7 @@ import { setupPage } from "../page.js";
 import * as api from "./api.js";
 import { fieldsFor } from "./form.js";
 import { KINDS, LANGS, SCENARIO_FIELDS, blank, editable, missing, move, newStep, serialize, stepOf } from "./model.js";
-import { phonePreview, projectorPreview } from "./preview.js";
+import { fitProjector, phonePreview, projectorPreview } from "./preview.js";
 
 const SAVED_DRAFT = "attune:editor:draft";
 const CHECK_DELAY_MS = 250;
@@ -449,6 +449,7 @@ function renderPreview() {
     h("h2", { class: "section-label" }, t("editor.previewProjector")), projector);
   fit(phone, 390);
   fit(projector, 1280);
+  fitProjector(projector);
 }
 
 /** Scale a fixed-size device screen to the width its column has. */

@@ -8,6 +8,8 @@ import { t } from "../i18n.js";
 import { answerInput } from "../inputs.js";
 import { breathingPacer, countdown } from "../pacer.js";
 import { ANSWERABLE, stepContent } from "../steps.js";
+import { fitFrame, stepFrame } from "../fit.js";
+import { screenViews } from "../screen-views.js";
 
 function progress(view, total) {
   return h("p", { class: "progress" }, t("common.stepOf", { n: view.index + 1, total }));
@@ -38,18 +40,34 @@ export function phonePreview(view, total) {
     h("div", { class: "preview-phone-screen", inert: true }, section));
 }
 
-/** The step on the projector while people answer, as screen.js builds it. */
+/** The step on the projector while people answer, as screen.js builds it: the same frame (head
+ * over stage, fit.js), fitted once the frame is in the page (call `fitProjector`). */
 export function projectorPreview(view, total) {
-  const section = h("section", { class: ["screen-step", `screen-${view.kind}`] }, progress(view, total),
-    stepContent(view, { level: "h1" }));
+  const content = stepContent(view, { level: "h1" });
+  const inHead = (node) => node.matches?.(".step-title, .step-prompt, .step-character");
+  const stage = [...content.filter((node) => !inHead(node))];
   const started = Date.now();
-  if (view.kind === "breathe" && view.pacer) section.append(breathingPacer(view.pacer, started, Date.now));
-  if (view.kind === "timer" && view.seconds) section.append(countdown(view.seconds, started, Date.now));
-  if (view.kind === "reflect") section.append(h("p", { class: "screen-hint" }, t("screen.reflect")));
+  const custom = screenViews.get(view.kind);
+  if (custom?.stage) stage.push(custom.stage(view, { started_at: started, revealed: false }, { now: Date.now }));
+  if (view.kind === "breathe" && view.pacer) stage.push(breathingPacer(view.pacer, started, Date.now));
+  if (view.kind === "timer" && view.seconds) stage.push(countdown(view.seconds, started, Date.now));
+  if (view.kind === "reflect") stage.push(h("p", { class: "screen-hint" }, t("screen.reflect")));
   if (view.kind === "choice") {
-    section.append(h("ol", { class: "screen-options" }, view.options.map((o) => h("li", { dir: "auto" }, o.label))));
+    stage.push(h("ol", { class: ["screen-options", view.options.length > 4 && "screen-options-many"] },
+      view.options.map((o) => h("li", { dir: "auto" }, o.label))));
   }
-  if (ANSWERABLE.has(view.kind)) section.append(h("p", { class: "screen-hint" }, t("screen.answerNow")));
+  if (ANSWERABLE.has(view.kind)) stage.push(h("div", { class: "screen-results" }, h("p", { class: "screen-hint" }, t("screen.answerNow"))));
+  const frame = stepFrame({
+    kind: view.kind,
+    head: [progress(view, total), ...content.filter(inHead)],
+    stage,
+  });
   return h("div", { class: "preview-projector", role: "img", "aria-label": t("editor.previewProjector") },
-    h("div", { class: "preview-projector-screen page-screen", inert: true }, section));
+    h("div", { class: "preview-projector-screen screen-main", inert: true }, frame));
+}
+
+/** Apply the projector's fit rules to a preview already in the page. */
+export function fitProjector(preview) {
+  const frame = preview.querySelector(".screen-step");
+  if (frame) fitFrame(frame);
 }
