@@ -316,7 +316,7 @@ async def test_create_session_returns_code_id_and_strong_token(server: Running) 
     assert created.join_url.endswith(f"/join/{created.code}")
     status, body = await aget(f"{server.base}/api/scenarios")
     assert status == 200
-    assert [s["id"] for s in json.loads(body)] == ["every-kind"]
+    assert [s["id"] for s in json.loads(body)] == ["every-kind", "triads"]
 
 
 async def test_uploaded_scenario_is_validated(server: Running) -> None:

@@ -94,6 +94,8 @@ class Client:
         self.results: p.Results | None = None
         self.step: p.StepView | None = None
         self.clock_offset = 0.0
+        self.group: p.GroupView | None = None
+        """A participant's latest private group view."""
         self._reader: asyncio.Task[None] | None = None
 
     @classmethod
@@ -189,7 +191,8 @@ class Client:
                 self.token = message.token
             if message.snapshot is not None:
                 self.step = message.snapshot.step
-        if isinstance(message, p.StepEvent | p.ResponsesEvent | p.RevealEvent | p.EndedEvent):
+        if isinstance(message, p.StepEvent | p.ResponsesEvent | p.RevealEvent | p.EndedEvent
+                      | p.GroupsEvent):
             if message.seq != self.seq + 1:
                 raise AssertionError(f"gap in events: had {self.seq}, got {message.seq}")
             self.seq = message.seq
@@ -197,6 +200,8 @@ class Client:
             self.step = message.step
         if isinstance(message, p.Results):
             self.results = message
+        if isinstance(message, p.GroupView):
+            self.group = message
         self.seen.append(message)
         await self.inbox.put(message)
 
@@ -229,6 +234,11 @@ class Client:
         submission = submission or uuid.uuid4().hex
         await self.send(p.Answer(step=step, submission=submission, value=value, guess=guess))
         return await self.expect(p.Ack, lambda a: a.submission == submission)
+
+    async def ready(self, step: int, ready: bool = True) -> p.GroupView:
+        """Say "I'm ready" on a groups step; returns this participant's updated group view."""
+        await self.send(p.Ready(step=step, ready=ready))
+        return await self.expect(p.GroupView, lambda v: (v.status != "unready") == ready)
 
     async def skip(self, step: int) -> p.Ack:
         submission = uuid.uuid4().hex

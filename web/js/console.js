@@ -12,12 +12,14 @@ import { ANSWERABLE, stepContent } from "./steps.js";
 import { joinUrl, qrSvg } from "./qr.js";
 import { download } from "./export.js";
 import { gallery } from "./gallery.js";
+import { renderThemesEditor } from "./themes.js";
 
 const main = $("#main");
 let live = null;
 let session = "";
 let token = "";
 let shown = null;
+let themesAvailable = false;
 
 // --- choosing a scenario -------------------------------------------------------------------
 
@@ -107,6 +109,9 @@ function status(kind) {
 function received(message) {
   switch (message.type) {
     case "welcome":
+      themesAvailable = Boolean(message.themes);
+      render();
+      break;
     case "step":
     case "ended":
       render();
@@ -258,6 +263,7 @@ function stepPanel(step) {
           h("h2", { class: "section-label" }, t("console.results")),
           h("span", { id: "reveal-state", class: "badge" })),
         h("p", { class: "live-count", id: "live-count", "aria-live": "polite" }),
+        step.kind === "perspective" ? h("div", { id: "themes-box", class: "themes-box" }) : null,
         h("div", { id: "chart", class: "chart-box" })) : null));
 }
 
@@ -330,6 +336,8 @@ function update() {
       onCard: (card, hide) => command(hide ? "hide_card" : "restore_card", { step: state.step.index, card: card.id }),
     }));
   }
+  const themesBox = $("#themes-box");
+  if (themesBox) renderThemesEditor(themesBox, results, { step: state.step.index, available: themesAvailable, command });
 }
 
 function onKey(event) {

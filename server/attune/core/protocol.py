@@ -6,9 +6,10 @@ sees a raw dict. ``docs/protocol.md`` describes each message with an example, an
 ``attune protocol-schema`` prints the JSON Schema generated from these Structs.
 
 Sequencing: every server message carries ``seq``, the session's sequence number. Only the
-*events* (``step``, ``responses``, ``reveal``, ``ended``) advance it; state pushes (``results``,
-``presence``, ``ack``, ``feedback``) carry the number they are consistent with. A client that
-resumes with the last ``seq`` it saw is sent exactly the events it missed, or a full snapshot.
+*events* (``step``, ``responses``, ``reveal``, ``ended``, ``groups``) advance it; state pushes
+(``results``, ``presence``, ``ack``, ``feedback``, ``group``, ``group_counts``) carry the number
+they are consistent with. A client that resumes with the last ``seq`` it saw is sent exactly the
+events it missed, or a full snapshot.
 """
 
 from __future__ import annotations
@@ -115,6 +116,14 @@ class Leave(Message, tag="leave", kw_only=True):
     """The participant leaves for good and withdraws every answer they gave in this session."""
 
 
+class Ready(Message, tag="ready", kw_only=True):
+    """On a ``groups`` step: "I'm ready to be put in a group" (or, ``ready`` false, "I stepped
+    out"). Only ready participants are grouped; see ``core/groups.py`` for the rules."""
+
+    step: _Step
+    ready: bool = True
+
+
 class Ping(Message, tag="ping", kw_only=True):
     """Clock sync: the server answers ``pong`` with its own clock (ms since the epoch)."""
 
@@ -173,6 +182,34 @@ class End(Command, tag="end", kw_only=True):
     pass
 
 
+class GroupsForm(Command, tag="groups_form", kw_only=True):
+    """Put every ready participant of the current ``groups`` step in a group (again)."""
+
+
+class GroupsStart(Command, tag="groups_start", kw_only=True):
+    """Start (or resume) the current round's timer."""
+
+
+class GroupsPause(Command, tag="groups_pause", kw_only=True):
+    pass
+
+
+class GroupsExtend(Command, tag="groups_extend", kw_only=True):
+    """Give the current round more time."""
+
+    seconds: Annotated[int, msgspec.Meta(ge=1, le=600)] = 30
+
+
+class GroupsNext(Command, tag="groups_next", kw_only=True):
+    """Next round: people waiting or left alone are placed, roles rotate, the timer starts."""
+
+
+class GroupsEnd(Command, tag="groups_end", kw_only=True):
+    """End the rounds; the debrief question (if any) opens."""
+
+
+GroupsCommand = GroupsForm | GroupsStart | GroupsPause | GroupsExtend | GroupsNext | GroupsEnd
+
 _ThemeId = Annotated[str, msgspec.Meta(min_length=1, max_length=16)]
 
 
@@ -216,8 +253,9 @@ ThemeCommand = GroupThemes | RenameTheme | MergeThemes | SplitTheme | MoveCard
 FacilitatorCommand = (
     Start | Next | Back | Goto | OpenResponses | CloseResponses | Reveal | HideResults | HideCard
     | RestoreCard | End | GroupThemes | RenameTheme | MergeThemes | SplitTheme | MoveCard
+    | GroupsCommand
 )
-ClientMessage = Hello | Answer | Pass | Leave | Ping | FacilitatorCommand
+ClientMessage = Hello | Answer | Pass | Leave | Ready | Ping | FacilitatorCommand
 
 # --- step views ------------------------------------------------------------------------------
 
@@ -247,6 +285,16 @@ class Pacer(msgspec.Struct):
     cycles: int
 
 
+class RoleView(msgspec.Struct, omit_defaults=True, kw_only=True):
+    """A role of a ``groups`` step. In the step everyone sees, only the name; the prompt and
+    checklist go to the facilitator, and privately to whoever holds the role."""
+
+    id: str
+    name: str
+    prompt: str | None = None
+    checklist: list[str] = []
+
+
 class StepView(msgspec.Struct, omit_defaults=True, kw_only=True):
     """One step in the session's language, as a client shows it; facilitator notes only for them."""
 
@@ -270,6 +318,15 @@ class StepView(msgspec.Struct, omit_defaults=True, kw_only=True):
     max_length: int | None = None
     pacer: Pacer | None = None
     seconds: int | None = None
+    size: int | None = None
+    """``groups``: the group size aimed for."""
+    rounds: int | None = None
+    rotate: bool = False
+    roles: list[RoleView] = []
+    debrief: StepView | None = None
+    """``groups``: the question asked once the rounds end, rendered as a step of its kind."""
+    remote: str | None = None
+    """``groups``, facilitator only: how to mirror the groups in video breakout rooms."""
     notes: str | None = None
 
 
@@ -376,6 +433,9 @@ class Snapshot(msgspec.Struct, omit_defaults=True, kw_only=True):
     """Participant only: their own answers by step index, restored on resume."""
     passed: list[int] = []
     """Participant only: steps they passed."""
+    groups: GroupsEvent | None = None
+    """The current ``groups`` step's shared state; a participant's own group follows in a
+    ``group`` message."""
 
 
 class Welcome(Message, tag="welcome", kw_only=True):
@@ -424,7 +484,36 @@ class EndedEvent(Message, tag="ended", kw_only=True):
     seq: int
 
 
-Event = StepEvent | ResponsesEvent | RevealEvent | EndedEvent
+GroupsPhase = Literal["gathering", "grouped", "debrief"]
+
+
+class GroupsEvent(Message, tag="groups", kw_only=True):
+    """The shared state of the current ``groups`` step: what the projector shows to the room.
+
+    The round timer is on the server clock: while ``started_at`` is set it runs, and the time
+    left is ``seconds - elapsed - (now - started_at) / 1000``; paused, it is ``seconds -
+    elapsed``. Groups are counted, never listed: group ``n``'s colour and word are a pure
+    function of ``n`` (see ``core/groups.py``), so clients draw the grid from ``groups`` alone.
+    """
+
+    seq: int
+    step: int
+    phase: GroupsPhase
+    round: int
+    """0-based."""
+    rounds: int
+    groups: int
+    """How many groups have anyone in them."""
+    numbers: list[int] = []
+    """Their numbers, when some were emptied (otherwise 1 to ``groups``)."""
+    seconds: int
+    """This round's length, extensions included."""
+    started_at: float | None = None
+    elapsed: float = 0
+    """Seconds the round ran before its last pause."""
+
+
+Event = StepEvent | ResponsesEvent | RevealEvent | EndedEvent | GroupsEvent
 
 
 class Results(Message, tag="results", kw_only=True):
@@ -445,6 +534,46 @@ class Presence(Message, tag="presence", kw_only=True):
     """Participants who ever joined this session."""
     connected: int
     """Participants connected now."""
+
+
+GroupStatus = Literal["unready", "ready", "grouped", "waiting", "alone"]
+
+
+class GroupView(Message, tag="group", kw_only=True):
+    """Private to one participant: their own group and role. It names no one: a group is a
+    number, a colour and a word, and ``others`` says how many people to look for.
+
+    ``status``: ``unready`` (not yet said "I'm ready"), ``ready`` (waiting for groups to form),
+    ``grouped``, ``waiting`` (every group was full: placed at the next round) or ``alone``
+    (the others left: joins another group at the next round).
+    """
+
+    seq: int
+    step: int
+    status: GroupStatus
+    round: int = 0
+    number: int = 0
+    colour: str | None = None
+    word: str | None = None
+    others: int = 0
+    role: RoleView | None = None
+    """This round's role with its private prompt."""
+    next_role: str | None = None
+    """The name of the role held next round, when roles rotate."""
+
+
+class GroupCounts(Message, tag="group_counts", kw_only=True):
+    """Facilitator and projector: how many are ready, grouped, waiting or alone; counts only.
+    ``sizes`` (facilitator only) lists each group's size by number, for breakout rooms."""
+
+    seq: int
+    step: int
+    ready: int
+    grouped: int
+    waiting: int
+    alone: int
+    groups: int
+    sizes: list[int] = []
 
 
 class Ack(Message, tag="ack", kw_only=True):
@@ -479,7 +608,9 @@ class Error(Message, tag="error", kw_only=True):
     ref: str | None = None
 
 
-ServerMessage = Welcome | Event | Results | Presence | Ack | Feedback | Pong | Error
+ServerMessage = (
+    Welcome | Event | Results | Presence | Ack | Feedback | GroupView | GroupCounts | Pong | Error
+)
 
 decoder = msgspec.json.Decoder(ClientMessage)
 

@@ -120,9 +120,43 @@ class Reflect(StepBase, tag="reflect", kw_only=True):
     prompt: Text
 
 
-Step = Story | Checkin | Scale | Choice | Perspective | Breathe | Timer | Reflect
+class GroupRole(Schema, kw_only=True):
+    """One role in a small group; its prompt is shown only to whoever holds the role."""
+
+    id: _ID
+    name: Text
+    prompt: Text
+    checklist: Annotated[list[Text], msgspec.Meta(max_length=12)] = []
+    """What to notice while holding the role (an observer's list); ticked on the phone only."""
+
+
+class Groups(StepBase, tag="groups", kw_only=True):
+    """Pairs, triads or circles: people find their group in the room and take turns in roles.
+
+    ``size`` is the group size aimed for. ``leftover`` says where the people who do not fill a
+    last group go: ``join`` spreads them over other groups (some groups of ``size + 1``),
+    ``own`` makes smaller groups instead (never fewer than two). The last role is the one that
+    extra members share (the observer, the silent listener). The rules live in ``core/groups.py``.
+    """
+
+    prompt: Text | None = None
+    size: Annotated[int, msgspec.Meta(ge=2, le=7)]
+    leftover: Literal["join", "own"] = "join"
+    roles: Annotated[list[GroupRole], msgspec.Meta(min_length=1, max_length=7)]
+    rounds: Annotated[int, msgspec.Meta(ge=1, le=12)] = 1
+    seconds: Annotated[int, msgspec.Meta(ge=10, le=3600)]
+    rotate: bool = True
+    debrief: Scale | Choice | None = None
+    """One question everyone answers once the groups end; aggregated like any other step."""
+    remote: Text | None = None
+    """For remote sessions: how to mirror the groups in the video tool's breakout rooms."""
+
+
+Step = Story | Checkin | Scale | Choice | Perspective | Breathe | Timer | Reflect | Groups
 AnswerStep = Checkin | Scale | Choice | Perspective
-STEP_KINDS = ("story", "checkin", "scale", "choice", "perspective", "breathe", "timer", "reflect")
+STEP_KINDS = (
+    "story", "checkin", "scale", "choice", "perspective", "breathe", "timer", "reflect", "groups",
+)
 
 
 class Scenario(Schema, kw_only=True):
@@ -379,12 +413,29 @@ def _check(scenario: Scenario) -> Iterator[tuple[str, str]]:
                     )
             if len(step.words) < 2:
                 yield f"{where}.words", "give at least 2 words to choose from"
+        if isinstance(step, Groups):
+            yield from _check_groups(step, where)
+            if step.debrief is not None:
+                step, where = step.debrief, f"{where}.debrief"
         if isinstance(step, Scale) and not step.min < step.max <= step.min + 100:
             yield f"{where}.max", "expected max greater than min, at most 100 apart"
         if isinstance(step, Choice):
             ids = [option.id for option in step.options]
             if len(set(ids)) != len(ids):
                 yield f"{where}.options", "option ids must be unique"
+
+
+def _check_groups(step: Groups, where: str) -> Iterator[tuple[str, str]]:
+    ids = [role.id for role in step.roles]
+    if len(set(ids)) != len(ids):
+        yield f"{where}.roles", "role ids must be unique"
+    if len(step.roles) > step.size + 1:
+        yield f"{where}.roles", (
+            f"{len(step.roles)} roles cannot all be held in groups of {step.size} "
+            f"(at most {step.size + 1})"
+        )
+    if step.debrief is not None and step.debrief.predict is not None:
+        yield f"{where}.debrief.predict", "a debrief question takes no guess about the group"
 
 
 def _texts(node: object, path: str) -> Iterator[tuple[str, Text]]:
@@ -398,7 +449,10 @@ def _texts(node: object, path: str) -> Iterator[tuple[str, Text]]:
                 yield from _texts(value, f"{path}.{field}")
     elif isinstance(node, list):
         for index, item in enumerate(node):
-            yield from _texts(item, f"{path}[{index}]")
+            if isinstance(item, dict):  # a list of texts (a role's checklist)
+                yield f"{path}[{index}]", item
+            else:
+                yield from _texts(item, f"{path}[{index}]")
 
 
 class _Loader(yaml.SafeLoader):

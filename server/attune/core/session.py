@@ -19,6 +19,7 @@ from typing import Final, NamedTuple
 
 import msgspec
 
+from attune.core import groups as g
 from attune.core import protocol as p
 from attune.core import scenario as s
 from attune.core import themes as th
@@ -75,6 +76,12 @@ class Left(Entry, tag="leave"):
     participant: str
 
 
+class Readied(Entry, tag="ready"):
+    participant: str
+    step: int
+    ready: bool
+
+
 class Themed(Entry, tag="themes"):
     """What the facilitator's node's grouper found (``core/themes.py`` says why it is logged)."""
 
@@ -82,7 +89,7 @@ class Themed(Entry, tag="themes"):
     change: th.Change
 
 
-AnyEntry = Joined | Submitted | Commanded | Left | Themed
+AnyEntry = Joined | Submitted | Commanded | Left | Readied | Themed
 entry_encoder = msgspec.msgpack.Encoder()
 entry_decoder = msgspec.msgpack.Decoder(AnyEntry)
 info_decoder = msgspec.msgpack.Decoder(SessionInfo)
@@ -109,17 +116,25 @@ class Reply(NamedTuple):
 
 
 class Changed(NamedTuple):
-    """The aggregate of ``step`` changed (``PRESENCE``: the participant count); push it,
-    coalesced."""
+    """The aggregate of ``step`` changed (``PRESENCE``: the participant count,
+    ``GROUP_COUNTS``: the current groups step's counts); push it, coalesced."""
 
     step: int
 
 
 PRESENCE: Final = -1
 """``Changed.step`` for the participant count, which is no step's aggregate."""
+GROUP_COUNTS: Final = -2
+"""``Changed.step`` for the current groups step's counts (ready, grouped, waiting, alone)."""
 
 
-Outcome = Broadcast | Reply | Changed
+class Grouped(NamedTuple):
+    """These participants' private group views changed (None: everyone's); send each theirs."""
+
+    participants: frozenset[str] | None
+
+
+Outcome = Broadcast | Reply | Changed | Grouped
 
 
 class Record(NamedTuple):
@@ -146,7 +161,10 @@ class StepTallies:
         self.passes = 0
 
 
-def _tally(step: s.AnswerStep) -> Tally:
+def _tally(step: s.AnswerStep | s.Groups) -> Tally:
+    if isinstance(step, s.Groups):
+        assert step.debrief is not None
+        step = step.debrief
     match step:
         case s.Checkin():
             return CheckinTally()
@@ -175,6 +193,12 @@ class Session:
             i: StepTallies(_tally(step), _tally(step) if getattr(step, "predict", None) else None)
             for i, step in enumerate(self.scenario.steps)
             if isinstance(step, s.Checkin | s.Scale | s.Choice | s.Perspective)
+            or (isinstance(step, s.Groups) and step.debrief is not None)
+        }
+        self.groups: dict[int, g.GroupsState] = {
+            i: g.GroupsState(i, step.size, step.leftover, len(step.roles), step.rounds,
+                             step.rotate, step.seconds)
+            for i, step in enumerate(self.scenario.steps) if isinstance(step, s.Groups)
         }
         self.books: dict[int, th.ThemeBook] = {
             i: th.ThemeBook() for i, step in enumerate(self.scenario.steps)
@@ -199,6 +223,8 @@ class Session:
                     return self._command(entry.command, entry.at)
                 case Left():
                     return self._leave(entry.participant)
+                case Readied():
+                    return self._ready(entry)
                 case Themed():
                     self.book(entry.step).apply(entry.change)
                     return [Changed(entry.step)]
@@ -246,6 +272,10 @@ class Session:
             self._count(self.tallies[step], record, self.card_id(participant, step), -1)
         outcomes: list[Outcome] = [Changed(step) for step in sorted(gone.answers)]
         outcomes.append(Changed(PRESENCE))
+        for state in self.groups.values():
+            if participant in state.ready or participant in state.where:
+                outcomes.append(Grouped(frozenset(state.remove(participant) - {participant})))
+                outcomes.append(Changed(GROUP_COUNTS))
         return outcomes
 
     @staticmethod
@@ -266,6 +296,8 @@ class Session:
             raise Refused("not-current-step", f"Step {message.step} is not the current step "
                           f"({self.index}).")
         step = self.scenario.steps[self.index]
+        if isinstance(step, s.Groups) and step.debrief is not None:
+            step = step.debrief
         if self.index not in self.tallies:
             raise Refused("not-answerable", "This step takes no answers.")
         if not self.responses_open:
@@ -290,7 +322,7 @@ class Session:
                     self._require_running()
                     raise Refused("forbidden", "The session has already started.")
                 self.status = "running"
-                return [self._enter(0, at)]
+                return self._enter(0, at)
             case p.Next() | p.Back() | p.Goto():
                 self._require_running()
                 target = {p.Next: self.index + 1, p.Back: self.index - 1}.get(
@@ -298,7 +330,7 @@ class Session:
                 )
                 if not 0 <= target < len(self.scenario.steps):
                     raise Refused("no-such-step", f"There is no step {target}.")
-                return [self._enter(target, at)]
+                return self._enter(target, at)
             case p.OpenResponses() | p.CloseResponses():
                 self._require_answer_step()
                 wanted = isinstance(command, p.OpenResponses)
@@ -341,22 +373,139 @@ class Session:
                 self.status = "ended"
                 self.responses_open = False
                 return [self._broadcast(p.EndedEvent(seq=0), at)]
+            case _:
+                return self._groups_command(command, at)
 
     def _require_answer_step(self) -> None:
         self._require_running()
         if self.index not in self.tallies:
             raise Refused("not-answerable", "This step takes no answers.")
 
-    def _enter(self, index: int, at: float) -> Broadcast:
+    def _enter(self, index: int, at: float) -> list[Outcome]:
         self.index = index
         self.started_at = at
-        self.responses_open = index in self.tallies
+        state = self.groups.get(index)
+        # A groups step's debrief opens when the rounds end, not when the step begins.
+        self.responses_open = index in self.tallies and (state is None or state.phase == "debrief")
         self.revealed = False
-        return self._broadcast(
+        outcomes: list[Outcome] = [self._broadcast(
             p.StepEvent(seq=0, step=self.step_view(index, False), started_at=at,
                         responses_open=self.responses_open),
             at,
+        )]
+        if state is not None:
+            outcomes += [self._broadcast(self.groups_event(state), at), Grouped(None),
+                         Changed(GROUP_COUNTS)]
+        return outcomes
+
+    # --- groups steps (the rules are in core/groups.py) ----------------------------------------
+
+    def current_groups(self) -> g.GroupsState:
+        """The current step's groups, or Refused if the current step is not a groups step."""
+        self._require_running()
+        state = self.groups.get(self.index)
+        if state is None:
+            raise Refused("not-groups-step", "The current step is not a groups step.")
+        return state
+
+    def check_ready(self, message: p.Ready) -> g.GroupsState:
+        state = self.current_groups()
+        if message.step != self.index:
+            raise Refused("not-current-step", f"Step {message.step} is not the current step "
+                          f"({self.index}).")
+        if state.phase == "debrief":
+            raise Refused("groups-over", "The groups of this step have ended.")
+        return state
+
+    def _ready(self, entry: Readied) -> list[Outcome]:
+        if entry.participant not in self.participants:
+            raise Refused("not-joined", "Join the session first.")
+        state = self.check_ready(p.Ready(step=entry.step, ready=entry.ready))
+        changed = state.set_ready(entry.participant, entry.ready)
+        if not changed:
+            return []
+        return [Grouped(frozenset(changed)), Changed(GROUP_COUNTS)]
+
+    def _groups_command(self, command: p.FacilitatorCommand, at: float) -> list[Outcome]:
+        state = self.current_groups()
+        everyone: list[Outcome] = [Grouped(None), Changed(GROUP_COUNTS)]
+        if isinstance(command, p.GroupsForm):
+            if len(state.ready) < 2:
+                raise Refused("too-few-ready", f"{len(state.ready)} ready; groups need two.")
+            state.form(self.info.secret)
+            return [self._broadcast(self.groups_event(state), at), *everyone]
+        if isinstance(command, p.GroupsEnd):
+            if state.phase == "debrief":
+                return []
+            state.end(at)
+            outcomes: list[Outcome] = [self._broadcast(self.groups_event(state), at)]
+            if self.index in self.tallies and not self.responses_open:
+                self.responses_open = True
+                outcomes.append(self._broadcast(p.ResponsesEvent(seq=0, open=True), at))
+            return outcomes
+        if state.phase != "grouped":
+            raise Refused("groups-not-formed", "Form the groups first.")
+        match command:
+            case p.GroupsStart():
+                changed = state.start(at)
+            case p.GroupsPause():
+                changed = state.pause(at)
+            case p.GroupsExtend():
+                state.extend(command.seconds)
+                changed = True
+            case p.GroupsNext():
+                if state.round + 1 >= state.rounds:
+                    raise Refused("no-more-rounds", f"Round {state.round + 1} of "
+                                  f"{state.rounds} was the last.")
+                state.next_round(at)
+                return [self._broadcast(self.groups_event(state), at), *everyone]
+            case _:
+                raise Refused("forbidden", "Not a groups command.")
+        return [self._broadcast(self.groups_event(state), at)] if changed else []
+
+    def groups_event(self, state: g.GroupsState) -> p.GroupsEvent:
+        live = state.live_groups()
+        return p.GroupsEvent(
+            seq=0, step=state.step, phase=state.phase, round=state.round, rounds=state.rounds,
+            groups=len(live), numbers=[] if live == list(range(1, len(live) + 1)) else live,
+            seconds=state.seconds + state.extra, started_at=state.started_at,
+            elapsed=round(state.elapsed, 3),
         )
+
+    def group_view(self, participant: str) -> p.GroupView | None:
+        """One participant's own group and role on the current step; None off a groups step."""
+        state = self.groups.get(self.index)
+        if state is None or self.status != "running" or participant not in self.participants:
+            return None
+        view = p.GroupView(seq=self.seq, step=self.index, status=state.status(participant),
+                           round=state.round)
+        number = state.group_of(participant)
+        if number is None:
+            return view
+        step = self.scenario.steps[self.index]
+        assert isinstance(step, s.Groups)
+        view.number, view.colour, view.word = number, g.colour(number), g.word(number)
+        view.others = state.members(number) - 1
+        language = self.info.language
+        role = state.role(participant)
+        if role is not None:
+            view.role = views.role_view(step.roles[role], language, private=True)
+        upcoming = state.next_role(participant)
+        if upcoming is not None:
+            view.next_role = s.localize(step.roles[upcoming].name, language)
+        return view
+
+    def group_counts(self, role: p.Role) -> p.GroupCounts | None:
+        """Counts for the facilitator and the projector; sizes (for breakout rooms) to the host."""
+        state = self.groups.get(self.index)
+        if state is None or role == "participant" or self.status != "running":
+            return None
+        ready, grouped, waiting, alone = state.counts()
+        counts = p.GroupCounts(seq=self.seq, step=self.index, ready=ready, grouped=grouped,
+                               waiting=waiting, alone=alone, groups=len(state.live_groups()))
+        if role == "facilitator":
+            counts.sizes = [len(group) for group in state.groups]
+        return counts
 
     def _broadcast(self, event: p.Event, at: float) -> Broadcast:
         self.seq += 1
@@ -431,6 +580,10 @@ class Session:
             responses_open=self.responses_open,
             revealed=self.revealed,
         )
+        state = self.groups.get(self.index)
+        if state is not None and self.status == "running":
+            snap.groups = self.groups_event(state)
+            snap.groups.seq = self.seq
         if moderator:
             snap.outline = views.outline(self.scenario, self.info.language)
         own = self.participants.get(participant) if participant else None
