@@ -56,7 +56,9 @@ async def test_the_list_has_built_ins_with_their_kinds_and_languages(
     assert card["builtin"] is True
     assert card["title"] == "Chaque type"
     assert card["languages"] == ["en", "fr", "zh"]
-    assert card["kinds"] == list(sc.STEP_KINDS)
+    steps = sc.loads(EVERY_KIND).steps
+    assert card["kinds"] == list(dict.fromkeys(type(s).__struct_config__.tag for s in steps))
+    assert len(card["kinds"]) >= 8
     assert card["steps"] == len(sc.loads(EVERY_KIND).steps)
 
 
