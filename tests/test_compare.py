@@ -86,7 +86,7 @@ async def test_checkin_and_scale_shift_reach_the_room_and_each_phone_privately(
     for phone, word in zip(phones, AFTER, strict=True):
         await phone.answer(AGAIN, p.CheckinValue(word=word))
 
-    results = await latest(host, p.Results)
+    results = await latest(host, p.Results, lambda r: r.step == AGAIN and r.count == 6)
     assert isinstance(results.shift, p.CheckinShift)
     shift = results.shift
     assert (shift.compare, shift.pairs, shift.moved, shift.stayed) == (FIRST, 6, 3, 3)
@@ -112,7 +112,7 @@ async def test_checkin_and_scale_shift_reach_the_room_and_each_phone_privately(
     await enter(host, [*phones, screen], SURE_AGAIN)
     for n, phone in enumerate(phones):
         await phone.answer(SURE_AGAIN, p.ScaleValue(value=2 if n < 3 else 5 if n == 3 else 4))
-    scale = await latest(host, p.Results)
+    scale = await latest(host, p.Results, lambda r: r.step == SURE_AGAIN and r.count == 6)
     assert isinstance(scale.shift, p.ScaleShift)
     assert (scale.shift.pairs, scale.shift.down, scale.shift.same, scale.shift.up) == (
         6, None, None, None
@@ -194,7 +194,8 @@ async def test_characters_are_handed_out_privately_evenly_and_kept(server: Runni
     words = {"sam": "frustrated", "noor": "hurt"}
     for n, phone in enumerate(phones):
         await phone.answer(CHARACTER_CHECKIN, p.CheckinValue(word=words[given[n].id]))
-    results = await latest(host, p.Results)
+    results = await latest(host, p.Results,
+                           lambda r: r.step == CHARACTER_CHECKIN and r.count == 6)
     by_id = {c.id: c for c in results.characters}
     assert by_id["sam"].count == 3 and by_id["sam"].name == "Sam"
     assert isinstance(by_id["sam"].answers, p.CheckinAggregate)
@@ -209,7 +210,7 @@ async def test_characters_are_handed_out_privately_evenly_and_kept(server: Runni
         assert assigned.character == given[n]
     for n, phone in enumerate(phones[:4]):
         await phone.answer(CHARACTER_TEXT, p.TextValue(text=f"As {given[n].name}, I feel {n}"))
-    results = await latest(host, p.Results)
+    results = await latest(host, p.Results, lambda r: r.step == CHARACTER_TEXT and r.count == 4)
     counts = {c.id: c.count for c in results.characters}
     assert sum(counts.values()) == 4
     if min(counts.values()) < 3:
