@@ -16,6 +16,7 @@ import { joinUrl, qrSvg } from "./qr.js";
 import { showSpotlight } from "./spotlight.js";
 import { fitFrame, fitOnResize, stepFrame } from "./fit.js";
 import { screenViews } from "./screen-views.js";
+import "./themes-screen.js";
 
 const main = $("#main");
 const strip = $("#join-strip");
