@@ -72,6 +72,8 @@ class Errors:
 
     def watch(self, page: Page) -> Page:
         page.on("pageerror", lambda error: self.seen.append(f"{page.url}: {error}"))
+        page.on("console", lambda m: self.seen.append(f"{page.url}: {m.text}")
+                if m.type == "error" else None)
         return page
 
 

@@ -45,7 +45,10 @@ export function cardsPanel(step, results, { minResponses, command }) {
   if (!answers || answers.kind !== "perspective") return resultsChart(step, results, { moderator: true, minResponses });
   const act = (type, card) => command(type, { step: step.index, card: card.id });
   const spotlit = results.spotlight?.id ?? null;
-  const waiting = answers.cards.filter((card) => card.held && !card.hidden);
+  // Distress first: it is the one card that needs the facilitator before anything else.
+  const urgency = { distress: 0, abuse: 1, queue: 2 };
+  const waiting = answers.cards.filter((card) => card.held && !card.hidden)
+    .sort((a, b) => urgency[a.held] - urgency[b.held]);
   const room = answers.cards.filter((card) => !card.held && !card.hidden);
   const hidden = answers.cards.filter((card) => card.hidden);
   const queued = waiting.filter((card) => card.held === "queue").length;

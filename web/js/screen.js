@@ -58,10 +58,10 @@ function start(wanted) {
       } else showConnection(kind);
     },
     onMessage: (message) => {
+      showSpotlight(live.state);
       if (["welcome", "step", "ended", "reveal", "responses"].includes(message.type)) render();
       else if (message.type === "results") renderResults();
       else if (message.type === "presence") renderPresence();
-      showSpotlight(live.state);
     },
   });
   window.attuneLive = live;
