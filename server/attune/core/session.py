@@ -226,7 +226,8 @@ class Session:
                 )
         self.assignments = Assignments(info.secret)
         self.by_character: dict[int, dict[str, StepTallies]] = {
-            i: {c: StepTallies(_tally(self.scenario.steps[i]), None) for c in pool}  # type: ignore[arg-type]
+            i: {c: StepTallies(_tally(self.scenario.steps[i], info.language), None)  # type: ignore[arg-type]
+                for c in pool}
             for i, pool in self.pools.items()
         }
         self.changes = 0
