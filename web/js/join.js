@@ -265,6 +265,7 @@ function showPart(part, { focus = true } = {}) {
   if (input.guessPart) input.guessPart.hidden = view.part !== "guess";
   view.back.hidden = view.part !== "guess";
   view.pass.hidden = view.part === "guess";
+  view.section.classList.toggle("is-guessing", view.part === "guess");
   refreshButtons();
   if (!focus) return;
   const target = view.part === "guess" ? input.guessPart.querySelector(".guess-question") : view.heading;
