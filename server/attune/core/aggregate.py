@@ -162,9 +162,11 @@ class TextTally:
     """Free-text cards keyed by an opaque card id, in id order: shuffled, stable, untimed.
 
     Which cards the room sees is ``moderation.shown``; the word cloud counts those only, and is
-    kept in step whenever a card's standing changes."""
+    kept in step whenever a card's standing changes. ``language`` (the session's) chooses the
+    stop words of the word cloud."""
 
-    def __init__(self, queue: bool = False) -> None:
+    def __init__(self, language: str = "en", queue: bool = False) -> None:
+        self.language = language
         self.queue = queue
         """The session's moderation queue: cards wait for approval."""
         self.count = 0
@@ -185,7 +187,7 @@ class TextTally:
         change()
         after = self.shown(card)
         if before != after:
-            tokens = words(self.cards[card])
+            tokens = words(self.cards[card], self.language)
             (self.words.update if after else self.words.subtract)(tokens)
 
     def mark(self, card: str, flag: moderation.Flag | None) -> None:
@@ -200,14 +202,14 @@ class TextTally:
         self.count += 1
         self.cards[card] = value.text
         if self.shown(card):
-            self.words.update(words(value.text))
+            self.words.update(words(value.text, self.language))
 
     def remove(self, value: p.AnswerValue, card: str) -> None:
         """An edit or a leave: the text goes, and so does its approval (a new text is read
         again); a hidden card stays hidden even if edited."""
         assert isinstance(value, p.TextValue)
         if self.shown(card):
-            self.words.subtract(words(value.text))
+            self.words.subtract(words(value.text, self.language))
         self.count -= 1
         del self.cards[card]
         self.approved.discard(card)

@@ -171,7 +171,7 @@ class StepTallies:
         self.passes = 0
 
 
-def _tally(step: s.AnswerStep | s.Groups, queue: bool = False) -> Tally:
+def _tally(step: s.AnswerStep | s.Groups, language: str, queue: bool = False) -> Tally:
     if isinstance(step, s.Groups):
         assert step.debrief is not None
         step = step.debrief
@@ -183,7 +183,7 @@ def _tally(step: s.AnswerStep | s.Groups, queue: bool = False) -> Tally:
         case s.Choice():
             return ChoiceTally([o.id for o in step.options])
         case s.Perspective():
-            return TextTally(queue)
+            return TextTally(language, queue)
 
 
 class Session:
@@ -200,8 +200,8 @@ class Session:
         self.seq = 0
         self.participants: dict[str, Participant] = {}
         self.tallies: dict[int, StepTallies] = {
-            i: StepTallies(_tally(step, info.moderation),
-                           _tally(step) if getattr(step, "predict", None) else None)
+            i: StepTallies(_tally(step, info.language, info.moderation),
+                           _tally(step, info.language) if getattr(step, "predict", None) else None)
             for i, step in enumerate(self.scenario.steps)
             if isinstance(step, s.Checkin | s.Scale | s.Choice | s.Perspective)
             or (isinstance(step, s.Groups) and step.debrief is not None)
@@ -236,7 +236,8 @@ class Session:
                 )
         self.assignments = Assignments(info.secret)
         self.by_character: dict[int, dict[str, StepTallies]] = {
-            i: {c: StepTallies(_tally(self.scenario.steps[i], info.moderation), None)  # type: ignore[arg-type]
+            i: {c: StepTallies(_tally(self.scenario.steps[i], info.language,  # type: ignore[arg-type]
+                                      info.moderation), None)
                 for c in pool}
             for i, pool in self.pools.items()
         }
