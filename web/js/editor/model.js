@@ -19,6 +19,8 @@ export function kindName(kind) {
 export const AUDIENCES = ["classroom", "workshop", "remote-team"];
 
 const title = { name: "title", type: "text" };
+const stepId = { name: "id", type: "stepid" };
+const assigned = [{ name: "characters", type: "charlist" }, { name: "assign", type: "assign" }];
 const notes = { name: "notes", type: "text", multiline: true };
 const prompt = { name: "prompt", type: "text", required: true, multiline: true };
 const predict = { name: "predict", type: "predict" };
@@ -31,16 +33,18 @@ const predict = { name: "predict", type: "predict" };
  */
 export const KINDS = {
   story: [title, { name: "text", type: "text", required: true, multiline: true, rows: 6 },
-    { name: "characters", type: "characters" }, { name: "image", type: "string" }, notes],
+    { name: "characters", type: "characters" }, { name: "image", type: "string" }, stepId, notes],
   checkin: [title, prompt, { name: "words", type: "words" },
-    { name: "intensity", type: "bool", default: true }, predict, notes],
+    { name: "intensity", type: "bool", default: true }, predict,
+    { name: "compare", type: "stepref" }, ...assigned, stepId, notes],
   scale: [title, prompt, { name: "min", type: "int", default: 1 }, { name: "max", type: "int", default: 5 },
-    { name: "min_label", type: "text" }, { name: "max_label", type: "text" }, predict, notes],
+    { name: "min_label", type: "text" }, { name: "max_label", type: "text" }, predict,
+    { name: "compare", type: "stepref" }, stepId, notes],
   choice: [title, prompt, { name: "options", type: "options" },
-    { name: "multiple", type: "bool", default: false }, predict, notes],
+    { name: "multiple", type: "bool", default: false }, predict, stepId, notes],
   perspective: [title, prompt, { name: "character", type: "character" },
     { name: "max_length", type: "int", default: 280, min: 10, max: 1000 },
-    { name: "themes", type: "bool", default: false }, notes],
+    { name: "themes", type: "bool", default: false }, ...assigned, stepId, notes],
   breathe: [title, { name: "prompt", type: "text", multiline: true },
     { name: "inhale", type: "float", default: 4 }, { name: "hold_in", type: "float", default: 0 },
     { name: "exhale", type: "float", default: 6 }, { name: "hold_out", type: "float", default: 0 },
@@ -61,7 +65,8 @@ export const KINDS = {
 /** The fields inside list items and nested parts, for the generic walk below. */
 export const PARTS = {
   options: [{ name: "label", type: "text", required: true }, { name: "id", type: "string" }],
-  characters: [{ name: "name", type: "text", required: true }, { name: "description", type: "text" }],
+  characters: [{ name: "name", type: "text", required: true }, { name: "description", type: "text" },
+    { name: "id", type: "string" }],
   roles: [{ name: "id", type: "string" }, { name: "name", type: "text", required: true },
     { name: "prompt", type: "text", required: true, multiline: true }, { name: "checklist", type: "lines" }],
   predict: [{ name: "prompt", type: "text", required: true }],
@@ -202,17 +207,25 @@ export function move(steps, from, to) {
   return list;
 }
 
-/** Names of characters from story steps before `index`, in the draft's first language. */
+/** Characters from story steps before `index`: how steps name them (their id, else the
+ * English name) and the name to show. */
 export function charactersBefore(draft, index) {
-  const names = [];
-  for (const step of (draft.steps || []).slice(0, index)) {
+  const found = [];
+  for (const step of (Array.isArray(draft.steps) ? draft.steps : []).slice(0, index)) {
     if (step?.kind !== "story" || !Array.isArray(step.characters)) continue;
     for (const c of step.characters) {
       const name = typeof c?.name === "string" ? c.name : c?.name?.en || Object.values(c?.name || {})[0];
-      if (name && !names.includes(name)) names.push(name);
+      const key = c?.id || name;
+      if (key && !found.some((f) => f.key === key)) found.push({ key, name: name || key });
     }
   }
-  return names;
+  return found;
+}
+
+/** Ids of earlier steps of the same kind, for `compare:`. */
+export function stepsBefore(draft, index, kind) {
+  return (Array.isArray(draft.steps) ? draft.steps : []).slice(0, index)
+    .filter((step) => step?.kind === kind && typeof step.id === "string" && step.id).map((step) => step.id);
 }
 
 /** An id from a title: lower-case letters, digits and dashes, as the format requires. */
