@@ -243,7 +243,7 @@ class Node:
         assert self.grouper is not None
         session = replica.session
         change = await self.grouper.group(self._visible(session, step),
-                                          session.info.min_responses)
+                                          session.info.min_responses, session.info.language)
         await self.append(session.info.id, Themed(at=now_ms(), origin=origin, step=step,
                                                    change=change))
 
@@ -255,7 +255,7 @@ class Node:
                    if c in cards}
         if len(members) < 2:
             raise Refused("no-such-theme", "A theme needs two cards or more to split.")
-        change = await self.grouper.split(command.theme, members)
+        change = await self.grouper.split(command.theme, members, session.info.language)
         await self.append(session.info.id, Themed(at=now_ms(), origin=origin,
                                                    step=command.step, change=change))
 
