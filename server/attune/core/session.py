@@ -604,6 +604,9 @@ class Session:
         if tallies is None:
             return None
         moderator = role == "facilitator"
+        state = self.groups.get(step)
+        if state is not None and state.phase != "debrief" and not moderator:
+            return None  # a groups step's debrief count means nothing to the room before it opens
         enough = tallies.answers.count >= self.info.min_responses
         if not moderator and not (self.revealed and step == self.index and enough):
             if role != "screen" or step != self.index:
