@@ -141,7 +141,8 @@ export function groupsPhone(step, live) {
     shown = key;
     element.dataset.status = status;
     if (phase === "debrief") {
-      fill(element, group?.number ? h("p", { class: "hint" }, groupName(group.number)) : null);
+      fill(element, group?.number ? h("p", { class: "hint" }, groupName(group.number)) : null,
+        step.debrief?.prompt ? h("p", { class: "group-debrief-prompt", dir: "auto" }, step.debrief.prompt) : null);
       return;
     }
     if (status === "unready") {
