@@ -1,6 +1,6 @@
 """The room sees everything: the projector and phones, measured in real Chromium.
 
-One session per language (en, fr, zh) of ``tests/data/long-content.yaml`` (the longest prompts
+One session per language (en, fr, zh) of ``tests/data/fit/long-content.yaml`` (the longest prompts
 and labels a scenario has, 12 choice options, a breathing prompt, a check-in with a guess) is run
 by 300 participants over real sockets, who write 300 free-text answers. At every step, before and
 after the reveal, the projector is loaded at 1024x768, 1280x720, 1366x768, 1920x1080 and
@@ -50,7 +50,9 @@ PHONES = [
     ViewportSize(width=844, height=390),
 ]
 PEOPLE = 300
-LONG = scenario.loads((DATA / "long-content.yaml").read_text(encoding="utf-8"))
+FIT_DATA = DATA / "fit"
+"""Beside, not in, tests/data: the other suites serve that folder and expect its scenarios only."""
+LONG = scenario.loads((FIT_DATA / "long-content.yaml").read_text(encoding="utf-8"))
 
 ZH_COMMA = "\uff0c"
 PHRASES = {
@@ -126,7 +128,7 @@ def answers_for(
 async def base(tmp_path: Path) -> AsyncIterator[str]:
     folder = tmp_path / "scenarios"
     folder.mkdir()
-    shutil.copy(DATA / "long-content.yaml", folder)
+    shutil.copy(FIT_DATA / "long-content.yaml", folder)
     settings = Settings(port=free_port(), scenarios=folder, min_responses=3)
     server, task, _ = await start_server(settings)
     try:

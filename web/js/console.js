@@ -3,7 +3,7 @@
 // session; the token is never sent anywhere but this server.
 
 import { $, announce, fill, h, randomId } from "./dom.js";
-import { formatList, formatNumber, language, LANGUAGES, t } from "./i18n.js";
+import { formatNumber, language, LANGUAGES, t } from "./i18n.js";
 import { Live } from "./live.js";
 import { setupPage, showConnection } from "./page.js";
 import { breathingPacer, countdown } from "./pacer.js";
@@ -11,6 +11,7 @@ import { resultsChart } from "./charts.js";
 import { ANSWERABLE, stepContent } from "./steps.js";
 import { joinUrl, qrSvg } from "./qr.js";
 import { download } from "./export.js";
+import { gallery } from "./gallery.js";
 import { renderThemesEditor } from "./themes.js";
 import { groupsConsole } from "./groups.js";
 
@@ -34,7 +35,6 @@ async function chooser() {
     h("label", { for: "admin-key", class: "field-label" }, t("console.adminKey")), key);
   const lang = h("select", { id: "session-language" },
     Object.entries(LANGUAGES).map(([code, name]) => h("option", { value: code, selected: code === language() }, name)));
-  const list = h("ul", { class: "scenario-list", "aria-busy": "true" });
   const file = h("input", {
     id: "scenario-file", type: "file", accept: ".yaml,.yml,text/yaml",
     onchange: async () => {
@@ -76,30 +76,12 @@ async function chooser() {
       h("div", {}, h("h1", {}, t("console.chooseTitle")), h("p", { class: "lead" }, t("console.chooseLead"))),
       h("p", { class: "field field-inline" },
         h("label", { for: "session-language", class: "field-label" }, t("console.sessionLanguage")), lang)),
-    problem, keyField, list,
+    problem, keyField, gallery({ language: lang.value, onStart: (id) => create({ scenario: id }) }),
     h("div", { class: "upload" },
       h("h2", {}, t("console.uploadTitle")),
       h("p", {}, t("console.uploadLead")),
       h("label", { for: "scenario-file", class: "button button-quiet file-button" }, t("console.uploadButton")),
       file)));
-
-  const response = await fetch(`/api/scenarios?language=${encodeURIComponent(lang.value)}`).catch(() => null);
-  const scenarios = response?.ok ? await response.json() : [];
-  list.removeAttribute("aria-busy");
-  if (!scenarios.length) list.append(h("li", { class: "empty" }, t("console.noScenarios")));
-  for (const s of scenarios) {
-    list.append(h("li", { class: "scenario-card" },
-      h("h2", { dir: "auto" }, s.title),
-      h("p", { class: "scenario-summary", dir: "auto" }, s.summary),
-      h("p", { class: "scenario-meta" },
-        t("console.minutes", { count: s.duration_minutes }), " · ", t("console.steps", { count: s.steps }), " · ",
-        formatList(s.audience.map((a) => t(`audience.${a}`)))),
-      h("p", { class: "scenario-langs" }, s.languages.map((l) => h("span", { class: "tag", lang: l }, LANGUAGES[l] || l))),
-      h("button", {
-        type: "button", class: "button button-primary", dataset: { scenario: s.id },
-        onclick: () => create({ scenario: s.id }),
-      }, t("console.start"))));
-  }
 }
 
 // --- the live console ------------------------------------------------------------------------

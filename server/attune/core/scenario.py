@@ -32,7 +32,8 @@ LANGUAGES = ("en", "fr", "zh")
 MAX_FILE_BYTES = 256 * 1024
 MAX_STEPS = 100
 MAX_DEPTH = 20
-_ID = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
+_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
+_ID = Annotated[str, msgspec.Meta(pattern=_ID_PATTERN)]
 
 
 class Schema(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, kw_only=True):
@@ -298,7 +299,9 @@ def _walk_struct(value: dict[Any, Any], structs: list[Any], path: str) -> Iterat
     for name, field in fields.items():
         if name not in value:
             if field.required:
-                yield path, f"Object missing required field `{name}`"
+                # The path names the missing field (its line is the enclosing mapping's), so an
+                # editor can show the error where the field would be.
+                yield f"{path}.{name}", f"missing required field {name!r}"
             continue
         yield from _walk(value[name], field.type, f"{path}.{name}")
 
@@ -314,6 +317,9 @@ def _convert(value: object, kind: Any, path: str) -> Iterator[tuple[str, str]]:
         where = path + inner.strip("`").replace("[...]", "").removeprefix("$")
         if "got `bool`" in message:
             message += " (yes/no/on/off are read as true/false in YAML: put the text in quotes)"
+        if "matching regex" in message and _ID_PATTERN in message:
+            message = ("expected an id of lower-case letters, digits and dashes (at most 64, "
+                       "not starting with a dash)")
         yield where, message
 
 
