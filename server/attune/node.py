@@ -315,6 +315,9 @@ class Node:
         event = broadcast.others
         if isinstance(event, p.StepEvent):
             self._mark(replica, event.step.index)
+            if event.step.assign:
+                for conn in replica.conns.values():
+                    self._send_assigned(replica, conn)
         elif isinstance(event, p.RevealEvent):
             self._mark(replica, replica.session.index)
             if event.revealed:
@@ -322,10 +325,21 @@ class Node:
                     self._send_feedback(replica, conn)
 
     def _send_feedback(self, replica: Replica, conn: Connection) -> None:
+        """What a reveal tells one participant alone: how close their guess was, and their own
+        shift since the step this one compares with."""
         if conn.participant is not None:
             feedback = replica.session.feedback(conn.participant)
             if feedback is not None:
                 conn.send(Outgoing(feedback))
+            own = replica.session.own_shift(conn.participant)
+            if own is not None:
+                conn.send(Outgoing(own))
+
+    def _send_assigned(self, replica: Replica, conn: Connection) -> None:
+        if conn.participant is not None:
+            assigned = replica.session.assigned(conn.participant)
+            if assigned is not None:
+                conn.send(Outgoing(assigned))
 
     def _mark(self, replica: Replica, step: int) -> None:
         replica.dirty.add(step)
@@ -473,6 +487,7 @@ class Node:
         for broadcast in missed or []:
             event = broadcast.facilitator if hello.role == "facilitator" else broadcast.others
             conn.send(Outgoing(event))
+        self._send_assigned(replica, conn)
         results = session.results(hello.role)
         if results is not None:
             conn.push("results", Outgoing(results))

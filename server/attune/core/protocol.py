@@ -145,11 +145,15 @@ class Next(Command, tag="next", kw_only=True):
 
 
 class Back(Command, tag="back", kw_only=True):
-    pass
+    reopen: bool = False
+    """Open responses again on the step returned to; without it they stay closed there, so
+    going back to look at a step never lets people change their old answers."""
 
 
 class Goto(Command, tag="goto", kw_only=True):
     step: _Step
+    reopen: bool = False
+    """As for ``back``: a step entered before opens again only when asked."""
 
 
 class OpenResponses(Command, tag="open", kw_only=True):
@@ -263,6 +267,8 @@ ClientMessage = Hello | Answer | Pass | Leave | Ready | Ping | FacilitatorComman
 class Character(msgspec.Struct, omit_defaults=True):
     name: str
     description: str | None = None
+    id: str | None = None
+    """On steps that hand characters out: the key ``assigned`` and ``characters`` results use."""
 
 
 class Option(msgspec.Struct):
@@ -318,6 +324,11 @@ class StepView(msgspec.Struct, omit_defaults=True, kw_only=True):
     max_length: int | None = None
     pacer: Pacer | None = None
     seconds: int | None = None
+    compare: int | None = None
+    """Index of the earlier step this one is compared with; its shift comes with the results."""
+    compare_title: str | None = None
+    assign: str | None = None
+    """``each``: every participant is given one of ``characters`` privately (``assigned``)."""
     size: int | None = None
     """``groups``: the group size aimed for."""
     rounds: int | None = None
@@ -410,6 +421,63 @@ class TextAggregate(Aggregate, tag="perspective", kw_only=True):
 
 
 AnyAggregate = CheckinAggregate | ScaleAggregate | ChoiceAggregate | TextAggregate
+
+
+# --- shifts and per-character results ----------------------------------------------------------
+
+
+class Shift(msgspec.Struct, tag_field="kind", omit_defaults=True):
+    """Base of shifts: how the room moved since the step it compares with, over the people who
+    answered both. A count of None is suppressed (see ``attune.core.shift``)."""
+
+
+class QuadrantFlow(msgspec.Struct):
+    before: str
+    after: str
+    count: int | None
+    """People who were in quadrant ``before`` then and are in ``after`` now; None: hidden."""
+
+
+class CheckinShift(Shift, tag="checkin", kw_only=True):
+    compare: int
+    """Index of the earlier step."""
+    pairs: int
+    """People who answered both steps; below the threshold nothing else is given."""
+    flows: list[QuadrantFlow] = []
+    """Every quadrant to quadrant flow (16), in the order of ``QUADRANTS`` before, then after."""
+    stayed: int | None = None
+    moved: int | None = None
+    """Exact when no flow on the diagonal is hidden; otherwise the ``_at_least`` bounds."""
+    stayed_at_least: int | None = None
+    moved_at_least: int | None = None
+    before: CheckinAggregate | None = None
+    """The earlier step's own aggregate, as public as on its own reveal."""
+
+
+class ScaleShift(Shift, tag="scale", kw_only=True):
+    compare: int
+    pairs: int
+    down: int | None = None
+    same: int | None = None
+    up: int | None = None
+    """People whose answer went down, stayed, went up; None: hidden (or fewer pairs than the
+    threshold)."""
+    before: ScaleAggregate | None = None
+    mean_change: float | None = None
+    """The room's mean now minus its mean then (each over everyone who answered it)."""
+
+
+AnyShift = CheckinShift | ScaleShift
+
+
+class CharacterResult(msgspec.Struct, omit_defaults=True, kw_only=True):
+    """One assigned character's answers; ``answers`` None below the threshold (or when it would
+    give away a smaller character's answers by subtraction from the room's)."""
+
+    id: str
+    name: str
+    count: int
+    answers: AnyAggregate | None = None
 
 
 # --- server to client ------------------------------------------------------------------------
@@ -526,6 +594,10 @@ class Results(Message, tag="results", kw_only=True):
     passes: int
     answers: AnyAggregate | None = None
     guesses: AnyAggregate | None = None
+    shift: AnyShift | None = None
+    """On a step that compares with an earlier one: the room's shift since then."""
+    characters: list[CharacterResult] = []
+    """On a step that assigns characters: the answers per character, side by side."""
 
 
 class Presence(Message, tag="presence", kw_only=True):
@@ -596,6 +668,28 @@ class Feedback(Message, tag="feedback", kw_only=True):
     distance: float | None = None
 
 
+class Assigned(Message, tag="assigned", kw_only=True):
+    """Private to one participant: the character they answer as on this step."""
+
+    seq: int
+    step: int
+    character: Character
+
+
+class OwnShift(Message, tag="own_shift", kw_only=True):
+    """Private to one participant on reveal: their own two answers and how they moved."""
+
+    seq: int
+    step: int
+    compare: int
+    before: AnswerValue
+    after: AnswerValue
+    moved: bool = False
+    before_quadrant: str | None = None
+    after_quadrant: str | None = None
+    change: float | None = None
+
+
 class Pong(Message, tag="pong", kw_only=True):
     t: float
     server: float
@@ -609,7 +703,8 @@ class Error(Message, tag="error", kw_only=True):
 
 
 ServerMessage = (
-    Welcome | Event | Results | Presence | Ack | Feedback | GroupView | GroupCounts | Pong | Error
+    Welcome | Event | Results | Presence | Ack | Feedback | Assigned | OwnShift | GroupView
+    | GroupCounts | Pong | Error
 )
 
 decoder = msgspec.json.Decoder(ClientMessage)

@@ -88,3 +88,23 @@ def outline(scenario: s.Scenario, language: str) -> list[p.Outline]:
         )
         for i, step in enumerate(scenario.steps)
     ]
+
+
+def link(view: p.StepView, scenario: s.Scenario, index: int, language: str) -> None:
+    """Fill in what a step takes from other steps: the step it compares with, and the story
+    characters it hands out (with their key, so results and ``assigned`` can name them)."""
+    step = scenario.steps[index]
+    compare = s.compared_index(scenario, step)
+    if compare is not None:
+        earlier = scenario.steps[compare]
+        view.compare = compare
+        view.compare_title = s.localize(earlier.title, language) \
+            or s.localize(getattr(earlier, "prompt", None), language)
+    if isinstance(step, s.ASSIGNABLE) and step.assign == "each":
+        view.assign = step.assign
+        view.characters = [
+            p.Character(id=s.character_key(c), name=s.localize(c.name, language) or "",
+                        description=s.localize(c.description, language))
+            for ref in step.characters
+            if (c := s.find_character(scenario, ref, index)) is not None
+        ]
