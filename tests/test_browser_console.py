@@ -72,8 +72,9 @@ class Errors:
 
     def watch(self, page: Page) -> Page:
         page.on("pageerror", lambda error: self.seen.append(f"{page.url}: {error}"))
+        # A 404 is how "My sessions" learns that the server forgot a session: not an error.
         page.on("console", lambda m: self.seen.append(f"{page.url}: {m.text}")
-                if m.type == "error" else None)
+                if m.type == "error" and "404" not in m.text else None)
         return page
 
 
@@ -196,4 +197,51 @@ async def test_moderation_queue_spotlight_and_private_help(base: str, browser: B
     await expect(screen.locator("#spotlight")).to_have_count(0)
     for client in others:
         await client.close()
+    assert not errors.seen, errors.seen
+
+
+@pytest.mark.timeout(300)
+async def test_my_sessions_reopens_with_full_control(base: str, browser: Browser) -> None:
+    errors = Errors()
+    console = await page(browser, errors)
+    code = await open_session(console, base)
+    url = console.url
+    # The facilitator link: copy field, file and QR, from the live console's menu.
+    await console.locator("#facilitator-link").click()
+    dialog = console.locator("#link-dialog")
+    await expect(dialog.locator(".link-field")).to_have_value(url)
+    await dialog.locator(".link-show-qr").click()
+    await expect(dialog.locator(".link-qr svg")).to_be_visible()
+    async with console.expect_download() as saved:
+        await dialog.locator(".link-save").click()
+    path = await (await saved.value).path()
+    assert url in Path(path).read_text(encoding="utf-8")
+    await shoot(console, "console-link-dialog", (PROJECTOR, PHONE))
+    await console.set_viewport_size(PROJECTOR)
+    await dialog.locator("form button").click()
+    await console.locator(".lobby .button-primary").click()
+    await expect(console.locator(".step-link.current")).to_be_visible()
+    # Closing the tab loses nothing: the chooser lists the session and reopens it.
+    context = console.context
+    await console.close()
+    again = errors.watch(await context.new_page())
+    await again.goto(f"{base}/console/")
+    mine = again.locator(".my-session", has_text=code)
+    await expect(mine).to_be_visible()
+    await expect(mine.locator(".tag")).to_have_text("Running")
+    await shoot(again, "console-my-sessions", (PROJECTOR, PHONE))
+    await again.set_viewport_size(PROJECTOR)
+    await mine.locator(".my-session-open").click()
+    await expect(again.locator(".step-link.current")).to_be_visible()
+    await again.locator(".controls .button-primary").click()
+    await expect(again.locator(".step-link.current .step-number")).to_have_text("2")
+    # A session the server no longer holds is said so, and can be forgotten.
+    session, token = url.split("#", 1)[1].split(".", 1)
+    response = await again.request.delete(f"{base}/api/sessions/{session}",
+                                          headers={"authorization": f"Bearer {token}"})
+    assert response.status == 204
+    await again.goto(f"{base}/console/")
+    await expect(mine.locator(".tag")).to_have_text("No longer on the server")
+    await mine.locator(".my-session-forget").click()
+    await expect(again.locator(".my-session")).to_have_count(0)
     assert not errors.seen, errors.seen

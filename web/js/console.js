@@ -13,6 +13,7 @@ import { phonePreview } from "./phone.js";
 import { joinUrl, qrSvg } from "./qr.js";
 import { download } from "./export.js";
 import { cardsPanel, moderationChoice } from "./moderation.js";
+import { openLinkDialog, remember, sessionsPanel } from "./sessions.js";
 import { gallery } from "./gallery.js";
 import { renderThemesEditor } from "./themes.js";
 import { groupsConsole } from "./groups.js";
@@ -62,6 +63,7 @@ async function chooser() {
     }
     const data = await response.json().catch(() => ({}));
     if (response.status === 201) {
+      remember({ session: data.session, token: data.token, code: data.code, status: "lobby" });
       location.hash = `${data.session}.${data.token}`;
       return;
     }
@@ -80,7 +82,7 @@ async function chooser() {
       h("p", { class: "field field-inline" },
         h("label", { for: "session-language", class: "field-label" }, t("console.sessionLanguage")), lang),
       ...choice.fields),
-    problem, keyField, gallery({ language: lang.value, onStart: (id) => create({ scenario: id }) }),
+    problem, keyField, sessionsPanel(), gallery({ language: lang.value, onStart: (id) => create({ scenario: id }) }),
     h("div", { class: "upload" },
       h("h2", {}, t("console.uploadTitle")),
       h("p", {}, t("console.uploadLead")),
@@ -114,6 +116,10 @@ function status(kind) {
 }
 
 function received(message) {
+  if (["welcome", "step", "ended"].includes(message.type)) {
+    const { code, title, status } = live.state;
+    remember({ session, token, code, title, status });
+  }
   switch (message.type) {
     case "welcome":
       themesAvailable = Boolean(message.themes);
@@ -167,7 +173,11 @@ function header() {
       h("button", { type: "button", class: "button button-small", "aria-label": t("console.csv"), onclick: () => download(session, token, "csv", state.code) }, "CSV"),
       h("button", { type: "button", class: "button button-small", "aria-label": t("console.json"), onclick: () => download(session, token, "json", state.code) }, "JSON"),
       h("a", { href: `/console/report.html#${session}.${token}`, target: "_blank", rel: "noopener", class: "button button-small" },
-        t("console.reportShort"))));
+        t("console.reportShort")),
+      h("button", {
+        type: "button", class: "button button-small", id: "facilitator-link",
+        onclick: () => openLinkDialog({ session, token, code: state.code, title: state.title }),
+      }, t("sessions.linkButton"))));
 }
 
 function stepList() {
