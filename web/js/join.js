@@ -11,6 +11,7 @@ import { breathingPacer, countdown, reducedMotion } from "./pacer.js";
 import { answerInput } from "./inputs.js";
 import { resultsChart } from "./charts.js";
 import { ANSWERABLE, stepContent } from "./steps.js";
+import { groupsPhone } from "./groups.js";
 import { careNotice } from "./care.js";
 import { holdWake } from "./wake.js";
 
@@ -128,6 +129,10 @@ function received(message) {
       store.set(feedbackKey(message.step), message);
       update();
       break;
+    case "groups":
+    case "group":
+      groupsChanged();
+      break;
     case "error":
       if (message.ref) refused(message);
       break;
@@ -188,8 +193,29 @@ function buildStep(step) {
     section.append(reflectNote(step));
   } else if (ANSWERABLE.has(step.kind)) {
     buildAnswer(step, section);
+  } else if (step.kind === "groups") {
+    view.groups = groupsPhone(step, live);
+    view.phase = state.groups?.phase;
+    section.append(view.groups.element);
+    if (view.phase === "debrief" && step.debrief) {
+      // The debrief is answered like a step of its kind, on the groups step's index.
+      view.step = step.debrief;
+      buildAnswer(step.debrief, section);
+    }
   }
   fill(main, section);
+}
+
+/** A groups step changed round, phase or this phone's group: rebuild for the debrief. */
+function groupsChanged() {
+  if (!view?.groups) return;
+  if (view.phase !== live.state.groups?.phase && live.state.groups?.phase === "debrief") {
+    view = null;
+    render();
+    return;
+  }
+  view.phase = live.state.groups?.phase;
+  view.groups.update();
 }
 
 function reflectNote(step) {
