@@ -207,6 +207,8 @@ async def test_my_sessions_reopens_with_full_control(base: str, browser: Browser
     console = await page(browser, errors)
     code = await open_session(console, base)
     url = console.url
+    # The suite's server is on 127.0.0.1: the lobby says phones cannot reach it, and how to fix it.
+    await expect(console.locator(".reach-warning")).to_contain_text("--host 0.0.0.0")
     # The facilitator link: copy field, file and QR, from the live console's menu.
     await console.locator("#facilitator-link").click()
     dialog = console.locator("#link-dialog")

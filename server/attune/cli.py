@@ -17,6 +17,7 @@ import msgspec
 from attune.config import ENVIRONMENT, Settings
 from attune.core import protocol
 from attune.core import scenario as sc
+from attune.lan import startup_lines
 
 
 def _env(name: str, default: object) -> object:
@@ -104,6 +105,8 @@ def serve(settings: Settings) -> int:
     os.environ["ATTUNE_SETTINGS"] = msgspec.json.encode(settings, enc_hook=str).decode()
     print(f"Attune on http://{settings.host}:{settings.port}  (backend {settings.backend}, "
           f"scenarios from {settings.scenarios})", file=sys.stderr)
+    for line in startup_lines(settings.host, settings.port):
+        print(line, file=sys.stderr)
     uvicorn.run("attune.cli:app_from_environment", factory=True, workers=settings.workers,
                 log_level="warning", **uvicorn_config(settings))  # type: ignore[arg-type]
     return 0

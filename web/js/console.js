@@ -14,6 +14,7 @@ import { joinUrl, qrSvg } from "./qr.js";
 import { download } from "./export.js";
 import { cardsPanel, moderationChoice } from "./moderation.js";
 import { openLinkDialog, remember, sessionsPanel } from "./sessions.js";
+import { localhostWarning } from "./reach.js";
 import { gallery } from "./gallery.js";
 import { renderThemesEditor } from "./themes.js";
 import { groupsConsole } from "./groups.js";
@@ -226,6 +227,7 @@ function lobby() {
     h("div", { class: "lobby-qr" }, qrSvg(url, t("common.qrLabel", { url }))),
     h("div", { class: "lobby-info" },
       h("h1", { id: "lobby-title" }, t("console.lobbyTitle")),
+      localhostWarning(),
       h("p", { class: "join-at" }, t("common.joinAt", { host: `${location.host}/join` })),
       h("p", { class: "big-code", "aria-label": t("common.codeLabel", { code: state.code }) }, state.code),
       h("p", { class: "lobby-count", id: "lobby-count", "aria-live": "polite" }),
