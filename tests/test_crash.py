@@ -1,0 +1,127 @@
+"""``kill -9`` in the middle of a session, then the same command again: no acknowledged answer
+is lost.
+
+A real ``attune serve`` process on the default SQLite backend is killed with SIGKILL while a
+facilitator, a projector and phones are connected and answering. Started again on the same data
+folder, it must have every acknowledged answer, the session and its join code, the same epoch;
+and every client must resume with the replay the log allows.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from attune.client import Client, create_session
+from attune.core import protocol as p
+from tests.conftest import free_port
+
+pytestmark = pytest.mark.crash
+SCALE = 1
+"""The mood-checkin scenario's second step: a 1-5 scale."""
+
+
+class Served:
+    """``attune serve`` on a fixed port and data folder, started (and killed) at will."""
+
+    def __init__(self, data: Path) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.data = data
+        self.process: subprocess.Popen[str] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "attune.cli", "serve", "--port", str(self.port),
+             "--data", str(self.data)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            env={k: v for k, v in os.environ.items() if k != "ATTUNE_BACKEND"})
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with urllib.request.urlopen(f"{self.base}/readyz", timeout=1):
+                    return
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.process.kill()
+                    raise RuntimeError(f"attune serve did not start: "
+                                       f"{self.process.communicate()[1]}") from None
+                time.sleep(0.05)
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.communicate(timeout=10)
+        self.process = None
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.communicate(timeout=10)
+            self.process = None
+
+
+def exported(base: str, session: str, token: str) -> dict[str, object]:
+    request = urllib.request.Request(f"{base}/api/sessions/{session}/export",
+                                     headers={"authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=5) as response:
+        data: dict[str, object] = json.loads(response.read())
+        return data
+
+
+async def test_every_acknowledged_answer_survives_kill_9_and_every_client_resumes(
+    tmp_path: Path,
+) -> None:
+    served = Served(tmp_path / "data")
+    served.start()
+    try:
+        created = await create_session(served.base, "mood-checkin")
+        host = await Client.facilitator(created)
+        screen = await Client.screen(created.code, base=served.base)
+        phones = [await Client.participant(created.code, base=served.base) for _ in range(5)]
+        await host.command(p.Start())
+        await host.command(p.Next())
+        for client in [host, screen, *phones]:
+            await client.expect(p.StepEvent, lambda e: e.step.index == SCALE)
+        acks = [await phone.answer(SCALE, p.ScaleValue(value=1 + i % 5))
+                for i, phone in enumerate(phones)]
+        assert len({ack.submission for ack in acks}) == len(phones)
+        assert not any(ack.duplicate for ack in acks)
+        epoch, seq = host.epoch, host.seq
+        tokens = [phone.token for phone in phones]
+
+        served.kill()
+        for client in [host, screen, *phones]:
+            client.seen.clear()
+        served.start()
+
+        for client in [host, screen, *phones]:
+            welcome = await client.resume()
+            assert welcome.epoch == epoch, "the epoch changed: clients would start over"
+            assert welcome.replay, "the log allowed a replay, not a snapshot"
+            assert welcome.seq == seq
+        assert [phone.token for phone in phones] == tokens
+        # A returning phone is the same participant: no "bad-resume", no second join.
+        assert not [m for phone in phones for m in phone.seen if isinstance(m, p.Error)]
+        data = exported(served.base, created.session, created.token)
+        steps = {s["index"]: s for s in data["steps"]}  # type: ignore[attr-defined]
+        assert steps[SCALE]["count"] == len(phones)
+        assert data["participants"] == len(phones)
+        # The join code still leads to the session, and the session goes on where it was.
+        late = await Client.participant(created.code, base=served.base)
+        await host.command(p.Next())
+        for client in [host, screen, *phones, late]:
+            event = await client.expect(p.StepEvent)
+            assert event.seq == seq + 1 and event.step.index == SCALE + 1
+        for client in [host, screen, *phones, late]:
+            await client.close()
+    finally:
+        served.stop()
