@@ -97,12 +97,15 @@ def main() -> None:
         _uvicorn(peers.socketio_app(args.frame_size), args.port).run()
     elif args.kind == "attune":
         from attune.app import create_app, uvicorn_config
+        from attune.cli import tune_collector
 
         settings = _attune_settings(args.port, args.backend)
         options = uvicorn_config(settings)
         for key in ("host", "port", "access_log"):
             options.pop(key)
-        _uvicorn(create_app(settings), args.port, **options).run()
+        app = create_app(settings)
+        tune_collector()  # as `attune serve` does
+        _uvicorn(app, args.port, **options).run()
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from attune.backends import Backend, CodeTaken
+from attune.backends import Backend, CodeTaken, VersionConflict
 from attune.backends.memory import MemoryBackend
 from attune.backends.redis import RedisBackend, code_key, info_key, log_key, session_keys
 from attune.backends.sqlite import DataFolderBusy, SQLiteBackend
@@ -721,3 +721,84 @@ async def test_sentinel_finds_the_master_and_follows_a_failover(tmp_path: Path) 
             process.terminate()
             process.wait(10)
         master.stop()
+
+
+# --- the scenario library, for every backend ----------------------------------------------------
+
+
+def scenario_id() -> str:
+    """Ids unique per test: the Redis legs share one server, and the library has no namespace."""
+    return f"test-{secrets.token_hex(6)}"
+
+
+async def test_a_saved_scenario_is_read_back_by_every_node(store: Store) -> None:
+    (writer, _), (reader, _) = await store.node(), await store.node()
+    sid = scenario_id()
+    assert await reader.library_get(sid) is None
+    assert await writer.library_put(sid, b"first", 0) == 1
+    assert await reader.library_get(sid) == (1, b"first")
+    assert (await reader.library_list())[sid] == (1, b"first")
+    assert await reader.library_put(sid, b"second", 1) == 2
+    assert await writer.library_get(sid) == (2, b"second")
+
+
+async def test_a_stale_version_is_a_conflict_and_changes_nothing(store: Store) -> None:
+    backend, _ = await store.node()
+    sid = scenario_id()
+    await backend.library_put(sid, b"v1", 0)
+    await backend.library_put(sid, b"v2", 1)
+    for stale in (0, 1, 3):
+        with pytest.raises(VersionConflict) as caught:
+            await backend.library_put(sid, b"lost?", stale)
+        assert caught.value.current == 2
+    with pytest.raises(VersionConflict):
+        await backend.library_delete(sid, 1)
+    assert await backend.library_get(sid) == (2, b"v2")
+
+
+async def test_of_two_concurrent_saves_exactly_one_wins(store: Store) -> None:
+    nodes = [(await store.node())[0] for _ in range(2)]
+    sid = scenario_id()
+    await nodes[0].library_put(sid, b"base", 0)
+    results = await asyncio.gather(
+        *(node.library_put(sid, f"from {n}".encode(), 1) for n, node in enumerate(nodes) for _ in
+          range(5)),
+        return_exceptions=True)
+    won = [r for r in results if isinstance(r, int)]
+    lost = [r for r in results if isinstance(r, VersionConflict)]
+    assert won == [2]
+    assert len(lost) == len(results) - 1
+    assert all(conflict.current == 2 for conflict in lost)
+    version, data = await nodes[1].library_get(sid) or (0, b"")
+    assert version == 2 and data in (b"from 0", b"from 1")
+
+
+async def test_creating_an_id_that_exists_is_a_conflict(store: Store) -> None:
+    backend, _ = await store.node()
+    sid = scenario_id()
+    await backend.library_put(sid, b"mine", 0)
+    with pytest.raises(VersionConflict) as caught:
+        await backend.library_put(sid, b"theirs", 0)
+    assert caught.value.current == 1
+    assert await backend.library_get(sid) == (1, b"mine")
+
+
+async def test_delete_removes_at_the_expected_version_only(store: Store) -> None:
+    (one, _), (other, _) = await store.node(), await store.node()
+    sid = scenario_id()
+    await one.library_put(sid, b"x", 0)
+    await one.library_delete(sid, 1)
+    assert await other.library_get(sid) is None
+    assert sid not in await other.library_list()
+    with pytest.raises(VersionConflict) as caught:
+        await other.library_delete(sid, 1)
+    assert caught.value.current == 0
+    assert await other.library_put(sid, b"again", 0) == 1
+
+
+async def test_saved_scenarios_keep_any_bytes(store: Store) -> None:
+    backend, _ = await store.node()
+    sid = scenario_id()
+    data = bytes(range(256)) * 400 + "<script>好</script>".encode()
+    await backend.library_put(sid, data, 0)
+    assert await backend.library_get(sid) == (1, data)

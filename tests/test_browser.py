@@ -18,8 +18,8 @@ import asyncio
 import csv
 import io
 import json
-import re
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import AsyncIterator

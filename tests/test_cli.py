@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
@@ -11,12 +12,14 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import msgspec
 import pytest
 
-from attune.cli import main
+from attune.cli import app_from_environment, main
 from attune.client import Client, create_session
+from attune.config import Settings
 from attune.core import protocol as p
-from tests.conftest import free_port
+from tests.conftest import DATA, free_port, start_server
 
 ROOT = Path(__file__).parent.parent
 
@@ -115,3 +118,22 @@ def test_scenarios_commands(capsys: pytest.CaptureFixture[str], tmp_path: Path) 
     assert main(["scenarios", "schema"]) == 0
     schema = json.loads(capsys.readouterr().out)
     assert schema["title"] == "Attune scenario"
+
+
+async def test_only_a_serving_process_tunes_the_collector(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An app started inside another process (here, the test's) keeps that process's collector;
+    ``attune serve``'s worker factory raises the thresholds and freezes what exists."""
+    before = gc.get_threshold(), gc.get_freeze_count()
+    settings = Settings(port=free_port(), backend="memory://", scenarios=DATA)
+    uv, task, _app = await start_server(settings)
+    uv.should_exit = True
+    await task
+    assert (gc.get_threshold(), gc.get_freeze_count()) == before, "create_app tuned the collector"
+    monkeypatch.setenv("ATTUNE_SETTINGS", msgspec.json.encode(settings, enc_hook=str).decode())
+    try:
+        app_from_environment()
+        assert gc.get_threshold() == (10_000, 10, 10)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before[0])

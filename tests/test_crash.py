@@ -36,14 +36,18 @@ class Served:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.data = data
-        self.process: subprocess.Popen[str] | None = None
+        self.log = data.parent / "serve.log"
+        self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "attune.cli", "serve", "--port", str(self.port),
-             "--data", str(self.data)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-            env={k: v for k, v in os.environ.items() if k != "ATTUNE_BACKEND"})
+        # stderr to a file, not a pipe: a killed server's helper processes (the themes worker)
+        # may hold a pipe open for a while after it died.
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "attune.cli", "serve", "--port", str(self.port),
+                 "--data", str(self.data)],
+                stdout=subprocess.DEVNULL, stderr=log,
+                env={k: v for k, v in os.environ.items() if k != "ATTUNE_BACKEND"})
         deadline = time.monotonic() + 20
         while True:
             try:
@@ -52,20 +56,21 @@ class Served:
             except OSError:
                 if self.process.poll() is not None or time.monotonic() > deadline:
                     self.process.kill()
+                    self.process.wait(10)
                     raise RuntimeError(f"attune serve did not start: "
-                                       f"{self.process.communicate()[1]}") from None
+                                       f"{self.log.read_text()}") from None
                 time.sleep(0.05)
 
     def kill(self) -> None:
         assert self.process is not None
         self.process.send_signal(signal.SIGKILL)
-        self.process.communicate(timeout=10)
+        self.process.wait(10)
         self.process = None
 
     def stop(self) -> None:
         if self.process is not None:
             self.process.terminate()
-            self.process.communicate(timeout=10)
+            self.process.wait(20)
             self.process = None
 
 
@@ -125,3 +130,38 @@ async def test_every_acknowledged_answer_survives_kill_9_and_every_client_resume
             await client.close()
     finally:
         served.stop()
+
+
+async def test_a_backup_of_the_live_file_holds_every_acknowledged_answer(tmp_path: Path) -> None:
+    served = Served(tmp_path / "data")
+    served.start()
+    try:
+        created = await create_session(served.base, "mood-checkin")
+        host = await Client.facilitator(created)
+        phones = [await Client.participant(created.code, base=served.base) for _ in range(3)]
+        await host.command(p.Start())
+        await host.command(p.Next())
+        for phone in phones:
+            await phone.expect(p.StepEvent, lambda e: e.step.index == SCALE)
+            await phone.answer(SCALE, p.ScaleValue(value=4))
+        copy = tmp_path / "copy" / "attune.sqlite3"
+        copy.parent.mkdir()
+        result = subprocess.run(
+            [sys.executable, "-m", "attune.cli", "backup", str(copy), "--data", str(served.data)],
+            capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        for client in [host, *phones]:
+            await client.close()
+    finally:
+        served.stop()
+    # The copy alone is a working data folder: the session, its code and its answers.
+    restored = Served(copy.parent)
+    restored.start()
+    try:
+        data = exported(restored.base, created.session, created.token)
+        steps = {s["index"]: s for s in data["steps"]}  # type: ignore[attr-defined]
+        assert steps[SCALE]["count"] == len(phones)
+        screen = await Client.screen(created.code, base=restored.base)
+        await screen.close()
+    finally:
+        restored.stop()

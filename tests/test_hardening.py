@@ -29,8 +29,8 @@ from attune.core import session as session_module
 from attune.core.errors import Refused
 from attune.core.session import Session, Submitted
 from attune.transport import connection as connection_module
-from attune.transport import http as http_module
 from attune.transport import limits as limits_module
+from attune.transport import uvicorn_glue
 from attune.transport import ws as ws_module
 from tests.conftest import Running
 from tests.test_session import make
@@ -360,7 +360,7 @@ async def test_a_request_head_that_never_completes_is_closed(
 ) -> None:
     """HTTP requests have the head deadline, a WebSocket handshake the hello deadline, and a
     socket that says nothing at all the head deadline."""
-    monkeypatch.setattr(http_module.GuardedH11Protocol, "head_timeout", 0.3)
+    monkeypatch.setattr(uvicorn_glue.GuardedH11Protocol, "head_timeout", 0.3)
     server.settings.hello_timeout_s = 0.3
     reader, writer = await asyncio.open_connection("127.0.0.1", server.settings.port)
     if path is not None:

@@ -1,4 +1,5 @@
-"""ruff and ``mypy --strict`` are part of the suite, so the README test command checks them too."""
+"""ruff, ``mypy --strict`` and the import contracts (``[tool.importlinter]`` in pyproject.toml) are
+part of the suite, so the README test command checks them too."""
 
 from __future__ import annotations
 
@@ -20,4 +21,11 @@ def test_ruff() -> None:
 
 def test_mypy_strict() -> None:
     result = run(sys.executable, "-m", "mypy", "--strict", "-p", "attune")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_import_contracts() -> None:
+    """The layers' direction: the core imports no transport, backend, node, app or event loop;
+    backends no transport; the transport no backend (see docs/architecture.md)."""
+    result = run(str(Path(sys.executable).parent / "lint-imports"))
     assert result.returncode == 0, result.stdout + result.stderr

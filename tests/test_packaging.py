@@ -61,6 +61,8 @@ def test_every_dependency_is_bounded_and_pinned_within_its_range(extra: str | No
     wanted = PROJECT["dependencies"] if extra is None else PROJECT["optional-dependencies"][extra]
     for line in wanted:
         requirement = Requirement(line)
+        if requirement.name == PROJECT["name"]:
+            continue  # another extra of Attune itself, checked on its own
         assert any(s.operator in ("<", "<=", "==", "~=") for s in requirement.specifier), \
             f"{line}: no upper bound"
         name = canonicalize_name(requirement.name)

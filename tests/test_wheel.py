@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -22,6 +23,8 @@ from tests.conftest import free_port
 
 ROOT = Path(__file__).parent.parent
 pytestmark = pytest.mark.wheel
+SOURCES = ["pyproject.toml", "README.md", "constraints.txt", "server", "web", "scenarios"]
+"""What deploy/Dockerfile copies to build the wheel."""
 
 SCRIPT = """
 import asyncio, sys
@@ -61,7 +64,18 @@ def test_the_wheel_serves_the_console_and_runs_a_session_from_an_empty_folder(
 ) -> None:
     wheels, venv, empty = tmp_path / "wheels", tmp_path / "venv", tmp_path / "elsewhere"
     empty.mkdir()
-    run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", wheels, ROOT)
+    # Built from a copy of what the image copies, so the build leaves nothing in the checkout
+    # (setuptools writes its egg-info beside the package, where it would shadow the real
+    # metadata of the editable install).
+    source = tmp_path / "source"
+    for name in SOURCES:
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, source / name, symlinks=True,
+                            ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+        else:
+            source.mkdir(exist_ok=True)
+            shutil.copy(ROOT / name, source / name)
+    run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", wheels, source)
     (wheel,) = wheels.glob("attune-*.whl")
     run(sys.executable, "-m", "venv", venv)
     python = venv / "bin" / "python"

@@ -7,7 +7,6 @@ server keeps only its hash, so whoever holds the token runs the session and nobo
 from __future__ import annotations
 
 import contextlib
-import gc
 import hmac
 import secrets
 from collections.abc import AsyncIterator
@@ -28,10 +27,12 @@ from attune.core import scenario as sc
 from attune.core.errors import BackendUnavailable
 from attune.core.export import export, to_csv
 from attune.core.session import SessionInfo, digest, entry_encoder
+from attune.library import Library
+from attune.library import routes as library_routes
 from attune.metrics import Metrics
 from attune.node import Node, Replica, now_ms
-from attune.transport.connection import ENDPOINT_KEY, Connection
-from attune.transport.http import FirstBytes
+from attune.themes import open_grouper
+from attune.transport import uvicorn_glue
 from attune.transport.limits import AddressLimits
 from attune.transport.ws import Endpoint
 
@@ -56,16 +57,6 @@ class Created(msgspec.Struct):
     join_url: str
     facilitator_url: str
     screen_url: str
-
-
-class ScenarioSummary(msgspec.Struct):
-    id: str
-    title: str
-    summary: str
-    audience: list[str]
-    duration_minutes: int
-    languages: list[str]
-    steps: int
 
 
 def new_code() -> str:
@@ -94,22 +85,8 @@ def create_app(settings: Settings) -> Starlette:
     backend = open_backend(settings.backend, settings.retention_s, settings.inactive_s,
                            data=settings.data)
     node = Node(backend, settings, metrics)
-    scenarios = sc.load_folder(settings.scenarios)
-
-    async def list_scenarios(request: Request) -> Response:
-        language = request.query_params.get("language", "en")
-        return _json([
-            ScenarioSummary(
-                id=s.id,
-                title=sc.localize(s.title, language) or s.id,
-                summary=sc.localize(s.summary, language) or "",
-                audience=list(s.audience),
-                duration_minutes=s.duration_minutes,
-                languages=list(s.languages),
-                steps=len(s.steps),
-            )
-            for s in scenarios.values()
-        ])
+    library = Library(backend, settings)
+    scenarios = library.builtins
 
     async def create_session(request: Request) -> Response:
         admin_key = settings.admin_key
@@ -130,11 +107,14 @@ def create_app(settings: Settings) -> Starlette:
                 scenario = sc.loads(wanted.scenario_yaml, "upload")
             except sc.ScenarioError as exc:
                 return _problem(422, str(exc), path=exc.path, line=exc.line)
-        elif wanted.scenario in scenarios:
-            scenario = scenarios[wanted.scenario]
         else:
-            return _problem(404, f"Unknown scenario {wanted.scenario!r}.",
-                            known=sorted(scenarios))
+            # A copy goes into the session record: changing the library later changes nothing
+            # for this session.
+            found = await library.resolve(wanted.scenario) if wanted.scenario else None
+            if found is None:
+                return _problem(404, f"Unknown scenario {wanted.scenario!r}.",
+                                known=sorted(scenarios))
+            scenario = found
         language = wanted.language if wanted.language in scenario.languages else "en"
         token = secrets.token_urlsafe(24)
         session_id = secrets.token_hex(8)
@@ -209,17 +189,18 @@ def create_app(settings: Settings) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Endpoint]]:
         # The lifespan state is how uvicorn's WebSocket protocol (``Connection``) finds the node.
-        tune_collector()
+        if settings.themes:
+            node.grouper = open_grouper()
         await node.start()
         try:
             async with Endpoint(node, limits, settings) as endpoint:
                 app.state.endpoint = endpoint
-                yield {ENDPOINT_KEY: endpoint}
+                yield {uvicorn_glue.ENDPOINT_KEY: endpoint}
         finally:
             await node.stop()
 
     routes: list[BaseRoute] = [
-        Route("/api/scenarios", list_scenarios),
+        *library_routes(library),
         Route("/api/sessions", create_session, methods=["POST"]),
         Route("/api/sessions/{session}", delete_session, methods=["DELETE"]),
         Route("/api/sessions/{session}/export", export_session),
@@ -267,24 +248,12 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
-def tune_collector() -> None:
-    """A room's sockets and answers are hundreds of thousands of long-lived objects, and with
-    CPython's default thresholds the cyclic collector rescans them every few thousand
-    allocations: a tenth of the CPU an answer costs and a third of a reconnect storm's (measured
-    at 10,000 participants, see "Optimisation log" in ``docs/benchmarks.md``). Collect less
-    often, and never rescan what exists at startup (modules, scenarios)."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(10_000, 10, 10)
-
-
 def uvicorn_config(settings: Settings) -> dict[str, object]:
     """Transport settings shared by ``attune serve`` and the tests."""
     return {
         "host": settings.host,
         "port": settings.port,
-        "http": FirstBytes,
-        "ws": Connection,
+        **uvicorn_glue.protocols(),
         "ws_max_size": 64 * 1024,
         "timeout_keep_alive": 5,
         "access_log": False,

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import inspect
 import json
 import os
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -49,6 +51,11 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
                             f"[ATTUNE_MIN_RESPONSES] (default {d.min_responses})")
     serve.add_argument("--admin-key", default=_env("admin_key", None),
                        help="require this key to create sessions [ATTUNE_ADMIN_KEY]")
+    serve.add_argument("--library-write", choices=["auto", "anyone", "off"],
+                       default=_env("library_write", d.library_write),
+                       help="who may save scenarios in the library: auto (admin-key holders "
+                            "if a key is set, else anyone), anyone, off [ATTUNE_LIBRARY_WRITE] "
+                            f"(default {d.library_write})")
     serve.add_argument("--resume-window", type=float,
                        default=_env("resume_window_s", d.resume_window_s),
                        help="seconds a dropped client is sent just what it missed "
@@ -62,6 +69,10 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     serve.add_argument("--workers", type=int, default=_env("workers", d.workers),
                        help="worker processes; more than 1 needs a shared backend "
                             "[ATTUNE_WORKERS] (default 1)")
+    serve.add_argument("--no-themes", dest="themes", action="store_false",
+                       default=_env("themes", "1") not in ("0", "false", "no", "off"),
+                       help="do not group free-text answers into themes even where the themes "
+                            "extra is installed [ATTUNE_THEMES=0]")
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -70,8 +81,9 @@ def settings_from(args: argparse.Namespace) -> Settings:
         host=str(args.host), port=int(args.port), backend=str(args.backend),
         data=Path(args.data), scenarios=Path(args.scenarios), allowed_origins=origins,
         min_responses=int(args.min_responses), admin_key=args.admin_key or None,
+        library_write=args.library_write,
         resume_window_s=float(args.resume_window), retention_s=float(args.retention),
-        inactive_s=float(args.inactivity), workers=int(args.workers),
+        inactive_s=float(args.inactivity), workers=int(args.workers), themes=bool(args.themes),
     )
 
 
@@ -121,9 +133,26 @@ def app_from_environment() -> object:
     """Uvicorn factory: each worker process builds its app from the settings ``serve`` left."""
     from attune.app import create_app
 
-    return create_app(msgspec.json.decode(
+    app = create_app(msgspec.json.decode(
         os.environ["ATTUNE_SETTINGS"], type=Settings, dec_hook=_path
     ))
+    tune_collector()
+    return app
+
+
+def tune_collector() -> None:
+    """A room's sockets and answers are hundreds of thousands of long-lived objects, and with
+    CPython's default thresholds the cyclic collector rescans them every few thousand
+    allocations: a tenth of the CPU an answer costs and a third of a reconnect storm's (measured
+    at 10,000 participants, see "Optimisation log" in ``docs/benchmarks.md``). Collect less
+    often, and never rescan what exists at startup (modules, scenarios).
+
+    Only a serving process does this (``attune serve``'s workers, and the bench's ``attune``
+    target, which measures Attune as served): a process that imports Attune as a library, or the
+    test suite, keeps the collector it had."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
 
 
 def _path(kind: type, value: object) -> object:
@@ -154,10 +183,32 @@ def scenarios_command(args: argparse.Namespace) -> int:
             scenario = sc.load(path)
         except sc.ScenarioError as error:
             failed += 1
-            print(f"FAIL {error}", file=sys.stderr)
+            for each in error.found:
+                print(f"FAIL {each}", file=sys.stderr)
         else:
             print(f"ok   {path} ({scenario.id}: {len(scenario.steps)} steps)")
     return 1 if failed or not paths else 0
+
+
+def backup_command(args: argparse.Namespace) -> int:
+    from attune.backends.sqlite import backup, path_from_url
+
+    if not str(args.backend).startswith("sqlite://"):
+        print(f"attune: backup copies a SQLite file; {args.backend} is not one (back Redis up "
+              "with its own tools, see docs/deploy.md)", file=sys.stderr)
+        return 2
+    destination = Path(args.destination)
+    if destination.exists():
+        print(f"attune: {destination} exists; name a new file", file=sys.stderr)
+        return 2
+    source = path_from_url(str(args.backend), Path(args.data))[0]
+    try:
+        backup(source, destination)
+    except (OSError, sqlite3.Error) as error:
+        print(f"attune: backup failed: {error}", file=sys.stderr)
+        return 1
+    print(f"copied {source} to {destination}", file=sys.stderr)
+    return 0
 
 
 def version() -> str:
@@ -171,15 +222,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--version", action="version", version=f"attune {version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     _serve_parser(sub)
-    scenarios = sub.add_parser("scenarios", help="list, validate or describe scenario files")
+    scenarios = sub.add_parser("scenarios",
+                               help="list or validate scenario files, or print their JSON Schema")
     scenarios.add_argument("action", choices=["list", "validate", "schema"])
     scenarios.add_argument("paths", nargs="*", type=Path)
     sub.add_parser("protocol-schema", help="print the JSON Schema of every wire message")
+    copy = sub.add_parser("backup", help="copy the SQLite data file consistently, even while "
+                                         "a server uses it")
+    copy.add_argument("destination", type=Path, help="the copy to write (a new file)")
+    copy.add_argument("--data", type=Path, default=_env("data", Settings().data),
+                      help="data folder [ATTUNE_DATA]")
+    copy.add_argument("--backend", default=_env("backend", Settings().backend),
+                      help="a sqlite:// URL [ATTUNE_BACKEND]")
     args = parser.parse_args(argv)
     if args.command == "serve":
         return serve(settings_from(args))
     if args.command == "scenarios":
         return scenarios_command(args)
+    if args.command == "backup":
+        return backup_command(args)
     schema = msgspec.json.schema_components(
         [protocol.ClientMessage, protocol.ServerMessage], ref_template="#/$defs/{name}"
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from importlib import resources
 from pathlib import Path
+from typing import Literal
 
 import msgspec
 import platformdirs
@@ -48,6 +49,10 @@ class Settings(msgspec.Struct, kw_only=True):
     """Answers a step needs before any aggregate or free-text card is shown."""
     admin_key: str | None = None
     """When set, creating a session requires it (``Authorization: Bearer KEY``)."""
+    library_write: Literal["auto", "anyone", "off"] = "auto"
+    """Who may save, change and delete scenarios in the library: ``auto`` admin-key holders
+    when ``admin_key`` is set and anyone who reaches the console otherwise; ``anyone`` never
+    asks for the key; ``off`` keeps the library read-only (built-ins only)."""
     resume_window_s: float = 120.0
     """How long a dropped client can come back and be sent just the events it missed."""
     retention_s: float = 24 * 3600.0
@@ -55,6 +60,8 @@ class Settings(msgspec.Struct, kw_only=True):
     inactive_s: float = INACTIVE_S
     """How long a session that was never ended is kept after its last activity."""
     workers: int = 1
+    themes: bool = True
+    """Group free-text answers into themes where the ``themes`` extra is installed."""
     hello_timeout_s: float = 10.0
     web_root: Path = WEB_ROOT
 
@@ -80,8 +87,10 @@ ENVIRONMENT: dict[str, str] = {
     "allowed_origins": "ATTUNE_ALLOWED_ORIGINS",
     "min_responses": "ATTUNE_MIN_RESPONSES",
     "admin_key": "ATTUNE_ADMIN_KEY",
+    "library_write": "ATTUNE_LIBRARY_WRITE",
     "resume_window_s": "ATTUNE_RESUME_WINDOW",
     "retention_s": "ATTUNE_RETENTION",
     "inactive_s": "ATTUNE_INACTIVITY",
     "workers": "ATTUNE_WORKERS",
+    "themes": "ATTUNE_THEMES",
 }

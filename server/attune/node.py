@@ -15,14 +15,25 @@ import logging
 import secrets
 import time
 from collections.abc import Awaitable
+from typing import TYPE_CHECKING
 
 import msgspec
 
 from attune.backends import Backend
 from attune.config import Settings
 from attune.core import protocol as p
-from attune.core.errors import CLOSE_SESSION_GONE, BackendUnavailable, Refused, SessionGone
+from attune.core import scenario as sc
+from attune.core.aggregate import TextTally
+from attune.core.errors import (
+    CLOSE_GOING_AWAY,
+    CLOSE_NORMAL,
+    CLOSE_SESSION_GONE,
+    BackendUnavailable,
+    Refused,
+    SessionGone,
+)
 from attune.core.session import (
+    PRESENCE,
     Broadcast,
     Changed,
     Commanded,
@@ -32,6 +43,7 @@ from attune.core.session import (
     Reply,
     Session,
     Submitted,
+    Themed,
     digest,
     entry_decoder,
     entry_encoder,
@@ -40,8 +52,10 @@ from attune.core.session import (
 from attune.metrics import Metrics
 from attune.transport.connection import Connection, Outgoing
 
+if TYPE_CHECKING:
+    from attune.themes.runner import Grouper
+
 PUSH_INTERVAL = 0.1
-PRESENCE = -1
 ROLES: tuple[p.Role, ...] = ("facilitator", "screen", "participant")
 PRESENCE_REFRESH = 5.0
 """Seconds between recounts of participants connected over all nodes."""
@@ -74,13 +88,22 @@ class Replica:
         self.detach: asyncio.TimerHandle | None = None
         self.presence: tuple[int, int] | None = None
         """The last presence pushed, so an unchanged count is not pushed again."""
+        self.hosts = 0
+        """Facilitator connections on this node: answers are embedded for themes where one is."""
+        self.sharing = False
+        self.share_again = False
+        """One presence share runs at a time per replica, so an older count never lands after a
+        newer one; a change seen meanwhile asks for one more round."""
 
 
 class Node:
-    def __init__(self, backend: Backend, settings: Settings, metrics: Metrics) -> None:
+    def __init__(self, backend: Backend, settings: Settings, metrics: Metrics,
+                 grouper: Grouper | None = None) -> None:
         self.backend = backend
         self.settings = settings
         self.metrics = metrics
+        self.grouper = grouper
+        """Groups free-text answers into themes; None without the ``themes`` extra."""
         self.replicas: dict[str, Replica] = {}
         self._loading: dict[str, asyncio.Future[Replica | None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -95,8 +118,10 @@ class Node:
             self._presence_task.cancel()
         for replica in self.replicas.values():
             for conn in list(replica.conns.values()):
-                conn.close(1001)
+                conn.close(CLOSE_GOING_AWAY)
         await self.backend.close()
+        if self.grouper is not None:
+            self.grouper.close()
 
     # --- replicas --------------------------------------------------------------------------
 
@@ -164,6 +189,8 @@ class Node:
             self.metrics.command_latency.observe(max(0.0, now_ms() - entry.at) / 1000)
         outcomes = replica.session.apply(entry)
         self._dispatch(session_id, replica, outcomes)
+        if self.grouper is not None:
+            self._themes_after(replica, entry)
         if replica.waiters:
             ready = [f for o, f in replica.waiters if o <= offset]
             replica.waiters = [(o, f) for o, f in replica.waiters if o > offset]
@@ -181,6 +208,64 @@ class Node:
         future = asyncio.get_running_loop().create_future()
         replica.waiters.append((offset, future))
         await asyncio.wait_for(future, timeout=10)
+
+    def _themes_after(self, replica: Replica, entry: Joined | Submitted | Commanded | Left | Themed,
+                      ) -> None:
+        """Embed a free-text answer as it arrives, where a facilitator may ask for themes; and
+        group on reveal of a step that wants themes, on the node the reveal came from."""
+        assert self.grouper is not None
+        session = replica.session
+        if isinstance(entry, Submitted):
+            message = entry.message
+            if replica.hosts and isinstance(message, p.Answer) \
+                    and isinstance(message.value, p.TextValue):
+                self.grouper.note(message.value.text)
+        elif isinstance(entry, Commanded) and isinstance(entry.command, p.Reveal) \
+                and entry.origin.startswith(self.prefix) and session.revealed:
+            step = session.scenario.steps[session.index]
+            if isinstance(step, sc.Perspective) and step.themes and session.books[
+                session.index
+            ].needs_grouping(set(session.text_cards(session.index))):
+                self._spawn(self._group_on_reveal(replica, session.index, entry.origin))
+
+    async def _group_on_reveal(self, replica: Replica, step: int, origin: str) -> None:
+        try:
+            await self._group(replica, step, origin)
+        except Refused as refused:
+            self._tell(replica, origin, replica.session.error(refused))
+
+    async def _group(self, replica: Replica, step: int, origin: str) -> None:
+        assert self.grouper is not None
+        session = replica.session
+        change = await self.grouper.group(self._visible(session, step),
+                                          session.info.min_responses)
+        await self.append(session.info.id, Themed(at=now_ms(), origin=origin, step=step,
+                                                   change=change))
+
+    async def _split(self, replica: Replica, command: p.SplitTheme, origin: str) -> None:
+        assert self.grouper is not None
+        session = replica.session
+        cards = self._visible(session, command.step)
+        members = {c: cards[c] for c in session.book(command.step).cards_of(command.theme)
+                   if c in cards}
+        if len(members) < 2:
+            raise Refused("no-such-theme", "A theme needs two cards or more to split.")
+        change = await self.grouper.split(command.theme, members)
+        await self.append(session.info.id, Themed(at=now_ms(), origin=origin,
+                                                   step=command.step, change=change))
+
+    @staticmethod
+    def _visible(session: Session, step: int) -> dict[str, str]:
+        """The cards a grouping considers: moderated ones stay out of themes and labels."""
+        tally = session.tallies[step].answers
+        assert isinstance(tally, TextTally)
+        return {c: t for c, t in tally.cards.items() if c not in tally.hidden}
+
+    def _tell(self, replica: Replica, origin: str, message: p.Error) -> None:
+        if origin.startswith(self.prefix):
+            conn = replica.conns.get(origin[len(self.prefix):])
+            if conn is not None:
+                conn.send(Outgoing(message))
 
     @property
     def prefix(self) -> str:
@@ -258,18 +343,32 @@ class Node:
 
     async def _share_presence(self, replica: Replica) -> None:
         """Publish this node's connected count, then push the count over all nodes."""
+        if replica.sharing:
+            replica.share_again = True
+            return
+        replica.sharing = True
+        try:
+            while True:
+                replica.share_again = False
+                counts = await self._counts(replica)
+                if counts != replica.presence:
+                    replica.presence = counts
+                    presence = p.Presence(seq=replica.session.seq, joined=counts[0],
+                                          connected=counts[1])
+                    frame = Outgoing(presence)
+                    for conn in replica.conns.values():
+                        if conn.role != "participant":
+                            conn.push("presence", frame)
+                if not replica.share_again:
+                    return
+        finally:
+            replica.sharing = False
+
+    async def _counts(self, replica: Replica) -> tuple[int, int]:
+        """(joined, connected over all nodes), after publishing this node's connected count."""
         session_id = replica.session.info.id
         await self.backend.set_presence(session_id, len(replica.connected))
-        connected = await self.backend.presence(session_id)
-        counts = (len(replica.session.participants), connected)
-        if counts == replica.presence:
-            return
-        replica.presence = counts
-        presence = p.Presence(seq=replica.session.seq, joined=counts[0], connected=counts[1])
-        frame = Outgoing(presence)
-        for conn in replica.conns.values():
-            if conn.role != "participant":
-                conn.push("presence", frame)
+        return len(replica.session.participants), await self.backend.presence(session_id)
 
     async def _refresh_presence(self) -> None:
         """Other nodes' participants come and go unseen here: recount every few seconds."""
@@ -318,6 +417,10 @@ class Node:
                     ))))
         conn.role = hello.role
         conn.session = session_id
+        counts: tuple[int | None, int | None] = (None, None)
+        if hello.role != "participant":
+            # The headcount a new view starts from; pushes only follow changes.
+            counts = await self._counts(replica)
         missed = None
         if resume is not None and resume.last_seq is not None \
                 and resume.epoch == session.info.epoch \
@@ -335,6 +438,9 @@ class Node:
             snapshot=None if missed is not None else session.snapshot(hello.role, conn.participant),
             token=token,
             min_responses=session.info.min_responses,
+            themes=hello.role == "facilitator" and self.grouper is not None,
+            joined=counts[0],
+            connected=counts[1],
         )
         conn.send(Outgoing(welcome))
         for broadcast in missed or []:
@@ -345,6 +451,11 @@ class Node:
             conn.push("results", Outgoing(results))
         self._send_feedback(replica, conn)
         self._attach(replica, conn)
+        if hello.role != "participant" and replica.presence not in (None, counts):
+            # A share that finished while this one was counting was not sent here.
+            joined, connected = replica.presence
+            conn.push("presence", Outgoing(p.Presence(seq=session.seq, joined=joined,
+                                                      connected=connected)))
 
     def _returning(self, session: Session, resume: p.Resume | None) -> tuple[str | None, None]:
         """The participant id a resume token proves, if it proves one."""
@@ -365,6 +476,8 @@ class Node:
         self.metrics.series(self.metrics.connections, conn.role).inc()
         if conn.participant is not None:
             replica.connected[conn.participant] = replica.connected.get(conn.participant, 0) + 1
+        if conn.role == "facilitator":
+            replica.hosts += 1
         self._mark(replica, PRESENCE)
 
     def detach(self, conn: Connection) -> None:
@@ -374,6 +487,8 @@ class Node:
             return
         assert conn.role is not None
         self.metrics.series(self.metrics.connections, conn.role).dec()
+        if conn.role == "facilitator":
+            replica.hosts -= 1
         if conn.participant is not None:
             left = replica.connected.get(conn.participant, 1) - 1
             if left:
@@ -414,11 +529,22 @@ class Node:
                 await self.append(session.info.id, Left(
                     at=now_ms(), origin=origin, participant=conn.participant
                 ))
-                conn.close(1000)
+                conn.close(CLOSE_NORMAL)
             case p.Hello():
                 raise Refused("already-joined", "This connection has already joined.")
             case p.Ping():
                 conn.send(Outgoing(p.Pong(t=message.t, server=now_ms())))
+            case p.GroupThemes() | p.SplitTheme():
+                if conn.role != "facilitator":
+                    raise Refused("forbidden", "Only the facilitator can do this.")
+                if self.grouper is None:
+                    raise Refused("themes-unavailable", "Themes need the themes extra on the "
+                                  "server: pip install 'attune[themes]'.")
+                session.book(message.step)
+                if isinstance(message, p.SplitTheme):
+                    await self._split(replica, message, origin)
+                else:
+                    await self._group(replica, message.step, origin)
             case _:
                 if conn.role != "facilitator":
                     raise Refused("forbidden", "Only the facilitator can do this.")
@@ -426,7 +552,8 @@ class Node:
                     at=now_ms(), origin=origin, command=message
                 ))
 
-    async def append(self, session_id: str, entry: Joined | Submitted | Commanded | Left) -> int:
+    async def append(self, session_id: str,
+                     entry: Joined | Submitted | Commanded | Left | Themed) -> int:
         """Append to the session's log; if the session was deleted or expired meanwhile, its
         clients here are closed with 4004 and the sender is refused."""
         try:

@@ -166,11 +166,12 @@ export function choiceChart(step, answers, guesses) {
       guessBar);
   });
   return h("div", { class: "chart chart-choice" },
-    h("p", { class: "chart-headline" }, t("choice.summary", { count: total })),
-    guesses ? h("p", { class: "chart-key" },
-      h("span", { class: "key key-real" }, t("choice.keyReal")),
-      h("span", { class: "key key-guess" }, t("choice.keyGuess"))) : null,
-    h("ol", { class: "bars" }, rows));
+    h("div", { class: "chart-top" },
+      h("p", { class: "chart-headline" }, t("choice.summary", { count: total })),
+      guesses ? h("p", { class: "chart-key" },
+        h("span", { class: "key key-real" }, t("choice.keyReal")),
+        h("span", { class: "key key-guess" }, t("choice.keyGuess"))) : null),
+    h("ol", { class: ["bars", rows.length > 6 && "bars-many"] }, rows));
 }
 
 // --- free text: word cloud and cards ------------------------------------------------------------
@@ -181,11 +182,11 @@ function spread(word) {
   return hash;
 }
 
-export function wordCloud(pairs) {
+export function wordCloud(pairs, { fit = false } = {}) {
   if (!pairs.length) return null;
   const most = pairs[0][1];
   const shuffled = [...pairs].sort((a, b) => spread(a[0]) - spread(b[0]));
-  return h("ul", { class: "word-cloud", "aria-label": t("text.cloud") },
+  return h("ul", { class: ["word-cloud", fit && "fit-fill"], "aria-label": t("text.cloud") },
     shuffled.map(([word, n]) => {
       const li = h("li", { class: `cloud-${spread(word) % 4}`, dir: "auto" }, word);
       li.style.fontSize = `${(0.95 + 2.1 * Math.sqrt(n / most)).toFixed(2)}em`;
@@ -206,6 +207,9 @@ export function textChart(answers, options = {}) {
       : null));
   return h("div", { class: "chart chart-text" },
     options.moderator ? null : h("p", { class: "chart-headline" }, t("text.summary", { count: answers.count })),
-    wordCloud(answers.words),
-    h("ul", { class: "cards", "aria-label": t("text.cards") }, cards));
+    wordCloud(answers.words, { fit: Boolean(options.fit) }),
+    h("ul", {
+      class: ["cards", options.fit && "fit-pages"], "aria-label": t("text.cards"),
+      dataset: options.fit ? { pager: `${options.fit}:cards` } : {},
+    }, cards));
 }

@@ -203,6 +203,10 @@ export class Live {
         Object.assign(state, {
           code: message.code, session: message.session, min_responses: message.min_responses,
         });
+        // The headcount as of now, never the one saved before a refresh.
+        if (this.role !== "participant") {
+          state.presence = { joined: message.joined ?? 0, connected: message.connected ?? 0 };
+        }
         this.onStatus("open", this);
         for (const kept of this.outbox) this.ws.send(JSON.stringify(kept));
         this.bestRtt = Infinity;

@@ -1,6 +1,9 @@
 // The projector: large type for the back of the room. The code and QR in the lobby, the step
 // content while people answer, the chart once the facilitator reveals it, and the breathing
 // pacer in lockstep with the phones. It shows only what the whole room may see.
+//
+// The page is a grid the size of the viewport (top bar, the step's frame, the join strip) and
+// never scrolls; fit.js scales and pages each frame into its row (docs/ui.md, "Layout rules").
 
 import { $, fill, h } from "./dom.js";
 import { t } from "./i18n.js";
@@ -10,8 +13,11 @@ import { breathingPacer, countdown } from "./pacer.js";
 import { resultsChart } from "./charts.js";
 import { ANSWERABLE, stepContent } from "./steps.js";
 import { joinUrl, qrSvg } from "./qr.js";
+import { fitFrame, fitOnResize, stepFrame } from "./fit.js";
+import { screenViews } from "./screen-views.js";
 
 const main = $("#main");
+const strip = $("#join-strip");
 let live = null;
 let code = "";
 let shown = null;
@@ -21,6 +27,7 @@ function codeFromHash() {
 }
 
 function askCode(problem) {
+  showStrip(false);
   const input = h("input", { id: "code", class: "code-input", autocomplete: "off", maxlength: 16, required: true });
   fill(main, h("form", {
     class: "panel join-panel",
@@ -58,35 +65,71 @@ function start(wanted) {
   live.connect();
 }
 
-function joinStrip() {
-  return h("footer", { class: "join-strip" },
-    h("span", {}, t("common.joinAt", { host: `${location.host}/join` })),
-    h("strong", { class: "strip-code" }, code),
+/** The join strip: always on screen during a session, compact on steps that need the room. */
+function showStrip(visible, compact = false) {
+  strip.hidden = !visible;
+  strip.classList.toggle("is-compact", compact);
+  if (!visible || strip.dataset.code === code) return;
+  strip.dataset.code = code;
+  fill(strip,
+    h("span", { class: "strip-at" }, t("common.joinAt", { host: `${location.host}/join` })),
+    h("strong", { class: "strip-code", "aria-label": t("common.codeLabel", { code }) }, code),
     h("span", { class: "strip-qr" }, qrSvg(joinUrl(code), t("common.qrLabel", { url: joinUrl(code) }))));
+}
+
+const current = () => main.querySelector(":scope > .screen-step");
+
+function lobby(state) {
+  const url = joinUrl(code);
+  return stepFrame({
+    kind: "lobby",
+    head: state.title ? h("p", { class: "screen-session-title", dir: "auto" }, state.title) : null,
+    stage: h("div", { class: "screen-lobby" },
+      h("div", { class: "screen-qr" }, qrSvg(url, t("common.qrLabel", { url }))),
+      h("div", { class: "screen-join" },
+        h("p", { class: "screen-join-at" }, t("common.joinAt", { host: `${location.host}/join` })),
+        h("p", { class: "screen-code" }, code),
+        h("p", { class: "screen-presence", id: "screen-presence", "aria-live": "polite" }))),
+  });
+}
+
+/** What the stage shows while a step runs (before any reveal). */
+function stage(step, state) {
+  const parts = [];
+  const custom = screenViews.get(step.kind);
+  if (custom?.stage) parts.push(custom.stage(step, state, live));
+  if (step.kind === "breathe" && step.pacer) parts.push(breathingPacer(step.pacer, state.started_at, () => live.now()));
+  if (step.kind === "timer" && step.seconds) parts.push(countdown(step.seconds, state.started_at, () => live.now()));
+  if (step.kind === "reflect") parts.push(h("p", { class: "screen-hint" }, t("screen.reflect")));
+  if (step.kind === "choice" && !state.revealed) {
+    parts.push(h("ol", { class: ["screen-options", step.options.length > 4 && "screen-options-many"] },
+      step.options.map((o) => h("li", { dir: "auto" }, o.label))));
+  }
+  if (ANSWERABLE.has(step.kind) || custom?.results) {
+    parts.push(h("div", { id: "screen-results", class: "screen-results", "aria-live": "polite" }));
+  }
+  return parts;
 }
 
 function render() {
   const state = live.state;
   document.body.dataset.status = state.status;
-  if (state.status === "lobby" || !state.step) {
-    if (state.status !== "ended") {
-      shown = "lobby";
-      const url = joinUrl(code);
-      fill(main, h("section", { class: "screen-lobby" },
-        h("div", { class: "screen-qr" }, qrSvg(url, t("common.qrLabel", { url }))),
-        h("div", { class: "screen-join" },
-          state.title ? h("p", { class: "screen-session-title", dir: "auto" }, state.title) : null,
-          h("p", { class: "screen-join-at" }, t("common.joinAt", { host: `${location.host}/join` })),
-          h("p", { class: "screen-code" }, code),
-          h("p", { class: "screen-presence", id: "screen-presence", "aria-live": "polite" }))));
-      renderPresence();
-      return;
-    }
+  if (state.status === "lobby" || (!state.step && state.status !== "ended")) {
+    shown = "lobby";
+    showStrip(false);
+    fill(main, lobby(state));
+    renderPresence();
+    fitFrame(current());
+    return;
   }
   if (state.status === "ended") {
     shown = "ended";
-    fill(main, h("section", { class: "screen-end" },
-      h("h1", {}, t("screen.thanks")), state.title ? h("p", { dir: "auto" }, state.title) : null));
+    showStrip(false);
+    fill(main, stepFrame({
+      kind: "end", head: h("h1", {}, t("screen.thanks")),
+      stage: state.title ? h("p", { dir: "auto" }, state.title) : null,
+    }));
+    fitFrame(current());
     return;
   }
   const step = state.step;
@@ -96,35 +139,46 @@ function render() {
     return;
   }
   shown = key;
-  const section = h("section", { class: ["screen-step", `screen-${step.kind}`, state.revealed && "is-revealed"] });
-  section.append(h("p", { class: "progress" }, t("common.stepOf", { n: step.index + 1, total: state.step_count }),
-    h("span", { id: "screen-live-count", class: "screen-live-count", "aria-live": "polite" })));
-  section.append(...stepContent(step, { level: "h1" }));
-  if (step.kind === "breathe" && step.pacer) section.append(breathingPacer(step.pacer, state.started_at, () => live.now()));
-  if (step.kind === "timer" && step.seconds) section.append(countdown(step.seconds, state.started_at, () => live.now()));
-  if (step.kind === "reflect") section.append(h("p", { class: "screen-hint" }, t("screen.reflect")));
-  if (step.kind === "choice" && !state.revealed) {
-    section.append(h("ol", { class: "screen-options" }, step.options.map((o) => h("li", { dir: "auto" }, o.label))));
-  }
-  if (ANSWERABLE.has(step.kind)) {
-    section.append(h("div", { id: "screen-results", class: "screen-results", "aria-live": "polite" }));
-  }
-  fill(main, section, ANSWERABLE.has(step.kind) || step.kind === "story" ? joinStrip() : null);
+  const custom = screenViews.get(step.kind);
+  const roomy = custom?.roomy ? custom.roomy(state) : state.revealed && ANSWERABLE.has(step.kind);
+  // The question stays in the head; a story's text and characters are the stage.
+  const content = stepContent(step, { level: "h1" });
+  const inHead = (node) => node.matches?.(".step-title, .step-prompt, .step-character");
+  const frame = stepFrame({
+    kind: step.kind, roomy, classes: [state.revealed && "is-revealed"],
+    head: [
+      h("p", { class: "progress" }, t("common.stepOf", { n: step.index + 1, total: state.step_count }),
+        h("span", { id: "screen-live-count", class: "screen-live-count", "aria-live": "polite" })),
+      ...content.filter(inHead),
+    ],
+    stage: [...content.filter((node) => !inHead(node)), ...stage(step, state)],
+  });
+  frame.dataset.step = String(step.index);
+  fill(main, frame);
+  showStrip(true, roomy);
   renderResults();
 }
 
 function renderResults() {
+  const frame = current();
   const box = $("#screen-results");
-  if (!box) return;
+  if (!box) {
+    if (frame) fitFrame(frame);
+    return;
+  }
   const state = live.state;
   const countBox = $("#screen-live-count");
   if (countBox) countBox.textContent = state.results && !state.revealed ? ` · ${t("text.summary", { count: state.results.count })}` : "";
   if (!state.revealed) {
     // Until the reveal the server sends the projector only the live count, never the answers.
     fill(box, h("p", { class: "screen-hint" }, state.responses_open ? t("screen.answerNow") : t("screen.closed")));
-    return;
+  } else {
+    const custom = screenViews.get(state.step.kind);
+    fill(box, custom?.results
+      ? custom.results(state.step, state.results, state)
+      : resultsChart(state.step, state.results, { minResponses: state.min_responses, fit: `step-${state.step.index}` }));
   }
-  fill(box, resultsChart(state.step, state.results, { minResponses: state.min_responses }));
+  fitFrame(frame);
 }
 
 function renderPresence() {
@@ -134,6 +188,7 @@ function renderPresence() {
 }
 
 await setupPage();
+fitOnResize(document.documentElement, current);
 window.addEventListener("hashchange", () => {
   const wanted = codeFromHash();
   if (wanted && wanted !== code) start(wanted);

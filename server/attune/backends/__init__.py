@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from attune.backends.base import INACTIVE_S, Backend, CodeTaken
+from attune.backends.base import INACTIVE_S, Backend, CodeTaken, VersionConflict
 from attune.core.errors import SessionGone
 
 SCHEMES = {
@@ -47,4 +47,4 @@ def open_backend(url: str, retention_s: float, inactive_s: float = INACTIVE_S, *
     raise ValueError(f"unknown backend {url!r}; expected {', '.join(SCHEMES.values())}")
 
 
-__all__ = ["Backend", "CodeTaken", "SessionGone", "open_backend"]
+__all__ = ["Backend", "CodeTaken", "SessionGone", "VersionConflict", "open_backend"]

@@ -6,6 +6,10 @@ serves the session folds the log in order (see ``attune.core.session``). So a ba
 aggregation logic and offers no read-modify-write; it must only keep the log ordered and durable
 and tell subscribers about new entries.
 
+Beside sessions a backend keeps the scenario library: scenarios facilitators saved, by id, each
+with a version number. Writes compare and set on that version, so two people saving the same
+scenario at once cannot silently overwrite each other: the second is told, and keeps their copy.
+
 Every method may raise ``BackendUnavailable`` when a shared store does not answer in time.
 
 What every backend keeps, and the contract suite (``tests/test_backend_contract.py``) checks:
@@ -39,6 +43,16 @@ Gone = Callable[[str], None]
 
 class CodeTaken(AttuneError):
     """Another open session already uses this join code; pick another."""
+
+
+class VersionConflict(AttuneError):
+    """A saved scenario is not at the version the writer last read: someone else saved or
+    deleted it in between. ``current`` is its version now (0: it does not exist)."""
+
+    def __init__(self, scenario_id: str, current: int) -> None:
+        super().__init__(f"scenario {scenario_id!r} is at version {current}")
+        self.scenario_id = scenario_id
+        self.current = current
 
 
 class Backend(ABC):
@@ -118,3 +132,28 @@ class Backend(ABC):
     @abstractmethod
     async def presence(self, session_id: str) -> int:
         """Participants connected to this session over all live nodes."""
+
+    # --- the scenario library ------------------------------------------------------------
+
+    @abstractmethod
+    async def library_list(self) -> dict[str, tuple[int, bytes]]:
+        """Every saved scenario: id -> (version, the bytes last saved)."""
+
+    @abstractmethod
+    async def library_get(self, scenario_id: str) -> tuple[int, bytes] | None:
+        """One saved scenario's (version, bytes), or None if there is none by this id."""
+
+    @abstractmethod
+    async def library_put(self, scenario_id: str, data: bytes, expected: int) -> int:
+        """Save ``data`` under ``scenario_id`` if it is now at version ``expected`` (0: only if
+        no scenario has this id), and return the new version, ``expected + 1``.
+
+        Compare and set, atomically over every node: of two writers that read the same version,
+        exactly one succeeds; the other gets VersionConflict and nothing of theirs is stored.
+        Saved scenarios never expire.
+        """
+
+    @abstractmethod
+    async def library_delete(self, scenario_id: str, expected: int) -> None:
+        """Remove a saved scenario if it is now at version ``expected``; VersionConflict (with
+        ``current`` 0 when it is already gone) otherwise. Running sessions keep their copy."""

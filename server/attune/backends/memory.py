@@ -13,7 +13,7 @@ import contextlib
 import secrets
 import time
 
-from attune.backends.base import INACTIVE_S, Backend, CodeTaken, Deliver, Gone
+from attune.backends.base import INACTIVE_S, Backend, CodeTaken, Deliver, Gone, VersionConflict
 from attune.core.errors import SessionGone
 
 SWEEP_INTERVAL = 1.0
@@ -45,6 +45,7 @@ class MemoryBackend(Backend):
         self._gone: Gone | None = None
         self._swept = 0.0
         self._sweeper: asyncio.Task[None] | None = None
+        self._library: dict[str, tuple[int, bytes]] = {}
 
     async def start(self, deliver: Deliver, gone: Gone | None = None) -> None:
         self._deliver = deliver
@@ -117,6 +118,25 @@ class MemoryBackend(Backend):
     async def presence(self, session_id: str) -> int:
         stored = self._sessions.get(session_id)
         return stored.presence if stored else 0
+
+    async def library_list(self) -> dict[str, tuple[int, bytes]]:
+        return dict(self._library)
+
+    async def library_get(self, scenario_id: str) -> tuple[int, bytes] | None:
+        return self._library.get(scenario_id)
+
+    async def library_put(self, scenario_id: str, data: bytes, expected: int) -> int:
+        current = self._library.get(scenario_id, (0, b""))[0]
+        if current != expected:
+            raise VersionConflict(scenario_id, current)
+        self._library[scenario_id] = (current + 1, bytes(data))
+        return current + 1
+
+    async def library_delete(self, scenario_id: str, expected: int) -> None:
+        current = self._library.get(scenario_id, (0, b""))[0]
+        if current != expected or current == 0:
+            raise VersionConflict(scenario_id, current)
+        del self._library[scenario_id]
 
     def _forget(self, session_id: str) -> None:
         """Remove a session and its code; a subscribed node hears ``gone``."""

@@ -8,6 +8,10 @@ one shard and every script below touches one slot::
     attune:{S}:presence  HASH    node id -> participants connected to that node
     attune:{S}:alive     ZSET    node id -> when that node's presence expires (ms, Redis clock)
     attune:code:{CODE}   STRING  the id of the open session holding the join code
+    attune:{library}:scenarios HASH  saved scenario id -> its bytes
+    attune:{library}:versions  HASH  saved scenario id -> its version
+
+The library's two hashes share one hash tag, so the compare-and-set scripts touch one slot.
 
 The log is the source of truth: every node folds it in order to rebuild the same replica (see
 ``attune.core.session``), so it is a plain LIST, never trimmed while the session lives, rather
@@ -41,7 +45,7 @@ from redis.asyncio.sentinel import Sentinel
 from redis.backoff import NoBackoff
 from redis.exceptions import NoScriptError, RedisError
 
-from attune.backends.base import INACTIVE_S, Backend, CodeTaken, Deliver, Gone
+from attune.backends.base import INACTIVE_S, Backend, CodeTaken, Deliver, Gone, VersionConflict
 from attune.core.errors import BackendUnavailable, SessionGone
 
 T = TypeVar("T")
@@ -134,6 +138,33 @@ redis.call('PEXPIRE', KEYS[2], ttl)
 redis.call('PEXPIRE', KEYS[3], ttl)
 return 1
 """
+
+# KEYS: scenarios, versions; ARGV: id, expected version, data ('' with delete '1' removes).
+# Returns the new version, or minus one minus the current version when it is not the expected one.
+LIBRARY_SET = """
+local current = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
+if current ~= tonumber(ARGV[2]) or (ARGV[4] == '1' and current == 0) then
+  return -1 - current
+end
+if ARGV[4] == '1' then
+  redis.call('HDEL', KEYS[1], ARGV[1])
+  redis.call('HDEL', KEYS[2], ARGV[1])
+  return 0
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+redis.call('HSET', KEYS[2], ARGV[1], current + 1)
+return current + 1
+"""
+# KEYS: scenarios, versions. Both hashes read at once, so data and version always match.
+LIBRARY_ALL = """
+return {redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[2])}
+"""
+
+# KEYS: scenarios, versions; ARGV: id. Version and data (false when absent).
+LIBRARY_GET = """
+return {redis.call('HGET', KEYS[2], ARGV[1]), redis.call('HGET', KEYS[1], ARGV[1])}
+"""
+LIBRARY_KEYS = ["attune:{library}:scenarios", "attune:{library}:versions"]
 
 # KEYS: presence, alive. Counts of nodes whose heartbeat is current; drops the others.
 PRESENCE = """
@@ -256,6 +287,9 @@ class RedisBackend(Backend):
         self._swap_code = self._redis.register_script(SWAP_CODE)
         self._set_presence = self._redis.register_script(SET_PRESENCE)
         self._presence = self._redis.register_script(PRESENCE)
+        self._library_set = self._redis.register_script(LIBRARY_SET)
+        self._library_all = self._redis.register_script(LIBRARY_ALL)
+        self._library_get = self._redis.register_script(LIBRARY_GET)
         self._deliver: Deliver | None = None
         self._gone: Gone | None = None
         self._subs: dict[str, _Subscription] = {}
@@ -621,6 +655,35 @@ class RedisBackend(Backend):
                 log.error("the log of session %s went back from %d to %d entries: Redis lost "
                           "acknowledged writes", session_id, subscription.last, length)
                 subscription.last = length
+
+    # --- the scenario library ----------------------------------------------------------------
+
+    async def library_list(self) -> dict[str, tuple[int, bytes]]:
+        data, numbers = await self._call(self._library_all(keys=LIBRARY_KEYS))
+        versions = dict(zip(map(_text, numbers[::2]), numbers[1::2], strict=True))
+        return {_text(key): (int(versions[_text(key)]), _raw(value))
+                for key, value in zip(data[::2], data[1::2], strict=True)
+                if _text(key) in versions}
+
+    async def library_get(self, scenario_id: str) -> tuple[int, bytes] | None:
+        version, data = await self._call(self._library_get(keys=LIBRARY_KEYS,
+                                                           args=[scenario_id]))
+        if version is None or data is None:
+            return None
+        return int(version), _raw(data)
+
+    async def library_put(self, scenario_id: str, data: bytes, expected: int) -> int:
+        result = int(await self._call(self._library_set(
+            keys=LIBRARY_KEYS, args=[scenario_id, expected, data, "0"])))
+        if result < 0:
+            raise VersionConflict(scenario_id, -1 - result)
+        return result
+
+    async def library_delete(self, scenario_id: str, expected: int) -> None:
+        result = int(await self._call(self._library_set(
+            keys=LIBRARY_KEYS, args=[scenario_id, expected, "", "1"])))
+        if result < 0:
+            raise VersionConflict(scenario_id, -1 - result)
 
     # --- plumbing ----------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ One file (WAL journal) under the data folder holds every session record and ever
 
     sessions  id, code, record (the encoded SessionInfo), touched_at, ended_at (wall clock, s)
     log       (session, offset) -> entry          WITHOUT ROWID, so a log is one range scan
+    library   id -> version, data                 the saved scenarios (never expire)
 
 A partial unique index on ``sessions(code) WHERE ended_at IS NULL`` makes "one open session per
 code" a rule of the file itself.
@@ -41,7 +42,7 @@ from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from attune.backends.base import INACTIVE_S, Backend, CodeTaken, Deliver, Gone
+from attune.backends.base import INACTIVE_S, Backend, CodeTaken, Deliver, Gone, VersionConflict
 from attune.core.errors import AttuneError, BackendUnavailable, SessionGone
 
 log = logging.getLogger("attune.backend.sqlite")
@@ -69,6 +70,11 @@ CREATE TABLE IF NOT EXISTS log (
     entry BLOB NOT NULL,
     PRIMARY KEY (session, offset)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS library (
+    id TEXT PRIMARY KEY,
+    version INTEGER NOT NULL,
+    data BLOB NOT NULL
+);
 """
 
 
@@ -204,6 +210,25 @@ class _Writer:
     def delete(self, session_id: str) -> None:
         self.remove(session_id)
 
+    def library_version(self, scenario_id: str) -> int:
+        row = self.db.execute("SELECT version FROM library WHERE id = ?",
+                              (scenario_id,)).fetchone()
+        return int(row[0]) if row is not None else 0
+
+    def library_put(self, scenario_id: str, data: bytes, expected: int) -> int:
+        current = self.library_version(scenario_id)
+        if current != expected:
+            raise VersionConflict(scenario_id, current)
+        self.db.execute("INSERT OR REPLACE INTO library (id, version, data) VALUES (?, ?, ?)",
+                        (scenario_id, current + 1, data))
+        return current + 1
+
+    def library_delete(self, scenario_id: str, expected: int) -> None:
+        current = self.library_version(scenario_id)
+        if current != expected or current == 0:
+            raise VersionConflict(scenario_id, current)
+        self.db.execute("DELETE FROM library WHERE id = ?", (scenario_id,))
+
     def sweep(self) -> None:
         """Remove every expired session (with its log)."""
         rows = self.db.execute(
@@ -316,6 +341,25 @@ class SQLiteBackend(Backend):
         self._presence.pop(session_id, None)
         await self._call(lambda w: w.delete(session_id))
 
+    # --- the scenario library ----------------------------------------------------------------
+
+    async def library_list(self) -> dict[str, tuple[int, bytes]]:
+        rows: list[tuple[str, int, bytes]] = await self._call(
+            lambda w: w.db.execute("SELECT id, version, data FROM library").fetchall())
+        return {str(i): (int(version), bytes(data)) for i, version, data in rows}
+
+    async def library_get(self, scenario_id: str) -> tuple[int, bytes] | None:
+        row: tuple[int, bytes] | None = await self._call(lambda w: w.db.execute(
+            "SELECT version, data FROM library WHERE id = ?", (scenario_id,)).fetchone())
+        return (int(row[0]), bytes(row[1])) if row is not None else None
+
+    async def library_put(self, scenario_id: str, data: bytes, expected: int) -> int:
+        version: int = await self._call(lambda w: w.library_put(scenario_id, data, expected))
+        return version
+
+    async def library_delete(self, scenario_id: str, expected: int) -> None:
+        await self._call(lambda w: w.library_delete(scenario_id, expected))
+
     # --- presence and delivery (this process only) -------------------------------------------
 
     async def set_presence(self, session_id: str, connected: int) -> None:
@@ -392,7 +436,7 @@ class SQLiteBackend(Backend):
             for work, future in batch:
                 try:
                     results.append((future, work(writer), None))
-                except (CodeTaken, SessionGone) as refusal:
+                except (CodeTaken, SessionGone, VersionConflict) as refusal:
                     results.append((future, None, refusal))
             writer.finish()
             writer.db.execute("COMMIT")
@@ -489,6 +533,23 @@ def lock(path: Path) -> TextIO:
     held.write(f"{os.getpid()}\n")
     held.flush()
     return held
+
+
+def backup(path: Path, destination: Path) -> None:
+    """A consistent copy of a live file (SQLite's online backup: the server goes on writing;
+    the copy is the file as of one committed transaction). Never copy the file with ``cp``
+    while a server runs: the newest commits are in ``-wal`` beside it."""
+    if not path.is_file():
+        raise FileNotFoundError(f"no Attune data file at {path}")
+    source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        copy = sqlite3.connect(destination)
+        try:
+            source.backup(copy)
+        finally:
+            copy.close()
+    finally:
+        source.close()
 
 
 def _succeed(future: asyncio.Future[None], value: None) -> None:

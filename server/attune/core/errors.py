@@ -16,7 +16,7 @@ The tables below are the single source for ``docs/protocol.md``; a test checks t
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, Literal
 
 
 class AttuneError(Exception):
@@ -26,7 +26,7 @@ class AttuneError(Exception):
 class Refused(AttuneError):
     """A message was understood but cannot be carried out; the sender is told ``code``."""
 
-    def __init__(self, code: str, message: str):
+    def __init__(self, code: ErrorCode, message: str):
         assert code in ERROR_CODES, code
         super().__init__(message)
         self.code = code
@@ -42,7 +42,30 @@ class SessionGone(AttuneError):
     or inactivity period. Every backend raises it the same way (see ``attune.backends.base``)."""
 
 
-ERROR_CODES: Final[dict[str, str]] = {
+ErrorCode = Literal[
+    "malformed",
+    "not-joined",
+    "already-joined",
+    "unknown-session",
+    "bad-token",
+    "bad-resume",
+    "forbidden",
+    "not-started",
+    "session-ended",
+    "no-such-step",
+    "not-current-step",
+    "not-answerable",
+    "responses-closed",
+    "invalid-answer",
+    "no-such-card",
+    "no-such-theme",
+    "themes-unavailable",
+    "rate-limited",
+    "unavailable",
+]
+"""Every code an ``error`` message can carry; ``ERROR_CODES`` says what each means."""
+
+ERROR_CODES: Final[dict[ErrorCode, str]] = {
     "malformed": "Not valid JSON, an unknown message type, or a field of the wrong type or size.",
     "not-joined": "The first message on a connection must be `hello`.",
     "already-joined": "A connection says `hello` once.",
@@ -60,6 +83,10 @@ ERROR_CODES: Final[dict[str, str]] = {
     "responses-closed": "The facilitator has closed responses for this step.",
     "invalid-answer": "The value does not fit the step (kind, range, option, word or length).",
     "no-such-card": "No free-text card with this id on this step.",
+    "no-such-theme": "No theme with this id on this step (a regrouping replaced it), or the edit "
+    "does not apply (merging a theme into itself).",
+    "themes-unavailable": "Grouping into themes needs the `themes` extra on the server "
+    "(`pip install 'attune[themes]'`) on the facilitator's node.",
     "rate-limited": "Too many messages; slow down (repeated flooding closes with 1008).",
     "unavailable": "The shared backend is not reachable; the client should retry shortly.",
 }

@@ -1,7 +1,8 @@
 """Session results for download: aggregates and anonymous texts only, never who said what.
 
 Hidden (moderated) cards are left out, and a step below the minimum number of answers exports its
-counts but no aggregate, exactly as it was shown in the room.
+counts but no aggregate, exactly as it was shown in the room. Themes are exported as the room saw
+them last (the facilitator's renames, merges and moves included; small themes under "other").
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ def export(session: Session) -> Export:
         answers = results.answers
         if isinstance(answers, p.TextAggregate):
             answers = msgspec.structs.replace(
-                answers, cards=[card for card in answers.cards if not card.hidden]
+                answers, cards=[card for card in answers.cards if not card.hidden],
+                themes=session.themes(index, moderator=False),
             )
         step = session.scenario.steps[index]
         steps.append(StepResult(
@@ -105,5 +107,11 @@ def _rows(aggregate: p.AnyAggregate | None) -> list[tuple[str, object]]:
         case p.ChoiceAggregate():
             return [(f"option:{o}", n) for o, n in aggregate.options.items()]
         case p.TextAggregate():
-            return [("text", card.text) for card in aggregate.cards]
+            rows: list[tuple[str, object]] = [("text", card.text) for card in aggregate.cards]
+            if aggregate.themes is not None:
+                text = {card.id: card.text for card in aggregate.cards}
+                for theme in aggregate.themes.themes:
+                    rows.extend((f"theme:{theme.label}", text[c]) for c in theme.cards)
+                rows.extend(("theme:other", text[c]) for c in aggregate.themes.other)
+            return rows
     return []

@@ -17,6 +17,8 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from attune.core.errors import ErrorCode
+
 Role = Literal["facilitator", "participant", "screen"]
 Status = Literal["lobby", "running", "ended"]
 
@@ -171,9 +173,49 @@ class End(Command, tag="end", kw_only=True):
     pass
 
 
+_ThemeId = Annotated[str, msgspec.Meta(min_length=1, max_length=16)]
+
+
+class GroupThemes(Command, tag="group_themes", kw_only=True):
+    """Group a free-text step's answers into themes now (needs the ``themes`` extra on the
+    facilitator's node); the result reaches everyone as part of the step's ``results``."""
+
+    step: _Step
+
+
+class RenameTheme(Command, tag="rename_theme", kw_only=True):
+    step: _Step
+    theme: _ThemeId
+    label: Annotated[str, msgspec.Meta(min_length=1, max_length=60)]
+
+
+class MergeThemes(Command, tag="merge_themes", kw_only=True):
+    """Fold ``theme`` into ``into``; ``into`` keeps its label."""
+
+    step: _Step
+    theme: _ThemeId
+    into: _ThemeId
+
+
+class SplitTheme(Command, tag="split_theme", kw_only=True):
+    """Split one theme in two by meaning (needs the ``themes`` extra, like ``group_themes``)."""
+
+    step: _Step
+    theme: _ThemeId
+
+
+class MoveCard(Command, tag="move_card", kw_only=True):
+    """Move a card to another theme, or to ``other`` to take it out of every theme."""
+
+    step: _Step
+    card: _Id
+    theme: _ThemeId
+
+
+ThemeCommand = GroupThemes | RenameTheme | MergeThemes | SplitTheme | MoveCard
 FacilitatorCommand = (
     Start | Next | Back | Goto | OpenResponses | CloseResponses | Reveal | HideResults | HideCard
-    | RestoreCard | End
+    | RestoreCard | End | GroupThemes | RenameTheme | MergeThemes | SplitTheme | MoveCard
 )
 ClientMessage = Hello | Answer | Pass | Leave | Ping | FacilitatorCommand
 
@@ -280,6 +322,25 @@ class Card(msgspec.Struct, omit_defaults=True):
     hidden: bool = False
 
 
+class ThemeView(msgspec.Struct, omit_defaults=True):
+    id: str
+    label: str
+    cards: list[str]
+    """Card ids, most central (most typical of the theme) first."""
+    folded: bool = False
+    """Below the minimum-responses threshold: the room sees these cards under "other"
+    (facilitator only)."""
+
+
+class Themes(msgspec.Struct, omit_defaults=True):
+    """Answers grouped by meaning; cards are named by id and found in the aggregate's cards."""
+
+    model: str
+    themes: list[ThemeView]
+    other: list[str] = []
+    """Cards in no theme shown: arrived after the grouping, moved out, or from folded themes."""
+
+
 class TextAggregate(Aggregate, tag="perspective", kw_only=True):
     count: int
     cards: list[Card]
@@ -287,6 +348,8 @@ class TextAggregate(Aggregate, tag="perspective", kw_only=True):
     only, marked ``hidden``."""
     words: list[tuple[str, int]]
     """Most frequent words, stop words removed, for a word cloud."""
+    themes: Themes | None = None
+    """Once the facilitator grouped the answers (or revealed a step with ``themes: true``)."""
 
 
 AnyAggregate = CheckinAggregate | ScaleAggregate | ChoiceAggregate | TextAggregate
@@ -330,6 +393,14 @@ class Welcome(Message, tag="welcome", kw_only=True):
     token: str | None = None
     """Participant's resume token: keep it (per tab) to come back as the same participant."""
     min_responses: int = 3
+    themes: bool = False
+    """Facilitator only: this node can group answers into themes (the ``themes`` extra is
+    installed); when false the console says so instead of offering the button."""
+    joined: int | None = None
+    """Facilitator and screen: participants in the session now, so a view opened at any moment
+    shows the headcount at once (``presence`` follows only when it changes)."""
+    connected: int | None = None
+    """Facilitator and screen: participants connected now, over every node."""
 
 
 class StepEvent(Message, tag="step", kw_only=True):
@@ -403,7 +474,7 @@ class Pong(Message, tag="pong", kw_only=True):
 
 class Error(Message, tag="error", kw_only=True):
     seq: int
-    code: str
+    code: ErrorCode
     message: str
     ref: str | None = None
 

@@ -13,6 +13,8 @@ with a debugger.
 from __future__ import annotations
 
 import re
+import types
+import typing
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -93,6 +95,8 @@ class Perspective(StepBase, tag="perspective", kw_only=True):
     prompt: Text
     character: str | None = None
     max_length: Annotated[int, msgspec.Meta(ge=10, le=1000)] = 280
+    themes: bool = False
+    """Group the answers into themes on reveal (where the ``themes`` extra is installed)."""
 
 
 class Breathe(StepBase, tag="breathe", kw_only=True):
@@ -139,6 +143,8 @@ class ScenarioError(ValueError):
         self.path = path
         self.line = line
         self.detail = message
+        self.found: list[ScenarioError] = [self]
+        """Every error of the file this one came from, itself first (see ``check``)."""
         where = f"{source}:{line}" if line is not None else source
         super().__init__(f"{where}: {message} (at {path})")
 
@@ -151,10 +157,26 @@ def localize(text: Text | None, language: str) -> str | None:
 
 
 def loads(data: bytes | str, source: str = "<scenario>") -> Scenario:
-    """Decode and check one scenario; raise ScenarioError naming the line and field of any fault."""
+    """Decode and check one scenario; raise the first ScenarioError (all of them in ``.found``)."""
+    scenario, errors = check(data, source)
+    if scenario is None:
+        first = errors[0]
+        first.found = errors
+        raise first
+    return scenario
+
+
+def check(data: bytes | str, source: str = "<scenario>",
+          ) -> tuple[Scenario | None, list[ScenarioError]]:
+    """Decode a scenario and find every mistake in it, not just the first.
+
+    Returns the scenario (None if anything is wrong) and the errors in the file's order, each
+    with its path and line. A file that is not YAML at all, too large or empty has one error.
+    """
     raw = data.encode() if isinstance(data, str) else data
     if len(raw) > MAX_FILE_BYTES:
-        raise ScenarioError(source, f"file is {len(raw)} bytes; the limit is {MAX_FILE_BYTES}")
+        return None, [ScenarioError(source, f"file is {len(raw)} bytes; the limit is "
+                                    f"{MAX_FILE_BYTES}")]
     loader = _Loader(raw)
     try:
         tree = loader.get_single_node()
@@ -166,31 +188,118 @@ def loads(data: bytes | str, source: str = "<scenario>") -> Scenario:
         hint = ""
         if "mapping values are not allowed" in problem or "expected <block end>" in problem:
             hint = " (check the indentation; text containing ': ' or '#' needs quotes)"
-        raise ScenarioError(source, f"not valid YAML: {problem}{hint}", line=line) from None
+        return None, [ScenarioError(source, f"not valid YAML: {problem}{hint}", line=line)]
     finally:
         loader.dispose()
     if tree is None:
-        raise ScenarioError(source, "file is empty; expected a scenario mapping")
-    try:
+        return None, [ScenarioError(source, "file is empty; expected a scenario mapping")]
+    return check_plain(plain, source, tree)
+
+
+def check_plain(plain: object, source: str = "<scenario>", tree: yaml.Node | None = None,
+                ) -> tuple[Scenario | None, list[ScenarioError]]:
+    """Check a scenario already decoded to plain data (JSON from the editor, or YAML's tree).
+
+    msgspec stops at the first mistake, so the schema is walked field by field instead, each
+    field converted on its own; only when every field passes is the whole converted, and then
+    the rules a type cannot express are checked, all of them.
+    """
+    def error(path: str, message: str) -> ScenarioError:
+        return ScenarioError(source, message, path, _line_of(tree, path) if tree else None)
+
+    problems = list(_walk(plain, Scenario, "$"))
+    if not problems:
         scenario = msgspec.convert(plain, Scenario)
+        problems = list(_check(scenario))
+        if not problems:
+            return scenario, []
+    errors = [error(path, message) for path, message in problems]
+    return None, errors
+
+
+def _walk(value: object, kind: Any, path: str) -> Iterator[tuple[str, str]]:
+    """Every schema mistake in ``value`` read as the type ``kind``, as (path, message)."""
+    base, metas = kind, ()
+    if typing.get_origin(kind) is Annotated:
+        base, *rest = typing.get_args(kind)
+        metas = tuple(rest)
+    structs = [a for a in typing.get_args(base) if _is_struct(a)] if _is_union(base) else []
+    if _is_struct(base):
+        structs = [base]
+    if structs and isinstance(value, dict):
+        yield from _walk_struct(value, structs, path)
+        return
+    if typing.get_origin(base) is list and isinstance(value, list):
+        (item,) = typing.get_args(base)
+        if _is_struct(item) or _is_union(item):
+            if metas:
+                yield from _convert(value, Annotated[(list[Any], *metas)], path)
+            for index, each in enumerate(value):
+                yield from _walk(each, item, f"{path}[{index}]")
+            return
+    yield from _convert(value, kind, path)
+
+
+def _walk_struct(value: dict[Any, Any], structs: list[Any], path: str) -> Iterator[tuple[str, str]]:
+    """A mapping read as one struct of ``structs``; several means a union tagged by ``kind``."""
+    struct = structs[0]
+    if len(structs) > 1:
+        tag_field = struct.__struct_config__.tag_field
+        tag = value.get(tag_field)
+        by_tag = {s.__struct_config__.tag: s for s in structs}
+        if tag not in by_tag:
+            if tag is None:
+                yield path, f"Object missing required field `{tag_field}`; expected a step " \
+                    f"kind: {', '.join(STEP_KINDS)}"
+            else:
+                yield f"{path}.{tag_field}", (f"Invalid value {tag!r}; expected a step kind: "
+                                              f"{', '.join(STEP_KINDS)}")
+            return
+        struct = by_tag[tag]
+    tag_field = struct.__struct_config__.tag_field
+    fields = {f.encode_name: f for f in msgspec.structs.fields(struct)}
+    for key in value:
+        if key not in fields and key != tag_field:
+            yield f"{path}.{key}", f"unknown field {key!r} (check the spelling)"
+    for name, field in fields.items():
+        if name not in value:
+            if field.required:
+                yield path, f"Object missing required field `{name}`"
+            continue
+        yield from _walk(value[name], field.type, f"{path}.{name}")
+
+
+def _convert(value: object, kind: Any, path: str) -> Iterator[tuple[str, str]]:
+    """The mistake, if any, in a value msgspec can check whole (a string, a list of words)."""
+    try:
+        msgspec.convert(value, kind)
     except msgspec.ValidationError as exc:
-        message, _, path = str(exc).rpartition(" - at ")
+        message, _, inner = str(exc).rpartition(" - at ")
         if not message:
-            message, path = str(exc), "$"
-        path = path.strip("`")
-        path = path.replace("[...]", "")
+            message, inner = str(exc), "$"
+        where = path + inner.strip("`").replace("[...]", "").removeprefix("$")
         if "got `bool`" in message:
             message += " (yes/no/on/off are read as true/false in YAML: put the text in quotes)"
-        if message.startswith("Invalid value") and path.endswith(("]", ".kind")):
-            message += f"; expected a step kind: {', '.join(STEP_KINDS)}"
-        unknown = _UNKNOWN_FIELD.search(message)
-        if unknown:
-            path = f"{path}.{unknown.group(1)}"
-            message = f"unknown field {unknown.group(1)!r} (check the spelling)"
-        raise ScenarioError(source, message, path, _line_of(tree, path)) from None
-    for path, problem in _check(scenario):
-        raise ScenarioError(source, problem, path, _line_of(tree, path))
-    return scenario
+        yield where, message
+
+
+def _is_struct(kind: Any) -> bool:
+    return isinstance(kind, type) and issubclass(kind, msgspec.Struct)
+
+
+def _is_union(kind: Any) -> bool:
+    return typing.get_origin(kind) in (typing.Union, types.UnionType)
+
+
+def plain(data: bytes | str) -> object:
+    """A YAML file as plain data (None if it is not YAML), read as safely as ``check`` reads it."""
+    loader = _Loader(data.encode() if isinstance(data, str) else data)
+    try:
+        return loader.get_single_data()
+    except yaml.YAMLError:
+        return None
+    finally:
+        loader.dispose()
 
 
 def load(path: Path) -> Scenario:
@@ -308,7 +417,6 @@ class _Loader(yaml.SafeLoader):
             self.depth -= 1
 
 
-_UNKNOWN_FIELD = re.compile(r"unknown field `([^`]+)`")
 _STEP = re.compile(r"\.([A-Za-z_][A-Za-z0-9_-]*)|\[(\d+)\]")
 
 

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import hashlib
 from collections import deque
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 import msgspec
 
 from attune.core import protocol as p
 from attune.core import scenario as s
+from attune.core import themes as th
 from attune.core import views
 from attune.core.aggregate import CheckinTally, ChoiceTally, ScaleTally, Tally, TextTally
 from attune.core.emotions import VOCABULARY
@@ -74,7 +75,14 @@ class Left(Entry, tag="leave"):
     participant: str
 
 
-AnyEntry = Joined | Submitted | Commanded | Left
+class Themed(Entry, tag="themes"):
+    """What the facilitator's node's grouper found (``core/themes.py`` says why it is logged)."""
+
+    step: int
+    change: th.Change
+
+
+AnyEntry = Joined | Submitted | Commanded | Left | Themed
 entry_encoder = msgspec.msgpack.Encoder()
 entry_decoder = msgspec.msgpack.Decoder(AnyEntry)
 info_decoder = msgspec.msgpack.Decoder(SessionInfo)
@@ -101,9 +109,14 @@ class Reply(NamedTuple):
 
 
 class Changed(NamedTuple):
-    """The aggregate of ``step`` changed (-1: the participant count); push it, coalesced."""
+    """The aggregate of ``step`` changed (``PRESENCE``: the participant count); push it,
+    coalesced."""
 
     step: int
+
+
+PRESENCE: Final = -1
+"""``Changed.step`` for the participant count, which is no step's aggregate."""
 
 
 Outcome = Broadcast | Reply | Changed
@@ -163,6 +176,10 @@ class Session:
             for i, step in enumerate(self.scenario.steps)
             if isinstance(step, s.Checkin | s.Scale | s.Choice | s.Perspective)
         }
+        self.books: dict[int, th.ThemeBook] = {
+            i: th.ThemeBook() for i, step in enumerate(self.scenario.steps)
+            if isinstance(step, s.Perspective)
+        }
         self.history: deque[tuple[float, Broadcast]] = deque(maxlen=HISTORY_LIMIT)
         self._views: dict[tuple[int, bool], p.StepView] = {}
 
@@ -175,13 +192,16 @@ class Session:
                     if entry.participant in self.participants:
                         return []
                     self.participants[entry.participant] = Participant(entry.token_hash)
-                    return [Changed(-1)]
+                    return [Changed(PRESENCE)]
                 case Submitted():
                     return self._submit(entry)
                 case Commanded():
                     return self._command(entry.command, entry.at)
                 case Left():
                     return self._leave(entry.participant)
+                case Themed():
+                    self.book(entry.step).apply(entry.change)
+                    return [Changed(entry.step)]
         except Refused as refused:
             ref = entry.message.submission if isinstance(entry, Submitted) else (
                 entry.command.ref if isinstance(entry, Commanded) else None
@@ -225,7 +245,7 @@ class Session:
         for step, record in gone.answers.items():
             self._count(self.tallies[step], record, self.card_id(participant, step), -1)
         outcomes: list[Outcome] = [Changed(step) for step in sorted(gone.answers)]
-        outcomes.append(Changed(-1))
+        outcomes.append(Changed(PRESENCE))
         return outcomes
 
     @staticmethod
@@ -301,6 +321,21 @@ class Session:
                     raise Refused("no-such-card", f"No card {command.card} on this step.")
                 tallies.answers.hide(command.card, isinstance(command, p.HideCard))
                 return [Changed(command.step)]
+            case p.RenameTheme():
+                self.book(command.step).rename(command.theme, command.label)
+                return [Changed(command.step)]
+            case p.MergeThemes():
+                self.book(command.step).merge(command.theme, command.into)
+                return [Changed(command.step)]
+            case p.MoveCard():
+                book = self.book(command.step)
+                if command.card not in self.text_cards(command.step):
+                    raise Refused("no-such-card", f"No card {command.card} on this step.")
+                book.move(command.card, command.theme)
+                return [Changed(command.step)]
+            case p.GroupThemes() | p.SplitTheme():
+                # Carried out by the facilitator's node, which logs the result as ``Themed``.
+                return []
             case p.End():
                 self._require_running()
                 self.status = "ended"
@@ -342,6 +377,27 @@ class Session:
                 self.scenario.steps[index], index, self.info.language, moderator
             )
         return self._views[key]
+
+    def book(self, step: int) -> th.ThemeBook:
+        """The themes of a free-text step, or Refused for any other step."""
+        book = self.books.get(step)
+        if book is None:
+            raise Refused("not-answerable", f"Step {step} has no free-text answers to group.")
+        return book
+
+    def themes(self, step: int, moderator: bool) -> p.Themes | None:
+        """A free-text step's themes as the facilitator (or the room) may see them."""
+        tally = self.tallies[step].answers
+        book = self.books.get(step)
+        if book is None or not isinstance(tally, TextTally):
+            return None
+        return book.view(set(tally.cards), tally.hidden, self.info.min_responses, moderator)
+
+    def text_cards(self, step: int) -> dict[str, str]:
+        """Card id to text, hidden cards included, of a free-text step."""
+        tally = self.tallies[step].answers
+        assert isinstance(tally, TextTally)
+        return tally.cards
 
     def card_id(self, participant: str, step: int) -> str:
         return hashlib.blake2s(
@@ -402,12 +458,15 @@ class Session:
             return p.Results(seq=self.seq, step=step, count=tallies.answers.count,
                              passes=tallies.passes)
         guesses = tallies.guesses
+        answers = tallies.answers.view(moderator) if enough else None
+        if isinstance(answers, p.TextAggregate):
+            answers.themes = self.themes(step, moderator)
         return p.Results(
             seq=self.seq,
             step=step,
             count=tallies.answers.count,
             passes=tallies.passes,
-            answers=tallies.answers.view(moderator) if enough else None,
+            answers=answers,
             guesses=guesses.view(moderator)
             if guesses is not None and guesses.count >= self.info.min_responses and enough
             else None,

@@ -1,10 +1,10 @@
 """One client socket from its WebSocket handshake on: frames in, frames out, a bounded outbox.
 
-uvicorn accepts the TCP connection and hands it here (``attune.transport.http``) when it asks for
-``/ws``. The handshake is answered by ``attune.transport.handshake``; after it the ``websockets``
-library's sans-I/O ``ServerProtocol`` parses frames and handles control frames, the closing
-handshake and the 64 KiB limit. There is no ASGI between the socket and the node: measured in
-``bench/`` (see ``docs/benchmarks.md``), the ASGI scope, receive queue and task per socket cost
+uvicorn accepts the TCP connection and hands it here (``attune.transport.uvicorn_glue``) when it
+asks for ``/ws``. The handshake is answered by ``attune.transport.handshake``; after it the
+``websockets`` library's sans-I/O ``ServerProtocol`` parses frames and handles control frames, the
+closing handshake and the 64 KiB limit. There is no ASGI between the socket and the node: measured
+in ``bench/`` (see ``docs/benchmarks.md``), the ASGI scope, receive queue and task per socket cost
 about 20 KiB per idle phone and most of the time a resume takes. An idle socket here is this object,
 the ``websockets`` parser and asyncio's transport; a task exists only while messages wait.
 
@@ -53,8 +53,6 @@ paused and its events queue here instead (as shared ``Outgoing`` objects, not co
 default, 64 KiB, made 500 stalled phones cost 35 MB of copies at 10,000 participants."""
 CLOSE_TIMEOUT = 10.0
 """Seconds a client has to answer our close frame before the socket is dropped."""
-ENDPOINT_KEY = "attune.endpoint"
-"""Where the lifespan state carries the ``Endpoint`` every socket reports to."""
 
 _ids = itertools.count(1)
 _log = logging.getLogger("attune.ws")
@@ -91,8 +89,8 @@ class Outgoing:
 
 
 class Connection(asyncio.Protocol):
-    """A socket's identity, its inbox and its outbox. uvicorn constructs it (it is the ``ws``
-    protocol class) and the ``Endpoint`` found in the lifespan state decides what it means."""
+    """A socket's identity, its inbox and its outbox. uvicorn constructs it (through
+    ``uvicorn_glue.websocket``) and its ``Endpoint`` decides what it means."""
 
     __slots__ = (
         "_fragments", "_head", "_server_connections", "address", "closing", "direct", "endpoint",
@@ -101,11 +99,11 @@ class Connection(asyncio.Protocol):
         "tokens", "tokens_at", "transport", "ws",
     )
 
-    def __init__(self, config: Any, server_state: Any, app_state: dict[str, Any]) -> None:
-        self.endpoint: Endpoint = app_state[ENDPOINT_KEY]
-        if self.endpoint.proxies is None:
-            self.endpoint.configure(config)
-        self._server_connections: set[Any] = server_state.connections
+    def __init__(self, endpoint: Endpoint, server_connections: set[Any]) -> None:
+        self.endpoint = endpoint
+        self._server_connections = server_connections
+        """The server's live protocols: it tells each to ``shutdown`` and waits for the set to
+        empty."""
         self.id = str(next(_ids))
         self.ws: ServerProtocol | None = None
         """Frames once the handshake has opened the socket; ``None`` before."""

@@ -16,11 +16,9 @@ import asyncio
 import contextlib
 import time
 from http import HTTPStatus
-from typing import Any
 from urllib.parse import urlsplit
 
 import msgspec
-from uvicorn.middleware.proxy_headers import _TrustedHosts
 from websockets.protocol import State
 
 from attune.config import Settings
@@ -30,6 +28,7 @@ from attune.node import Node
 from attune.transport.connection import Connection, Outgoing
 from attune.transport.handshake import BadHandshake, Head, accept
 from attune.transport.limits import AddressLimits
+from attune.transport.proxies import TrustedProxies
 
 PATH = "/ws"
 RATE = 20.0
@@ -61,9 +60,9 @@ class Endpoint:
         self.limits = limits
         self.settings = settings
         self.metrics = node.metrics
-        self.proxies: _TrustedHosts | None = None
+        self.proxies: TrustedProxies | None = None
         """Addresses whose ``X-Forwarded-For`` is believed: uvicorn's ``forwarded_allow_ips``, as
-        for HTTP (set by ``configure`` from the first connection's uvicorn config)."""
+        for HTTP (set by ``configure`` when the first socket opens)."""
         self.max_size = 64 * 1024
         """Largest message a client may send (uvicorn's ``ws_max_size``): 1009 beyond."""
         self.ping_interval = 20.0
@@ -71,9 +70,10 @@ class Endpoint:
         self.sockets: set[Connection] = set()
         self._sweeper: asyncio.Task[None] | None = None
 
-    def configure(self, config: Any) -> None:
-        self.max_size = config.ws_max_size
-        self.proxies = _TrustedHosts(config.forwarded_allow_ips if config.proxy_headers else [])
+    def configure(self, max_size: int, proxies: TrustedProxies) -> None:
+        """The server's settings, learnt from the first socket (see ``uvicorn_glue``)."""
+        self.max_size = max_size
+        self.proxies = proxies
 
     @property
     def hello_timeout(self) -> float:
@@ -110,10 +110,9 @@ class Endpoint:
         assert conn.transport is not None
         peer = conn.transport.get_extra_info("peername")
         address = str(peer[0]) if peer else ""
-        forwarded = headers.get_all("x-forwarded-for")
-        if forwarded and self.proxies is not None and address in self.proxies:
-            return self.proxies.get_trusted_client_address(", ".join(forwarded))[0]
-        return address
+        if self.proxies is None:
+            return address
+        return self.proxies.client(address, headers.get_all("x-forwarded-for"))
 
     def lost(self, conn: Connection) -> None:
         self.sockets.discard(conn)

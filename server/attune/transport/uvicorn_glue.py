@@ -1,12 +1,27 @@
-"""What uvicorn runs for each new TCP connection: a look at the first bytes, then the right
-protocol, and a deadline on the request head.
+"""Every place Attune relies on uvicorn's insides, in one module.
 
-A connection whose first bytes are ``GET /ws`` goes to the WebSocket protocol at once: no HTTP
-protocol object is built and h11 parses nothing, because ``attune.transport.handshake`` reads the
-request head anyway. Parsing it twice, re-serializing it for the upgrade as uvicorn does, and
-building an h11 connection per socket were a quarter of the CPU a reconnect storm costs (see
-"Optimisation log" in ``docs/benchmarks.md``). Everything else goes to uvicorn's h11 protocol,
-which upgrades WebSockets on other paths or split across packets the usual way.
+uvicorn accepts TCP connections and runs the HTTP app; Attune's protocol classes take over from
+there. What this module relies on, none of it a documented API (``tests/test_uvicorn_glue.py``
+checks each item and names the one an uvicorn release changed):
+
+- uvicorn builds its ``http`` protocol class as ``cls(config=, server_state=, app_state=,
+  _loop=)`` for every connection, and its ``ws`` protocol class as ``cls(config=, server_state=,
+  app_state=)`` when h11 meets an upgrade; ``app_state`` is the lifespan state (``ENDPOINT_KEY``);
+- ``server_state.connections`` is the set of live protocols; on shutdown uvicorn calls
+  ``shutdown()`` on each and waits for the set to empty;
+- ``config.ws_max_size``, ``config.proxy_headers``, ``config.forwarded_allow_ips``,
+  ``config.ws_protocol_class``;
+- ``H11Protocol``'s ``loop``, ``transport``, ``cycle`` (``None`` until a request head is
+  parsed), ``headers``, ``connections``, ``ws_protocol_class``, ``config``, ``server_state``,
+  ``app_state``, and its ``handle_websocket_upgrade(event)`` hook.
+
+A connection whose first bytes are ``GET /ws`` goes to the WebSocket protocol at once
+(``FirstBytes``): no HTTP protocol object is built and h11 parses nothing, because
+``attune.transport.handshake`` reads the request head anyway. Parsing it twice, re-serializing it
+for the upgrade as uvicorn does, and building an h11 connection per socket were a quarter of the
+CPU a reconnect storm costs (see "Optimisation log" in ``docs/benchmarks.md``). Everything else
+goes to uvicorn's h11 protocol (``GuardedH11Protocol``), which upgrades WebSockets on other paths
+or split across packets the usual way.
 
 uvicorn times out idle keep-alive connections, but not a client that opens a socket and never
 finishes its request: each would hold a socket and a file descriptor forever. Here every
@@ -22,8 +37,24 @@ from typing import Any, cast
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from attune.transport.connection import Connection
+from attune.transport.proxies import TrustedProxies
+from attune.transport.ws import Endpoint
+
 HEAD_TIMEOUT = 10.0
 WEBSOCKET_PATH = (b"GET /ws ", b"GET /ws?")
+ENDPOINT_KEY = "attune.endpoint"
+"""Where the lifespan state carries the ``Endpoint`` every socket reports to."""
+
+
+def websocket(config: Any, server_state: Any, app_state: dict[str, Any]) -> Connection:
+    """uvicorn's ``ws`` protocol class: a ``Connection`` reporting to the lifespan's endpoint,
+    which learns uvicorn's settings from the first one."""
+    endpoint: Endpoint = app_state[ENDPOINT_KEY]
+    if endpoint.proxies is None:
+        endpoint.configure(config.ws_max_size, TrustedProxies(
+            config.forwarded_allow_ips if config.proxy_headers else []))
+    return Connection(endpoint, server_state.connections)
 
 
 class GuardedH11Protocol(H11Protocol):
@@ -100,3 +131,8 @@ class FirstBytes(asyncio.Protocol):
         """uvicorn is stopping and this client has not said anything yet."""
         if self.transport is not None:
             self.transport.close()
+
+
+def protocols() -> dict[str, object]:
+    """The ``http`` and ``ws`` settings for ``uvicorn.Config``."""
+    return {"http": FirstBytes, "ws": websocket}

