@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
+import shutil
 import socket
 import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -25,6 +27,7 @@ DATA = Path(__file__).parent / "data"
 # Whatever a test starts without naming a data folder (Settings(), `attune serve`) keeps its
 # files in a temporary folder, never in the user's own.
 os.environ["ATTUNE_DATA"] = tempfile.mkdtemp(prefix="attune-test-data-")
+atexit.register(shutil.rmtree, os.environ["ATTUNE_DATA"], ignore_errors=True)
 
 
 def pytest_asyncio_loop_factories(

@@ -165,3 +165,62 @@ async def test_a_backup_of_the_live_file_holds_every_acknowledged_answer(tmp_pat
         await screen.close()
     finally:
         restored.stop()
+
+
+@pytest.mark.browser
+async def test_console_projector_and_phones_resume_by_themselves_after_kill_9(
+    tmp_path: Path,
+) -> None:
+    """The real pages in Chromium, with nobody touching them between the kill and the resume."""
+    from playwright.async_api import async_playwright
+
+    from tests.test_browser import CHROMIUM_ARGS, DESKTOP, PHONE, Watch, at_step, chromium, device
+
+    served = Served(tmp_path / "data")
+    served.start()
+    watch = Watch()
+    try:
+        created = await create_session(served.base, "mood-checkin")
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(executable_path=chromium(),
+                                                       args=CHROMIUM_ARGS)
+            try:
+                console = await device(browser, watch, DESKTOP)
+                screen = await device(browser, watch, DESKTOP)
+                phones = [await device(browser, watch, PHONE) for _ in range(2)]
+                await console.goto(created.facilitator_url)
+                await screen.goto(created.screen_url)
+                for phone in phones:
+                    await phone.goto(f"{served.base}/join/#{created.code}")
+                pages = [console, screen, *phones]
+                host = await Client.facilitator(created)
+                await host.command(p.Start())
+                for page in pages:
+                    await at_step(page, 0)
+                live = "window.attuneLive"
+                epoch = await console.evaluate(f"{live}.epoch")
+                tokens = [await phone.evaluate(f"{live}.resumeToken") for phone in phones]
+                assert all(tokens)
+                await host.close()
+
+                served.kill()
+                served.start()
+
+                # Nobody reloads anything: the facilitator's next command reaches every page.
+                host = await Client.facilitator(created)
+                await host.command(p.Next())
+                for page in pages:
+                    await at_step(page, 1)
+                    assert await page.evaluate(f"{live}.epoch") == epoch
+                assert [await phone.evaluate(f"{live}.resumeToken") for phone in phones] == tokens
+                await host.close()
+                data = exported(served.base, created.session, created.token)
+                assert data["participants"] == len(phones), "a phone came back as a new one"
+            finally:
+                await browser.close()
+        # While the server was down the pages logged failed reconnects; nothing else.
+        watch.errors = [e for e in watch.errors if "ERR_CONNECTION_REFUSED" not in e
+                        and "WebSocket connection to" not in e]
+        watch.check()
+    finally:
+        served.stop()
