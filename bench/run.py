@@ -142,7 +142,7 @@ class Run:
             args += ["--backend", self.redis.url]
         if target.sqlite:
             folder = plan.out / "sqlite" / f"{target.name}-{self.n}-{time.time_ns()}"
-            args += ["--backend", f"sqlite://{folder}/attune.sqlite3"]
+            args += ["--backend", f"sqlite://{folder}/attune.sqlite3?{target.sqlite}"]
         log = plan.out / "logs" / f"{target.name}-{self.n}.log"
         for _ in range(target.nodes):
             server = ServerProcess(target.kind, args, self.bench.server_cpus, log)

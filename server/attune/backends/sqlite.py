@@ -14,9 +14,12 @@ takes calls from a queue: it waits for the first, takes every call queued behind
 ``BATCH``), runs them all in one transaction and commits once, then hands the results back to
 the loop in one callback. Under a burst of answers every caller waits for one commit, as the
 Redis backend's callers wait for one pipelined round trip. A call is answered only after its
-transaction committed, so an acknowledged answer is in the file: with ``synchronous=FULL`` (the
-default) it survives a crash of the process (``kill -9``) and of the machine; with
-``?synchronous=normal`` in the URL, a crash of the process only, for fewer fsyncs.
+transaction committed, so an acknowledged answer is in the file. With ``synchronous=NORMAL`` (the
+default; in WAL mode a commit is a write to the journal, fsynced at checkpoints) it survives any
+crash of the process, ``kill -9`` included; a crash of the machine itself (power, kernel) may
+lose the last commits but never corrupts the file. ``?synchronous=full`` in the URL fsyncs every
+commit, so nothing acknowledged is lost even then, at the cost of a disk flush per batch (a few
+milliseconds on every broadcast; see docs/benchmarks.md).
 
 The thread is the only writer, so it keeps each session's last offset in memory and never reads
 it back; a lock on ``<file>.lock`` keeps a second process from opening the same file (sessions
@@ -86,12 +89,12 @@ def path_from_url(url: str, data: Path) -> tuple[Path, str]:
     """The file and the ``synchronous`` mode a ``sqlite://`` URL names.
 
     ``sqlite://`` is ``<data>/attune.sqlite3``; ``sqlite:///abs/file.db`` and
-    ``sqlite://relative/file.db`` name a file; ``?synchronous=normal`` trades durability
-    against a machine crash for fewer fsyncs.
+    ``sqlite://relative/file.db`` name a file; ``?synchronous=full`` adds durability
+    against a crash of the machine at the cost of an fsync per commit.
     """
     parts = urlsplit(url)
     named = unquote(parts.netloc + parts.path)
-    synchronous = parse_qs(parts.query).get("synchronous", ["full"])[0].upper()
+    synchronous = parse_qs(parts.query).get("synchronous", ["normal"])[0].upper()
     if synchronous not in ("FULL", "NORMAL", "EXTRA"):
         raise ValueError(f"synchronous must be full, normal or extra, not {synchronous.lower()!r}")
     return (Path(named) if named else data / FILE_NAME), synchronous
@@ -251,7 +254,7 @@ class SQLiteBackend(Backend):
     """Sessions in one SQLite file, for one process (see the module docstring)."""
 
     def __init__(self, path: Path, retention_s: float, inactive_s: float = INACTIVE_S, *,
-                 synchronous: str = "FULL") -> None:
+                 synchronous: str = "NORMAL") -> None:
         self.node_id = secrets.token_hex(4)
         self.path = path
         self.retention_s = retention_s
