@@ -53,7 +53,7 @@ log = logging.getLogger("attune.backend.sqlite")
 FILE_NAME = "attune.sqlite3"
 """The file ``sqlite://`` (no path) means, inside the data folder."""
 BATCH = 1000
-"""Calls run in one transaction at most."""
+"""Calls gathered into one transaction, at most (a loop iteration's calls are never split)."""
 SWEEP_INTERVAL = 1.0
 """Seconds between looks for expired sessions."""
 SCHEMA_VERSION = 1
@@ -103,11 +103,13 @@ def path_from_url(url: str, data: Path) -> tuple[Path, str]:
 class _Known:
     """What the writer thread knows of a live session, so an append reads nothing back."""
 
-    __slots__ = ("ended_at", "last", "touched_at")
+    __slots__ = ("ended_at", "last", "stored_touch", "touched_at")
 
     def __init__(self, last: int, touched_at: float, ended_at: float | None) -> None:
         self.last = last
         self.touched_at = touched_at
+        self.stored_touch = touched_at
+        """The ``touched_at`` the file holds: written again only every ``touch_every``."""
         self.ended_at = ended_at
 
 
@@ -127,6 +129,9 @@ class _Writer:
         self.retention_s = retention_s
         self.inactive_s = inactive_s
         self.known: dict[str, _Known] = {}
+        self.touch_every = min(60.0, inactive_s / 10)
+        """Seconds between writes of a session's last activity: the inactivity period is
+        days, so the file needs it to the minute, not a second write on every commit."""
         self.now = time.time()
         self.appended: list[tuple[str, int, bytes]] = []
         """Entries written by this batch, delivered once it commits."""
@@ -192,7 +197,8 @@ class _Writer:
         self.db.execute("INSERT INTO log (session, offset, entry) VALUES (?, ?, ?)",
                         (session_id, known.last, entry))
         known.touched_at = self.now
-        self.touched.add(session_id)
+        if self.now - known.stored_touch >= self.touch_every:
+            self.touched.add(session_id)
         self.appended.append((session_id, known.last, entry))
         return known.last
 
@@ -238,12 +244,17 @@ class _Writer:
             "SELECT id FROM sessions WHERE (ended_at IS NULL AND touched_at < ?) "
             "OR ended_at < ?", (self.now - self.inactive_s, self.now - self.retention_s))
         for (session_id,) in rows.fetchall():
-            self.remove(session_id)
+            known = self.known.get(session_id)
+            # The file's last activity may lag this thread's by up to ``touch_every``.
+            if known is None or self.expired(known.touched_at, known.ended_at):
+                self.remove(session_id)
 
     def finish(self) -> None:
         """Before the commit: the activity this batch saw, once per session."""
         self.db.executemany("UPDATE sessions SET touched_at = ? WHERE id = ?",
                             [(self.now, session_id) for session_id in self.touched])
+        for session_id in self.touched:
+            self.known[session_id].stored_touch = self.now
 
     def begin(self) -> None:
         self.now = time.time()
@@ -260,7 +271,9 @@ class SQLiteBackend(Backend):
         self.retention_s = retention_s
         self.inactive_s = inactive_s
         self.synchronous = synchronous
-        self._calls: queue.SimpleQueue[_Call | None] = queue.SimpleQueue()
+        self._calls: queue.SimpleQueue[list[_Call] | None] = queue.SimpleQueue()
+        self._pending: list[_Call] = []
+        """Calls made since the loop last handed calls to the thread (once per iteration)."""
         self._thread: threading.Thread | None = None
         self._lock: TextIO | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -304,6 +317,7 @@ class SQLiteBackend(Backend):
         self._closed = True
         thread = self._thread
         if thread is not None:
+            self._hand_over()
             self._calls.put(None)
             await asyncio.to_thread(thread.join)
             self._thread = None
@@ -396,8 +410,17 @@ class SQLiteBackend(Backend):
             raise BackendUnavailable(f"the SQLite file {self.path} is not open")
         assert self._loop is not None
         future: asyncio.Future[Any] = self._loop.create_future()
-        self._calls.put((work, future))
+        if not self._pending:
+            self._loop.call_soon(self._hand_over)
+        self._pending.append((work, future))
         return await future
+
+    def _hand_over(self) -> None:
+        """Every call of this loop iteration to the thread at once: one wake-up, and one
+        transaction for all the answers a single read of the sockets brought."""
+        calls, self._pending = self._pending, []
+        if calls:
+            self._calls.put(calls)
 
     def _run(self, opened: asyncio.Future[None]) -> None:
         try:
@@ -413,7 +436,7 @@ class SQLiteBackend(Backend):
                 first = self._calls.get()
                 if first is None:
                     return
-                batch = [first]
+                batch = first
                 stop = False
                 while len(batch) < BATCH:
                     try:
@@ -423,7 +446,7 @@ class SQLiteBackend(Backend):
                     if more is None:
                         stop = True
                         break
-                    batch.append(more)
+                    batch.extend(more)
                 self._run_batch(writer, batch)
                 if stop:
                     return
@@ -476,8 +499,8 @@ class SQLiteBackend(Backend):
                 call = self._calls.get_nowait()
             except queue.Empty:
                 break
-            if call is not None:
-                stranded.append((call[1], None, BackendUnavailable("the SQLite file was closed")))
+            for _, future in call or []:
+                stranded.append((future, None, BackendUnavailable("the SQLite file was closed")))
         if stranded:
             self._to_loop(self._settle, stranded, [], [])
 
