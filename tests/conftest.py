@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import inspect
 import os
 import shutil
 import socket
 import tempfile
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +37,22 @@ def pytest_asyncio_loop_factories(
 ) -> dict[str, Callable[[], asyncio.AbstractEventLoop]]:
     """The suite runs on the event loop `attune serve` runs on: uvicorn picks uvloop."""
     return {"uvloop": uvloop.new_event_loop}
+
+
+async def until(check: Callable[[], object], what: str, timeout: float = 10.0) -> None:
+    """Wait until ``check()`` (or the coroutine it returns) is true, polling every 10 ms; fail
+    saying what was awaited once ``timeout`` seconds have passed. Tests wait on conditions, never
+    for a fixed time."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting until {what}")
+        await asyncio.sleep(0.01)
 
 
 def free_port() -> int:

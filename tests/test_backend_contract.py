@@ -29,7 +29,7 @@ from attune.backends.memory import MemoryBackend
 from attune.backends.redis import RedisBackend, code_key, info_key, log_key, session_keys
 from attune.backends.sqlite import DataFolderBusy, SQLiteBackend
 from attune.core.errors import BackendUnavailable, SessionGone
-from tests.conftest import free_port
+from tests.conftest import free_port, until
 from tests.redis_cluster import RedisClusterProcesses, quietly
 from tests.redis_server import RedisProcess
 from tests.redis_server import _binary as redis_binary
@@ -260,8 +260,11 @@ async def test_ended_sessions_expire_after_the_retention_period(store: Store) ->
     await backend.create(session_id, code, info)
     await backend.append(session_id, b"answer")
     await backend.end(session_id)
-    await asyncio.sleep(0.2)
-    assert await backend.info(session_id) is None
+
+    async def expired() -> bool:
+        return await backend.info(session_id) is None
+
+    await until(expired, "the ended session expired", 5)
     assert await backend.read(session_id, 0) == []
     if store.redis is not None:
         assert list(store.redis.scan_iter(match=f"*{session_id}*")) == [], "no trace left"
@@ -300,11 +303,7 @@ async def test_presence_counts_this_node(store: Store) -> None:
 
 async def test_ready(store: Store) -> None:
     backend, _ = await store.node()
-    await eventually(lambda: True)
-    deadline = time.monotonic() + 5
-    while not await backend.ready():
-        assert time.monotonic() < deadline, "never became ready"
-        await asyncio.sleep(0.02)
+    await until(backend.ready, "the backend is ready", 5)
 
 
 async def test_a_deleted_session_refuses_appends_and_its_subscribers_hear_it(
@@ -563,8 +562,11 @@ async def test_presence_sums_live_nodes_and_forgets_dead_ones(redis_store: Store
     assert await one.presence(session_id) == 5
     # The second node dies without a word: its heartbeat stops and its count lapses.
     await two.close()
-    await asyncio.sleep(0.3)
-    assert await one.presence(session_id) == 3
+
+    async def lapsed() -> bool:
+        return await one.presence(session_id) == 3
+
+    await until(lapsed, "the dead node's count lapsed", 5)
 
 
 @pytest.mark.redis
@@ -610,11 +612,7 @@ async def test_a_paused_redis_makes_calls_fail_fast_and_never_stalls_the_loop(
         ticker.cancel()
         assert ticks > 30, "the event loop stalled while Redis hung"
         own_redis.process.send_signal(signal.SIGCONT)
-        await eventually(lambda: True)
-        deadline = time.monotonic() + 5
-        while not await backend.ready():
-            assert time.monotonic() < deadline
-            await asyncio.sleep(0.05)
+        await until(backend.ready, "the backend is ready again", 5)
         assert await backend.append(session_id, b"answer") >= 1
     finally:
         await backend.close()

@@ -48,7 +48,7 @@ class Served:
                  "--data", str(self.data)],
                 stdout=subprocess.DEVNULL, stderr=log,
                 env={k: v for k, v in os.environ.items() if k != "ATTUNE_BACKEND"})
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 90  # a loaded 2-core machine imports slowly
         while True:
             try:
                 with urllib.request.urlopen(f"{self.base}/readyz", timeout=1):

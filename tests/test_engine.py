@@ -8,13 +8,14 @@ import re
 import socket
 import time
 import urllib.request
+from collections.abc import Callable
 from typing import TypeVar
 
 import pytest
 
 from attune.client import Client, Refusal, create_session
 from attune.core import protocol as p
-from tests.conftest import Running
+from tests.conftest import Running, until
 
 T = TypeVar("T", bound=p.Message)
 CHECKIN, SCALE, CHOICE, TEXT, BREATHE = 1, 2, 3, 4, 5
@@ -33,12 +34,18 @@ async def aget(url: str, headers: dict[str, str] | None = None) -> tuple[int, by
     return await asyncio.to_thread(get, url, headers)
 
 
-async def latest(client: Client, kind: type[T], settle: float = 0.3) -> T:
-    """The newest message of a kind once pushes have settled (they are coalesced)."""
-    await asyncio.sleep(settle)
-    found = [m for m in client.seen if isinstance(m, kind)]
-    assert found, f"no {kind.__name__} received"
-    return found[-1]
+async def latest(client: Client, kind: type[T], where: Callable[[T], bool]) -> T:
+    """The newest message of a kind, once the newest matches (pushes are coalesced, so earlier
+    states may or may not have been sent)."""
+
+    def newest() -> T | None:
+        found = [m for m in client.seen if isinstance(m, kind)]
+        return found[-1] if found else None
+
+    await until(lambda: (m := newest()) is not None and where(m), f"a {kind.__name__} matches", 5)
+    found = newest()
+    assert found is not None
+    return found
 
 
 async def room(server: Running, people: int = 3) -> tuple[Client, list[Client], Client]:
@@ -156,8 +163,9 @@ async def test_refresh_keeps_identity_and_own_answers(server: Running) -> None:
     await refreshed.answer(TEXT, p.TextValue(text="Sam might feel proud"))
     results = await host.expect(p.Results, lambda r: r.count == 1)
     assert isinstance(results, p.Results)
-    presence = await latest(host, p.Presence)
-    assert (presence.joined, presence.connected) == (1, 1), "a refresh is the same participant"
+    assert welcome.token is None, "a refresh is the same participant: no new token"
+    await latest(host, p.Presence, lambda m: (m.joined, m.connected) == (1, 1))
+    assert all(m.joined <= 1 for m in host.seen if isinstance(m, p.Presence)), "never a second"
 
 
 async def test_stale_resume_gets_a_flagged_snapshot(server: Running) -> None:
@@ -316,7 +324,7 @@ async def test_create_session_returns_code_id_and_strong_token(server: Running) 
     assert created.join_url.endswith(f"/join/{created.code}")
     status, body = await aget(f"{server.base}/api/scenarios")
     assert status == 200
-    assert [s["id"] for s in json.loads(body)] == ["every-kind"]
+    assert [s["id"] for s in json.loads(body)] == ["every-kind", "triads"]
 
 
 async def test_uploaded_scenario_is_validated(server: Running) -> None:

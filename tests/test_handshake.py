@@ -13,7 +13,7 @@ from websockets.asyncio.client import connect
 
 from attune.core import protocol as p
 from attune.transport import handshake
-from tests.conftest import Running
+from tests.conftest import Running, until
 from tests.test_bad_input import metric
 
 KEY = "dGhlIHNhbXBsZSBub25jZQ=="
@@ -117,8 +117,7 @@ async def test_refused_handshakes_are_answered_closed_and_counted(server: Runnin
     assert received.startswith(b"HTTP/1.1 431 ")
     received = await exchange(server, request(*GOOD[:3], "Sec-WebSocket-Key: ???", *GOOD[4:]))
     assert received.startswith(b"HTTP/1.1 400 Bad Request\r\n")
-    await asyncio.sleep(0.1)
-    assert not server.app.state.endpoint.sockets, "nothing left behind"
+    await until(lambda: not server.app.state.endpoint.sockets, "nothing is left behind", 5)
 
 
 async def test_a_closed_sockets_protocol_is_freed_without_the_cyclic_collector(

@@ -32,7 +32,7 @@ from attune.transport import connection as connection_module
 from attune.transport import limits as limits_module
 from attune.transport import uvicorn_glue
 from attune.transport import ws as ws_module
-from tests.conftest import Running
+from tests.conftest import Running, until
 from tests.test_session import make
 
 pytestmark = pytest.mark.hardening
@@ -76,7 +76,9 @@ async def test_offline_30s_while_three_steps_pass_resumes_in_order(
     steps = [await phone.expect(p.StepEvent) for _ in range(3)]
     assert [s.step.index for s in steps] == [SCALE, CHOICE, TEXT]
     assert [s.seq for s in steps] == [welcome.seq - 2, welcome.seq - 1, welcome.seq]
-    await asyncio.sleep(0.2)
+    # A round trip: whatever the server sent after the replay and before this pong has arrived.
+    await phone.send(p.Ping(t=0))
+    await phone.expect(p.Pong)
     events = [m for m in phone.seen if isinstance(m, p.StepEvent)]
     assert len({e.seq for e in events}) == len(events), "no duplicates"
 
@@ -135,8 +137,7 @@ async def test_a_slow_reader_is_dropped_and_nobody_else_waits(
     stalled = await _stalled_participant(server.settings.port, created.code)
     node: node_module.Node = server.app.state.node
     replica = node.replicas[created.session]
-    while len(replica.conns) < 3:
-        await asyncio.sleep(0.01)
+    await until(lambda: len(replica.conns) == 3, "all three have joined", 5)
     await host.command(p.Start())
     moves = 100  # 100 events of 100 kB: more than every buffer between server and phone
     for i in range(moves):
@@ -163,16 +164,17 @@ async def test_a_client_that_stops_answering_pings_is_dropped(server: Running) -
     alive = await server.participant(created)
     gone = await _stalled_participant(server.settings.port, created.code)
     replica = server.app.state.node.replicas[created.session]
-    while len(replica.conns) < 3:
-        await asyncio.sleep(0.01)
+    await until(lambda: len(replica.conns) == 3, "all three have joined", 5)
     endpoint = server.app.state.endpoint
     endpoint.ping_timeout = 1.0
     for conn in replica.conns.values():
         conn.ping_after = 0.5
-    await asyncio.sleep(4 * ws_module.SWEEP + 1.0)
-    assert len(replica.conns) == 2, "the silent socket was dropped"
+    # Pinged within a sweep of 0.5 s passing, dropped within a sweep of the 1 s timeout.
+    await until(lambda: len(replica.conns) == 2, "the silent socket was dropped",
+                4 * ws_module.SWEEP + 2.0)
     await host.command(p.Start())
-    await alive.expect(p.StepEvent), "a client that answers pings stays"
+    step = await alive.expect(p.StepEvent)
+    assert step.step.index == 0 and alive.closed is None, "a client that answers pings stays"
     gone.close()
 
 
@@ -235,14 +237,12 @@ async def test_closing_a_socket_that_stopped_reading_still_ends_it(
     host = await server.facilitator(created)
     stalled = await _stalled_participant(server.settings.port, created.code)
     replica = server.app.state.node.replicas[created.session]
-    while len(replica.conns) < 2:
-        await asyncio.sleep(0.01)
+    await until(lambda: len(replica.conns) == 2, "both have joined", 5)
     conn = next(c for c in replica.conns.values() if c.role == "participant")
     await host.command(p.Start())
     for i in range(6):
         await host.command(p.Goto(step=(i + 1) % 2))
-    while not conn.paused:
-        await asyncio.sleep(0.01)
+    await until(lambda: conn.paused, "the stalled socket is paused", 10)
     status, _ = await asyncio.to_thread(
         _delete, f"{server.base}/api/sessions/{created.session}", created.token)
     assert status == 204
@@ -312,7 +312,8 @@ async def test_connections_per_address_are_capped(
         await server.participant(created)
     assert refused.value.response.status_code == 429
     await held[0].close()
-    await asyncio.sleep(0.1)
+    limits = server.app.state.limits
+    await until(lambda: limits.connections.get("127.0.0.1", 0) < 3, "the slot is freed", 5)
     again = await server.participant(created)
     assert again.welcome is not None, "a freed slot can be used again"
 
@@ -349,8 +350,7 @@ async def test_repeated_handshake_headers_get_an_answer_not_an_error(
     forwarded = [("X-Forwarded-For", "203.0.113.7"), ("X-Forwarded-For", "198.51.100.1")]
     async with connect(url, additional_headers=forwarded):
         assert "198.51.100.1" in server.app.state.limits.connections
-    await asyncio.sleep(0.1)
-    assert len(endpoint.sockets) == before, "nothing left behind"
+    await until(lambda: len(endpoint.sockets) == before, "nothing is left behind", 5)
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 

@@ -56,7 +56,9 @@ async def test_the_list_has_built_ins_with_their_kinds_and_languages(
     assert card["builtin"] is True
     assert card["title"] == "Chaque type"
     assert card["languages"] == ["en", "fr", "zh"]
-    assert card["kinds"] == list(sc.STEP_KINDS)
+    steps = sc.loads(EVERY_KIND).steps
+    assert card["kinds"] == list(dict.fromkeys(type(s).__struct_config__.tag for s in steps))
+    assert len(card["kinds"]) >= 8
     assert card["steps"] == len(sc.loads(EVERY_KIND).steps)
 
 
@@ -106,7 +108,7 @@ async def test_every_error_is_listed_with_its_path_and_line(http: httpx.AsyncCli
     assert ("$.steps[2].kind", lines.index("  - kind: scael") + 1) in found
     promt = next(i for i, line in enumerate(lines) if "promt:" in line) + 1
     assert ("$.steps[3].promt", promt) in found
-    assert ("$.steps[3]", promt - 1) in found  # the prompt it still needs
+    assert ("$.steps[3].prompt", promt - 1) in found  # the prompt it still needs
     assert len(errors) >= 4
     assert response.json()["error"] == f"The scenario has {len(errors)} errors."
 
@@ -120,19 +122,21 @@ async def test_rules_beyond_types_are_all_reported_too(http: httpx.AsyncClient) 
 
 
 async def test_json_bodies_are_checked_the_same_way(http: httpx.AsyncClient) -> None:
-    """Type errors come first, all of them; rules across fields (max above min) once the types
-    are right, all of those."""
+    """Type errors and the rules across fields (max above min) together, in one answer; a rule
+    inside a step that has a type error waits until that step's types are right."""
     plain = yaml.safe_load(saved_yaml(new_id()))
     plain["steps"][1]["intensity"] = "very"
     plain["steps"][3]["multiple"] = "yes"
     plain["steps"][2]["max"] = 0
+    plain["steps"][3]["options"][1]["id"] = "a"
     response = await http.post("/api/scenarios", json=plain)
     assert response.status_code == 422
     assert [(e["path"], e["line"]) for e in response.json()["errors"]] == [
-        ("$.steps[1].intensity", None), ("$.steps[3].multiple", None)]
+        ("$.steps[1].intensity", None), ("$.steps[3].multiple", None), ("$.steps[2].max", None)]
     plain["steps"][1]["intensity"] = plain["steps"][3]["multiple"] = True
     response = await http.post("/api/scenarios", json=plain)
-    assert [e["path"] for e in response.json()["errors"]] == ["$.steps[2].max"]
+    assert [e["path"] for e in response.json()["errors"]] == ["$.steps[2].max",
+                                                             "$.steps[3].options"]
 
 
 async def test_a_stale_version_is_a_clear_conflict_and_keeps_the_winner(
@@ -274,8 +278,18 @@ async def test_the_check_lists_errors_and_previews_the_steps_that_work(
     assert views[0]["title"] == "一个故事"
     assert views[0]["notes"] == "慢慢读。"
     assert len(views[1]["words"]) > 10  # the check-in's words, labelled as phones see them
+    assert checked["document"]["steps"][2]["kind"] == "scael"  # to open it in the editor
     fine = await http.post("/api/scenario-check", content=EVERY_KIND.encode())
     assert fine.json()["errors"] == []
+    assert fine.json()["document"] == msgspec.to_builtins(sc.loads(EVERY_KIND))
+
+
+async def test_the_emotion_words_are_listed_in_the_asked_language(
+    http: httpx.AsyncClient,
+) -> None:
+    words = {w["id"]: w for w in (await http.get("/api/emotion-words?language=fr")).json()}
+    assert words["happy"]["label"] != "happy"
+    assert all(w["p"] != 0 and w["e"] != 0 for w in words.values())
 
 
 # --- who may write ------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from attune.core.scenario import (
     Breathe,
     Checkin,
     Choice,
+    Groups,
     Perspective,
     Scale,
     Scenario,
@@ -148,6 +149,8 @@ def test_durations_are_honest(library: dict[str, Scenario]) -> None:
     """The clock-driven steps fit, with half a minute for every other step; and no padding."""
     for scenario in library.values():
         timed: float = sum(step.seconds for step in scenario.steps if isinstance(step, Timer))
+        timed += sum(step.seconds * step.rounds for step in scenario.steps
+                     if isinstance(step, Groups))
         timed += sum(
             (step.inhale + step.hold_in + step.exhale + step.hold_out) * step.cycles
             for step in scenario.steps

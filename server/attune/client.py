@@ -94,6 +94,10 @@ class Client:
         self.results: p.Results | None = None
         self.step: p.StepView | None = None
         self.clock_offset = 0.0
+        self.gap: str | None = None
+        """The first gap the reader saw in the events' sequence numbers; ``expect`` raises it."""
+        self.group: p.GroupView | None = None
+        """A participant's latest private group view."""
         self._reader: asyncio.Task[None] | None = None
 
     @classmethod
@@ -189,14 +193,19 @@ class Client:
                 self.token = message.token
             if message.snapshot is not None:
                 self.step = message.snapshot.step
-        if isinstance(message, p.StepEvent | p.ResponsesEvent | p.RevealEvent | p.EndedEvent):
-            if message.seq != self.seq + 1:
-                raise AssertionError(f"gap in events: had {self.seq}, got {message.seq}")
+        if isinstance(message, p.StepEvent | p.ResponsesEvent | p.RevealEvent | p.EndedEvent
+                      | p.GroupsEvent):
+            if message.seq != self.seq + 1 and self.gap is None:
+                # Kept, not raised: raised here it would end the reader unseen, and the test
+                # would fail later as a vague timeout instead of saying what went wrong.
+                self.gap = f"gap in events: had {self.seq}, got {message.seq}"
             self.seq = message.seq
         if isinstance(message, p.StepEvent):
             self.step = message.step
         if isinstance(message, p.Results):
             self.results = message
+        if isinstance(message, p.GroupView):
+            self.group = message
         self.seen.append(message)
         await self.inbox.put(message)
 
@@ -204,13 +213,17 @@ class Client:
         self, kind: type[T], where: Callable[[T], bool] = lambda m: True, timeout: float = 5
     ) -> T:
         """The next message of this type that matches, skipping others; raise on an error
-        message while waiting for something else."""
+        message while waiting for something else, and on a gap in the events."""
         deadline = time.monotonic() + timeout
         while True:
+            if self.gap is not None:
+                raise AssertionError(self.gap)
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise TimeoutError(f"no {kind.__name__} within {timeout}s")
             message = await asyncio.wait_for(self.inbox.get(), remaining)
+            if self.gap is not None:
+                raise AssertionError(self.gap)
             if message is None:
                 await self.inbox.put(None)
                 raise ConnectionError(f"closed ({self.closed}) awaiting {kind.__name__}")
@@ -229,6 +242,11 @@ class Client:
         submission = submission or uuid.uuid4().hex
         await self.send(p.Answer(step=step, submission=submission, value=value, guess=guess))
         return await self.expect(p.Ack, lambda a: a.submission == submission)
+
+    async def ready(self, step: int, ready: bool = True) -> p.GroupView:
+        """Say "I'm ready" on a groups step; returns this participant's updated group view."""
+        await self.send(p.Ready(step=step, ready=ready))
+        return await self.expect(p.GroupView, lambda v: (v.status != "unready") == ready)
 
     async def skip(self, step: int) -> p.Ack:
         submission = uuid.uuid4().hex

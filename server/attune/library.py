@@ -7,8 +7,10 @@ Routes, mounted by ``attune.app``::
     POST   /api/scenarios              save a new one (YAML or JSON body)
     PUT    /api/scenarios/{id}         replace a saved one; ``If-Match: "VERSION"`` required
     DELETE /api/scenarios/{id}         remove a saved one; ``If-Match: "VERSION"`` required
-    POST   /api/scenario-check         check without saving: every error, and the steps as
-                                       phones would receive them (the editor's preview)
+    POST   /api/scenario-check         check without saving: every error, the body as plain
+                                       data, and the steps as phones would receive them
+    POST   /api/scenario-yaml          a draft (JSON) as a YAML file, valid or not
+    GET    /api/emotion-words          the check-in vocabulary, labelled in one language
 
 A saved scenario has a version, sent as the ETag. A write names the version it was based on and
 the backend compares and sets, so of two people saving the same scenario at once the second gets
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -34,6 +37,7 @@ from starlette.routing import Route
 from attune.backends import Backend, VersionConflict
 from attune.config import Settings
 from attune.core import scenario as sc
+from attune.core.emotions import VOCABULARY
 from attune.core.views import step_view
 
 log = logging.getLogger("attune.library")
@@ -78,11 +82,15 @@ class Problem(msgspec.Struct):
 
 class Checked(msgspec.Struct):
     errors: list[Problem]
+    document: Any
+    """The body as plain data (null if it is not YAML or JSON at all), so an editor can open
+    a file that has mistakes and show each where it is."""
     views: list[Any]
     """Each step as a phone would receive it in the asked language, or null where the step
     itself has errors (the rest still preview)."""
 
 
+_SAFE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 _saved_decoder = msgspec.json.Decoder(Saved)
 _saved_encoder = msgspec.json.Encoder()
 
@@ -264,8 +272,28 @@ def routes(library: Library) -> list[Route]:
             return _problem(413, f"The scenario is {len(body)} bytes; the limit is {MAX_BODY}.")
         language = request.query_params.get("language", "en")
         scenario, errors, plain = _read(request, body, "editor")
-        return _json(Checked(errors=[_problem_of(e) for e in errors],
+        document = msgspec.to_builtins(scenario) if scenario is not None else plain
+        return _json(Checked(errors=[_problem_of(e) for e in errors], document=document,
                              views=_previews(plain, scenario, language)))
+
+    async def as_yaml(request: Request) -> Response:
+        """An editor's draft (JSON) as a YAML file to download, mistakes and all: what was
+        typed is never lost because it does not validate yet."""
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            return _problem(413, f"The scenario is {len(body)} bytes; the limit is {MAX_BODY}.")
+        try:
+            plain = msgspec.json.decode(body)
+        except msgspec.DecodeError as exc:
+            return _problem(400, f"not valid JSON: {exc}")
+        name = plain.get("id") if isinstance(plain, dict) else None
+        return _yaml(yaml.safe_dump(plain, allow_unicode=True, sort_keys=False, width=100),
+                     name if isinstance(name, str) and _SAFE_NAME.match(name) else "scenario")
+
+    async def emotion_words(request: Request) -> Response:
+        language = request.query_params.get("language", "en")
+        return _json([{"id": word, "label": emotion.label(language), "p": emotion.p,
+                       "e": emotion.e} for word, emotion in VOCABULARY.items()])
 
     return [
         Route("/api/scenarios", list_scenarios, methods=["GET"]),
@@ -274,6 +302,8 @@ def routes(library: Library) -> list[Route]:
         Route("/api/scenarios/{id}", replace, methods=["PUT"]),
         Route("/api/scenarios/{id}", delete, methods=["DELETE"]),
         Route("/api/scenario-check", check, methods=["POST"]),
+        Route("/api/scenario-yaml", as_yaml, methods=["POST"]),
+        Route("/api/emotion-words", emotion_words, methods=["GET"]),
     ]
 
 
@@ -360,4 +390,4 @@ def _read(request: Request, body: bytes, source: str,
         scenario, errors = sc.check_plain(plain, source)
         return scenario, errors, plain
     scenario, errors = sc.check(body, source)
-    return scenario, errors, sc.plain(body) if errors else None
+    return scenario, errors, sc.plain(body) if errors else msgspec.to_builtins(scenario)

@@ -33,13 +33,16 @@ from attune.core.errors import (
     SessionGone,
 )
 from attune.core.session import (
+    GROUP_COUNTS,
     PRESENCE,
     Broadcast,
     Changed,
     Commanded,
+    Grouped,
     Joined,
     Left,
     Outcome,
+    Readied,
     Reply,
     Session,
     Submitted,
@@ -209,8 +212,9 @@ class Node:
         replica.waiters.append((offset, future))
         await asyncio.wait_for(future, timeout=10)
 
-    def _themes_after(self, replica: Replica, entry: Joined | Submitted | Commanded | Left | Themed,
-                      ) -> None:
+    def _themes_after(
+        self, replica: Replica, entry: Joined | Submitted | Commanded | Left | Readied | Themed,
+    ) -> None:
         """Embed a free-text answer as it arrives, where a facilitator may ask for themes; and
         group on reveal of a step that wants themes, on the node the reveal came from."""
         assert self.grouper is not None
@@ -287,6 +291,17 @@ class Node:
                             conn.send(Outgoing(message))
                 case Changed(step=step):
                     self._mark(replica, step)
+                case Grouped(participants=participants):
+                    self._send_groups(replica, participants)
+
+    def _send_groups(self, replica: Replica, participants: frozenset[str] | None) -> None:
+        """Each participant's own group view, to their own sockets only (it is private)."""
+        for conn in replica.conns.values():
+            who = conn.participant
+            if who is not None and (participants is None or who in participants):
+                view = replica.session.group_view(who)
+                if view is not None:
+                    conn.push("group", Outgoing(view))
 
     def _broadcast(self, replica: Replica, broadcast: Broadcast) -> None:
         moderator = Outgoing(broadcast.facilitator)
@@ -301,6 +316,9 @@ class Node:
         event = broadcast.others
         if isinstance(event, p.StepEvent):
             self._mark(replica, event.step.index)
+            if event.step.assign:
+                for conn in replica.conns.values():
+                    self._send_assigned(replica, conn)
         elif isinstance(event, p.RevealEvent):
             self._mark(replica, replica.session.index)
             if event.revealed:
@@ -308,10 +326,21 @@ class Node:
                     self._send_feedback(replica, conn)
 
     def _send_feedback(self, replica: Replica, conn: Connection) -> None:
+        """What a reveal tells one participant alone: how close their guess was, and their own
+        shift since the step this one compares with."""
         if conn.participant is not None:
             feedback = replica.session.feedback(conn.participant)
             if feedback is not None:
                 conn.send(Outgoing(feedback))
+            own = replica.session.own_shift(conn.participant)
+            if own is not None:
+                conn.send(Outgoing(own))
+
+    def _send_assigned(self, replica: Replica, conn: Connection) -> None:
+        if conn.participant is not None:
+            assigned = replica.session.assigned(conn.participant)
+            if assigned is not None:
+                conn.send(Outgoing(assigned))
 
     def _mark(self, replica: Replica, step: int) -> None:
         replica.dirty.add(step)
@@ -329,6 +358,9 @@ class Node:
             if step == PRESENCE:
                 self._push_presence(replica)
                 continue
+            if step == GROUP_COUNTS:
+                self._push_group_counts(replica)
+                continue
             frames = {}
             for role in ROLES:
                 results = session.results(role, step)
@@ -337,6 +369,16 @@ class Node:
                 frame = frames[conn.role] if conn.role is not None else None
                 if frame is not None:
                     conn.push("results", frame)
+
+    def _push_group_counts(self, replica: Replica) -> None:
+        frames: dict[p.Role, Outgoing | None] = {}
+        for role in ("facilitator", "screen"):
+            counts = replica.session.group_counts(role)
+            frames[role] = Outgoing(counts) if counts is not None else None
+        for conn in replica.conns.values():
+            frame = frames.get(conn.role) if conn.role is not None else None
+            if frame is not None:
+                conn.push("group_counts", frame)
 
     def _push_presence(self, replica: Replica) -> None:
         self._spawn(self._share_presence(replica))
@@ -446,10 +488,19 @@ class Node:
         for broadcast in missed or []:
             event = broadcast.facilitator if hello.role == "facilitator" else broadcast.others
             conn.send(Outgoing(event))
+        self._send_assigned(replica, conn)
         results = session.results(hello.role)
         if results is not None:
             conn.push("results", Outgoing(results))
         self._send_feedback(replica, conn)
+        if conn.participant is not None:
+            view = session.group_view(conn.participant)
+            if view is not None:
+                conn.push("group", Outgoing(view))
+        else:
+            grouped = session.group_counts(hello.role)
+            if grouped is not None:
+                conn.push("group_counts", Outgoing(grouped))
         self._attach(replica, conn)
         if hello.role != "participant" and replica.presence not in (None, counts):
             # A share that finished while this one was counting was not sent here.
@@ -530,6 +581,14 @@ class Node:
                     at=now_ms(), origin=origin, participant=conn.participant
                 ))
                 conn.close(CLOSE_NORMAL)
+            case p.Ready():
+                if conn.role != "participant" or conn.participant is None:
+                    raise Refused("forbidden", "Only participants say they are ready.")
+                session.check_ready(message)
+                await self.append(session.info.id, Readied(
+                    at=now_ms(), origin=origin, participant=conn.participant, step=message.step,
+                    ready=message.ready,
+                ))
             case p.Hello():
                 raise Refused("already-joined", "This connection has already joined.")
             case p.Ping():
@@ -552,8 +611,9 @@ class Node:
                     at=now_ms(), origin=origin, command=message
                 ))
 
-    async def append(self, session_id: str,
-                     entry: Joined | Submitted | Commanded | Left | Themed) -> int:
+    async def append(
+        self, session_id: str, entry: Joined | Submitted | Commanded | Left | Readied | Themed,
+    ) -> int:
         """Append to the session's log; if the session was deleted or expired meanwhile, its
         clients here are closed with 4004 and the sender is refused."""
         try:

@@ -3,20 +3,24 @@
 // session; the token is never sent anywhere but this server.
 
 import { $, announce, fill, h, randomId } from "./dom.js";
-import { formatList, formatNumber, language, LANGUAGES, t } from "./i18n.js";
+import { formatNumber, language, LANGUAGES, t } from "./i18n.js";
 import { Live } from "./live.js";
 import { setupPage, showConnection } from "./page.js";
 import { breathingPacer, countdown } from "./pacer.js";
 import { resultsChart } from "./charts.js";
-import { ANSWERABLE, stepContent } from "./steps.js";
+import { ANSWERABLE } from "./steps.js";
+import { phonePreview } from "./phone.js";
 import { joinUrl, qrSvg } from "./qr.js";
 import { download } from "./export.js";
+import { gallery } from "./gallery.js";
+import { renderThemesEditor } from "./themes.js";
 
 const main = $("#main");
 let live = null;
 let session = "";
 let token = "";
 let shown = null;
+let themesAvailable = false;
 
 // --- choosing a scenario -------------------------------------------------------------------
 
@@ -29,7 +33,6 @@ async function chooser() {
     h("label", { for: "admin-key", class: "field-label" }, t("console.adminKey")), key);
   const lang = h("select", { id: "session-language" },
     Object.entries(LANGUAGES).map(([code, name]) => h("option", { value: code, selected: code === language() }, name)));
-  const list = h("ul", { class: "scenario-list", "aria-busy": "true" });
   const file = h("input", {
     id: "scenario-file", type: "file", accept: ".yaml,.yml,text/yaml",
     onchange: async () => {
@@ -71,30 +74,12 @@ async function chooser() {
       h("div", {}, h("h1", {}, t("console.chooseTitle")), h("p", { class: "lead" }, t("console.chooseLead"))),
       h("p", { class: "field field-inline" },
         h("label", { for: "session-language", class: "field-label" }, t("console.sessionLanguage")), lang)),
-    problem, keyField, list,
+    problem, keyField, gallery({ language: lang.value, onStart: (id) => create({ scenario: id }) }),
     h("div", { class: "upload" },
       h("h2", {}, t("console.uploadTitle")),
       h("p", {}, t("console.uploadLead")),
       h("label", { for: "scenario-file", class: "button button-quiet file-button" }, t("console.uploadButton")),
       file)));
-
-  const response = await fetch(`/api/scenarios?language=${encodeURIComponent(lang.value)}`).catch(() => null);
-  const scenarios = response?.ok ? await response.json() : [];
-  list.removeAttribute("aria-busy");
-  if (!scenarios.length) list.append(h("li", { class: "empty" }, t("console.noScenarios")));
-  for (const s of scenarios) {
-    list.append(h("li", { class: "scenario-card" },
-      h("h2", { dir: "auto" }, s.title),
-      h("p", { class: "scenario-summary", dir: "auto" }, s.summary),
-      h("p", { class: "scenario-meta" },
-        t("console.minutes", { count: s.duration_minutes }), " · ", t("console.steps", { count: s.steps }), " · ",
-        formatList(s.audience.map((a) => t(`audience.${a}`)))),
-      h("p", { class: "scenario-langs" }, s.languages.map((l) => h("span", { class: "tag", lang: l }, LANGUAGES[l] || l))),
-      h("button", {
-        type: "button", class: "button button-primary", dataset: { scenario: s.id },
-        onclick: () => create({ scenario: s.id }),
-      }, t("console.start"))));
-  }
 }
 
 // --- the live console ------------------------------------------------------------------------
@@ -125,6 +110,9 @@ function status(kind) {
 function received(message) {
   switch (message.type) {
     case "welcome":
+      themesAvailable = Boolean(message.themes);
+      render();
+      break;
     case "step":
     case "ended":
       render();
@@ -267,7 +255,7 @@ function stepPanel(step) {
     h("div", { class: "console-grid" },
       h("div", { class: "preview" },
         h("h2", { class: "section-label" }, t("console.onPhones")),
-        h("div", { class: "preview-body" }, stepContent(step, { heading: false })),
+        h("div", { class: "preview-body" }, phonePreview(step)),
         pacer,
         step.notes ? h("aside", { class: "notes", "aria-label": t("console.notes") },
           h("h2", { class: "section-label" }, t("console.notes")), h("div", {}, step.notes.split(/\n+/).map((line) => h("p", { dir: "auto" }, line)))) : null),
@@ -276,6 +264,7 @@ function stepPanel(step) {
           h("h2", { class: "section-label" }, t("console.results")),
           h("span", { id: "reveal-state", class: "badge" })),
         h("p", { class: "live-count", id: "live-count", "aria-live": "polite" }),
+        step.kind === "perspective" ? h("div", { id: "themes-box", class: "themes-box" }) : null,
         h("div", { id: "chart", class: "chart-box" })) : null));
 }
 
@@ -348,6 +337,8 @@ function update() {
       onCard: (card, hide) => command(hide ? "hide_card" : "restore_card", { step: state.step.index, card: card.id }),
     }));
   }
+  const themesBox = $("#themes-box");
+  if (themesBox) renderThemesEditor(themesBox, results, { step: state.step.index, available: themesAvailable, command });
 }
 
 function onKey(event) {

@@ -7,6 +7,7 @@ import { formatDate, formatNumber, t } from "./i18n.js";
 import { setupPage } from "./page.js";
 import { resultsChart } from "./charts.js";
 import { fetchExport } from "./export.js";
+import { themesBoard } from "./themes.js";
 
 const main = $("#main");
 
@@ -33,6 +34,7 @@ async function report() {
         ? h("p", { class: "step-prompt", dir: "auto" }, result.prompt) : null,
       result.passes || !result.answers ? h("p", { class: "report-count" }, t("text.summary", { count: result.count }),
         result.passes ? ` · ${t("console.passes", { count: result.passes })}` : "") : null,
+      result.answers?.themes ? themesBoard(result.answers, { all: true }) : null,
       resultsChart(step, result, { minResponses: data.min_responses }));
   });
   fill(main,

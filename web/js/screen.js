@@ -15,6 +15,7 @@ import { ANSWERABLE, stepContent } from "./steps.js";
 import { joinUrl, qrSvg } from "./qr.js";
 import { fitFrame, fitOnResize, stepFrame } from "./fit.js";
 import { screenViews } from "./screen-views.js";
+import "./themes-screen.js";
 
 const main = $("#main");
 const strip = $("#join-strip");

@@ -58,6 +58,11 @@ ErrorCode = Literal[
     "responses-closed",
     "invalid-answer",
     "no-such-card",
+    "not-groups-step",
+    "too-few-ready",
+    "groups-not-formed",
+    "no-more-rounds",
+    "groups-over",
     "no-such-theme",
     "themes-unavailable",
     "rate-limited",
@@ -83,6 +88,12 @@ ERROR_CODES: Final[dict[ErrorCode, str]] = {
     "responses-closed": "The facilitator has closed responses for this step.",
     "invalid-answer": "The value does not fit the step (kind, range, option, word or length).",
     "no-such-card": "No free-text card with this id on this step.",
+    "not-groups-step": "`ready` and the `groups_*` commands apply only while a `groups` step is "
+    "the current step.",
+    "too-few-ready": "Forming groups needs at least two participants who said they are ready.",
+    "groups-not-formed": "Form the groups before starting, pausing or rotating a round.",
+    "no-more-rounds": "This was the last round of the step; end the groups instead.",
+    "groups-over": "The groups of this step have ended; form them again to restart.",
     "no-such-theme": "No theme with this id on this step (a regrouping replaced it), or the edit "
     "does not apply (merging a theme into itself).",
     "themes-unavailable": "Grouping into themes needs the `themes` extra on the server "

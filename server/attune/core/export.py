@@ -28,6 +28,10 @@ class StepResult(msgspec.Struct, omit_defaults=True):
     """The step as participants saw it, so option and word labels travel with the numbers."""
     answers: p.AnyAggregate | None = None
     guesses: p.AnyAggregate | None = None
+    shift: p.AnyShift | None = None
+    """The room's shift since the step this one compares with: suppressed counts only."""
+    characters: list[p.CharacterResult] = []
+    """Per-character results of a step that handed characters out."""
 
 
 class Export(msgspec.Struct):
@@ -45,11 +49,10 @@ def export(session: Session) -> Export:
     for index in sorted(session.tallies):
         results = session.results("facilitator", index)
         assert results is not None
-        answers = results.answers
+        answers = _shown(results.answers)
         if isinstance(answers, p.TextAggregate):
             answers = msgspec.structs.replace(
-                answers, cards=[card for card in answers.cards if not card.hidden],
-                themes=session.themes(index, moderator=False),
+                answers, themes=session.themes(index, moderator=False),
             )
         step = session.scenario.steps[index]
         steps.append(StepResult(
@@ -62,6 +65,10 @@ def export(session: Session) -> Export:
             step=session.step_view(index, moderator=False),
             answers=answers,
             guesses=results.guesses,
+            shift=results.shift,
+            characters=[
+                msgspec.structs.replace(c, answers=_shown(c.answers)) for c in results.characters
+            ],
         ))
     return Export(
         title=sc.localize(session.scenario.title, language) or "",
@@ -73,8 +80,21 @@ def export(session: Session) -> Export:
     )
 
 
+def _shown(aggregate: p.AnyAggregate | None) -> p.AnyAggregate | None:
+    """The aggregate without moderated cards, as the room saw it."""
+    if isinstance(aggregate, p.TextAggregate):
+        return msgspec.structs.replace(
+            aggregate, cards=[card for card in aggregate.cards if not card.hidden]
+        )
+    return aggregate
+
+
 def to_csv(data: Export) -> str:
-    """One row per number or text: step, kind, prompt, series (answers/guesses), key, value."""
+    """One row per number or text: step, kind, prompt, series, key, value.
+
+    Series: ``answers``, ``guesses``, ``shift`` (a suppressed count is the word ``hidden``) and
+    ``character:ID`` for each assigned character.
+    """
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["step", "kind", "prompt", "series", "key", "value"])
@@ -85,7 +105,37 @@ def to_csv(data: Export) -> str:
         for series, aggregate in (("answers", step.answers), ("guesses", step.guesses)):
             for key, value in _rows(aggregate):
                 writer.writerow([*head, series, key, value])
+        for key, value in _shift_rows(step.shift):
+            writer.writerow([*head, "shift", key, "hidden" if value is None else value])
+        for character in step.characters:
+            series = f"character:{character.id}"
+            writer.writerow([*head, series, "name", character.name])
+            writer.writerow([*head, series, "count", character.count])
+            for key, value in _rows(character.answers):
+                writer.writerow([*head, series, key, value])
     return out.getvalue()
+
+
+def _shift_rows(shift: p.AnyShift | None) -> list[tuple[str, object]]:
+    match shift:
+        case p.CheckinShift():
+            return [
+                ("compare_step", shift.compare + 1), ("pairs", shift.pairs),
+                *((f"flow:{f.before}>{f.after}", f.count) for f in shift.flows),
+                *((key, value) for key, value in (
+                    ("stayed", shift.stayed), ("moved", shift.moved),
+                    ("stayed_at_least", shift.stayed_at_least),
+                    ("moved_at_least", shift.moved_at_least),
+                ) if shift.flows and value is not None),
+            ]
+        case p.ScaleShift():
+            return [
+                ("compare_step", shift.compare + 1), ("pairs", shift.pairs),
+                ("mean_change", shift.mean_change),
+                *((("down", shift.down), ("same", shift.same), ("up", shift.up))
+                  if (shift.down, shift.same, shift.up) != (None, None, None) else ()),
+            ]
+    return []
 
 
 def _rows(aggregate: p.AnyAggregate | None) -> list[tuple[str, object]]:

@@ -6,9 +6,10 @@ sees a raw dict. ``docs/protocol.md`` describes each message with an example, an
 ``attune protocol-schema`` prints the JSON Schema generated from these Structs.
 
 Sequencing: every server message carries ``seq``, the session's sequence number. Only the
-*events* (``step``, ``responses``, ``reveal``, ``ended``) advance it; state pushes (``results``,
-``presence``, ``ack``, ``feedback``) carry the number they are consistent with. A client that
-resumes with the last ``seq`` it saw is sent exactly the events it missed, or a full snapshot.
+*events* (``step``, ``responses``, ``reveal``, ``ended``, ``groups``) advance it; state pushes
+(``results``, ``presence``, ``ack``, ``feedback``, ``group``, ``group_counts``) carry the number
+they are consistent with. A client that resumes with the last ``seq`` it saw is sent exactly the
+events it missed, or a full snapshot.
 """
 
 from __future__ import annotations
@@ -115,6 +116,14 @@ class Leave(Message, tag="leave", kw_only=True):
     """The participant leaves for good and withdraws every answer they gave in this session."""
 
 
+class Ready(Message, tag="ready", kw_only=True):
+    """On a ``groups`` step: "I'm ready to be put in a group" (or, ``ready`` false, "I stepped
+    out"). Only ready participants are grouped; see ``core/groups.py`` for the rules."""
+
+    step: _Step
+    ready: bool = True
+
+
 class Ping(Message, tag="ping", kw_only=True):
     """Clock sync: the server answers ``pong`` with its own clock (ms since the epoch)."""
 
@@ -136,11 +145,15 @@ class Next(Command, tag="next", kw_only=True):
 
 
 class Back(Command, tag="back", kw_only=True):
-    pass
+    reopen: bool = False
+    """Open responses again on the step returned to; without it they stay closed there, so
+    going back to look at a step never lets people change their old answers."""
 
 
 class Goto(Command, tag="goto", kw_only=True):
     step: _Step
+    reopen: bool = False
+    """As for ``back``: a step entered before opens again only when asked."""
 
 
 class OpenResponses(Command, tag="open", kw_only=True):
@@ -172,6 +185,34 @@ class RestoreCard(Command, tag="restore_card", kw_only=True):
 class End(Command, tag="end", kw_only=True):
     pass
 
+
+class GroupsForm(Command, tag="groups_form", kw_only=True):
+    """Put every ready participant of the current ``groups`` step in a group (again)."""
+
+
+class GroupsStart(Command, tag="groups_start", kw_only=True):
+    """Start (or resume) the current round's timer."""
+
+
+class GroupsPause(Command, tag="groups_pause", kw_only=True):
+    pass
+
+
+class GroupsExtend(Command, tag="groups_extend", kw_only=True):
+    """Give the current round more time."""
+
+    seconds: Annotated[int, msgspec.Meta(ge=1, le=600)] = 30
+
+
+class GroupsNext(Command, tag="groups_next", kw_only=True):
+    """Next round: people waiting or left alone are placed, roles rotate, the timer starts."""
+
+
+class GroupsEnd(Command, tag="groups_end", kw_only=True):
+    """End the rounds; the debrief question (if any) opens."""
+
+
+GroupsCommand = GroupsForm | GroupsStart | GroupsPause | GroupsExtend | GroupsNext | GroupsEnd
 
 _ThemeId = Annotated[str, msgspec.Meta(min_length=1, max_length=16)]
 
@@ -216,8 +257,9 @@ ThemeCommand = GroupThemes | RenameTheme | MergeThemes | SplitTheme | MoveCard
 FacilitatorCommand = (
     Start | Next | Back | Goto | OpenResponses | CloseResponses | Reveal | HideResults | HideCard
     | RestoreCard | End | GroupThemes | RenameTheme | MergeThemes | SplitTheme | MoveCard
+    | GroupsCommand
 )
-ClientMessage = Hello | Answer | Pass | Leave | Ping | FacilitatorCommand
+ClientMessage = Hello | Answer | Pass | Leave | Ready | Ping | FacilitatorCommand
 
 # --- step views ------------------------------------------------------------------------------
 
@@ -225,6 +267,8 @@ ClientMessage = Hello | Answer | Pass | Leave | Ping | FacilitatorCommand
 class Character(msgspec.Struct, omit_defaults=True):
     name: str
     description: str | None = None
+    id: str | None = None
+    """On steps that hand characters out: the key ``assigned`` and ``characters`` results use."""
 
 
 class Option(msgspec.Struct):
@@ -245,6 +289,16 @@ class Pacer(msgspec.Struct):
     exhale: float
     hold_out: float
     cycles: int
+
+
+class RoleView(msgspec.Struct, omit_defaults=True, kw_only=True):
+    """A role of a ``groups`` step. In the step everyone sees, only the name; the prompt and
+    checklist go to the facilitator, and privately to whoever holds the role."""
+
+    id: str
+    name: str
+    prompt: str | None = None
+    checklist: list[str] = []
 
 
 class StepView(msgspec.Struct, omit_defaults=True, kw_only=True):
@@ -270,6 +324,20 @@ class StepView(msgspec.Struct, omit_defaults=True, kw_only=True):
     max_length: int | None = None
     pacer: Pacer | None = None
     seconds: int | None = None
+    compare: int | None = None
+    """Index of the earlier step this one is compared with; its shift comes with the results."""
+    compare_title: str | None = None
+    assign: str | None = None
+    """``each``: every participant is given one of ``characters`` privately (``assigned``)."""
+    size: int | None = None
+    """``groups``: the group size aimed for."""
+    rounds: int | None = None
+    rotate: bool = False
+    roles: list[RoleView] = []
+    debrief: StepView | None = None
+    """``groups``: the question asked once the rounds end, rendered as a step of its kind."""
+    remote: str | None = None
+    """``groups``, facilitator only: how to mirror the groups in video breakout rooms."""
     notes: str | None = None
 
 
@@ -355,6 +423,63 @@ class TextAggregate(Aggregate, tag="perspective", kw_only=True):
 AnyAggregate = CheckinAggregate | ScaleAggregate | ChoiceAggregate | TextAggregate
 
 
+# --- shifts and per-character results ----------------------------------------------------------
+
+
+class Shift(msgspec.Struct, tag_field="kind", omit_defaults=True):
+    """Base of shifts: how the room moved since the step it compares with, over the people who
+    answered both. A count of None is suppressed (see ``attune.core.shift``)."""
+
+
+class QuadrantFlow(msgspec.Struct):
+    before: str
+    after: str
+    count: int | None
+    """People who were in quadrant ``before`` then and are in ``after`` now; None: hidden."""
+
+
+class CheckinShift(Shift, tag="checkin", kw_only=True):
+    compare: int
+    """Index of the earlier step."""
+    pairs: int
+    """People who answered both steps; below the threshold nothing else is given."""
+    flows: list[QuadrantFlow] = []
+    """Every quadrant to quadrant flow (16), in the order of ``QUADRANTS`` before, then after."""
+    stayed: int | None = None
+    moved: int | None = None
+    """Exact when no flow on the diagonal is hidden; otherwise the ``_at_least`` bounds."""
+    stayed_at_least: int | None = None
+    moved_at_least: int | None = None
+    before: CheckinAggregate | None = None
+    """The earlier step's own aggregate, as public as on its own reveal."""
+
+
+class ScaleShift(Shift, tag="scale", kw_only=True):
+    compare: int
+    pairs: int
+    down: int | None = None
+    same: int | None = None
+    up: int | None = None
+    """People whose answer went down, stayed, went up; None: hidden (or fewer pairs than the
+    threshold)."""
+    before: ScaleAggregate | None = None
+    mean_change: float | None = None
+    """The room's mean now minus its mean then (each over everyone who answered it)."""
+
+
+AnyShift = CheckinShift | ScaleShift
+
+
+class CharacterResult(msgspec.Struct, omit_defaults=True, kw_only=True):
+    """One assigned character's answers; ``answers`` None below the threshold (or when it would
+    give away a smaller character's answers by subtraction from the room's)."""
+
+    id: str
+    name: str
+    count: int
+    answers: AnyAggregate | None = None
+
+
 # --- server to client ------------------------------------------------------------------------
 
 
@@ -376,6 +501,9 @@ class Snapshot(msgspec.Struct, omit_defaults=True, kw_only=True):
     """Participant only: their own answers by step index, restored on resume."""
     passed: list[int] = []
     """Participant only: steps they passed."""
+    groups: GroupsEvent | None = None
+    """The current ``groups`` step's shared state; a participant's own group follows in a
+    ``group`` message."""
 
 
 class Welcome(Message, tag="welcome", kw_only=True):
@@ -424,7 +552,36 @@ class EndedEvent(Message, tag="ended", kw_only=True):
     seq: int
 
 
-Event = StepEvent | ResponsesEvent | RevealEvent | EndedEvent
+GroupsPhase = Literal["gathering", "grouped", "debrief"]
+
+
+class GroupsEvent(Message, tag="groups", kw_only=True):
+    """The shared state of the current ``groups`` step: what the projector shows to the room.
+
+    The round timer is on the server clock: while ``started_at`` is set it runs, and the time
+    left is ``seconds - elapsed - (now - started_at) / 1000``; paused, it is ``seconds -
+    elapsed``. Groups are counted, never listed: group ``n``'s colour and word are a pure
+    function of ``n`` (see ``core/groups.py``), so clients draw the grid from ``groups`` alone.
+    """
+
+    seq: int
+    step: int
+    phase: GroupsPhase
+    round: int
+    """0-based."""
+    rounds: int
+    groups: int
+    """How many groups have anyone in them."""
+    numbers: list[int] = []
+    """Their numbers, when some were emptied (otherwise 1 to ``groups``)."""
+    seconds: int
+    """This round's length, extensions included."""
+    started_at: float | None = None
+    elapsed: float = 0
+    """Seconds the round ran before its last pause."""
+
+
+Event = StepEvent | ResponsesEvent | RevealEvent | EndedEvent | GroupsEvent
 
 
 class Results(Message, tag="results", kw_only=True):
@@ -437,6 +594,10 @@ class Results(Message, tag="results", kw_only=True):
     passes: int
     answers: AnyAggregate | None = None
     guesses: AnyAggregate | None = None
+    shift: AnyShift | None = None
+    """On a step that compares with an earlier one: the room's shift since then."""
+    characters: list[CharacterResult] = []
+    """On a step that assigns characters: the answers per character, side by side."""
 
 
 class Presence(Message, tag="presence", kw_only=True):
@@ -445,6 +606,46 @@ class Presence(Message, tag="presence", kw_only=True):
     """Participants who ever joined this session."""
     connected: int
     """Participants connected now."""
+
+
+GroupStatus = Literal["unready", "ready", "grouped", "waiting", "alone"]
+
+
+class GroupView(Message, tag="group", kw_only=True):
+    """Private to one participant: their own group and role. It names no one: a group is a
+    number, a colour and a word, and ``others`` says how many people to look for.
+
+    ``status``: ``unready`` (not yet said "I'm ready"), ``ready`` (waiting for groups to form),
+    ``grouped``, ``waiting`` (every group was full: placed at the next round) or ``alone``
+    (the others left: joins another group at the next round).
+    """
+
+    seq: int
+    step: int
+    status: GroupStatus
+    round: int = 0
+    number: int = 0
+    colour: str | None = None
+    word: str | None = None
+    others: int = 0
+    role: RoleView | None = None
+    """This round's role with its private prompt."""
+    next_role: str | None = None
+    """The name of the role held next round, when roles rotate."""
+
+
+class GroupCounts(Message, tag="group_counts", kw_only=True):
+    """Facilitator and projector: how many are ready, grouped, waiting or alone; counts only.
+    ``sizes`` (facilitator only) lists each group's size by number, for breakout rooms."""
+
+    seq: int
+    step: int
+    ready: int
+    grouped: int
+    waiting: int
+    alone: int
+    groups: int
+    sizes: list[int] = []
 
 
 class Ack(Message, tag="ack", kw_only=True):
@@ -467,6 +668,28 @@ class Feedback(Message, tag="feedback", kw_only=True):
     distance: float | None = None
 
 
+class Assigned(Message, tag="assigned", kw_only=True):
+    """Private to one participant: the character they answer as on this step."""
+
+    seq: int
+    step: int
+    character: Character
+
+
+class OwnShift(Message, tag="own_shift", kw_only=True):
+    """Private to one participant on reveal: their own two answers and how they moved."""
+
+    seq: int
+    step: int
+    compare: int
+    before: AnswerValue
+    after: AnswerValue
+    moved: bool = False
+    before_quadrant: str | None = None
+    after_quadrant: str | None = None
+    change: float | None = None
+
+
 class Pong(Message, tag="pong", kw_only=True):
     t: float
     server: float
@@ -479,7 +702,10 @@ class Error(Message, tag="error", kw_only=True):
     ref: str | None = None
 
 
-ServerMessage = Welcome | Event | Results | Presence | Ack | Feedback | Pong | Error
+ServerMessage = (
+    Welcome | Event | Results | Presence | Ack | Feedback | Assigned | OwnShift | GroupView
+    | GroupCounts | Pong | Error
+)
 
 decoder = msgspec.json.Decoder(ClientMessage)
 

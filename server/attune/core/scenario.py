@@ -32,7 +32,8 @@ LANGUAGES = ("en", "fr", "zh")
 MAX_FILE_BYTES = 256 * 1024
 MAX_STEPS = 100
 MAX_DEPTH = 20
-_ID = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
+_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
+_ID = Annotated[str, msgspec.Meta(pattern=_ID_PATTERN)]
 
 
 class Schema(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, kw_only=True):
@@ -42,6 +43,8 @@ class Schema(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, kw_
 class Character(Schema, kw_only=True):
     name: Text
     description: Text | None = None
+    id: _ID | None = None
+    """How later steps name this character in ``characters:``; its name works too."""
 
 
 class Option(Schema, kw_only=True):
@@ -56,6 +59,8 @@ class Prediction(Schema, kw_only=True):
 
 
 class StepBase(Schema, tag_field="kind", kw_only=True):
+    id: _ID | None = None
+    """How a later step names this one (``compare:``); unique within the scenario."""
     title: Text | None = None
     notes: Text | None = None
     """Facilitator notes: what to say, timing, what to do with the results. Never sent to phones."""
@@ -73,6 +78,11 @@ class Checkin(StepBase, tag="checkin", kw_only=True):
     """Narrows the emotion vocabulary (for example a simpler set for young children)."""
     intensity: bool = True
     predict: Prediction | None = None
+    compare: _ID | None = None
+    """The id of an earlier check-in: the reveal shows the room's shift since then."""
+    characters: list[str] = []
+    """Story characters (ids or names) handed out to the room, one each, with ``assign``."""
+    assign: Literal["each"] | None = None
 
 
 class Scale(StepBase, tag="scale", kw_only=True):
@@ -82,6 +92,8 @@ class Scale(StepBase, tag="scale", kw_only=True):
     min_label: Text | None = None
     max_label: Text | None = None
     predict: Prediction | None = None
+    compare: _ID | None = None
+    """The id of an earlier scale with the same range: the reveal shows the shift since then."""
 
 
 class Choice(StepBase, tag="choice", kw_only=True):
@@ -95,6 +107,9 @@ class Perspective(StepBase, tag="perspective", kw_only=True):
     prompt: Text
     character: str | None = None
     max_length: Annotated[int, msgspec.Meta(ge=10, le=1000)] = 280
+    characters: list[str] = []
+    """Story characters (ids or names) handed out to the room, one each, with ``assign``."""
+    assign: Literal["each"] | None = None
     themes: bool = False
     """Group the answers into themes on reveal (where the ``themes`` extra is installed)."""
 
@@ -119,9 +134,43 @@ class Reflect(StepBase, tag="reflect", kw_only=True):
     prompt: Text
 
 
-Step = Story | Checkin | Scale | Choice | Perspective | Breathe | Timer | Reflect
+class GroupRole(Schema, kw_only=True):
+    """One role in a small group; its prompt is shown only to whoever holds the role."""
+
+    id: _ID
+    name: Text
+    prompt: Text
+    checklist: Annotated[list[Text], msgspec.Meta(max_length=12)] = []
+    """What to notice while holding the role (an observer's list); ticked on the phone only."""
+
+
+class Groups(StepBase, tag="groups", kw_only=True):
+    """Pairs, triads or circles: people find their group in the room and take turns in roles.
+
+    ``size`` is the group size aimed for. ``leftover`` says where the people who do not fill a
+    last group go: ``join`` spreads them over other groups (some groups of ``size + 1``),
+    ``own`` makes smaller groups instead (never fewer than two). The last role is the one that
+    extra members share (the observer, the silent listener). The rules live in ``core/groups.py``.
+    """
+
+    prompt: Text | None = None
+    size: Annotated[int, msgspec.Meta(ge=2, le=7)]
+    leftover: Literal["join", "own"] = "join"
+    roles: Annotated[list[GroupRole], msgspec.Meta(min_length=1, max_length=7)]
+    rounds: Annotated[int, msgspec.Meta(ge=1, le=12)] = 1
+    seconds: Annotated[int, msgspec.Meta(ge=10, le=3600)]
+    rotate: bool = True
+    debrief: Scale | Choice | None = None
+    """One question everyone answers once the groups end; aggregated like any other step."""
+    remote: Text | None = None
+    """For remote sessions: how to mirror the groups in the video tool's breakout rooms."""
+
+
+Step = Story | Checkin | Scale | Choice | Perspective | Breathe | Timer | Reflect | Groups
 AnswerStep = Checkin | Scale | Choice | Perspective
-STEP_KINDS = ("story", "checkin", "scale", "choice", "perspective", "breathe", "timer", "reflect")
+STEP_KINDS = (
+    "story", "checkin", "scale", "choice", "perspective", "breathe", "timer", "reflect", "groups",
+)
 
 
 class Scenario(Schema, kw_only=True):
@@ -201,8 +250,10 @@ def check_plain(plain: object, source: str = "<scenario>", tree: yaml.Node | Non
     """Check a scenario already decoded to plain data (JSON from the editor, or YAML's tree).
 
     msgspec stops at the first mistake, so the schema is walked field by field instead, each
-    field converted on its own; only when every field passes is the whole converted, and then
-    the rules a type cannot express are checked, all of them.
+    field converted on its own. The rules a type cannot express (translations, known words,
+    ranges) are then checked too, all of them: on the whole when every field passed, otherwise
+    on a copy where each broken part is stood in for (see ``_stand_ins``), so that a typo in
+    one step does not hide a missing translation in another.
     """
     def error(path: str, message: str) -> ScenarioError:
         return ScenarioError(source, message, path, _line_of(tree, path) if tree else None)
@@ -213,8 +264,50 @@ def check_plain(plain: object, source: str = "<scenario>", tree: yaml.Node | Non
         problems = list(_check(scenario))
         if not problems:
             return scenario, []
+    elif isinstance(plain, dict):
+        repaired, replaced = _stand_ins(plain, [path for path, _ in problems])
+        try:
+            partial = msgspec.convert(repaired, Scenario)
+        except msgspec.ValidationError:
+            partial = None
+        if partial is not None:
+            problems += [(path, message) for path, message in _check(partial)
+                         if not any(_within(path, part) for part in replaced)]
     errors = [error(path, message) for path, message in problems]
     return None, errors
+
+
+_STAND_IN: dict[str, object] = {
+    "id": "x", "title": "x", "summary": "x", "audience": [], "duration_minutes": 1,
+    "languages": ["en"], "notes": None, "steps": [{"kind": "reflect", "prompt": "x"}],
+}
+"""Valid values for each top-level field, standing in for broken ones (plain strings are the
+same in every language, so they raise no rule of their own)."""
+_STEP_STAND_IN = {"kind": "reflect", "prompt": "x"}
+
+
+def _stand_ins(plain: dict[Any, Any], broken: list[str]) -> tuple[dict[Any, Any], list[str]]:
+    """A copy of ``plain`` with every top-level field or step that has a schema error replaced
+    by a valid stand-in, and the paths of what was replaced."""
+    repaired = dict(plain)
+    replaced: list[str] = []
+    for path in broken:
+        step = re.match(r"^\$\.steps\[(\d+)\]", path)
+        top = re.match(r"^\$\.([A-Za-z_][\w-]*)", path)
+        if step and isinstance(plain.get("steps"), list) and "$.steps" not in replaced:
+            steps = repaired["steps"] = list(repaired["steps"])
+            steps[int(step.group(1))] = _STEP_STAND_IN
+            replaced.append(step.group(0))
+        elif top and top.group(1) in _STAND_IN:
+            repaired[top.group(1)] = _STAND_IN[top.group(1)]
+            replaced.append(f"$.{top.group(1)}")
+        elif top:
+            del repaired[top.group(1)]  # an unknown field: leave it out
+    return repaired, replaced
+
+
+def _within(path: str, part: str) -> bool:
+    return path == part or path.startswith((f"{part}.", f"{part}["))
 
 
 def _walk(value: object, kind: Any, path: str) -> Iterator[tuple[str, str]]:
@@ -264,7 +357,9 @@ def _walk_struct(value: dict[Any, Any], structs: list[Any], path: str) -> Iterat
     for name, field in fields.items():
         if name not in value:
             if field.required:
-                yield path, f"Object missing required field `{name}`"
+                # The path names the missing field (its line is the enclosing mapping's), so an
+                # editor can show the error where the field would be.
+                yield f"{path}.{name}", f"missing required field {name!r}"
             continue
         yield from _walk(value[name], field.type, f"{path}.{name}")
 
@@ -280,6 +375,9 @@ def _convert(value: object, kind: Any, path: str) -> Iterator[tuple[str, str]]:
         where = path + inner.strip("`").replace("[...]", "").removeprefix("$")
         if "got `bool`" in message:
             message += " (yes/no/on/off are read as true/false in YAML: put the text in quotes)"
+        if "matching regex" in message and _ID_PATTERN in message:
+            message = ("expected an id of lower-case letters, digits and dashes (at most 64, "
+                       "not starting with a dash)")
         yield where, message
 
 
@@ -358,6 +456,8 @@ def _check(scenario: Scenario) -> Iterator[tuple[str, str]]:
                 names = character.name.values() if isinstance(character.name, dict) \
                     else [character.name]
                 characters.update(names)
+                if character.id is not None:
+                    characters.add(character.id)
         if isinstance(step, Perspective) and step.character is not None \
                 and step.character not in characters:
             yield f"{where}.character", (
@@ -373,12 +473,157 @@ def _check(scenario: Scenario) -> Iterator[tuple[str, str]]:
                     )
             if len(step.words) < 2:
                 yield f"{where}.words", "give at least 2 words to choose from"
+        if isinstance(step, Groups):
+            yield from _check_groups(step, where)
+            if step.debrief is not None:
+                step, where = step.debrief, f"{where}.debrief"
         if isinstance(step, Scale) and not step.min < step.max <= step.min + 100:
             yield f"{where}.max", "expected max greater than min, at most 100 apart"
         if isinstance(step, Choice):
             ids = [option.id for option in step.options]
             if len(set(ids)) != len(ids):
                 yield f"{where}.options", "option ids must be unique"
+    yield from check_links(scenario)
+
+
+COMPARABLE = (Checkin, Scale)
+"""Step kinds that may ``compare`` with an earlier step of their kind."""
+ASSIGNABLE = (Checkin, Perspective)
+"""Step kinds that may hand out ``characters`` with ``assign: each``."""
+
+
+def character_key(character: Character) -> str:
+    """How a character is told apart from the others: its id, else its English name."""
+    return character.id or localize(character.name, "en") or ""
+
+
+def find_character(scenario: Scenario, ref: str, before: int) -> Character | None:
+    """The story character that ``ref`` names (by id or by a name in any language) in a story
+    step before step ``before``; the last one wins, as a later story may describe them anew."""
+    found: Character | None = None
+    for step in scenario.steps[:before]:
+        if isinstance(step, Story):
+            for character in step.characters:
+                names = character.name.values() if isinstance(character.name, dict) \
+                    else [character.name]
+                if ref == character.id or ref in names:
+                    found = character
+    return found
+
+
+def compared_index(scenario: Scenario, step: Step) -> int | None:
+    """The index of the step that ``step`` compares with, if it names one."""
+    ref = getattr(step, "compare", None)
+    if ref is None:
+        return None
+    return next((i for i, other in enumerate(scenario.steps) if other.id == ref), None)
+
+
+def check_links(scenario: Scenario) -> Iterator[tuple[str, str]]:
+    """Rules between steps: unique step ids, ``compare`` naming an earlier step of the same kind,
+    ``characters`` naming story characters and going with ``assign: each``."""
+    seen: dict[str, int] = {}
+    for index, step in enumerate(scenario.steps):
+        where = f"$.steps[{index}]"
+        if step.id is not None:
+            if step.id in seen:
+                yield f"{where}.id", (
+                    f"step id {step.id!r} is already used by step {seen[step.id]} "
+                    "(steps are counted from 0)"
+                )
+            seen.setdefault(step.id, index)
+        ref = getattr(step, "compare", None)
+        if ref is not None:
+            yield from _check_compare(scenario, step, index, ref, seen)
+        if isinstance(step, ASSIGNABLE):
+            yield from _check_assign(scenario, step, index)
+
+
+def _check_compare(
+    scenario: Scenario, step: Step, index: int, ref: str, seen: dict[str, int],
+) -> Iterator[tuple[str, str]]:
+    where = f"$.steps[{index}].compare"
+    kind = step.__struct_config__.tag
+    target = seen.get(ref)
+    if target is None or target == index:
+        later = compared_index(scenario, step)
+        if later is not None and later > index:
+            yield where, f"step {ref!r} comes later; compare with an earlier step"
+        elif target == index:
+            yield where, "a step cannot compare with itself"
+        else:
+            known = [
+                other.id for other in scenario.steps[:index]
+                if other.id is not None and isinstance(other, type(step))
+            ]
+            yield where, (
+                f"no earlier step has the id {ref!r} (earlier {kind} steps with an id: "
+                f"{', '.join(known) or 'none'}; give the first step an id: line)"
+            )
+        return
+    other = scenario.steps[target]
+    if type(other) is not type(step):
+        yield where, (
+            f"step {ref!r} is a {other.__struct_config__.tag} step; a {kind} step compares "
+            f"with an earlier {kind} step"
+        )
+    elif isinstance(step, Scale) and isinstance(other, Scale) \
+            and (step.min, step.max) != (other.min, other.max):
+        yield where, (
+            f"step {ref!r} runs from {other.min} to {other.max} and this one from {step.min} "
+            f"to {step.max}; compared scales need the same min and max"
+        )
+    elif getattr(step, "assign", None) or getattr(other, "assign", None):
+        yield where, "a step with assigned characters cannot compare, nor be compared with"
+
+
+def _check_assign(scenario: Scenario, step: Checkin | Perspective, index: int
+                  ) -> Iterator[tuple[str, str]]:
+    where = f"$.steps[{index}]"
+    if step.assign is not None and not step.characters:
+        yield f"{where}.assign", "assign: each needs a characters: list of at least 2"
+        return
+    if not step.characters:
+        return
+    if step.assign is None:
+        yield f"{where}.characters", (
+            "add assign: each so that every participant is given one of these characters"
+        )
+    if isinstance(step, Perspective) and step.character is not None:
+        yield f"{where}.character", "use either character: (one for all) or characters:, not both"
+    if len(step.characters) < 2:
+        yield f"{where}.characters", "give at least 2 characters to hand out"
+    keys: dict[str, int] = {}
+    for c, ref in enumerate(step.characters):
+        found = find_character(scenario, ref, index)
+        if found is None:
+            known = sorted({
+                character.id or localize(character.name, "en") or ""
+                for other in scenario.steps[:index] if isinstance(other, Story)
+                for character in other.characters
+            })
+            yield f"{where}.characters[{c}]", (
+                f"no character {ref!r} in an earlier story step (known: "
+                f"{', '.join(known) or 'none'})"
+            )
+            continue
+        key = character_key(found)
+        if key in keys:
+            yield f"{where}.characters[{c}]", f"{ref!r} is listed twice"
+        keys[key] = c
+
+
+def _check_groups(step: Groups, where: str) -> Iterator[tuple[str, str]]:
+    ids = [role.id for role in step.roles]
+    if len(set(ids)) != len(ids):
+        yield f"{where}.roles", "role ids must be unique"
+    if len(step.roles) > step.size + 1:
+        yield f"{where}.roles", (
+            f"{len(step.roles)} roles cannot all be held in groups of {step.size} "
+            f"(at most {step.size + 1})"
+        )
+    if step.debrief is not None and step.debrief.predict is not None:
+        yield f"{where}.debrief.predict", "a debrief question takes no guess about the group"
 
 
 def _texts(node: object, path: str) -> Iterator[tuple[str, Text]]:
@@ -392,7 +637,10 @@ def _texts(node: object, path: str) -> Iterator[tuple[str, Text]]:
                 yield from _texts(value, f"{path}.{field}")
     elif isinstance(node, list):
         for index, item in enumerate(node):
-            yield from _texts(item, f"{path}[{index}]")
+            if isinstance(item, dict):  # a list of texts (a role's checklist)
+                yield f"{path}[{index}]", item
+            else:
+                yield from _texts(item, f"{path}[{index}]")
 
 
 class _Loader(yaml.SafeLoader):

@@ -19,11 +19,14 @@ from typing import Final, NamedTuple
 
 import msgspec
 
+from attune.core import groups as g
 from attune.core import protocol as p
 from attune.core import scenario as s
+from attune.core import shift as shifts
 from attune.core import themes as th
 from attune.core import views
 from attune.core.aggregate import CheckinTally, ChoiceTally, ScaleTally, Tally, TextTally
+from attune.core.assign import Assignments, Pool
 from attune.core.emotions import VOCABULARY
 from attune.core.errors import Refused
 
@@ -75,6 +78,12 @@ class Left(Entry, tag="leave"):
     participant: str
 
 
+class Readied(Entry, tag="ready"):
+    participant: str
+    step: int
+    ready: bool
+
+
 class Themed(Entry, tag="themes"):
     """What the facilitator's node's grouper found (``core/themes.py`` says why it is logged)."""
 
@@ -82,7 +91,7 @@ class Themed(Entry, tag="themes"):
     change: th.Change
 
 
-AnyEntry = Joined | Submitted | Commanded | Left | Themed
+AnyEntry = Joined | Submitted | Commanded | Left | Readied | Themed
 entry_encoder = msgspec.msgpack.Encoder()
 entry_decoder = msgspec.msgpack.Decoder(AnyEntry)
 info_decoder = msgspec.msgpack.Decoder(SessionInfo)
@@ -109,17 +118,25 @@ class Reply(NamedTuple):
 
 
 class Changed(NamedTuple):
-    """The aggregate of ``step`` changed (``PRESENCE``: the participant count); push it,
-    coalesced."""
+    """The aggregate of ``step`` changed (``PRESENCE``: the participant count,
+    ``GROUP_COUNTS``: the current groups step's counts); push it, coalesced."""
 
     step: int
 
 
 PRESENCE: Final = -1
 """``Changed.step`` for the participant count, which is no step's aggregate."""
+GROUP_COUNTS: Final = -2
+"""``Changed.step`` for the current groups step's counts (ready, grouped, waiting, alone)."""
 
 
-Outcome = Broadcast | Reply | Changed
+class Grouped(NamedTuple):
+    """These participants' private group views changed (None: everyone's); send each theirs."""
+
+    participants: frozenset[str] | None
+
+
+Outcome = Broadcast | Reply | Changed | Grouped
 
 
 class Record(NamedTuple):
@@ -146,7 +163,10 @@ class StepTallies:
         self.passes = 0
 
 
-def _tally(step: s.AnswerStep) -> Tally:
+def _tally(step: s.AnswerStep | s.Groups, language: str) -> Tally:
+    if isinstance(step, s.Groups):
+        assert step.debrief is not None
+        step = step.debrief
     match step:
         case s.Checkin():
             return CheckinTally()
@@ -155,7 +175,7 @@ def _tally(step: s.AnswerStep) -> Tally:
         case s.Choice():
             return ChoiceTally([o.id for o in step.options])
         case s.Perspective():
-            return TextTally()
+            return TextTally(language)
 
 
 class Session:
@@ -172,9 +192,16 @@ class Session:
         self.seq = 0
         self.participants: dict[str, Participant] = {}
         self.tallies: dict[int, StepTallies] = {
-            i: StepTallies(_tally(step), _tally(step) if getattr(step, "predict", None) else None)
+            i: StepTallies(_tally(step, info.language),
+                           _tally(step, info.language) if getattr(step, "predict", None) else None)
             for i, step in enumerate(self.scenario.steps)
             if isinstance(step, s.Checkin | s.Scale | s.Choice | s.Perspective)
+            or (isinstance(step, s.Groups) and step.debrief is not None)
+        }
+        self.groups: dict[int, g.GroupsState] = {
+            i: g.GroupsState(i, step.size, step.leftover, len(step.roles), step.rounds,
+                             step.rotate, step.seconds)
+            for i, step in enumerate(self.scenario.steps) if isinstance(step, s.Groups)
         }
         self.books: dict[int, th.ThemeBook] = {
             i: th.ThemeBook() for i, step in enumerate(self.scenario.steps)
@@ -182,6 +209,30 @@ class Session:
         }
         self.history: deque[tuple[float, Broadcast]] = deque(maxlen=HISTORY_LIMIT)
         self._views: dict[tuple[int, bool], p.StepView] = {}
+        self.visited: set[int] = set()
+        """Steps entered before: entering one again leaves its responses closed."""
+        self.compares: dict[int, int] = {}
+        """Step index to the index of the earlier step it compares with."""
+        self.pools: dict[int, Pool] = {}
+        """Step index to the characters it hands out."""
+        for i, step in enumerate(self.scenario.steps):
+            compare = s.compared_index(self.scenario, step)
+            if compare is not None:
+                self.compares[i] = compare
+            if isinstance(step, s.ASSIGNABLE) and step.assign == "each":
+                self.pools[i] = tuple(
+                    s.character_key(c) for ref in step.characters
+                    if (c := s.find_character(self.scenario, ref, i)) is not None
+                )
+        self.assignments = Assignments(info.secret)
+        self.by_character: dict[int, dict[str, StepTallies]] = {
+            i: {c: StepTallies(_tally(self.scenario.steps[i], info.language), None)  # type: ignore[arg-type]
+                for c in pool}
+            for i, pool in self.pools.items()
+        }
+        self.changes = 0
+        """Counts answer changes, so a shift is recomputed only when an answer moved."""
+        self._shifts: dict[int, tuple[int, p.AnyShift]] = {}
 
     # --- folding the log ---------------------------------------------------------------------
 
@@ -192,6 +243,9 @@ class Session:
                     if entry.participant in self.participants:
                         return []
                     self.participants[entry.participant] = Participant(entry.token_hash)
+                    pool = self.pools.get(self.index)
+                    if pool and self.status == "running":
+                        self.assignments.give(pool, entry.participant)
                     return [Changed(PRESENCE)]
                 case Submitted():
                     return self._submit(entry)
@@ -199,6 +253,8 @@ class Session:
                     return self._command(entry.command, entry.at)
                 case Left():
                     return self._leave(entry.participant)
+                case Readied():
+                    return self._ready(entry)
                 case Themed():
                     self.book(entry.step).apply(entry.change)
                     return [Changed(entry.step)]
@@ -227,12 +283,19 @@ class Session:
         card = self.card_id(entry.participant, message.step) \
             if isinstance(tallies.answers, TextTally) else ""
         old = participant.answers.get(message.step)
-        if old is not None:
-            self._count(tallies, old, card, -1)
         record = Record(message.value, message.guess) if isinstance(message, p.Answer) \
             else Record(None, None)
-        self._count(tallies, record, card, 1)
+        counted = [tallies]
+        pool = self.pools.get(message.step)
+        if pool:
+            character = self.assignments.give(pool, entry.participant)
+            counted.append(self.by_character[message.step][character])
+        for tally in counted:
+            if old is not None:
+                self._count(tally, old, card, -1)
+            self._count(tally, record, card, 1)
         participant.answers[message.step] = record
+        self.changes += 1
         ack = p.Ack(seq=self.seq, step=message.step, submission=message.submission)
         return [Reply(entry.origin, ack), Changed(message.step)]
 
@@ -243,9 +306,20 @@ class Session:
         if gone is None:
             return []
         for step, record in gone.answers.items():
-            self._count(self.tallies[step], record, self.card_id(participant, step), -1)
+            card = self.card_id(participant, step)
+            self._count(self.tallies[step], record, card, -1)
+            pool = self.pools.get(step)
+            character = self.assignments.of(pool, participant) if pool else None
+            if character is not None:
+                self._count(self.by_character[step][character], record, card, -1)
+        self.assignments.forget(participant)
+        self.changes += 1
         outcomes: list[Outcome] = [Changed(step) for step in sorted(gone.answers)]
         outcomes.append(Changed(PRESENCE))
+        for state in self.groups.values():
+            if participant in state.ready or participant in state.where:
+                outcomes.append(Grouped(frozenset(state.remove(participant) - {participant})))
+                outcomes.append(Changed(GROUP_COUNTS))
         return outcomes
 
     @staticmethod
@@ -266,6 +340,8 @@ class Session:
             raise Refused("not-current-step", f"Step {message.step} is not the current step "
                           f"({self.index}).")
         step = self.scenario.steps[self.index]
+        if isinstance(step, s.Groups) and step.debrief is not None:
+            step = step.debrief
         if self.index not in self.tallies:
             raise Refused("not-answerable", "This step takes no answers.")
         if not self.responses_open:
@@ -290,7 +366,7 @@ class Session:
                     self._require_running()
                     raise Refused("forbidden", "The session has already started.")
                 self.status = "running"
-                return [self._enter(0, at)]
+                return self._enter(0, at)
             case p.Next() | p.Back() | p.Goto():
                 self._require_running()
                 target = {p.Next: self.index + 1, p.Back: self.index - 1}.get(
@@ -298,7 +374,7 @@ class Session:
                 )
                 if not 0 <= target < len(self.scenario.steps):
                     raise Refused("no-such-step", f"There is no step {target}.")
-                return [self._enter(target, at)]
+                return self._enter(target, at, getattr(command, "reopen", False))
             case p.OpenResponses() | p.CloseResponses():
                 self._require_answer_step()
                 wanted = isinstance(command, p.OpenResponses)
@@ -320,6 +396,9 @@ class Session:
                 if command.card not in tallies.answers.cards:
                     raise Refused("no-such-card", f"No card {command.card} on this step.")
                 tallies.answers.hide(command.card, isinstance(command, p.HideCard))
+                for group in self.by_character.get(command.step, {}).values():
+                    if isinstance(group.answers, TextTally) and command.card in group.answers.cards:
+                        group.answers.hide(command.card, isinstance(command, p.HideCard))
                 return [Changed(command.step)]
             case p.RenameTheme():
                 self.book(command.step).rename(command.theme, command.label)
@@ -341,22 +420,148 @@ class Session:
                 self.status = "ended"
                 self.responses_open = False
                 return [self._broadcast(p.EndedEvent(seq=0), at)]
+            case _:
+                return self._groups_command(command, at)
 
     def _require_answer_step(self) -> None:
         self._require_running()
         if self.index not in self.tallies:
             raise Refused("not-answerable", "This step takes no answers.")
 
-    def _enter(self, index: int, at: float) -> Broadcast:
+    def _enter(self, index: int, at: float, reopen: bool = False) -> list[Outcome]:
+        """Enter a step. Responses open on a first visit only (or when the facilitator asks
+        with ``reopen``): going back to show an earlier result must not let people change it."""
+        first = index not in self.visited
+        self.visited.add(index)
         self.index = index
         self.started_at = at
-        self.responses_open = index in self.tallies
+        state = self.groups.get(index)
+        # A groups step's debrief opens when the rounds end, not when the step begins.
+        self.responses_open = index in self.tallies and (first or reopen) \
+            and (state is None or state.phase == "debrief")
         self.revealed = False
-        return self._broadcast(
+        pool = self.pools.get(index)
+        if pool:
+            for participant in self.participants:
+                self.assignments.give(pool, participant)
+        outcomes: list[Outcome] = [self._broadcast(
             p.StepEvent(seq=0, step=self.step_view(index, False), started_at=at,
                         responses_open=self.responses_open),
             at,
+        )]
+        if state is not None:
+            outcomes += [self._broadcast(self.groups_event(state), at), Grouped(None),
+                         Changed(GROUP_COUNTS)]
+        return outcomes
+
+    # --- groups steps (the rules are in core/groups.py) ----------------------------------------
+
+    def current_groups(self) -> g.GroupsState:
+        """The current step's groups, or Refused if the current step is not a groups step."""
+        self._require_running()
+        state = self.groups.get(self.index)
+        if state is None:
+            raise Refused("not-groups-step", "The current step is not a groups step.")
+        return state
+
+    def check_ready(self, message: p.Ready) -> g.GroupsState:
+        state = self.current_groups()
+        if message.step != self.index:
+            raise Refused("not-current-step", f"Step {message.step} is not the current step "
+                          f"({self.index}).")
+        if state.phase == "debrief":
+            raise Refused("groups-over", "The groups of this step have ended.")
+        return state
+
+    def _ready(self, entry: Readied) -> list[Outcome]:
+        if entry.participant not in self.participants:
+            raise Refused("not-joined", "Join the session first.")
+        state = self.check_ready(p.Ready(step=entry.step, ready=entry.ready))
+        changed = state.set_ready(entry.participant, entry.ready)
+        if not changed:
+            return []
+        return [Grouped(frozenset(changed)), Changed(GROUP_COUNTS)]
+
+    def _groups_command(self, command: p.FacilitatorCommand, at: float) -> list[Outcome]:
+        state = self.current_groups()
+        everyone: list[Outcome] = [Grouped(None), Changed(GROUP_COUNTS)]
+        if isinstance(command, p.GroupsForm):
+            if len(state.ready) < 2:
+                raise Refused("too-few-ready", f"{len(state.ready)} ready; groups need two.")
+            state.form(self.info.secret)
+            return [self._broadcast(self.groups_event(state), at), *everyone]
+        if isinstance(command, p.GroupsEnd):
+            if state.phase == "debrief":
+                return []
+            state.end(at)
+            outcomes: list[Outcome] = [self._broadcast(self.groups_event(state), at)]
+            if self.index in self.tallies and not self.responses_open:
+                self.responses_open = True
+                outcomes.append(self._broadcast(p.ResponsesEvent(seq=0, open=True), at))
+            return outcomes
+        if state.phase != "grouped":
+            raise Refused("groups-not-formed", "Form the groups first.")
+        match command:
+            case p.GroupsStart():
+                changed = state.start(at)
+            case p.GroupsPause():
+                changed = state.pause(at)
+            case p.GroupsExtend():
+                state.extend(command.seconds)
+                changed = True
+            case p.GroupsNext():
+                if state.round + 1 >= state.rounds:
+                    raise Refused("no-more-rounds", f"Round {state.round + 1} of "
+                                  f"{state.rounds} was the last.")
+                state.next_round(at)
+                return [self._broadcast(self.groups_event(state), at), *everyone]
+            case _:
+                raise Refused("forbidden", "Not a groups command.")
+        return [self._broadcast(self.groups_event(state), at)] if changed else []
+
+    def groups_event(self, state: g.GroupsState) -> p.GroupsEvent:
+        live = state.live_groups()
+        return p.GroupsEvent(
+            seq=0, step=state.step, phase=state.phase, round=state.round, rounds=state.rounds,
+            groups=len(live), numbers=[] if live == list(range(1, len(live) + 1)) else live,
+            seconds=state.seconds + state.extra, started_at=state.started_at,
+            elapsed=round(state.elapsed, 3),
         )
+
+    def group_view(self, participant: str) -> p.GroupView | None:
+        """One participant's own group and role on the current step; None off a groups step."""
+        state = self.groups.get(self.index)
+        if state is None or self.status != "running" or participant not in self.participants:
+            return None
+        view = p.GroupView(seq=self.seq, step=self.index, status=state.status(participant),
+                           round=state.round)
+        number = state.group_of(participant)
+        if number is None:
+            return view
+        step = self.scenario.steps[self.index]
+        assert isinstance(step, s.Groups)
+        view.number, view.colour, view.word = number, g.colour(number), g.word(number)
+        view.others = state.members(number) - 1
+        language = self.info.language
+        role = state.role(participant)
+        if role is not None:
+            view.role = views.role_view(step.roles[role], language, private=True)
+        upcoming = state.next_role(participant)
+        if upcoming is not None:
+            view.next_role = s.localize(step.roles[upcoming].name, language)
+        return view
+
+    def group_counts(self, role: p.Role) -> p.GroupCounts | None:
+        """Counts for the facilitator and the projector; sizes (for breakout rooms) to the host."""
+        state = self.groups.get(self.index)
+        if state is None or role == "participant" or self.status != "running":
+            return None
+        ready, grouped, waiting, alone = state.counts()
+        counts = p.GroupCounts(seq=self.seq, step=self.index, ready=ready, grouped=grouped,
+                               waiting=waiting, alone=alone, groups=len(state.live_groups()))
+        if role == "facilitator":
+            counts.sizes = [len(group) for group in state.groups]
+        return counts
 
     def _broadcast(self, event: p.Event, at: float) -> Broadcast:
         self.seq += 1
@@ -373,9 +578,11 @@ class Session:
     def step_view(self, index: int, moderator: bool) -> p.StepView:
         key = (index, moderator)
         if key not in self._views:
-            self._views[key] = views.step_view(
+            view = views.step_view(
                 self.scenario.steps[index], index, self.info.language, moderator
             )
+            views.link(view, self.scenario, index, self.info.language)
+            self._views[key] = view
         return self._views[key]
 
     def book(self, step: int) -> th.ThemeBook:
@@ -431,6 +638,10 @@ class Session:
             responses_open=self.responses_open,
             revealed=self.revealed,
         )
+        state = self.groups.get(self.index)
+        if state is not None and self.status == "running":
+            snap.groups = self.groups_event(state)
+            snap.groups.seq = self.seq
         if moderator:
             snap.outline = views.outline(self.scenario, self.info.language)
         own = self.participants.get(participant) if participant else None
@@ -470,7 +681,80 @@ class Session:
             guesses=guesses.view(moderator)
             if guesses is not None and guesses.count >= self.info.min_responses and enough
             else None,
+            shift=self.shift(step) if step in self.compares else None,
+            characters=self.character_results(step, moderator),
         )
+
+    def shift(self, step: int) -> p.AnyShift:
+        """The room's shift from the compared step to ``step``, linked per participant here and
+        published only as suppressed counts (``attune.core.shift``); cached until an answer
+        changes."""
+        cached = self._shifts.get(step)
+        if cached is not None and cached[0] == self.changes:
+            return cached[1]
+        compare = self.compares[step]
+        k = self.info.min_responses
+        pairs = []
+        for participant in self.participants.values():
+            then, now = participant.answers.get(compare), participant.answers.get(step)
+            if then is not None and now is not None and then.value is not None \
+                    and now.value is not None:
+                pairs.append((then.value, now.value))
+        earlier, later = self.tallies[compare].answers, self.tallies[step].answers
+        result: p.AnyShift
+        if isinstance(earlier, CheckinTally):
+            result = shifts.checkin_shift(
+                pairs, k, compare,  # type: ignore[arg-type]
+                earlier.view(False) if earlier.count >= k else None,
+            )
+        else:
+            assert isinstance(earlier, ScaleTally) and isinstance(later, ScaleTally)
+            result = shifts.scale_shift(
+                [(a.value, b.value) for a, b in pairs],  # type: ignore[union-attr]
+                k, compare,
+                earlier.view(False) if earlier.count >= k else None,
+                later.view(False) if later.count >= k else None,
+            )
+        self._shifts[step] = (self.changes, result)
+        return result
+
+    def character_results(self, step: int, moderator: bool) -> list[p.CharacterResult]:
+        """Per-character aggregates of a step that hands characters out, side by side."""
+        groups = self.by_character.get(step)
+        if not groups:
+            return []
+        counts = [group.answers.count for group in groups.values()]
+        shown = shifts.partition(counts, self.info.min_responses)
+        names = {c.id: c.name for c in self.step_view(step, False).characters}
+        return [
+            p.CharacterResult(
+                id=c, name=names.get(c, c), count=n,
+                answers=group.answers.view(moderator) if visible else None,
+            )
+            for (c, group), n, visible in zip(groups.items(), counts, shown, strict=True)
+        ]
+
+    def assigned(self, participant: str) -> p.Assigned | None:
+        """The character a participant answers as on the current step, for them alone."""
+        pool = self.pools.get(self.index)
+        character = self.assignments.of(pool, participant) if pool else None
+        if character is None:
+            return None
+        view = next(c for c in self.step_view(self.index, False).characters if c.id == character)
+        return p.Assigned(seq=self.seq, step=self.index, character=view)
+
+    def own_shift(self, participant: str) -> p.OwnShift | None:
+        """A participant's own shift on the current step, once revealed, for them alone."""
+        compare = self.compares.get(self.index)
+        own = self.participants.get(participant)
+        if compare is None or own is None or not self.revealed:
+            return None
+        then, now = own.answers.get(compare), own.answers.get(self.index)
+        if then is None or now is None or then.value is None or now.value is None:
+            return None
+        result = shifts.own_shift(self.index, compare, then.value, now.value)
+        result.seq = self.seq
+        return result
 
     def feedback(self, participant: str) -> p.Feedback | None:
         """How close one participant's guess about the group was, once results are revealed."""

@@ -56,6 +56,24 @@ def step_view(step: s.Step, index: int, language: str, moderator: bool) -> p.Ste
             view.seconds = step.seconds
         case s.Reflect():
             view.prompt = t(step.prompt)
+        case s.Groups():
+            view.prompt = t(step.prompt)
+            view.size, view.rounds, view.rotate = step.size, step.rounds, step.rotate
+            view.seconds = step.seconds
+            # Role prompts are private: everyone sees the names, only the holder the prompt.
+            view.roles = [role_view(r, language, private=moderator) for r in step.roles]
+            view.debrief = step_view(step.debrief, index, language, False) \
+                if step.debrief is not None else None
+            view.remote = t(step.remote) if moderator else None
+    return view
+
+
+def role_view(role: s.GroupRole, language: str, private: bool) -> p.RoleView:
+    """A role by name, with its prompt and checklist when ``private`` (its holder, the host)."""
+    view = p.RoleView(id=role.id, name=s.localize(role.name, language) or role.id)
+    if private:
+        view.prompt = s.localize(role.prompt, language)
+        view.checklist = [s.localize(item, language) or "" for item in role.checklist]
     return view
 
 
@@ -70,3 +88,23 @@ def outline(scenario: s.Scenario, language: str) -> list[p.Outline]:
         )
         for i, step in enumerate(scenario.steps)
     ]
+
+
+def link(view: p.StepView, scenario: s.Scenario, index: int, language: str) -> None:
+    """Fill in what a step takes from other steps: the step it compares with, and the story
+    characters it hands out (with their key, so results and ``assigned`` can name them)."""
+    step = scenario.steps[index]
+    compare = s.compared_index(scenario, step)
+    if compare is not None:
+        earlier = scenario.steps[compare]
+        view.compare = compare
+        view.compare_title = s.localize(earlier.title, language) \
+            or s.localize(getattr(earlier, "prompt", None), language)
+    if isinstance(step, s.ASSIGNABLE) and step.assign == "each":
+        view.assign = step.assign
+        view.characters = [
+            p.Character(id=s.character_key(c), name=s.localize(c.name, language) or "",
+                        description=s.localize(c.description, language))
+            for ref in step.characters
+            if (c := s.find_character(scenario, ref, index)) is not None
+        ]

@@ -132,7 +132,8 @@ def label(members: list[int], tokens: list[list[str]], themes: list[list[int]]) 
         everywhere.update(count)
     mean = sum(everywhere.values()) / max(len(themes), 1)
     own = counts[themes.index(members)]
-    central = {w for i in members[:CENTRAL] for w in tokens[i]}
+    # Two-letter Latin words are nearly always grammar ("ai" of "j'ai"); Chinese ones are words.
+    central = {w for i in members[:CENTRAL] for w in tokens[i] if len(w) > 2 or not w.isascii()}
     score = {w: own[w] * math.log(1 + mean / everywhere[w]) for w in central}
     return " · ".join(sorted(score, key=lambda w: (-score[w], w))[:LABEL_WORDS])
 

@@ -1,0 +1,325 @@
+"""Small-group rules: forming pairs, triads and circles, late joins, dropouts and rotating roles.
+
+A ``groups`` step puts people in small groups for a few timed rounds, each person in a role
+(speaker, listener, observer). Everything here is a pure function of what the session's log
+holds: who said they are ready, in which order, the session secret and the facilitator's
+commands. Every node folds the same entries through ``GroupsState`` and so derives the same
+groups, with nothing shared but the log.
+
+The rules, in the words a facilitator would use:
+
+- **Forming.** Only people who tapped "I'm ready" are grouped, so someone who left the room is
+  not waited for. They are shuffled by a keyed hash (the session secret, the step, the how-many-th
+  forming), which is fair, unpredictable to participants and the same on every node, then cut
+  into groups as even as possible: ``leftover: join`` gives groups of ``size`` and ``size + 1``,
+  ``leftover: own`` groups of ``size`` and smaller. No group is ever smaller than two.
+- **Late joiners** (ready after forming) go to the smallest group while it has room (up to
+  ``size + 1``), in the last role; when every group is full they wait for the next round.
+- **Dropouts** (leaving the session, or "I stepped out") leave their group at once. A group left
+  with one person is not kept: that person is told, and at the next round joins another group.
+- **Next round.** First the people waiting and the people left alone are placed (smallest group
+  with room first; two or more left over make new groups; a single one left over when every group
+  is full pairs with the newest member of the largest group), then roles rotate.
+- **Roles.** Member ``p`` of a group of ``n`` holds slot ``(p - round) mod n`` (or ``p`` without
+  rotation): slot 0 the first role, 1 the second, and every slot past the last role shares the
+  last role. A pair in a triad exercise is a speaker and a listener.
+
+Nothing here names anyone to anyone else: a participant learns their own group's number, colour,
+word and size, never who is in it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from typing import Literal
+
+Phase = Literal["gathering", "grouped", "debrief"]
+Status = Literal["unready", "ready", "grouped", "waiting", "alone"]
+
+COLOURS = ("green", "blue", "orange", "purple", "red", "teal", "yellow", "pink")
+"""Group colours, never the only cue: each group also has a number and a word."""
+WORDS = (
+    "otter", "heron", "fox", "owl", "panda", "whale", "robin", "tiger", "koala", "swan",
+    "bear", "lynx", "crane", "seal", "deer", "hare", "wren", "bison", "moth", "gecko",
+    "camel", "eagle", "lemur", "zebra",
+)
+"""Group words; 24 is not a multiple of 8, so colour and word repeat together only every 24."""
+
+
+def colour(number: int) -> str:
+    """The colour of group ``number`` (1-based); a pure function of the number."""
+    return COLOURS[(number - 1) % len(COLOURS)]
+
+
+def word(number: int) -> str:
+    return WORDS[(number - 1) % len(WORDS)]
+
+
+def sizes(count: int, size: int, leftover: Literal["join", "own"]) -> list[int]:
+    """The sizes of the groups that ``count`` people form, as even as possible.
+
+    Args:
+        count: people to group, at least two.
+        size: the size aimed for (2-7).
+        leftover: ``join`` never makes a group smaller than ``size`` unless there are fewer
+            people than that; ``own`` never makes one larger unless a group would be alone.
+
+    Every size is between 2 and ``size + 1``.
+    """
+    if count < 2:
+        raise ValueError("at least two people form a group")
+    if leftover == "join":
+        groups = max(count // size, -(-count // (size + 1)), 1)
+    else:
+        groups = min(-(-count // size), count // 2)
+    small, extra = divmod(count, groups)
+    return [small + 1] * extra + [small] * (groups - extra)
+
+
+def shuffle_key(secret: str, step: int, forming: int, participant: str) -> bytes:
+    """A participant's place in the shuffle of one forming: keyed, so nobody can aim for a group."""
+    return hashlib.blake2s(
+        f"{step}/{forming}/{participant}".encode(), key=secret.encode()[:32], digest_size=8
+    ).digest()
+
+
+def role_slot(position: int, members: int, round_: int, rotate: bool) -> int:
+    return (position - round_) % members if rotate else position
+
+
+class GroupsState:
+    """The groups of one ``groups`` step, folded from ready entries, leaves and commands.
+
+    Methods that change who is where return the participants whose private view changed, so the
+    caller can tell exactly them; formation and rounds change everyone's.
+    """
+
+    def __init__(self, step: int, size: int, leftover: Literal["join", "own"], roles: int,
+                 rounds: int, rotate: bool, seconds: int) -> None:
+        self.step = step
+        self.seconds = seconds
+        self.extra = 0
+        """Seconds added to the current round (+30 s)."""
+        self.started_at: float | None = None
+        """Server clock (ms) when the round timer last started; None while it is stopped."""
+        self.elapsed = 0.0
+        """Seconds the current round ran before its last pause."""
+        self.size = size
+        self.leftover = leftover
+        self.role_count = roles
+        self.rounds = rounds
+        self.rotate = rotate
+        self.phase: Phase = "gathering"
+        self.round = 0
+        self.formings = 0
+        self.ready: dict[str, None] = {}
+        """Ready participants in the order they said so (a dict as an ordered set)."""
+        self.groups: list[list[str]] = []
+        """Members of group ``n`` at index ``n - 1``, in their order; an emptied group stays
+        empty so numbers never change meaning."""
+        self.where: dict[str, int] = {}
+        """Participant to index in ``groups``."""
+        self.roles: dict[str, int] = {}
+        """Participant to role index for the current round."""
+        self.waiting: list[str] = []
+        """Ready after forming, every group full: placed at the next round."""
+
+    @property
+    def largest(self) -> int:
+        return self.size + 1
+
+    # --- what the log says ---------------------------------------------------------------------
+
+    def set_ready(self, participant: str, ready: bool) -> set[str]:
+        """A participant says they are ready (or stepped out). Returns whose view changed."""
+        if ready == (participant in self.ready):
+            return set()
+        if not ready:
+            return self.remove(participant)
+        self.ready[participant] = None
+        if self.phase != "grouped":
+            return {participant}
+        return self._late(participant)
+
+    def remove(self, participant: str) -> set[str]:
+        """A participant left the session or stepped out: out of the ready set and their group."""
+        self.ready.pop(participant, None)
+        changed = {participant}
+        if participant in self.waiting:
+            self.waiting.remove(participant)
+        index = self.where.pop(participant, None)
+        self.roles.pop(participant, None)
+        if index is not None:
+            group = self.groups[index]
+            group.remove(participant)
+            changed.update(group)
+        return changed
+
+    def form(self, secret: str) -> None:
+        """Group every ready participant afresh (the facilitator's "form groups")."""
+        people = list(self.ready)
+        if len(people) < 2:
+            raise ValueError("fewer than two ready")
+        people.sort(key=lambda who: shuffle_key(secret, self.step, self.formings, who))
+        self.formings += 1
+        self.groups, self.where, self.waiting = [], {}, []
+        start = 0
+        for count in sizes(len(people), self.size, self.leftover):
+            self._add_group(people[start:start + count])
+            start += count
+        self.phase, self.round = "grouped", 0
+        self._reset_timer(None)
+        self._assign_roles()
+
+    def next_round(self, at: float) -> None:
+        """Place who waits or stands alone, rotate roles, and start the new round's timer."""
+        if self.round + 1 >= self.rounds:
+            raise ValueError("no more rounds")
+        self.round += 1
+        self._regroup()
+        self._assign_roles()
+        self._reset_timer(at)
+
+    def end(self, at: float) -> None:
+        self.pause(at)
+        self.phase = "debrief"
+
+    # --- the round timer, on the server clock ------------------------------------------------
+
+    def start(self, at: float) -> bool:
+        """Start or resume the timer; False if it was already running."""
+        if self.started_at is not None:
+            return False
+        self.started_at = at
+        return True
+
+    def pause(self, at: float) -> bool:
+        if self.started_at is None:
+            return False
+        self.elapsed += max(0.0, at - self.started_at) / 1000
+        self.started_at = None
+        return True
+
+    def extend(self, seconds: int) -> None:
+        self.extra += seconds
+
+    def left(self, now: float) -> float:
+        """Seconds left in the round at server time ``now`` (negative once over)."""
+        running = max(0.0, now - self.started_at) / 1000 if self.started_at is not None else 0.0
+        return self.seconds + self.extra - self.elapsed - running
+
+    def _reset_timer(self, at: float | None) -> None:
+        self.extra, self.elapsed, self.started_at = 0, 0.0, at
+
+    # --- reading -----------------------------------------------------------------------------
+
+    def status(self, participant: str) -> Status:
+        if participant not in self.ready:
+            return "unready"
+        if self.phase != "grouped":
+            return "ready"
+        if participant in self.waiting:
+            return "waiting"
+        index = self.where.get(participant)
+        if index is None:
+            return "waiting"
+        return "alone" if len(self.groups[index]) < 2 else "grouped"
+
+    def group_of(self, participant: str) -> int | None:
+        """The 1-based number of a participant's group, if they are in one."""
+        index = self.where.get(participant)
+        return None if index is None else index + 1
+
+    def members(self, number: int) -> int:
+        return len(self.groups[number - 1])
+
+    def role(self, participant: str) -> int | None:
+        return self.roles.get(participant)
+
+    def next_role(self, participant: str) -> int | None:
+        """The role this participant will hold next round, if roles rotate and one is left."""
+        index = self.where.get(participant)
+        if index is None or not self.rotate or self.round + 1 >= self.rounds:
+            return None
+        group = self.groups[index]
+        slot = role_slot(group.index(participant), len(group), self.round + 1, True)
+        return min(slot, self.role_count - 1)
+
+    def live_groups(self) -> list[int]:
+        """Numbers of the groups that have anyone in them."""
+        return [i + 1 for i, group in enumerate(self.groups) if group]
+
+    def counts(self) -> tuple[int, int, int, int]:
+        """Ready, in a group of two or more, waiting, alone: counts only, never who."""
+        alone = sum(1 for group in self.groups if len(group) == 1)
+        grouped = sum(len(group) for group in self.groups if len(group) >= 2)
+        return len(self.ready), grouped, len(self.waiting), alone
+
+    # --- the rules ---------------------------------------------------------------------------
+
+    def _add_group(self, members: Iterable[str]) -> None:
+        group = list(members)
+        self.groups.append(group)
+        for who in group:
+            self.where[who] = len(self.groups) - 1
+
+    def _smallest_with_room(self) -> int | None:
+        """The index of the smallest group of two or more that can take one more, lowest first."""
+        best: int | None = None
+        for index, group in enumerate(self.groups):
+            if 2 <= len(group) < self.largest and (
+                best is None or len(group) < len(self.groups[best])
+            ):
+                best = index
+        return best
+
+    def _late(self, participant: str) -> set[str]:
+        index = self._smallest_with_room()
+        if index is None:
+            self.waiting.append(participant)
+            return {participant}
+        group = self.groups[index]
+        group.append(participant)
+        self.where[participant] = index
+        self.roles[participant] = self.role_count - 1
+        return set(group)
+
+    def _regroup(self) -> None:
+        pool = list(self.waiting)
+        self.waiting = []
+        for group in self.groups:
+            if len(group) == 1:
+                pool.append(group.pop())
+        for who in pool:
+            self.where.pop(who, None)
+        rest: list[str] = []
+        for who in pool:
+            index = self._smallest_with_room()
+            if index is None:
+                rest.append(who)
+                continue
+            self.groups[index].append(who)
+            self.where[who] = index
+        if len(rest) == 1:
+            # Every group is full (size + 1 >= 3): take the newest member of the largest one.
+            # With no group at all, this is the only person left: they wait, and are told.
+            largest = max(range(len(self.groups)), key=lambda i: (len(self.groups[i]), -i),
+                          default=None)
+            if largest is None or not self.groups[largest]:
+                self.waiting = rest
+                return
+            moved = self.groups[largest].pop()
+            rest.insert(0, moved)
+        if rest:
+            start = 0
+            for count in sizes(len(rest), self.size, self.leftover):
+                self._add_group(rest[start:start + count])
+                start += count
+
+    def _assign_roles(self) -> None:
+        self.roles = {}
+        for group in self.groups:
+            for position, who in enumerate(group):
+                slot = role_slot(position, len(group), self.round, self.rotate)
+                self.roles[who] = min(slot, self.role_count - 1)
