@@ -63,6 +63,11 @@ class Settings(msgspec.Struct, kw_only=True):
     themes: bool = True
     """Group free-text answers into themes where the ``themes`` extra is installed."""
     hello_timeout_s: float = 10.0
+    lexicon: Path | None = None
+    """An operator's word list added to the built-in ones (``attune.core.moderation``)."""
+    help_text: str | None = None
+    """Where help is, for a participant whose card reads like distress, when the scenario
+    does not say."""
     web_root: Path = WEB_ROOT
 
 
@@ -92,5 +97,7 @@ ENVIRONMENT: dict[str, str] = {
     "retention_s": "ATTUNE_RETENTION",
     "inactive_s": "ATTUNE_INACTIVITY",
     "workers": "ATTUNE_WORKERS",
+    "lexicon": "ATTUNE_LEXICON",
+    "help_text": "ATTUNE_HELP_TEXT",
     "themes": "ATTUNE_THEMES",
 }
