@@ -112,6 +112,7 @@ async def device(browser: Browser, watch: Watch, size: ViewportSize, locale: str
 
 async def shoot(page: Page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
+    await page.evaluate("window.scrollTo(0, 0)")
     await page.wait_for_timeout(60)
     await page.screenshot(path=SHOTS / f"{name}.png", animations="disabled", caret="initial")
 
@@ -386,6 +387,24 @@ async def save_by_api(page: Page, base: str, scenario: dict[str, object]) -> Non
     assert status == 201
 
 
+def late_bus() -> dict[str, object]:
+    """The scenario the first test builds by hand, as the API takes it."""
+    def step(kind: str) -> dict[str, object]:
+        built: dict[str, object] = {"kind": kind}
+        for name, text in STEPS[kind].items():
+            if name.startswith("options"):
+                options = built.setdefault("options", [{"id": "a"}, {"id": "b"}])
+                options[int(name[8])]["label"] = text  # type: ignore[index]
+            else:
+                built[name] = text
+        return built
+
+    return {"id": "the-late-bus", "title": TITLE, "summary": SUMMARY,
+            "audience": ["classroom", "workshop"], "duration_minutes": 15,
+            "languages": ["en", "fr", "zh"],
+            "steps": [step(kind) for kind in ("story", "checkin", "choice", "reflect")]}
+
+
 def hostile_scenario(scenario_id: str) -> dict[str, object]:
     text = {"en": HOSTILE, "fr": HOSTILE + " fr", "zh": HOSTILE + " zh"}
     return {
@@ -412,6 +431,7 @@ async def test_gallery_filters_and_markup_shown_as_text_everywhere(
     console = pages["en"]
     await console.goto(f"{base}/console/")
     await save_by_api(console, base, hostile_scenario("markup"))
+    await save_by_api(console, base, late_bus())  # the newest, so the first saved card
     listed = await console.evaluate("fetch('/api/scenarios').then(r => r.json())")
     for lang, page in pages.items():
         await page.goto(f"{base}/console/")
