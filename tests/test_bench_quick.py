@@ -7,7 +7,10 @@ import json
 import math
 from pathlib import Path
 
+import pytest
+
 from bench.__main__ import main
+from bench.groups import main as groups_bench
 from bench.report import median
 
 TARGETS = "floor,websockets,starlette,socketio,attune,attune-redis-2"
@@ -79,3 +82,13 @@ def test_quick_run_covers_every_scenario(tmp_path: Path) -> None:
         runs[-1].write_text(json.dumps(run))
     chosen = next(r for r in median(runs)["results"] if r["target"] == "attune")
     assert chosen["fanout"]["last_ms"] == 20.0 and chosen["fanout"]["run"] == 2
+
+
+def test_groups_bench_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    """``python -m bench.groups`` on a tiny room: its figures are there (none is asserted)."""
+    assert groups_bench(["--sizes", "30", "--live", "6"]) == 0
+    results = json.loads(capsys.readouterr().out)
+    (pure,) = results["pure"]
+    assert pure["participants"] == 30 and pure["groups"] == 10
+    assert all(_number(pure[key]) for key in ("fold_ms", "views_ms", "us_per_member"))
+    assert results["live"]["participants"] == 6 and _number(results["live"]["form_to_last_view_ms"])

@@ -12,8 +12,11 @@ import { ANSWERABLE } from "./steps.js";
 import { phonePreview } from "./phone.js";
 import { joinUrl, qrSvg } from "./qr.js";
 import { download } from "./export.js";
+import { cardsPanel, moderationChoice } from "./moderation.js";
+import { openLinkDialog, remember, sessionsPanel } from "./sessions.js";
 import { gallery } from "./gallery.js";
 import { renderThemesEditor } from "./themes.js";
+import { groupsConsole } from "./groups.js";
 
 const main = $("#main");
 let live = null;
@@ -21,6 +24,8 @@ let session = "";
 let token = "";
 let shown = null;
 let themesAvailable = false;
+/** The groups controls of the step on screen, if it is a groups step (groups.js). */
+let groupsPanel = null;
 
 // --- choosing a scenario -------------------------------------------------------------------
 
@@ -33,6 +38,7 @@ async function chooser() {
     h("label", { for: "admin-key", class: "field-label" }, t("console.adminKey")), key);
   const lang = h("select", { id: "session-language" },
     Object.entries(LANGUAGES).map(([code, name]) => h("option", { value: code, selected: code === language() }, name)));
+  const choice = moderationChoice();
   const file = h("input", {
     id: "scenario-file", type: "file", accept: ".yaml,.yml,text/yaml",
     onchange: async () => {
@@ -48,7 +54,7 @@ async function chooser() {
     let response;
     try {
       response = await fetch("/api/sessions", {
-        method: "POST", headers, body: JSON.stringify({ ...body, language: lang.value }),
+        method: "POST", headers, body: JSON.stringify({ ...body, ...choice.options(), language: lang.value }),
       });
     } catch {
       fill(problem, t("console.offline"));
@@ -57,6 +63,7 @@ async function chooser() {
     }
     const data = await response.json().catch(() => ({}));
     if (response.status === 201) {
+      remember({ session: data.session, token: data.token, code: data.code, status: "lobby" });
       location.hash = `${data.session}.${data.token}`;
       return;
     }
@@ -73,8 +80,9 @@ async function chooser() {
     h("div", { class: "chooser-head" },
       h("div", {}, h("h1", {}, t("console.chooseTitle")), h("p", { class: "lead" }, t("console.chooseLead"))),
       h("p", { class: "field field-inline" },
-        h("label", { for: "session-language", class: "field-label" }, t("console.sessionLanguage")), lang)),
-    problem, keyField, gallery({ language: lang.value, onStart: (id) => create({ scenario: id }) }),
+        h("label", { for: "session-language", class: "field-label" }, t("console.sessionLanguage")), lang),
+      ...choice.fields),
+    problem, keyField, sessionsPanel(), gallery({ language: lang.value, onStart: (id) => create({ scenario: id }) }),
     h("div", { class: "upload" },
       h("h2", {}, t("console.uploadTitle")),
       h("p", {}, t("console.uploadLead")),
@@ -108,6 +116,10 @@ function status(kind) {
 }
 
 function received(message) {
+  if (["welcome", "step", "ended"].includes(message.type)) {
+    const { code, title, status } = live.state;
+    remember({ session, token, code, title, status });
+  }
   switch (message.type) {
     case "welcome":
       themesAvailable = Boolean(message.themes);
@@ -121,6 +133,8 @@ function received(message) {
     case "reveal":
     case "results":
     case "presence":
+    case "groups":
+    case "group_counts":
       update();
       break;
     case "error":
@@ -159,7 +173,11 @@ function header() {
       h("button", { type: "button", class: "button button-small", "aria-label": t("console.csv"), onclick: () => download(session, token, "csv", state.code) }, "CSV"),
       h("button", { type: "button", class: "button button-small", "aria-label": t("console.json"), onclick: () => download(session, token, "json", state.code) }, "JSON"),
       h("a", { href: `/console/report.html#${session}.${token}`, target: "_blank", rel: "noopener", class: "button button-small" },
-        t("console.reportShort"))));
+        t("console.reportShort")),
+      h("button", {
+        type: "button", class: "button button-small", id: "facilitator-link",
+        onclick: () => openLinkDialog({ session, token, code: state.code, title: state.title }),
+      }, t("sessions.linkButton"))));
 }
 
 function stepList() {
@@ -232,7 +250,10 @@ function ended() {
 
 function stepPanel(step) {
   const state = live.state;
-  const answerable = ANSWERABLE.has(step.kind);
+  // A groups step takes answers to its debrief question, which is shown and charted by its kind.
+  const answerable = ANSWERABLE.has(step.kind) || Boolean(step.debrief);
+  const groups = step.kind === "groups" ? groupsConsole(step, command) : null;
+  groupsPanel = groups;
   let pacer = null;
   if (step.kind === "breathe" && step.pacer) pacer = breathingPacer(step.pacer, state.started_at, () => live.now());
   if (step.kind === "timer" && step.seconds) pacer = countdown(step.seconds, state.started_at, () => live.now());
@@ -247,6 +268,13 @@ function stepPanel(step) {
     answerable ? h("button", { type: "button", class: "button button-accent", id: "toggle-reveal", dataset: { keep: "reveal" } }) : null,
     h("span", { class: "control-gap" }),
     endButton());
+  const results = answerable ? h("div", { class: "live-results", id: "live-results" },
+    h("div", { class: "live-head" },
+      h("h2", { class: "section-label" }, t("console.results")),
+      h("span", { id: "reveal-state", class: "badge" })),
+    h("p", { class: "live-count", id: "live-count", "aria-live": "polite" }),
+    step.kind === "perspective" ? h("div", { id: "themes-box", class: "themes-box" }) : null,
+    h("div", { id: "chart", class: "chart-box" })) : null;
   return h("section", { class: "step-panel", "aria-labelledby": "step-heading" },
     h("div", { class: "step-head" },
       h("p", { class: "progress" }, t("common.stepOf", { n: step.index + 1, total: state.step_count }), " · ", t(`kind.${step.kind}`)),
@@ -259,13 +287,7 @@ function stepPanel(step) {
         pacer,
         step.notes ? h("aside", { class: "notes", "aria-label": t("console.notes") },
           h("h2", { class: "section-label" }, t("console.notes")), h("div", {}, step.notes.split(/\n+/).map((line) => h("p", { dir: "auto" }, line)))) : null),
-      answerable ? h("div", { class: "live-results" },
-        h("div", { class: "live-head" },
-          h("h2", { class: "section-label" }, t("console.results")),
-          h("span", { id: "reveal-state", class: "badge" })),
-        h("p", { class: "live-count", id: "live-count", "aria-live": "polite" }),
-        step.kind === "perspective" ? h("div", { id: "themes-box", class: "themes-box" }) : null,
-        h("div", { id: "chart", class: "chart-box" })) : null));
+      groups ? h("div", { class: "groups-side" }, groups.element, results) : results));
 }
 
 function endButton() {
@@ -303,6 +325,7 @@ function update() {
   const lobbyCount = $("#lobby-count");
   if (lobbyCount) lobbyCount.textContent = t("console.joined", { count: presence.connected });
   if (state.status !== "running" || !state.step) return;
+  if (state.step.kind === "groups") groupsPanel?.update(state, live);
   const open = $("#toggle-open");
   if (open) {
     open.textContent = state.responses_open ? t("console.close") : t("console.open");
@@ -332,10 +355,9 @@ function update() {
   }
   const chart = $("#chart");
   if (chart) {
-    fill(chart, resultsChart(state.step, results, {
-      moderator: true, minResponses: state.min_responses,
-      onCard: (card, hide) => command(hide ? "hide_card" : "restore_card", { step: state.step.index, card: card.id }),
-    }));
+    fill(chart, state.step.kind === "perspective"
+      ? cardsPanel(state.step, results, { minResponses: state.min_responses, command })
+      : resultsChart(state.step.debrief ?? state.step, results, { moderator: true, minResponses: state.min_responses }));
   }
   const themesBox = $("#themes-box");
   if (themesBox) renderThemesEditor(themesBox, results, { step: state.step.index, available: themesAvailable, command });

@@ -11,6 +11,8 @@ import { breathingPacer, countdown, reducedMotion } from "./pacer.js";
 import { answerInput } from "./inputs.js";
 import { resultsChart } from "./charts.js";
 import { ANSWERABLE, stepContent } from "./steps.js";
+import { groupsPhone } from "./groups.js";
+import { careNotice } from "./care.js";
 import { holdWake } from "./wake.js";
 
 const main = $("#main");
@@ -125,6 +127,10 @@ function received(message) {
       store.set(feedbackKey(message.step), message);
       update();
       break;
+    case "groups":
+    case "group":
+      groupsChanged();
+      break;
     case "error":
       if (message.ref) refused(message);
       break;
@@ -185,8 +191,29 @@ function buildStep(step) {
     section.append(reflectNote(step));
   } else if (ANSWERABLE.has(step.kind)) {
     buildAnswer(step, section);
+  } else if (step.kind === "groups") {
+    view.groups = groupsPhone(step, live);
+    view.phase = state.groups?.phase;
+    section.append(view.groups.element);
+    if (view.phase === "debrief" && step.debrief) {
+      // The debrief is answered like a step of its kind, on the groups step's index.
+      view.step = step.debrief;
+      buildAnswer(step.debrief, section);
+    }
   }
   fill(main, section);
+}
+
+/** A groups step changed round, phase or this phone's group: rebuild for the debrief. */
+function groupsChanged() {
+  if (!view?.groups) return;
+  if (view.phase !== live.state.groups?.phase && live.state.groups?.phase === "debrief") {
+    view = null;
+    render();
+    return;
+  }
+  view.phase = live.state.groups?.phase;
+  view.groups.update();
 }
 
 function reflectNote(step) {
@@ -319,6 +346,7 @@ function acknowledged(ack) {
   const sent = store.get(sentKey(ack.step));
   if (!sent || (sent.submission && sent.submission !== ack.submission)) return;
   sent.acked = true;
+  sent.help = ack.help ?? null;
   store.set(sentKey(ack.step), sent);
   if (view?.index === ack.step) {
     update();
@@ -356,7 +384,7 @@ function update() {
         h("div", {}, h("p", { class: "received-title" }, t("answer.received")),
           h("p", {}, open ? t("answer.canChange") : t("answer.kept"))));
     }
-    fill(view.state, note);
+    fill(view.state, note, sent?.help ? careNotice(sent.help) : null);
     refreshButtons();
     view.form.classList.toggle("is-answered", Boolean(sent?.acked));
     renderMyResults();

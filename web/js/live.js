@@ -16,13 +16,14 @@ const PING_EVERY = 15000;
 const PONG_TIMEOUT = 8000;
 /** Refusals after which retrying cannot help. */
 const FATAL = new Set(["unknown-session", "bad-token"]);
-const EVENTS = new Set(["step", "responses", "reveal", "ended"]);
+const EVENTS = new Set(["step", "responses", "reveal", "ended", "groups"]);
 
 export function emptyState() {
   return {
     title: "", language: "en", status: "lobby", step: null, step_count: 0, started_at: null,
     responses_open: false, revealed: false, outline: [], answers: {}, passed: [],
     results: null, presence: null, code: "", session: "", min_responses: 3,
+    groups: null, group: null, group_counts: null,
   };
 }
 
@@ -218,7 +219,17 @@ export class Live {
         Object.assign(state, {
           status: "running", step: message.step, started_at: message.started_at,
           responses_open: message.responses_open, revealed: false, results: null,
+          groups: null, group: null, group_counts: null,
         });
+        break;
+      case "groups":  // a groups step's shared state (groups.js)
+        state.groups = message;
+        break;
+      case "group":  // this participant's own group, private
+        state.group = message;
+        break;
+      case "group_counts":
+        state.group_counts = message;
         break;
       case "responses":
         state.responses_open = message.open;

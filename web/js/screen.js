@@ -13,9 +13,11 @@ import { breathingPacer, countdown } from "./pacer.js";
 import { resultsChart } from "./charts.js";
 import { ANSWERABLE, stepContent } from "./steps.js";
 import { joinUrl, qrSvg } from "./qr.js";
+import { showSpotlight } from "./spotlight.js";
 import { fitFrame, fitOnResize, stepFrame } from "./fit.js";
 import { screenViews } from "./screen-views.js";
 import "./themes-screen.js";
+import "./groups-screen.js";
 
 const main = $("#main");
 const strip = $("#join-strip");
@@ -57,9 +59,11 @@ function start(wanted) {
       } else showConnection(kind);
     },
     onMessage: (message) => {
+      showSpotlight(live.state);
       if (["welcome", "step", "ended", "reveal", "responses"].includes(message.type)) render();
       else if (message.type === "results") renderResults();
       else if (message.type === "presence") renderPresence();
+      else if (["groups", "group_counts"].includes(message.type)) renderUpdate();
     },
   });
   window.attuneLive = live;
@@ -180,6 +184,14 @@ function renderResults() {
       : resultsChart(state.step, state.results, { minResponses: state.min_responses, fit: `step-${state.step.index}` }));
   }
   fitFrame(frame);
+}
+
+/** A view's own update for messages that change it without a new frame (a groups round). */
+function renderUpdate() {
+  const view = screenViews.get(live.state.step?.kind);
+  if (!view?.update || !current()) return;
+  view.update(live.state, live);
+  fitFrame(current());
 }
 
 function renderPresence() {

@@ -182,6 +182,10 @@ class Scenario(Schema, kw_only=True):
     languages: Annotated[list[Literal["en", "fr", "zh"]], msgspec.Meta(min_length=1)]
     steps: Annotated[list[Step], msgspec.Meta(min_length=1, max_length=MAX_STEPS)]
     notes: Text | None = None
+    help: Text | None = None
+    """Where help is, shown privately on the phone of someone whose card reads like distress
+    (default: the operator's ``--help-text``, else a text per language in
+    ``attune.core.moderation``)."""
 
 
 class ScenarioError(ValueError):
