@@ -24,7 +24,7 @@ from attune.config import Settings
 from attune.core import protocol as p
 from tests.conftest import free_port, start_server
 from tests.test_browser import CHROMIUM_ARGS, PHONE, ROOT, SHOTS, Watch, chromium
-from tests.test_browser_fit import PROJECTOR_PROBLEMS, settle
+from tests.test_browser_fit import PROJECTOR_PROBLEMS, ZH_COMMA, settle
 
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=15_000)
@@ -41,8 +41,9 @@ THOUGHTS = {
            "touchées, et c'est moi qui passe pour la méchante",
            "Si je dis pourquoi, tout le monde va me regarder autrement",
            "La note de groupe est juste sur le papier ; je ne peux pas tout savoir en un cours"],
-    "zh": ["我熬到两点做完了没人碰过的幻灯片，现在反倒是我看起来很刻薄",
-           "如果我说出原因，大家看我的眼光都会变", "小组统一打分本来是公平的，一节课里我不可能了解每个家庭的情况"],
+    "zh": [f"我熬到两点做完了没人碰过的幻灯片{ZH_COMMA}现在反倒是我看起来很刻薄",
+           f"如果我说出原因{ZH_COMMA}大家看我的眼光都会变",
+           f"小组统一打分本来是公平的{ZH_COMMA}一节课里我不可能了解每个家庭的情况"],
 }
 
 

@@ -19,7 +19,7 @@ const share = (n, total) => (total > 0 ? n / total : 0);
  * options.moderator adds hide/restore buttons to free-text cards (options.onCard(card, hide)).
  */
 export function resultsChart(step, results, options = {}) {
-  if (results?.shift && results.answers) return shiftChart(step, results);
+  if (results?.shift && results.answers) return shiftChart(step, results, options);
   if (results?.characters?.length) return charactersChart(step, results, options);
   const answers = results?.answers;
   if (!answers) {

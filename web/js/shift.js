@@ -21,32 +21,37 @@ function quadrantBars(label, aggregate) {
     })));
 }
 
-function checkinShift(step, results) {
+function checkinShift(step, results, options) {
   const shift = results.shift;
-  const moved = shift.moved ?? null;
-  const headline = moved !== null
-    ? t("shift.moved", { share: formatPercent(share(moved, shift.pairs)) })
-    : t("shift.movedAtLeast", { share: formatPercent(share(shift.moved_at_least || 0, shift.pairs)) });
-  const flows = (shift.flows || []).filter((f) => f.before !== f.after && f.count !== 0)
-    .sort((a, b) => (b.count ?? -1) - (a.count ?? -1));
-  const hidden = (shift.flows || []).filter((f) => f.count === null).length;
+  const pairs = shift.pairs;
+  let headline;
+  if (shift.moved !== undefined && shift.moved !== null) {
+    headline = t("shift.moved", { moved: formatNumber(shift.moved), pairs: formatNumber(pairs), share: formatPercent(share(shift.moved, pairs)) });
+  } else if (shift.moved_at_least) {
+    headline = t("shift.movedAtLeast", { moved: formatNumber(shift.moved_at_least), pairs: formatNumber(pairs), share: formatPercent(share(shift.moved_at_least, pairs)) });
+  } else {
+    headline = t("shift.mostlyHidden");
+  }
+  // Only the shown movements, biggest first: a hidden count is said once, in the note.
+  const flows = (shift.flows || []).filter((f) => f.before !== f.after && f.count)
+    .sort((a, b) => b.count - a.count);
+  const hidden = (shift.flows || []).some((f) => f.count === null);
   return h("div", { class: "chart chart-shift" },
     h("p", { class: "chart-headline" }, headline),
     h("div", { class: "shift-bars" },
       shift.before ? quadrantBars(t("shift.then"), shift.before) : null,
       quadrantBars(t("shift.now"), results.answers)),
-    h("ol", { class: "shift-flows", "aria-label": t("shift.flows") },
-      flows.slice(0, 5).map((f) => h("li", { class: "shift-flow" },
+    flows.length ? h("ol", { class: "shift-flows", "aria-label": t("shift.flows") },
+      flows.slice(0, 4).map((f) => h("li", { class: "shift-flow" },
         h("span", { class: ["shift-q", `q-${f.before}`] }, t(`quadrant.${f.before}`)),
         h("span", { class: "shift-arrow", "aria-hidden": "true" }, "→"),
         h("span", { class: ["shift-q", `q-${f.after}`] }, t(`quadrant.${f.after}`)),
-        h("strong", { class: "shift-count" }, f.count === null ? t("shift.hiddenCell")
-          : `${formatNumber(f.count)} · ${formatPercent(share(f.count, shift.pairs))}`)))),
-    h("p", { class: "chart-note" }, t("shift.pairs", { count: shift.pairs }),
-      hidden ? ` ${t("shift.hiddenNote", { count: results.min_responses ?? 3 })}` : ""));
+        h("strong", { class: "shift-count" }, t("shift.people", { count: f.count, share: formatPercent(share(f.count, pairs)) }))))) : null,
+    h("p", { class: "chart-note" }, t("shift.pairs", { count: pairs }),
+      hidden ? ` ${t("shift.hiddenNote", { count: options.minResponses ?? 3 })}` : ""));
 }
 
-function scaleShift(step, results) {
+function scaleShift(step, results, options) {
   const shift = results.shift;
   const change = shift.mean_change;
   const parts = [["down", shift.down], ["same", shift.same], ["up", shift.up]];
@@ -63,27 +68,52 @@ function scaleShift(step, results) {
       h("figure", { class: "shift-now" }, h("figcaption", {}, t("shift.now")),
         resultsChart(step, { answers: results.answers, guesses: results.guesses }))),
     shift.down === undefined && shift.same === undefined
-      ? h("p", { class: "chart-note" }, t("shift.partsHidden"))
+      ? h("p", { class: "chart-note" }, t("shift.partsHidden", { count: options.minResponses ?? 3 }))
       : h("ul", { class: "shift-parts" }, parts.map(([key, n]) => h("li", {},
         h("strong", {}, formatPercent(share(n || 0, shift.pairs))), " ", t(`shift.${key}`)))));
 }
 
 /** The room's shift since the step this one compares with. */
-export function shiftChart(step, results) {
-  if (!results.answers) return null;
-  return results.shift.kind === "checkin" ? checkinShift(step, results) : scaleShift(step, results);
+export function shiftChart(step, results, options = {}) {
+  return results.shift.kind === "checkin" ? checkinShift(step, results, options) : scaleShift(step, results, options);
+}
+
+/** A character's check-in, small enough for a column: the four quadrants as a 2x2 grid with
+ * their shares, and the words named most. */
+function characterCheckin(step, answers) {
+  const labels = new Map((step?.words || []).map((w) => [w.id, w.label]));
+  const top = Object.entries(answers.words).sort((a, b) => b[1] - a[1]).slice(0, 3);
+  return h("div", { class: "chart character-checkin" },
+    h("ul", { class: "quadrant-grid", "aria-label": t("checkin.felt") }, QUADRANTS.map((q) => {
+      const n = answers.quadrants[q] || 0;
+      return h("li", { class: ["quadrant-cell", `q-${q}`, n > 0 && "quadrant-cell-filled"] },
+        h("strong", {}, formatPercent(share(n, answers.count))),
+        h("span", { class: "quadrant-cell-name" }, t(`quadrant.${q}`)));
+    })),
+    h("ul", { class: "character-words", "aria-label": t("checkin.words") }, top.map(([id, n]) =>
+      h("li", {}, h("span", { dir: "auto" }, labels.get(id) || id), " ",
+        h("span", { class: "emotion-count" }, formatNumber(n))))));
 }
 
 /** One column per assigned character, each with its own chart (or why it is hidden). */
 export function charactersChart(step, results, options = {}) {
   return h("div", { class: "chart chart-characters" },
     h("p", { class: "chart-headline" }, t("characters.headline")),
-    h("ul", { class: "character-columns" }, results.characters.map((c) => h("li", { class: "character-column" },
-      h("h3", { class: "character-column-name", dir: "auto" }, c.name,
-        h("span", { class: "character-column-count" }, ` · ${t("text.summary", { count: c.count })}`)),
-      c.answers ? resultsChart(step, { answers: c.answers },
-        { ...options, fit: options.fit ? `${options.fit}:${c.id}` : undefined })
-        : h("p", { class: "chart-waiting" }, t("characters.hidden", { count: options.minResponses ?? 3 }))))));
+    h("ul", { class: "character-columns" }, results.characters.map((c) => {
+      let body;
+      if (!c.answers) {
+        body = h("p", { class: "chart-waiting" }, t("characters.hidden", { count: options.minResponses ?? 3 }));
+      } else if (c.answers.kind === "checkin") {
+        body = characterCheckin(step, c.answers);
+      } else {
+        body = resultsChart(step, { answers: c.answers },
+          { ...options, fit: options.fit ? `${options.fit}:${c.id}` : undefined });
+      }
+      return h("li", { class: "character-column" },
+        h("h3", { class: "character-column-name", dir: "auto" }, c.name,
+          h("span", { class: "character-column-count" }, ` · ${t("text.summary", { count: c.count })}`)),
+        body);
+    })));
 }
 
 /** The phone's private line: who you answer as. */
