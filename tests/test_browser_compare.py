@@ -99,6 +99,17 @@ async def check_projector(screen: Page, name: str) -> list[str]:
     return failures
 
 
+async def check_report(browser: Browser, watch: Watch, base: str, session: str, token: str,
+                       chart: str, count: int, name: str) -> None:
+    """The printable report draws the same shift and per-character charts from the export."""
+    context = await browser.new_context(viewport=ViewportSize(width=1280, height=800))
+    report = watch.attach(await context.new_page())
+    await report.goto(f"{base}/console/report.html#{session}.{token}")
+    await expect(report.locator(f".report-step > {chart}")).to_have_count(count)
+    await report.screenshot(path=SHOTS / f"compare-{name}-report.png", full_page=True)
+    await context.close()
+
+
 async def phone_answers_word(phone: Page, step: int, word: str) -> None:
     await expect(phone.locator(f'section.step[data-step="{step}"]')).to_be_visible()
     await phone.locator(f'input[name="word"][value="{word}"] + label').click()
@@ -162,6 +173,8 @@ async def test_shift_reveal_fits_the_projector_and_the_phone_sees_its_own(
     failures += await check_projector(screen, f"{language}-scale")
     await expect(phone.locator(".own-shift")).to_be_visible()
     await phone.screenshot(path=SHOTS / f"compare-{language}-scale-phone.png", full_page=True)
+    await check_report(browser, watch, base, created.session, created.token, ".chart-shift", 2,
+                       f"{language}-shift")
     assert not failures, "\n".join(failures)
     watch.check()
     await asyncio.gather(*(c.close() for c in [host, *room]))
@@ -204,6 +217,8 @@ async def test_assigned_characters_side_by_side_on_the_projector(
     failures += await check_projector(screen, f"{language}-characters-text")
     await phone.screenshot(path=SHOTS / f"compare-{language}-characters-phone.png",
                            full_page=True)
+    await check_report(browser, watch, base, created.session, created.token,
+                       ".chart-characters", 2, f"{language}-characters")
     assert not failures, "\n".join(failures)
     watch.check()
     await asyncio.gather(*(c.close() for c in [host, *room]))
