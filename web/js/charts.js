@@ -3,7 +3,7 @@
 // console (live), the projector (revealed), phones (revealed) and the printable report.
 
 import { h } from "./dom.js";
-import { formatNumber, formatPercent, t } from "./i18n.js";
+import { formatAnd, formatNumber, formatPercent, t } from "./i18n.js";
 import { charactersChart, shiftChart } from "./shift.js";
 
 export const QUADRANTS = ["high-unpleasant", "high-pleasant", "low-unpleasant", "low-pleasant"];
@@ -27,7 +27,7 @@ export function resultsChart(step, results, options = {}) {
     return h("p", { class: "chart-waiting" }, t("results.waiting", { count: needed }));
   }
   switch (answers.kind) {
-    case "checkin": return checkinChart(step, answers, results.guesses);
+    case "checkin": return checkinChart(step, answers, results.guesses, options);
     case "scale": return scaleChart(step, answers, results.guesses);
     case "choice": return choiceChart(step, answers, results.guesses);
     case "perspective": return textChart(answers, options);
@@ -43,7 +43,7 @@ function wordTable(step) {
   return table;
 }
 
-export function checkinChart(step, answers, guesses) {
+export function checkinChart(step, answers, guesses, options = {}) {
   const words = wordTable(step);
   const max = Math.max(1, ...answers.grid.flat());
   const cells = [];
@@ -54,10 +54,9 @@ export function checkinChart(step, answers, guesses) {
     if (n > 0) cell.style.setProperty("--heat", (0.25 + 0.75 * (n / max)).toFixed(3));
     cells.push(cell);
   }));
-  const top = QUADRANTS.reduce((a, b) => (answers.quadrants[b] > answers.quadrants[a] ? b : a));
-  const summary = t("checkin.summary", {
-    quadrant: t(`quadrant.${top}`), share: formatPercent(share(answers.quadrants[top], answers.count)),
-  });
+  const summary = quadrantHeadline(answers);
+  // Ten equal rows and columns; the axes cross on the quadrant boundaries (the grid's middle),
+  // and every axis label is set horizontally, so it reads upright in every script.
   const grid = h("div", { class: "heatmap", role: "img", "aria-label": summary },
     h("span", { class: "axis axis-top" }, t("axis.high")),
     h("span", { class: "axis axis-bottom" }, t("axis.low")),
@@ -66,14 +65,13 @@ export function checkinChart(step, answers, guesses) {
     h("div", { class: "heat-grid" }, cells));
 
   const ranked = Object.entries(answers.words).sort((a, b) => b[1] - a[1]);
-  const most = ranked.length ? ranked[0][1] : 1;
-  const cloud = h("ul", { class: "emotion-cloud", "aria-label": t("checkin.words") },
+  const cloud = h("ul", { class: ["emotion-cloud", options.fit && "fit-fill"], "aria-label": t("checkin.words") },
     ranked.map(([id, n]) => {
       const word = words.get(id);
       const item = h("li", { class: ["emotion-word", word && `q-${quadrantOf(word)}`] },
         h("span", { dir: "auto" }, word ? word.label : id), " ",
         h("span", { class: "emotion-count" }, formatNumber(n)));
-      item.style.fontSize = `${(1 + 1.1 * Math.sqrt(n / most)).toFixed(2)}em`;
+      item.style.fontSize = `${(1 + 1.1 * Math.sqrt(n / Math.max(1, answers.count))).toFixed(2)}em`;
       return item;
     }));
 
@@ -82,21 +80,55 @@ export function checkinChart(step, answers, guesses) {
   return h("div", { class: "chart chart-checkin" },
     h("p", { class: "chart-headline" }, summary),
     h("div", { class: "checkin-layout" }, grid,
-      h("div", { class: "checkin-side" }, cloud, quadrantBars, guessBars,
+      h("div", { class: "checkin-side" }, cloud, quadrantBars, guessBars, quadrantLegend(),
         guesses ? h("p", { class: "chart-note" }, t("checkin.guessNote")) : null)));
 }
 
+/**
+ * The headline of a check-in: "Most of the room" only for a real majority, "The largest group"
+ * for a plurality, and a tie said as a tie.
+ */
+export function quadrantHeadline(aggregate) {
+  const counts = QUADRANTS.map((q) => aggregate.quadrants[q] || 0);
+  const best = Math.max(...counts);
+  const top = QUADRANTS.filter((q, i) => counts[i] === best);
+  const percent = formatPercent(share(best, aggregate.count));
+  if (top.length > 1) {
+    return t("checkin.tie", { quadrants: formatAnd(top.map((q) => t(`quadrant.${q}`))), share: percent });
+  }
+  const key = best * 2 > aggregate.count ? "checkin.summary" : "checkin.largest";
+  return t(key, { quadrant: t(`quadrant.${top[0]}`), share: percent });
+}
+
+/** Segments narrower than this carry their label under the bar instead of inside it. */
+const NARROW = 0.12;
+
 function quadrantStack(label, aggregate) {
   const total = aggregate.count;
+  const outside = [];
+  let start = 0;
+  const segments = QUADRANTS.map((q) => {
+    const part = share(aggregate.quadrants[q] || 0, total);
+    const seg = h("div", { class: ["stack-seg", `q-${q}`], title: t(`quadrant.${q}`) },
+      part >= NARROW ? formatPercent(part) : "");
+    seg.style.flexGrow = String(part);
+    if (part > 0 && part < NARROW) {
+      // Under its segment; consecutive narrow labels take turns on two rows so they never overlap.
+      const middle = start + part / 2;
+      const mark = h("span", {
+        class: ["stack-out", `q-${q}`, outside.length % 2 && "stack-out-low",
+          middle < 0.06 && "stack-out-start", middle > 0.94 && "stack-out-end"],
+      }, formatPercent(part));
+      mark.style.left = `${((middle < 0.06 ? start : middle > 0.94 ? start + part : middle) * 100).toFixed(2)}%`;
+      outside.push(mark);
+    }
+    start += part;
+    return seg;
+  });
   return h("figure", { class: "stack" },
     h("figcaption", {}, label),
-    h("div", { class: "stack-bar" }, QUADRANTS.map((q) => {
-      const part = share(aggregate.quadrants[q] || 0, total);
-      const seg = h("div", { class: ["stack-seg", `q-${q}`], title: t(`quadrant.${q}`) },
-        part >= 0.12 ? formatPercent(part) : "");
-      seg.style.flexGrow = String(part);
-      return seg;
-    })),
+    h("div", { class: "stack-bar" }, segments),
+    outside.length ? h("div", { class: ["stack-outside", outside.length > 1 && "stack-outside-two"], "aria-hidden": "true" }, outside) : null,
     h("ul", { class: "visually-hidden" }, QUADRANTS.map((q) => h("li", {},
       `${t(`quadrant.${q}`)}: ${formatPercent(share(aggregate.quadrants[q] || 0, total))}`))));
 }
@@ -185,14 +217,25 @@ function spread(word) {
   return hash;
 }
 
-export function wordCloud(pairs, { fit = false } = {}) {
+/** Word sizes in em: one answer among many at the smallest, a word every answer uses at the largest. */
+const CLOUD_MIN = 0.9;
+const CLOUD_MAX = 2.6;
+
+/**
+ * The words of free-text answers, `pairs` [word, answers using it] most frequent first, out of
+ * `count` answers. The size follows the share of answers (area with the square root), so a few
+ * answers do not make a wall of giant words. The list stays in frequency order, so a box that
+ * keeps only what fits (`fit-fill`) drops the rarest; the eye sees them mixed through CSS order.
+ */
+export function wordCloud(pairs, count, { fit = false } = {}) {
   if (!pairs.length) return null;
-  const most = pairs[0][1];
-  const shuffled = [...pairs].sort((a, b) => spread(a[0]) - spread(b[0]));
   return h("ul", { class: ["word-cloud", fit && "fit-fill"], "aria-label": t("text.cloud") },
-    shuffled.map(([word, n]) => {
+    pairs.map(([word, n]) => {
       const li = h("li", { class: `cloud-${spread(word) % 4}`, dir: "auto" }, word);
-      li.style.fontSize = `${(0.95 + 2.1 * Math.sqrt(n / most)).toFixed(2)}em`;
+      const size = CLOUD_MIN + (CLOUD_MAX - CLOUD_MIN) * Math.sqrt(Math.min(1, n / Math.max(1, count)));
+      // A long word is set smaller rather than broken: about 30 em of line for the widest.
+      li.style.fontSize = `${Math.max(0.8, Math.min(size, 30 / [...word].length)).toFixed(2)}em`;
+      li.style.order = String(spread(word) % 997);
       li.title = t("text.times", { count: n });
       return li;
     }));
@@ -210,7 +253,7 @@ export function textChart(answers, options = {}) {
       : null));
   return h("div", { class: "chart chart-text" },
     options.moderator ? null : h("p", { class: "chart-headline" }, t("text.summary", { count: answers.count })),
-    wordCloud(answers.words, { fit: Boolean(options.fit) }),
+    wordCloud(answers.words, answers.count, { fit: Boolean(options.fit) }),
     h("ul", {
       class: ["cards", options.fit && "fit-pages"], "aria-label": t("text.cards"),
       dataset: options.fit ? { pager: `${options.fit}:cards` } : {},

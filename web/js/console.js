@@ -8,7 +8,8 @@ import { Live } from "./live.js";
 import { setupPage, showConnection } from "./page.js";
 import { breathingPacer, countdown } from "./pacer.js";
 import { resultsChart } from "./charts.js";
-import { ANSWERABLE, stepContent } from "./steps.js";
+import { ANSWERABLE } from "./steps.js";
+import { phonePreview } from "./phone.js";
 import { joinUrl, qrSvg } from "./qr.js";
 import { download } from "./export.js";
 import { gallery } from "./gallery.js";
@@ -254,7 +255,7 @@ function stepPanel(step) {
     h("div", { class: "console-grid" },
       h("div", { class: "preview" },
         h("h2", { class: "section-label" }, t("console.onPhones")),
-        h("div", { class: "preview-body" }, stepContent(step, { heading: false })),
+        h("div", { class: "preview-body" }, phonePreview(step)),
         pacer,
         step.notes ? h("aside", { class: "notes", "aria-label": t("console.notes") },
           h("h2", { class: "section-label" }, t("console.notes")), h("div", {}, step.notes.split(/\n+/).map((line) => h("p", { dir: "auto" }, line)))) : null),

@@ -70,6 +70,11 @@ export function formatList(items) {
   return new Intl.ListFormat(lang, { style: "narrow", type: "unit" }).format(items);
 }
 
+/** "a, b and c" in the page's language. */
+export function formatAnd(items) {
+  return new Intl.ListFormat(lang, { type: "conjunction" }).format(items);
+}
+
 export function formatDate(ms) {
   return new Intl.DateTimeFormat(lang, { dateStyle: "long", timeStyle: "short" }).format(new Date(ms));
 }

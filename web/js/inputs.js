@@ -1,6 +1,9 @@
 // The answer inputs a phone shows for each kind of step. Each returns
-// { element, value(), guess(), set(value, guess), disable(flag) } and calls onChange(draft)
-// whenever the person changes something, so the page can keep a draft across refreshes.
+// { element, answer, guess: part|null, value(), guess(), set(value, guess), disable(flag), valid() }
+// and calls onChange(draft) whenever the person changes something, so the page can keep a draft
+// across refreshes. `answer` and `guessPart` are the two screens of a step with a guess: the
+// page shows one at a time (answer, then "now guess the room"). The step's question is shown
+// above the input by the page (steps.js), so the input's own legend is for screen readers.
 
 import { h } from "./dom.js";
 import { formatNumber, t } from "./i18n.js";
@@ -72,18 +75,30 @@ function slider(name, step, { guess = false, hideLabel = false } = {}) {
   };
 }
 
+/** The second screen of a step with a guess: "Now guess the room", the guess question, its input. */
+function guessPart(step, input) {
+  const id = nextId("guess-q");
+  return h("section", { class: "guess-part", "aria-labelledby": id },
+    h("p", { class: "guess-lead" }, t("answer.nowGuess")),
+    h("p", { class: "step-prompt step-question guess-question", id, dir: "auto", tabindex: "-1" }, step.predict),
+    input);
+}
+
 export function answerInput(step, onChange) {
   const form = h("div", { class: "answer-input" });
-  // Without a title the page heading already is the prompt; the legend then only names the group.
-  const hideLegend = !step.title;
+  const answer = h("div", { class: "answer-part" });
+  let guessBox = null;
   let value;
   let guess = () => null;
   let set;
+  let valid = () => true;
   switch (step.kind) {
     case "checkin": {
-      form.append(emotionPicker(step.words, "word", step.prompt, { hideLegend }));
-      if (step.intensity) form.append(intensityPicker("intensity"));
-      if (step.predict) form.append(emotionPicker(step.words, "guess", step.predict, { compact: true }));
+      answer.append(emotionPicker(step.words, "word", step.prompt, { hideLegend: true }));
+      if (step.intensity) answer.append(intensityPicker("intensity"));
+      if (step.predict) {
+        guessBox = guessPart(step, emotionPicker(step.words, "guess", step.predict, { compact: true, hideLegend: true }));
+      }
       value = () => {
         const [word] = checked(form, "word");
         if (!word) return null;
@@ -102,10 +117,10 @@ export function answerInput(step, onChange) {
       break;
     }
     case "scale": {
-      const main = slider("scale", step, { hideLabel: hideLegend });
-      const predicted = step.predict ? slider("guess", step, { guess: true }) : null;
-      form.append(main.element);
-      if (predicted) form.append(predicted.element);
+      const main = slider("scale", step, { hideLabel: true });
+      const predicted = step.predict ? slider("guess", step, { guess: true, hideLabel: true }) : null;
+      answer.append(main.element);
+      if (predicted) guessBox = guessPart(step, predicted.element);
       value = () => ({ kind: "scale", value: Number(main.input.value) });
       guess = () => (predicted ? { kind: "scale", value: Number(predicted.input.value) } : null);
       set = (v, g) => {
@@ -116,13 +131,13 @@ export function answerInput(step, onChange) {
     }
     case "choice": {
       const type = step.multiple ? "checkbox" : "radio";
-      form.append(h("fieldset", { class: "options" },
-        h("legend", { dir: "auto", class: hideLegend && "visually-hidden" }, step.prompt),
+      answer.append(h("fieldset", { class: "options" },
+        h("legend", { dir: "auto", class: "visually-hidden" }, step.prompt),
         step.multiple ? h("p", { class: "hint" }, t("choice.several")) : null,
         step.options.map((o) => radioChip("option", o.id, o.label, { type, cls: "option" }))));
       if (step.predict) {
-        form.append(h("fieldset", { class: "options options-guess" },
-          h("legend", { dir: "auto" }, step.predict),
+        guessBox = guessPart(step, h("fieldset", { class: "options options-guess" },
+          h("legend", { dir: "auto", class: "visually-hidden" }, step.predict),
           step.options.map((o) => radioChip("guess", o.id, o.label, { cls: "option" }))));
       }
       value = () => {
@@ -143,21 +158,29 @@ export function answerInput(step, onChange) {
       const id = nextId("text");
       const counterId = nextId("count");
       const max = step.max_length || 280;
-      const counter = h("p", { class: "counter", id: counterId });
+      // No maxlength: the browser would cut pasted text silently, mid-word. Say it instead,
+      // before the limit, and let the person choose what to cut.
+      const counter = h("p", { class: "counter", id: counterId, "aria-live": "polite" });
       const area = h("textarea", {
-        id, name: "text", maxlength: max, rows: 5, dir: "auto", class: "textbox",
+        id, name: "text", rows: 5, dir: "auto", class: "textbox",
         "aria-describedby": counterId, autocomplete: "off",
       });
       const count = () => {
-        counter.textContent = t("perspective.count", { n: area.value.length, max });
-        counter.classList.toggle("counter-near", area.value.length > max * 0.9);
+        const n = [...area.value].length;
+        counter.classList.toggle("counter-near", n > max * 0.9 && n <= max);
+        counter.classList.toggle("counter-over", n > max);
+        counter.textContent = n > max ? t("perspective.over", { over: n - max, max })
+          : n > max * 0.9 ? t("perspective.near", { left: max - n, max })
+            : t("perspective.count", { n, max });
+        area.setAttribute("aria-invalid", String(n > max));
       };
       area.addEventListener("input", count);
-      form.append(h("label", { for: id, class: "field-label" },
+      answer.append(h("label", { for: id, class: "field-label" },
         step.character ? t("perspective.labelAs", { name: step.character }) : t("perspective.label")),
       area, counter);
       count();
       value = () => (area.value.trim() ? { kind: "perspective", text: area.value } : null);
+      valid = () => [...area.value].length <= max;
       set = (v) => {
         area.value = v?.text ?? "";
         count();
@@ -167,13 +190,18 @@ export function answerInput(step, onChange) {
     default:
       return null;
   }
+  form.append(answer);
+  if (guessBox) form.append(guessBox);
   form.addEventListener("input", () => onChange({ value: value(), guess: guess() }));
   form.addEventListener("change", () => onChange({ value: value(), guess: guess() }));
   return {
     element: form,
+    answer,
+    guessPart: guessBox,
     value,
     guess,
     set,
+    valid,
     disable(flag) {
       for (const el of form.querySelectorAll("input, textarea")) el.disabled = flag;
     },

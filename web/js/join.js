@@ -7,11 +7,12 @@ import { $, announce, fill, h, randomId, store } from "./dom.js";
 import { formatNumber, formatPercent, t } from "./i18n.js";
 import { Live } from "./live.js";
 import { setupPage, showConnection } from "./page.js";
-import { breathingPacer, countdown } from "./pacer.js";
+import { breathingPacer, countdown, reducedMotion } from "./pacer.js";
 import { answerInput } from "./inputs.js";
 import { resultsChart } from "./charts.js";
 import { assignedNote, ownShiftNote } from "./shift.js";
 import { ANSWERABLE, stepContent } from "./steps.js";
+import { holdWake } from "./wake.js";
 
 const main = $("#main");
 let live = null;
@@ -177,7 +178,8 @@ function render() {
 
 function buildStep(step) {
   const state = live.state;
-  const content = stepContent(step, { level: "h1", prompt: !ANSWERABLE.has(step.kind) });
+  // The question, above whatever the step asks for: the same on every kind of step.
+  const content = stepContent(step, { level: "h1" });
   const progress = h("p", { class: "progress" },
     t("common.stepOf", { n: step.index + 1, total: state.step_count }));
   const section = h("section", { class: ["step", `step-${step.kind}`], dataset: { step: step.index } },
@@ -191,8 +193,10 @@ function buildStep(step) {
 
   if (step.kind === "breathe" && step.pacer) {
     section.append(breathingPacer(step.pacer, state.started_at, () => live.now()));
+    holdWake(section);
   } else if (step.kind === "timer" && step.seconds) {
     section.append(countdown(step.seconds, state.started_at, () => live.now()));
+    holdWake(section);
   } else if (step.kind === "reflect") {
     section.append(reflectNote(step));
   } else if (ANSWERABLE.has(step.kind)) {
@@ -233,19 +237,25 @@ function buildAnswer(step, section) {
   const send = h("button", { type: "submit", class: "button button-primary" }, t("answer.send"));
   const pass = h("button", { type: "button", class: "button button-quiet", onclick: () => submit(true) },
     t("answer.pass"));
+  const back = h("button", { type: "button", class: "button button-quiet", hidden: true, onclick: () => showPart("answer") },
+    t("answer.back"));
   const state = h("div", { class: "answer-state", role: "status", "aria-live": "polite" });
   const closed = h("p", { class: "closed-note", hidden: true }, t("answer.closed"));
   const form = h("form", {
     class: "answer-form", novalidate: true,
     onsubmit: (event) => {
       event.preventDefault();
-      submit(false);
+      // With a guess to make, the answer's screen leads to the guess's; the guess's sends both.
+      if (view.part === "answer" && input.guessPart) showPart("guess");
+      else submit(false);
     },
   }, input.element, closed,
-  h("div", { class: "answer-footer" }, state, h("div", { class: "actions" }, send, pass)));
-  // Revealed results go above the form: on a phone they are what people look at next.
-  const results = h("section", { class: "my-results", hidden: true });
-  section.append(results, form);
+  h("div", { class: "answer-footer" }, state, h("div", { class: "actions" }, send, back, pass)));
+  // Revealed results go above the form, and are brought into view when they arrive.
+  const results = h("section", { class: "my-results", hidden: true, "aria-labelledby": `results-${step.index}` });
+  const arrived = h("button", { type: "button", class: "results-arrived", hidden: true, onclick: () => showResults(true) },
+    t("results.see"));
+  section.append(results, form, arrived);
 
   const sent = store.get(sentKey(step.index));
   const draft = store.get(draftKey(step.index));
@@ -258,7 +268,25 @@ function buildAnswer(step, section) {
       pass: !server, value: server ?? null, guess: null, acked: true, submission: null,
     });
   }
-  Object.assign(view, { input, send, pass, state, closed, results, form });
+  Object.assign(view, { input, send, pass, back, state, closed, results, arrived, form, part: "answer" });
+  const resumed = store.get(sentKey(step.index)) || draft;
+  showPart(input.guessPart && resumed?.guess ? "guess" : "answer", { focus: false });
+}
+
+/** One question per screen: the answer, then "now guess the room". */
+function showPart(part, { focus = true } = {}) {
+  const { input } = view;
+  view.part = input.guessPart ? part : "answer";
+  input.answer.hidden = view.part !== "answer";
+  if (input.guessPart) input.guessPart.hidden = view.part !== "guess";
+  view.back.hidden = view.part !== "guess";
+  view.pass.hidden = view.part === "guess";
+  view.section.classList.toggle("is-guessing", view.part === "guess");
+  refreshButtons();
+  if (!focus) return;
+  const target = view.part === "guess" ? input.guessPart.querySelector(".guess-question") : view.heading;
+  target?.focus({ preventScroll: true });
+  view.section.scrollIntoView({ block: "start", behavior: reducedMotion() ? "auto" : "smooth" });
 }
 
 function same(a, b) {
@@ -269,9 +297,15 @@ function refreshButtons() {
   if (!view?.input) return;
   const sent = store.get(sentKey(view.index));
   const changed = !sent || sent.pass || !same(sent.value, view.input.value()) || !same(sent.guess, view.input.guess());
-  view.send.textContent = sent?.acked && !sent.pass ? t("answer.update") : t("answer.send");
-  view.send.disabled = !live.state.responses_open || !view.input.value() || (sent && !changed && sent.acked);
-  view.pass.disabled = !live.state.responses_open || Boolean(sent?.pass && sent.acked);
+  const open = live.state.responses_open;
+  if (view.part === "answer" && view.input.guessPart) {
+    view.send.textContent = t("answer.next");
+    view.send.disabled = !view.input.value();
+  } else {
+    view.send.textContent = sent?.acked && !sent.pass ? t("answer.update") : t("answer.send");
+    view.send.disabled = !open || !view.input.value() || !view.input.valid() || (sent && !changed && sent.acked);
+  }
+  view.pass.disabled = !open || Boolean(sent?.pass && sent.acked);
 }
 
 function submit(passing) {
@@ -350,18 +384,39 @@ function renderMyResults() {
   const results = state.results;
   const box = view.results;
   const show = Boolean(state.revealed && results && results.step === view.index && results.answers);
-  if (show && box.hidden) announce(t("results.shown"));
+  const fresh = show && box.hidden;
   box.hidden = !show;
   if (!show) {
+    view.arrived.hidden = true;
     fill(box);
     return;
   }
   const feedback = store.get(feedbackKey(view.index));
   const own = store.get(ownShiftKey(view.index));
-  fill(box, h("h2", {}, t("results.room")),
+  fill(box, h("h2", { id: `results-${view.index}`, tabindex: "-1" }, t("results.room")),
     feedback ? feedbackNote(view.step, feedback) : null,
     own ? ownShiftNote(view.step, own) : null,
     resultsChart(view.step, results, { minResponses: state.min_responses }));
+  if (fresh) {
+    announce(t("results.shown"));
+    box.classList.add("is-new");
+    showResults(false);
+  }
+}
+
+/**
+ * Bring the revealed results into view, wherever the participant is on the page; but never pull
+ * someone out of the text they are typing: then a button at the bottom says they are in.
+ */
+function showResults(asked) {
+  const typing = document.activeElement?.matches?.("textarea, input[type=text]");
+  if (typing && !asked) {
+    view.arrived.hidden = false;
+    return;
+  }
+  view.arrived.hidden = true;
+  view.results.scrollIntoView({ block: "start", behavior: reducedMotion() ? "auto" : "smooth" });
+  view.results.querySelector("h2")?.focus({ preventScroll: true });
 }
 
 /** The character this phone answers as, sent privately by the server. */

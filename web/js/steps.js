@@ -7,13 +7,15 @@ import { t } from "./i18n.js";
 export const ANSWERABLE = new Set(["checkin", "scale", "choice", "perspective"]);
 
 export function stepHeading(step, level = "h2") {
-  return h(level, { class: "step-title", tabindex: "-1", dir: "auto" },
+  // Without a title the prompt is the heading, and so the question.
+  const question = !step.title && step.prompt;
+  return h(level, { class: ["step-title", question && "step-question"], tabindex: "-1", dir: "auto" },
     step.title || step.prompt || t(`kind.${step.kind}`));
 }
 
-/** Title, story text and prompt. `heading` false leaves the title out (already shown); the
- * heading is the prompt itself when a step has no title. `prompt` false leaves the prompt to the
- * answer input, whose legend says it. */
+/** Title, story text and prompt, the question (`.step-question`) always above any answer: the
+ * heading is the prompt itself when a step has no title. `heading` false leaves the title out
+ * (already shown); `prompt` false leaves the prompt out. */
 export function stepContent(step, { heading = true, level = "h2", prompt = true } = {}) {
   const parts = [];
   if (heading) parts.push(stepHeading(step, level));
@@ -31,7 +33,7 @@ export function stepContent(step, { heading = true, level = "h2", prompt = true 
     parts.push(h("p", { class: "step-character" }, t("perspective.as", { name: step.character })));
   }
   if (prompt && step.prompt && step.prompt !== step.title && (step.title || !heading)) {
-    parts.push(h("p", { class: "step-prompt", dir: "auto" }, step.prompt));
+    parts.push(h("p", { class: "step-prompt step-question", dir: "auto" }, step.prompt));
   }
   return parts;
 }

@@ -157,9 +157,11 @@ class ChoiceTally:
 
 
 class TextTally:
-    """Free-text cards keyed by an opaque card id, in id order: shuffled, stable, untimed."""
+    """Free-text cards keyed by an opaque card id, in id order: shuffled, stable, untimed.
+    ``language`` (the session's) chooses the stop words of the word cloud."""
 
-    def __init__(self) -> None:
+    def __init__(self, language: str = "en") -> None:
+        self.language = language
         self.count = 0
         self.cards: dict[str, str] = {}
         self.hidden: set[str] = set()
@@ -170,20 +172,20 @@ class TextTally:
         self.count += 1
         self.cards[card] = value.text
         if card not in self.hidden:
-            self.words.update(words(value.text))
+            self.words.update(words(value.text, self.language))
 
     def remove(self, value: p.AnswerValue, card: str) -> None:
         assert isinstance(value, p.TextValue)
         self.count -= 1
         del self.cards[card]
         if card not in self.hidden:
-            self.words.subtract(words(value.text))
+            self.words.subtract(words(value.text, self.language))
 
     def hide(self, card: str, hidden: bool) -> None:
         """Moderation: a hidden card leaves the cards and the word cloud, even if later edited."""
         if hidden == (card in self.hidden):
             return
-        tokens = words(self.cards[card])
+        tokens = words(self.cards[card], self.language)
         if hidden:
             self.hidden.add(card)
             self.words.subtract(tokens)

@@ -163,7 +163,7 @@ class StepTallies:
         self.passes = 0
 
 
-def _tally(step: s.AnswerStep | s.Groups) -> Tally:
+def _tally(step: s.AnswerStep | s.Groups, language: str) -> Tally:
     if isinstance(step, s.Groups):
         assert step.debrief is not None
         step = step.debrief
@@ -175,7 +175,7 @@ def _tally(step: s.AnswerStep | s.Groups) -> Tally:
         case s.Choice():
             return ChoiceTally([o.id for o in step.options])
         case s.Perspective():
-            return TextTally()
+            return TextTally(language)
 
 
 class Session:
@@ -192,7 +192,8 @@ class Session:
         self.seq = 0
         self.participants: dict[str, Participant] = {}
         self.tallies: dict[int, StepTallies] = {
-            i: StepTallies(_tally(step), _tally(step) if getattr(step, "predict", None) else None)
+            i: StepTallies(_tally(step, info.language),
+                           _tally(step, info.language) if getattr(step, "predict", None) else None)
             for i, step in enumerate(self.scenario.steps)
             if isinstance(step, s.Checkin | s.Scale | s.Choice | s.Perspective)
             or (isinstance(step, s.Groups) and step.debrief is not None)
@@ -225,7 +226,8 @@ class Session:
                 )
         self.assignments = Assignments(info.secret)
         self.by_character: dict[int, dict[str, StepTallies]] = {
-            i: {c: StepTallies(_tally(self.scenario.steps[i]), None) for c in pool}  # type: ignore[arg-type]
+            i: {c: StepTallies(_tally(self.scenario.steps[i], info.language), None)  # type: ignore[arg-type]
+                for c in pool}
             for i, pool in self.pools.items()
         }
         self.changes = 0

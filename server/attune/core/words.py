@@ -1,60 +1,106 @@
-"""Words for the word cloud: free text split into words, stop words removed, in en, fr and zh.
+"""Words for the word cloud: the distinct meaningful words of one free-text answer, in en, fr, zh.
 
-Latin-script text splits on letters (French elisions and English possessives drop: "l'ami" gives
-"ami", "Sam's" gives "sam"). Chinese has no spaces, so runs of Han characters become
-overlapping two-character words, the usual length of a Chinese word, after function characters
-are dropped.
+A word counts once per answer, so one person repeating a phrase cannot make it the room's
+biggest word. Latin-script text splits on letters; apostrophes (straight or typographic) are
+read as clitics: French elisions keep the word ("l'ami", "qu'ils", "j'aurais" give "ami", "ils",
+"aurais"), English contractions keep the stem ("Sam's" gives "sam", "they'll" gives "they") or
+the whole negation ("doesn't"), and stop words then drop what carries no meaning. Chinese has no
+spaces: runs of Han characters are segmented into words by jieba (its Rust port, ``rjieba``, same
+dictionary, a tenth of the install and an eighth of the time per answer; see
+docs/ui.md, "The word cloud").
+
+Stop words are maintained lists, chosen per language by measurement (docs/ui.md, "The word
+cloud"): for English the classic function-word list of the ``stopwords`` package (174 words),
+because stopwords-iso's English list (1,298) also drops "alone", "sorry", "help", "cry", "work";
+for French and Chinese stopwords-iso (``stopwordsiso``). English function words are dropped in
+every session, since answers mix languages. FILLER is our own short list of the words feeling
+talk is full of ("feel", "think", "really", "觉得"); KEEP puts back the few feeling words a list
+drops ("personne", "seule", "toujours").
+
+Deterministic and pure: every node folding the same log derives the same counts.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
-_STOP_EN = """a about above after again against all am an and any are as at be because been before
-being below between both but by can could did do does doing down during each few for from further
-had has have having he her here hers herself him himself his how i if in into is it its itself just
-me more most my myself no nor not now of off on once only or other our ours ourselves out over own
-same she should so some such than that the their theirs them themselves then there these they this
-those through to too under until up very was we were what when where which while who whom why will
-with would you your yours yourself yourselves i'm it's don't can't didn't isn't wasn't maybe might
-also really much like get got feel feels felt think thinks thought bit lot one s t""".split()
-_STOP_FR = """a à au aux avec ce ces cet cette c d dans de des du elle elles en est et été être eu
-il ils j je l la le les leur leurs lui m ma mais me même mes moi mon n ne nos notre nous on ont ou
-où par pas peu plus pour qu que qui s sa sans se ses si son sont sur ta te tes toi ton tu un une
-vos votre vous y ça était suis es sommes êtes avait avoir fait faire comme aussi très bien tout
-tous toute toutes alors donc car peut peux cela ceci là ici quand pourquoi comment
-quoi""".split()
-_STOP_ZH_CHARS = set("的了是我你他她它们在有和就不也都而及与着或这那个之把被让给很吗呢吧啊呀么")
+import rjieba
+import stopwords  # type: ignore[import-untyped]
+import stopwordsiso
 
-STOP_WORDS = frozenset(_STOP_EN) | frozenset(_STOP_FR)
 MAX_WORDS = 50
+"""How many words a word cloud holds at most, most frequent first."""
 
-_TOKEN = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?|[\u3400-\u9fff]+", re.UNICODE)
+FILLER = frozenset("""
+feel feels feeling felt think thinks thinking thought know knew just like really maybe bit lot
+kind sort thing things something someone somebody guess probably actually right today also get
+gets got make made go going gonna wanna yeah okay ok oh well still even much way
+sens sent sentir ressens ressent pense pensé penser crois croire sais savoir juste vraiment
+peut-être truc trucs chose choses quelque fait faire trop ai as avais aurais suis étais veux
+觉得 感觉 知道 就是 真的 可能 有点 一点 一下 什么 这样 那样
+现在 其实 因为 所以 但是 然后 还是 应该 已经 自己
+""".split())
+
+KEEP = frozenset("""
+alone sorry good bad better worse help need want wish ignored nobody never always nothing
+everything unfair
+seul seule seuls seules pire mieux personne jamais toujours aide besoin envie désolé désolée rien
+累 怕 烦 痛 气 急 慌 愁 哭 笑 恨 爱 困 闷 难
+""".split())
+"""Words to count although a generic stop-word list drops them (or, in Chinese, although they
+are one character): in feeling talk they are the point."""
+
+_LISTS: dict[str, frozenset[str]] = {
+    "en": frozenset(stopwords.get_stopwords("english")) - {""},
+    "fr": frozenset(stopwordsiso.stopwords("fr")),
+    "zh": frozenset(stopwordsiso.stopwords("zh")),
+}
+STOP_WORDS: dict[str, frozenset[str]] = {
+    language: (listed | _LISTS["en"] | FILLER) - KEEP for language, listed in _LISTS.items()
+}
+"""The words left out of a session's word cloud, by session language."""
+
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u02bc": "'", "\u2018": "'"})
+_TOKEN = re.compile(r"[^\W\d_]+(?:['-][^\W\d_]+)*|[\u3400-\u9fff]+", re.UNICODE)
 _HAN = re.compile(r"[\u3400-\u9fff]")
+_ELISIONS = frozenset("c d j l m n s t qu jusqu lorsqu puisqu quoiqu presqu".split())
+_ENGLISH_CLITICS = frozenset("s ll re ve d m".split())
 
 
-def words(text: str) -> list[str]:
-    """The meaningful words of one answer, lower-cased, in order, repeats kept."""
-    found: list[str] = []
-    for token in _TOKEN.findall(text.lower()):
+def words(text: str, language: str = "en") -> list[str]:
+    """The distinct meaningful words of one answer, lower-cased, in order of first use."""
+    stop = STOP_WORDS.get(language, STOP_WORDS["en"])
+    seen: dict[str, None] = {}
+    normal = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES).lower()
+    for token in _TOKEN.findall(normal):
         if _HAN.match(token):
-            found.extend(_han_words(token))
+            for word in _segment(token):
+                if (len(word) > 1 or word in KEEP) and word not in stop:
+                    seen.setdefault(word, None)
             continue
-        if "'" in token:
-            head, _, tail = token.partition("'")
-            if tail == "s":
-                token = head
-            elif len(head) <= 2:
-                token = tail
-        if len(token) > 1 and token not in STOP_WORDS and len(token) <= 40:
-            found.append(token)
-    return found
+        for part in _clitics(token, stop):
+            if 1 < len(part) <= 40 and part not in stop:
+                seen.setdefault(part, None)
+    return list(seen)
 
 
-def _han_words(run: str) -> list[str]:
-    pieces: list[str] = []
-    for part in re.split("[" + "".join(_STOP_ZH_CHARS) + "]", run):
-        if len(part) == 1:
-            continue
-        pieces.extend(part[i : i + 2] for i in range(len(part) - 1))
-    return pieces
+def _clitics(token: str, stop: frozenset[str]) -> list[str]:
+    """A Latin token read around its apostrophes: elided articles and English clitics drop."""
+    if "'" not in token:
+        return [token]
+    if token in stop:
+        return []
+    head, _, tail = token.partition("'")
+    if head in _ELISIONS:
+        return _clitics(tail, stop)
+    if tail in _ENGLISH_CLITICS:
+        return [head]
+    return [token]
+
+
+def _segment(run: str) -> list[str]:
+    """jieba's dictionary words of a run of Han characters (loaded on the first, in 0.2 s).
+    Without its HMM guesses for unknown words: on short answers they glue a pronoun to its verb
+    ("我太累", "我怕") more often than they find a name."""
+    return rjieba.cut(run, False)

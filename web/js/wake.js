@@ -1,0 +1,35 @@
+// Keep the phone's screen on during timed steps (breathing, timers): a phone that sleeps halfway
+// through an 85 s breathing exercise loses the room's pace. Uses the Screen Wake Lock API where
+// the browser offers it (it needs a secure context: https or localhost); elsewhere it does nothing.
+
+let lock = null;
+let holder = null;
+
+async function acquire() {
+  if (!holder?.isConnected || document.visibilityState !== "visible" || !navigator.wakeLock) return;
+  try {
+    lock = await navigator.wakeLock.request("screen");
+    lock.addEventListener("release", () => { lock = null; });
+  } catch {
+    lock = null; // refused (battery saver, no permission): the step still works, the screen may dim
+  }
+}
+
+/** Hold the screen on while `element` (the step) is on the page. */
+export function holdWake(element) {
+  holder = element;
+  acquire();
+}
+
+// The browser drops the lock when the tab is hidden; take it again when it comes back, and let
+// it go once the timed step has left the page.
+document.addEventListener("visibilitychange", () => {
+  if (!lock) acquire();
+});
+new MutationObserver(() => {
+  if (lock && !holder?.isConnected) {
+    lock.release();
+    lock = null;
+    holder = null;
+  }
+}).observe(document.body, { childList: true, subtree: true });
