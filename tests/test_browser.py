@@ -313,7 +313,10 @@ async def test_facilitator_and_three_phones_run_a_builtin_scenario(
         await send(phone)
     await expect(phones[0].locator(".counter")).to_have_text(f"{len(thoughts[0])} / 280")
     await expect(console.locator(".card")).to_have_count(3)
-    await console.locator(".card", has_text=thoughts[1]).get_by_role("button").click()
+    # A classroom scenario: the cards wait for the facilitator's approval.
+    await console.locator(".mod-approve-all").click()
+    await expect(console.locator(".mod-room .card")).to_have_count(3)
+    await console.locator(".card", has_text=thoughts[1]).locator(".mod-hide").click()
     await expect(console.locator(".card-hidden")).to_have_count(1)
     await reveal(console, screen)
     await expect(screen.locator(".card")).to_have_count(2)

@@ -72,6 +72,8 @@ class Errors:
 
     def watch(self, page: Page) -> Page:
         page.on("pageerror", lambda error: self.seen.append(f"{page.url}: {error}"))
+        page.on("console", lambda m: self.seen.append(f"{page.url}: {m.text}")
+                if m.type == "error" else None)
         return page
 
 
@@ -92,8 +94,11 @@ async def shoot(view: Page, name: str, sizes: tuple[ViewportSize, ...]) -> None:
                               animations="disabled")
 
 
-async def open_session(console: Page, base: str, scenario: str = "every-kind") -> str:
+async def open_session(console: Page, base: str, scenario: str = "every-kind",
+                       moderation: str | None = None) -> str:
     await console.goto(f"{base}/console/")
+    if moderation is not None:
+        await console.locator("#session-moderation").select_option(moderation)
     await console.locator(f"button[data-scenario='{scenario}']").click()
     code = console.locator(".big-code")
     await expect(code).to_have_text(re.compile(r"^[A-Z2-9]{6}$"))
@@ -120,4 +125,75 @@ async def test_views_opened_late_show_the_headcount_at_once(base: str, browser: 
     await expect(screen.locator("#screen-presence")).to_have_text("2 people are here")
     for phone in phones[1:]:
         await phone.close()
+    assert not errors.seen, errors.seen
+
+
+LONG = ("Sam probably feels left out and a little embarrassed, because everyone laughed before "
+        "he could explain why he was late; he might be angry at himself more than at us.")
+FR = "Elle se sent peut-être trahie, et elle a peur que ses amis ne lui fassent plus confiance."
+
+
+async def at_step(view: Page, index: int) -> None:
+    await view.wait_for_function(
+        "n => window.attuneLive && window.attuneLive.state.step"
+        " && window.attuneLive.state.step.index === n", arg=index, timeout=10_000)
+
+
+async def phone_answers(phone: Page, text: str) -> None:
+    await phone.locator("textarea").fill(text)
+    await phone.locator(".answer-form button[type=submit]").click()
+    await expect(phone.locator(".received .received-title")).to_be_visible()
+
+
+@pytest.mark.timeout(300)
+async def test_moderation_queue_spotlight_and_private_help(base: str, browser: Browser) -> None:
+    errors = Errors()
+    console = await page(browser, errors)
+    code = await open_session(console, base, moderation="on")
+    screen = await page(browser, errors)
+    await screen.goto(f"{base}/screen/#{code}")
+    phone = await page(browser, errors, PHONE)
+    await phone.goto(f"{base}/join/#{code}")
+    others = [await Client.participant(code, base=base) for _ in range(3)]
+    await expect(console.locator("#presence")).to_have_text("4 connected · 4 joined")
+    await console.locator(".lobby .button-primary").click()
+    await at_step(console, 0)
+    await console.locator(".step-link").nth(4).click()
+    for view in (console, screen, phone):
+        await at_step(view, 4)
+    for client, text in zip(others, [LONG, "Noor is a selfish idiot", FR], strict=True):
+        await client.expect(p.StepEvent, lambda e: e.step.index == 4)
+        await client.answer(4, p.TextValue(text=text))
+    await phone_answers(phone, "Honestly I want to hurt myself")
+    # The writer, and only the writer, sees where help is.
+    await expect(phone.locator(".care")).to_be_visible()
+    await expect(phone.locator(".care-help")).to_contain_text("Childline")
+    await shoot(phone, "join-care", (PHONE,))
+    waiting = console.locator(".mod-waiting .mod-card")
+    await expect(waiting).to_have_count(4)
+    await expect(console.locator(".mod-distress .mod-care")).to_be_visible()
+    await expect(console.locator(".mod-distress .mod-approve")).to_have_count(0)
+    await expect(console.locator(".mod-abuse .mod-badge")).to_have_text("Held: insult or slur")
+    await console.locator("#toggle-reveal").click()
+    await expect(screen.locator(".screen-results")).not_to_contain_text("idiot")
+    await shoot(console, "console-moderation-queue", (PROJECTOR, WIDE, PHONE))
+    await console.set_viewport_size(PROJECTOR)
+    await console.locator(".mod-approve-all").click()
+    await expect(console.locator(".mod-room .mod-card")).to_have_count(2)
+    await expect(console.locator(".mod-waiting .mod-card")).to_have_count(2)
+    await expect(screen.locator(".screen-results")).to_contain_text("embarrassed")
+    await expect(screen.locator(".screen-results")).not_to_contain_text("hurt myself")
+    french = console.locator(".mod-room .mod-card", has_text="trahie")
+    await french.locator(".mod-spotlight").click()
+    await expect(screen.locator("#spotlight .spotlight-text")).to_have_text(FR)
+    await shoot(screen, "screen-spotlight", (PROJECTOR, WIDE))
+    await screen.set_viewport_size(PROJECTOR)
+    overflow = await screen.evaluate(
+        "() => { const b = document.querySelector('.spotlight-card').getBoundingClientRect();"
+        " return b.left < 0 || b.top < 0 || b.right > innerWidth || b.bottom > innerHeight; }")
+    assert not overflow, "the spotlight card leaves the projector's viewport"
+    await console.locator(".mod-room .mod-spotlit .mod-spotlight").click()
+    await expect(screen.locator("#spotlight")).to_have_count(0)
+    for client in others:
+        await client.close()
     assert not errors.seen, errors.seen

@@ -184,7 +184,7 @@ async def test_build_a_trilingual_scenario_from_blank_save_reload_and_run_it(
     editor = await device(browser, watch, PROJECTOR)
     await editor.goto(f"{base}/console/")
     await editor.locator("#gallery-new").click()
-    await expect(editor.locator(".ed-step-button").first).to_have_text("About this scenario")
+    await expect(editor.locator(".ed-step-title").first).to_have_text("About this scenario")
 
     # The scenario's own fields, then French and Chinese: each tab marks what it lacks.
     await type_in(editor, "$.title", TITLE["en"])

@@ -122,19 +122,21 @@ async def test_rules_beyond_types_are_all_reported_too(http: httpx.AsyncClient) 
 
 
 async def test_json_bodies_are_checked_the_same_way(http: httpx.AsyncClient) -> None:
-    """Type errors come first, all of them; rules across fields (max above min) once the types
-    are right, all of those."""
+    """Type errors and the rules across fields (max above min) together, in one answer; a rule
+    inside a step that has a type error waits until that step's types are right."""
     plain = yaml.safe_load(saved_yaml(new_id()))
     plain["steps"][1]["intensity"] = "very"
     plain["steps"][3]["multiple"] = "yes"
     plain["steps"][2]["max"] = 0
+    plain["steps"][3]["options"][1]["id"] = "a"
     response = await http.post("/api/scenarios", json=plain)
     assert response.status_code == 422
     assert [(e["path"], e["line"]) for e in response.json()["errors"]] == [
-        ("$.steps[1].intensity", None), ("$.steps[3].multiple", None)]
+        ("$.steps[1].intensity", None), ("$.steps[3].multiple", None), ("$.steps[2].max", None)]
     plain["steps"][1]["intensity"] = plain["steps"][3]["multiple"] = True
     response = await http.post("/api/scenarios", json=plain)
-    assert [e["path"] for e in response.json()["errors"]] == ["$.steps[2].max"]
+    assert [e["path"] for e in response.json()["errors"]] == ["$.steps[2].max",
+                                                             "$.steps[3].options"]
 
 
 async def test_a_stale_version_is_a_clear_conflict_and_keeps_the_winner(

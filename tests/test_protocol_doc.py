@@ -163,3 +163,17 @@ def test_export_examples_are_one_export() -> None:
     data = msgspec.json.decode(example, type=Export)
     assert json.loads(msgspec.json.encode(data)) == json.loads(example)
     assert to_csv(data).replace("\r\n", "\n") == table
+
+
+def test_the_events_and_the_seq_rule_are_as_the_page_says() -> None:
+    """The events listed as advancing ``seq`` are the protocol's events, and every server message
+    carries ``seq`` except ``pong``."""
+    listed = re.search(r"Only \*\*events\*\*\s+advance it: (.*?)\. ", DOC, re.S)
+    assert listed is not None
+    named = set(re.findall(r"`([a-z_]+)`", listed.group(1)))
+    events = {leaf.__struct_config__.tag for leaf in p.Event.__args__}  # type: ignore[attr-defined]
+    assert named == events
+    without_seq = {struct.__struct_config__.tag
+                   for struct in p.ServerMessage.__args__  # type: ignore[attr-defined]
+                   if "seq" not in struct.__struct_fields__}
+    assert without_seq == {"pong"}

@@ -26,6 +26,7 @@ from attune.config import Settings
 from attune.core import scenario as sc
 from attune.core.errors import BackendUnavailable
 from attune.core.export import export, to_csv
+from attune.core.moderation import help_text
 from attune.core.session import SessionInfo, digest, entry_encoder
 from attune.library import Library
 from attune.library import routes as library_routes
@@ -48,6 +49,10 @@ class CreateSession(msgspec.Struct, forbid_unknown_fields=True):
     scenario_yaml: Annotated[str, msgspec.Meta(max_length=MAX_UPLOAD)] | None = None
     """Or a whole scenario file, uploaded from the console."""
     language: str = "en"
+    moderation: bool | None = None
+    """Free-text cards wait for approval; by default on for scenarios meant for a classroom."""
+    min_responses: Annotated[int, msgspec.Meta(ge=1, le=1000)] | None = None
+    """Answers a step needs before results show; never below the server's floor."""
 
 
 class Created(msgspec.Struct):
@@ -110,13 +115,18 @@ def create_app(settings: Settings) -> Starlette:
                                 known=sorted(scenarios))
             scenario = found
         language = wanted.language if wanted.language in scenario.languages else "en"
+        queue = wanted.moderation if wanted.moderation is not None \
+            else "classroom" in scenario.audience
         token = secrets.token_urlsafe(24)
         session_id = secrets.token_hex(8)
         for _ in range(20):
             info = SessionInfo(
                 id=session_id, code=new_code(), epoch=secrets.token_hex(4),
                 secret=secrets.token_hex(16), token_hash=digest(token), language=language,
-                min_responses=settings.min_responses, created_at=now_ms(), scenario=scenario,
+                min_responses=max(settings.min_responses, wanted.min_responses or 0),
+                created_at=now_ms(), scenario=scenario, moderation=queue,
+                help_text=help_text(language, sc.localize(scenario.help, language),
+                                    settings.help_text),
             )
             try:
                 await backend.create(session_id, info.code, entry_encoder.encode(info))

@@ -61,6 +61,12 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     serve.add_argument("--workers", type=int, default=_env("workers", d.workers),
                        help="worker processes; more than 1 needs a shared backend "
                             "[ATTUNE_WORKERS] (default 1)")
+    serve.add_argument("--lexicon", type=Path, default=_env("lexicon", None),
+                       help="a word list that holds matching cards back, added to the built-in "
+                            "ones; a [distress] line starts distress phrases [ATTUNE_LEXICON]")
+    serve.add_argument("--help-text", default=_env("help_text", None),
+                       help="where help is, shown privately to a participant whose card reads "
+                            "like distress, when the scenario does not say [ATTUNE_HELP_TEXT]")
     serve.add_argument("--no-themes", dest="themes", action="store_false",
                        default=_env("themes", "1") not in ("0", "false", "no", "off"),
                        help="do not group free-text answers into themes even where the themes "
@@ -76,6 +82,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         library_write=args.library_write,
         resume_window_s=float(args.resume_window), retention_s=float(args.retention),
         workers=int(args.workers), themes=bool(args.themes),
+        lexicon=Path(args.lexicon) if args.lexicon else None, help_text=args.help_text or None,
     )
 
 

@@ -58,8 +58,13 @@ def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
 async def create_session(
     base: str, scenario: str | None = None, *, language: str = "en",
     scenario_yaml: str | None = None, admin_key: str | None = None,
+    moderation: bool | None = None, min_responses: int | None = None,
 ) -> Created:
     body: dict[str, Any] = {"language": language}
+    if moderation is not None:
+        body["moderation"] = moderation
+    if min_responses is not None:
+        body["min_responses"] = min_responses
     if scenario is not None:
         body["scenario"] = scenario
     if scenario_yaml is not None:

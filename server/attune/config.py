@@ -34,6 +34,11 @@ class Settings(msgspec.Struct, kw_only=True):
     themes: bool = True
     """Group free-text answers into themes where the ``themes`` extra is installed."""
     hello_timeout_s: float = 10.0
+    lexicon: Path | None = None
+    """An operator's word list added to the built-in ones (``attune.core.moderation``)."""
+    help_text: str | None = None
+    """Where help is, for a participant whose card reads like distress, when the scenario
+    does not say."""
     web_root: Path = WEB_ROOT
 
 
@@ -49,5 +54,7 @@ ENVIRONMENT: dict[str, str] = {
     "resume_window_s": "ATTUNE_RESUME_WINDOW",
     "retention_s": "ATTUNE_RETENTION",
     "workers": "ATTUNE_WORKERS",
+    "lexicon": "ATTUNE_LEXICON",
+    "help_text": "ATTUNE_HELP_TEXT",
     "themes": "ATTUNE_THEMES",
 }

@@ -31,6 +31,7 @@ from attune.core.errors import (
     BackendUnavailable,
     Refused,
 )
+from attune.core.moderation import Lexicon
 from attune.core.session import (
     GROUP_COUNTS,
     PRESENCE,
@@ -107,6 +108,7 @@ class Node:
         self.grouper = grouper
         """Groups free-text answers into themes; None without the ``themes`` extra."""
         self.replicas: dict[str, Replica] = {}
+        self.lexicon = Lexicon.builtin(settings.lexicon)
         self._loading: dict[str, asyncio.Future[Replica | None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._presence_task: asyncio.Task[None] | None = None
@@ -241,7 +243,7 @@ class Node:
         assert self.grouper is not None
         session = replica.session
         change = await self.grouper.group(self._visible(session, step),
-                                          session.info.min_responses)
+                                          session.info.min_responses, session.info.language)
         await self.append(session.info.id, Themed(at=now_ms(), origin=origin, step=step,
                                                    change=change))
 
@@ -253,16 +255,17 @@ class Node:
                    if c in cards}
         if len(members) < 2:
             raise Refused("no-such-theme", "A theme needs two cards or more to split.")
-        change = await self.grouper.split(command.theme, members)
+        change = await self.grouper.split(command.theme, members, session.info.language)
         await self.append(session.info.id, Themed(at=now_ms(), origin=origin,
                                                    step=command.step, change=change))
 
     @staticmethod
     def _visible(session: Session, step: int) -> dict[str, str]:
-        """The cards a grouping considers: moderated ones stay out of themes and labels."""
+        """The cards a grouping considers: only those the room may see (hidden, queued and
+        flagged cards stay out of themes and labels)."""
         tally = session.tallies[step].answers
         assert isinstance(tally, TextTally)
-        return {c: t for c, t in tally.cards.items() if c not in tally.hidden}
+        return {c: t for c, t in tally.cards.items() if tally.shown(c)}
 
     def _tell(self, replica: Replica, origin: str, message: p.Error) -> None:
         if origin.startswith(self.prefix):
@@ -570,8 +573,12 @@ class Node:
                 if conn.role != "participant" or conn.participant is None:
                     raise Refused("forbidden", "Only participants answer.")
                 session.check_answer(message)
+                flag = None
+                if isinstance(message, p.Answer) and isinstance(message.value, p.TextValue):
+                    flag = self.lexicon.flag(message.value.text, session.info.language)
                 await self.append(session.info.id, Submitted(
-                    at=now_ms(), origin=origin, participant=conn.participant, message=message
+                    at=now_ms(), origin=origin, participant=conn.participant, message=message,
+                    flag=flag,
                 ))
             case p.Leave():
                 if conn.role != "participant" or conn.participant is None:

@@ -12,6 +12,7 @@ import { ANSWERABLE } from "./steps.js";
 import { phonePreview } from "./phone.js";
 import { joinUrl, qrSvg } from "./qr.js";
 import { download } from "./export.js";
+import { cardsPanel, moderationChoice } from "./moderation.js";
 import { gallery } from "./gallery.js";
 import { renderThemesEditor } from "./themes.js";
 
@@ -33,6 +34,7 @@ async function chooser() {
     h("label", { for: "admin-key", class: "field-label" }, t("console.adminKey")), key);
   const lang = h("select", { id: "session-language" },
     Object.entries(LANGUAGES).map(([code, name]) => h("option", { value: code, selected: code === language() }, name)));
+  const choice = moderationChoice();
   const file = h("input", {
     id: "scenario-file", type: "file", accept: ".yaml,.yml,text/yaml",
     onchange: async () => {
@@ -48,7 +50,7 @@ async function chooser() {
     let response;
     try {
       response = await fetch("/api/sessions", {
-        method: "POST", headers, body: JSON.stringify({ ...body, language: lang.value }),
+        method: "POST", headers, body: JSON.stringify({ ...body, ...choice.options(), language: lang.value }),
       });
     } catch {
       fill(problem, t("console.offline"));
@@ -73,7 +75,8 @@ async function chooser() {
     h("div", { class: "chooser-head" },
       h("div", {}, h("h1", {}, t("console.chooseTitle")), h("p", { class: "lead" }, t("console.chooseLead"))),
       h("p", { class: "field field-inline" },
-        h("label", { for: "session-language", class: "field-label" }, t("console.sessionLanguage")), lang)),
+        h("label", { for: "session-language", class: "field-label" }, t("console.sessionLanguage")), lang),
+      ...choice.fields),
     problem, keyField, gallery({ language: lang.value, onStart: (id) => create({ scenario: id }) }),
     h("div", { class: "upload" },
       h("h2", {}, t("console.uploadTitle")),
@@ -332,10 +335,9 @@ function update() {
   }
   const chart = $("#chart");
   if (chart) {
-    fill(chart, resultsChart(state.step, results, {
-      moderator: true, minResponses: state.min_responses,
-      onCard: (card, hide) => command(hide ? "hide_card" : "restore_card", { step: state.step.index, card: card.id }),
-    }));
+    fill(chart, state.step.kind === "perspective"
+      ? cardsPanel(state.step, results, { minResponses: state.min_responses, command })
+      : resultsChart(state.step, results, { moderator: true, minResponses: state.min_responses }));
   }
   const themesBox = $("#themes-box");
   if (themesBox) renderThemesEditor(themesBox, results, { step: state.step.index, available: themesAvailable, command });

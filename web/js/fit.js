@@ -91,6 +91,11 @@ function page(list) {
   const old = pagers.get(key);
   const items = list.fitItems;
   clearInterval(old?.timer);
+  if (!items.length) {
+    // Nothing the room may see yet (every card waits for moderation): no pages to turn.
+    pagers.delete(key);
+    return;
+  }
   const pages = [];
   let rest = items;
   while (rest.length) {

@@ -6,6 +6,7 @@
 import { h, fill } from "./dom.js";
 import { formatList, LANGUAGES, t } from "./i18n.js";
 import { listScenarios } from "./editor/api.js";
+import { kindName } from "./editor/model.js";
 
 const AUDIENCES = ["classroom", "workshop", "remote-team"];
 
@@ -21,7 +22,7 @@ function card(s, onStart) {
       formatList(s.audience.map((a) => t(`audience.${a}`)))),
     h("p", { class: "scenario-langs" }, s.languages.map((l) => h("span", { class: "tag", lang: l }, LANGUAGES[l] || l))),
     h("p", { class: "scenario-kinds", "aria-label": t("gallery.kinds") },
-      (s.kinds || []).map((k) => h("span", { class: "kind-tag" }, t(`kind.${k}`)))),
+      (s.kinds || []).map((k) => h("span", { class: "kind-tag" }, kindName(k)))),
     h("div", { class: "scenario-card-actions" },
       h("button", {
         type: "button", class: "button button-primary", dataset: { scenario: s.id },

@@ -12,6 +12,7 @@ import { answerInput } from "./inputs.js";
 import { resultsChart } from "./charts.js";
 import { assignedNote, ownShiftNote } from "./shift.js";
 import { ANSWERABLE, stepContent } from "./steps.js";
+import { careNotice } from "./care.js";
 import { holdWake } from "./wake.js";
 
 const main = $("#main");
@@ -335,6 +336,7 @@ function acknowledged(ack) {
   const sent = store.get(sentKey(ack.step));
   if (!sent || (sent.submission && sent.submission !== ack.submission)) return;
   sent.acked = true;
+  sent.help = ack.help ?? null;
   store.set(sentKey(ack.step), sent);
   if (view?.index === ack.step) {
     update();
@@ -372,7 +374,7 @@ function update() {
         h("div", {}, h("p", { class: "received-title" }, t("answer.received")),
           h("p", {}, open ? t("answer.canChange") : t("answer.kept"))));
     }
-    fill(view.state, note);
+    fill(view.state, note, sent?.help ? careNotice(sent.help) : null);
     refreshButtons();
     view.form.classList.toggle("is-answered", Boolean(sent?.acked));
     renderMyResults();

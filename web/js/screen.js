@@ -13,6 +13,7 @@ import { breathingPacer, countdown } from "./pacer.js";
 import { resultsChart } from "./charts.js";
 import { ANSWERABLE, stepContent } from "./steps.js";
 import { joinUrl, qrSvg } from "./qr.js";
+import { showSpotlight } from "./spotlight.js";
 import { fitFrame, fitOnResize, stepFrame } from "./fit.js";
 import { screenViews } from "./screen-views.js";
 import "./themes-screen.js";
@@ -57,6 +58,7 @@ function start(wanted) {
       } else showConnection(kind);
     },
     onMessage: (message) => {
+      showSpotlight(live.state);
       if (["welcome", "step", "ended", "reveal", "responses"].includes(message.type)) render();
       else if (message.type === "results") renderResults();
       else if (message.type === "presence") renderPresence();

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Callable
 from typing import Protocol
 
+from attune.core import moderation
 from attune.core import protocol as p
 from attune.core.emotions import QUADRANTS, VOCABULARY
 from attune.core.words import MAX_WORDS, words
@@ -158,46 +160,92 @@ class ChoiceTally:
 
 class TextTally:
     """Free-text cards keyed by an opaque card id, in id order: shuffled, stable, untimed.
-    ``language`` (the session's) chooses the stop words of the word cloud."""
 
-    def __init__(self, language: str = "en") -> None:
+    Which cards the room sees is ``moderation.shown``; the word cloud counts those only, and is
+    kept in step whenever a card's standing changes. ``language`` (the session's) chooses the
+    stop words of the word cloud."""
+
+    def __init__(self, language: str = "en", queue: bool = False) -> None:
         self.language = language
+        self.queue = queue
+        """The session's moderation queue: cards wait for approval."""
         self.count = 0
         self.cards: dict[str, str] = {}
         self.hidden: set[str] = set()
+        self.approved: set[str] = set()
+        self.flags: dict[str, moderation.Flag] = {}
         self.words: Counter[str] = Counter()
+
+    def shown(self, card: str) -> bool:
+        return card in self.cards and moderation.shown(
+            queue=self.queue, approved=card in self.approved, hidden=card in self.hidden,
+            flag=self.flags.get(card),
+        )
+
+    def _change(self, card: str, change: Callable[[], None]) -> None:
+        before = self.shown(card)
+        change()
+        after = self.shown(card)
+        if before != after:
+            tokens = words(self.cards[card], self.language)
+            (self.words.update if after else self.words.subtract)(tokens)
+
+    def mark(self, card: str, flag: moderation.Flag | None) -> None:
+        """The lexicon's flag for the text about to be added under ``card``."""
+        if flag is None:
+            self.flags.pop(card, None)
+        else:
+            self.flags[card] = flag
 
     def add(self, value: p.AnswerValue, card: str) -> None:
         assert isinstance(value, p.TextValue)
         self.count += 1
         self.cards[card] = value.text
-        if card not in self.hidden:
+        if self.shown(card):
             self.words.update(words(value.text, self.language))
 
     def remove(self, value: p.AnswerValue, card: str) -> None:
+        """An edit or a leave: the text goes, and so does its approval (a new text is read
+        again); a hidden card stays hidden even if edited."""
         assert isinstance(value, p.TextValue)
+        if self.shown(card):
+            self.words.subtract(words(value.text, self.language))
         self.count -= 1
         del self.cards[card]
-        if card not in self.hidden:
-            self.words.subtract(words(value.text, self.language))
+        self.approved.discard(card)
+        self.flags.pop(card, None)
 
     def hide(self, card: str, hidden: bool) -> None:
         """Moderation: a hidden card leaves the cards and the word cloud, even if later edited."""
-        if hidden == (card in self.hidden):
-            return
-        tokens = words(self.cards[card], self.language)
-        if hidden:
-            self.hidden.add(card)
-            self.words.subtract(tokens)
-        else:
+        self._change(card, lambda: (self.hidden.add if hidden else self.hidden.discard)(card))
+
+    def approve(self, card: str) -> None:
+        def change() -> None:
+            self.approved.add(card)
             self.hidden.discard(card)
-            self.words.update(tokens)
+
+        self._change(card, change)
+
+    def waiting(self) -> list[str]:
+        """Cards in the queue with no flag: what "approve all" approves."""
+        return [card for card in sorted(self.cards) if not self.shown(card)
+                and card not in self.hidden and card not in self.flags]
+
+    def held(self, card: str) -> p.CardHold | None:
+        if self.shown(card):
+            return None
+        flag = self.flags.get(card)
+        if flag is not None:
+            return flag
+        return None if card in self.hidden else "queue"
 
     def view(self, moderator: bool) -> p.TextAggregate:
         cards = [
-            p.Card(id=card, text=text, hidden=card in self.hidden)
+            p.Card(id=card, text=text, hidden=card in self.hidden,
+                   held=self.held(card) if moderator else None)
             for card, text in sorted(self.cards.items())
-            if moderator or card not in self.hidden
+            if moderator or self.shown(card)
         ]
         common = [(w, c) for w, c in self.words.most_common(MAX_WORDS) if c > 0]
-        return p.TextAggregate(count=self.count, cards=cards, words=common)
+        held = sum(1 for card in cards if card.held is not None and not card.hidden)
+        return p.TextAggregate(count=self.count, cards=cards, words=common, held=held)

@@ -52,6 +52,8 @@ ErrorCode = Literal[
     "responses-closed",
     "invalid-answer",
     "no-such-card",
+    "held-for-care",
+    "not-approved",
     "not-groups-step",
     "too-few-ready",
     "groups-not-formed",
@@ -82,6 +84,9 @@ ERROR_CODES: Final[dict[ErrorCode, str]] = {
     "responses-closed": "The facilitator has closed responses for this step.",
     "invalid-answer": "The value does not fit the step (kind, range, option, word or length).",
     "no-such-card": "No free-text card with this id on this step.",
+    "held-for-care": "This card reads like someone in distress; it stays with the facilitator "
+    "and is never shown to the room.",
+    "not-approved": "Only a card the room may see can be spotlighted; approve it first.",
     "not-groups-step": "`ready` and the `groups_*` commands apply only while a `groups` step is "
     "the current step.",
     "too-few-ready": "Forming groups needs at least two participants who said they are ready.",

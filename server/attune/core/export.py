@@ -1,8 +1,9 @@
 """Session results for download: aggregates and anonymous texts only, never who said what.
 
-Hidden (moderated) cards are left out, and a step below the minimum number of answers exports its
-counts but no aggregate, exactly as it was shown in the room. Themes are exported as the room saw
-them last (the facilitator's renames, merges and moves included; small themes under "other").
+Hidden cards and cards still held by moderation (queued or flagged) are left out, and a step
+below the minimum number of answers exports its counts but no aggregate, exactly as it was shown
+in the room. Themes are exported as the room saw them last (the facilitator's renames, merges and
+moves included; small themes under "other").
 """
 
 from __future__ import annotations
@@ -81,10 +82,11 @@ def export(session: Session) -> Export:
 
 
 def _shown(aggregate: p.AnyAggregate | None) -> p.AnyAggregate | None:
-    """The aggregate without moderated cards, as the room saw it."""
+    """The aggregate without hidden or held cards, as the room saw it."""
     if isinstance(aggregate, p.TextAggregate):
         return msgspec.structs.replace(
-            aggregate, cards=[card for card in aggregate.cards if not card.hidden]
+            aggregate, cards=[card for card in aggregate.cards
+                              if not card.hidden and card.held is None]
         )
     return aggregate
 

@@ -186,6 +186,27 @@ class End(Command, tag="end", kw_only=True):
     pass
 
 
+class ApproveCard(Command, tag="approve_card", kw_only=True):
+    """Moderation: let a waiting or flagged card reach the room (never a distress card)."""
+
+    step: _Step
+    card: _Id
+
+
+class ApproveAll(Command, tag="approve_all", kw_only=True):
+    """Moderation: approve every card waiting in the queue; flagged cards stay held, to be
+    approved one by one."""
+
+    step: _Step
+
+
+class Spotlight(Command, tag="spotlight", kw_only=True):
+    """Show one approved card full-screen on the projector; no ``card`` clears the spotlight."""
+
+    step: _Step
+    card: _Id | None = None
+
+
 class GroupsForm(Command, tag="groups_form", kw_only=True):
     """Put every ready participant of the current ``groups`` step in a group (again)."""
 
@@ -257,7 +278,7 @@ ThemeCommand = GroupThemes | RenameTheme | MergeThemes | SplitTheme | MoveCard
 FacilitatorCommand = (
     Start | Next | Back | Goto | OpenResponses | CloseResponses | Reveal | HideResults | HideCard
     | RestoreCard | End | GroupThemes | RenameTheme | MergeThemes | SplitTheme | MoveCard
-    | GroupsCommand
+    | ApproveCard | ApproveAll | Spotlight | GroupsCommand
 )
 ClientMessage = Hello | Answer | Pass | Leave | Ready | Ping | FacilitatorCommand
 
@@ -384,10 +405,17 @@ class ChoiceAggregate(Aggregate, tag="choice", kw_only=True):
     options: dict[str, int]
 
 
+CardHold = Literal["queue", "abuse", "distress"]
+
+
 class Card(msgspec.Struct, omit_defaults=True):
     id: str
     text: str
     hidden: bool = False
+    held: CardHold | None = None
+    """Facilitator only: why the room does not see this card yet. ``queue``: waiting for
+    approval; ``abuse``: it matched the insult and slur lists; ``distress``: it reads like someone
+    in distress, and stays with the facilitator (see docs/protocol.md, "Moderation")."""
 
 
 class ThemeView(msgspec.Struct, omit_defaults=True):
@@ -416,6 +444,8 @@ class TextAggregate(Aggregate, tag="perspective", kw_only=True):
     only, marked ``hidden``."""
     words: list[tuple[str, int]]
     """Most frequent words, stop words removed, for a word cloud."""
+    held: int = 0
+    """Facilitator only: cards the room does not see yet (queued or flagged, not hidden)."""
     themes: Themes | None = None
     """Once the facilitator grouped the answers (or revealed a step with ``themes: true``)."""
 
@@ -594,6 +624,9 @@ class Results(Message, tag="results", kw_only=True):
     passes: int
     answers: AnyAggregate | None = None
     guesses: AnyAggregate | None = None
+    spotlight: Card | None = None
+    """The approved card the facilitator put on the projector, full-screen; to the screen even
+    before the reveal."""
     shift: AnyShift | None = None
     """On a step that compares with an earlier one: the room's shift since then."""
     characters: list[CharacterResult] = []
@@ -653,6 +686,9 @@ class Ack(Message, tag="ack", kw_only=True):
     step: int
     submission: str
     duplicate: bool = False
+    help: str | None = None
+    """Only to the writer of a card that reads like distress: where help is (the scenario's or
+    the operator's text, or a default for the language). Nobody else learns of it."""
 
 
 class Feedback(Message, tag="feedback", kw_only=True):

@@ -182,6 +182,10 @@ class Scenario(Schema, kw_only=True):
     languages: Annotated[list[Literal["en", "fr", "zh"]], msgspec.Meta(min_length=1)]
     steps: Annotated[list[Step], msgspec.Meta(min_length=1, max_length=MAX_STEPS)]
     notes: Text | None = None
+    help: Text | None = None
+    """Where help is, shown privately on the phone of someone whose card reads like distress
+    (default: the operator's ``--help-text``, else a text per language in
+    ``attune.core.moderation``)."""
 
 
 class ScenarioError(ValueError):
@@ -250,8 +254,10 @@ def check_plain(plain: object, source: str = "<scenario>", tree: yaml.Node | Non
     """Check a scenario already decoded to plain data (JSON from the editor, or YAML's tree).
 
     msgspec stops at the first mistake, so the schema is walked field by field instead, each
-    field converted on its own; only when every field passes is the whole converted, and then
-    the rules a type cannot express are checked, all of them.
+    field converted on its own. The rules a type cannot express (translations, known words,
+    ranges) are then checked too, all of them: on the whole when every field passed, otherwise
+    on a copy where each broken part is stood in for (see ``_stand_ins``), so that a typo in
+    one step does not hide a missing translation in another.
     """
     def error(path: str, message: str) -> ScenarioError:
         return ScenarioError(source, message, path, _line_of(tree, path) if tree else None)
@@ -262,8 +268,50 @@ def check_plain(plain: object, source: str = "<scenario>", tree: yaml.Node | Non
         problems = list(_check(scenario))
         if not problems:
             return scenario, []
+    elif isinstance(plain, dict):
+        repaired, replaced = _stand_ins(plain, [path for path, _ in problems])
+        try:
+            partial = msgspec.convert(repaired, Scenario)
+        except msgspec.ValidationError:
+            partial = None
+        if partial is not None:
+            problems += [(path, message) for path, message in _check(partial)
+                         if not any(_within(path, part) for part in replaced)]
     errors = [error(path, message) for path, message in problems]
     return None, errors
+
+
+_STAND_IN: dict[str, object] = {
+    "id": "x", "title": "x", "summary": "x", "audience": [], "duration_minutes": 1,
+    "languages": ["en"], "notes": None, "steps": [{"kind": "reflect", "prompt": "x"}],
+}
+"""Valid values for each top-level field, standing in for broken ones (plain strings are the
+same in every language, so they raise no rule of their own)."""
+_STEP_STAND_IN = {"kind": "reflect", "prompt": "x"}
+
+
+def _stand_ins(plain: dict[Any, Any], broken: list[str]) -> tuple[dict[Any, Any], list[str]]:
+    """A copy of ``plain`` with every top-level field or step that has a schema error replaced
+    by a valid stand-in, and the paths of what was replaced."""
+    repaired = dict(plain)
+    replaced: list[str] = []
+    for path in broken:
+        step = re.match(r"^\$\.steps\[(\d+)\]", path)
+        top = re.match(r"^\$\.([A-Za-z_][\w-]*)", path)
+        if step and isinstance(plain.get("steps"), list) and "$.steps" not in replaced:
+            steps = repaired["steps"] = list(repaired["steps"])
+            steps[int(step.group(1))] = _STEP_STAND_IN
+            replaced.append(step.group(0))
+        elif top and top.group(1) in _STAND_IN:
+            repaired[top.group(1)] = _STAND_IN[top.group(1)]
+            replaced.append(f"$.{top.group(1)}")
+        elif top:
+            del repaired[top.group(1)]  # an unknown field: leave it out
+    return repaired, replaced
+
+
+def _within(path: str, part: str) -> bool:
+    return path == part or path.startswith((f"{part}.", f"{part}["))
 
 
 def _walk(value: object, kind: Any, path: str) -> Iterator[tuple[str, str]]:

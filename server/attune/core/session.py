@@ -29,6 +29,7 @@ from attune.core.aggregate import CheckinTally, ChoiceTally, ScaleTally, Tally, 
 from attune.core.assign import Assignments, Pool
 from attune.core.emotions import VOCABULARY
 from attune.core.errors import Refused
+from attune.core.moderation import Flag, help_text
 
 HISTORY_LIMIT = 1024
 """Events kept for resume, at most; older ones are answered with a snapshot."""
@@ -51,6 +52,10 @@ class SessionInfo(msgspec.Struct, kw_only=True):
     min_responses: int
     created_at: float
     scenario: s.Scenario
+    moderation: bool = False
+    """Free-text cards wait for the facilitator's approval before the room sees them."""
+    help_text: str = ""
+    """Shown privately to the writer of a card that reads like distress (``core.moderation``)."""
 
 
 class Entry(msgspec.Struct, tag_field="t", kw_only=True):
@@ -68,6 +73,9 @@ class Joined(Entry, tag="join"):
 class Submitted(Entry, tag="answer"):
     participant: str
     message: p.Answer | p.Pass
+    flag: Flag | None = None
+    """What the appending node's lexicon said of a free-text answer; in the log, so every node
+    folds the same decision."""
 
 
 class Commanded(Entry, tag="command"):
@@ -163,7 +171,7 @@ class StepTallies:
         self.passes = 0
 
 
-def _tally(step: s.AnswerStep | s.Groups, language: str) -> Tally:
+def _tally(step: s.AnswerStep | s.Groups, language: str, queue: bool = False) -> Tally:
     if isinstance(step, s.Groups):
         assert step.debrief is not None
         step = step.debrief
@@ -175,7 +183,7 @@ def _tally(step: s.AnswerStep | s.Groups, language: str) -> Tally:
         case s.Choice():
             return ChoiceTally([o.id for o in step.options])
         case s.Perspective():
-            return TextTally(language)
+            return TextTally(language, queue)
 
 
 class Session:
@@ -192,7 +200,7 @@ class Session:
         self.seq = 0
         self.participants: dict[str, Participant] = {}
         self.tallies: dict[int, StepTallies] = {
-            i: StepTallies(_tally(step, info.language),
+            i: StepTallies(_tally(step, info.language, info.moderation),
                            _tally(step, info.language) if getattr(step, "predict", None) else None)
             for i, step in enumerate(self.scenario.steps)
             if isinstance(step, s.Checkin | s.Scale | s.Choice | s.Perspective)
@@ -208,6 +216,8 @@ class Session:
             if isinstance(step, s.Perspective)
         }
         self.history: deque[tuple[float, Broadcast]] = deque(maxlen=HISTORY_LIMIT)
+        self.spotlight: str | None = None
+        """The card on the projector, full-screen, on the current step."""
         self._views: dict[tuple[int, bool], p.StepView] = {}
         self.visited: set[int] = set()
         """Steps entered before: entering one again leaves its responses closed."""
@@ -226,7 +236,8 @@ class Session:
                 )
         self.assignments = Assignments(info.secret)
         self.by_character: dict[int, dict[str, StepTallies]] = {
-            i: {c: StepTallies(_tally(self.scenario.steps[i], info.language), None)  # type: ignore[arg-type]
+            i: {c: StepTallies(_tally(self.scenario.steps[i], info.language,  # type: ignore[arg-type]
+                                      info.moderation), None)
                 for c in pool}
             for i, pool in self.pools.items()
         }
@@ -293,10 +304,14 @@ class Session:
         for tally in counted:
             if old is not None:
                 self._count(tally, old, card, -1)
+            if isinstance(tally.answers, TextTally):
+                tally.answers.mark(card, entry.flag)
             self._count(tally, record, card, 1)
         participant.answers[message.step] = record
         self.changes += 1
         ack = p.Ack(seq=self.seq, step=message.step, submission=message.submission)
+        if entry.flag == "distress" and record.value is not None:
+            ack.help = self.info.help_text or help_text(self.info.language, None, None)
         return [Reply(entry.origin, ack), Changed(message.step)]
 
     def _leave(self, participant: str) -> list[Outcome]:
@@ -389,16 +404,35 @@ class Session:
                     return []
                 self.revealed = wanted
                 return [self._broadcast(p.RevealEvent(seq=0, revealed=wanted), at)]
-            case p.HideCard() | p.RestoreCard():
-                tallies = self.tallies.get(command.step)
-                if tallies is None or not isinstance(tallies.answers, TextTally):
-                    raise Refused("no-such-card", f"Step {command.step} has no free-text cards.")
-                if command.card not in tallies.answers.cards:
-                    raise Refused("no-such-card", f"No card {command.card} on this step.")
-                tallies.answers.hide(command.card, isinstance(command, p.HideCard))
-                for group in self.by_character.get(command.step, {}).values():
-                    if isinstance(group.answers, TextTally) and command.card in group.answers.cards:
-                        group.answers.hide(command.card, isinstance(command, p.HideCard))
+            case p.HideCard() | p.RestoreCard() | p.ApproveCard():
+                cards = self._cards(command.step, command.card)
+                if isinstance(command, p.ApproveCard) \
+                        and cards.flags.get(command.card) == "distress":
+                    raise Refused("held-for-care", "This card stays with the facilitator.")
+                for tally in self._card_tallies(command.step, command.card):
+                    if isinstance(command, p.ApproveCard):
+                        tally.approve(command.card)
+                    else:
+                        tally.hide(command.card, isinstance(command, p.HideCard))
+                if self.spotlight == command.card and not cards.shown(command.card):
+                    self.spotlight = None
+                return [Changed(command.step)]
+            case p.ApproveAll():
+                cards = self._cards(command.step, None)
+                for card in cards.waiting():
+                    for tally in self._card_tallies(command.step, card):
+                        tally.approve(card)
+                return [Changed(command.step)]
+            case p.Spotlight():
+                if command.step != self.index:
+                    raise Refused("not-current-step", "Only a card of the current step can be "
+                                  "spotlighted.")
+                cards = self._cards(command.step, command.card)
+                if command.card is not None and not cards.shown(command.card):
+                    raise Refused("not-approved", "Approve this card before spotlighting it.")
+                if self.spotlight == command.card:
+                    return []
+                self.spotlight = command.card
                 return [Changed(command.step)]
             case p.RenameTheme():
                 self.book(command.step).rename(command.theme, command.label)
@@ -423,6 +457,24 @@ class Session:
             case _:
                 return self._groups_command(command, at)
 
+    def _card_tallies(self, step: int, card: str) -> list[TextTally]:
+        """Every tally holding a card: the step's, and its character's when characters are
+        handed out, so moderation applies to both alike."""
+        found = [self._cards(step, card)]
+        for group in self.by_character.get(step, {}).values():
+            if isinstance(group.answers, TextTally) and card in group.answers.cards:
+                found.append(group.answers)
+        return found
+
+    def _cards(self, step: int, card: str | None) -> TextTally:
+        """The free-text cards of ``step``, which must hold ``card`` when one is named."""
+        tallies = self.tallies.get(step)
+        if tallies is None or not isinstance(tallies.answers, TextTally):
+            raise Refused("no-such-card", f"Step {step} has no free-text cards.")
+        if card is not None and card not in tallies.answers.cards:
+            raise Refused("no-such-card", f"No card {card} on this step.")
+        return tallies.answers
+
     def _require_answer_step(self) -> None:
         self._require_running()
         if self.index not in self.tallies:
@@ -440,6 +492,7 @@ class Session:
         self.responses_open = index in self.tallies and (first or reopen) \
             and (state is None or state.phase == "debrief")
         self.revealed = False
+        self.spotlight = None
         pool = self.pools.get(index)
         if pool:
             for participant in self.participants:
@@ -598,7 +651,9 @@ class Session:
         book = self.books.get(step)
         if book is None or not isinstance(tally, TextTally):
             return None
-        return book.view(set(tally.cards), tally.hidden, self.info.min_responses, moderator)
+        # What the room may not see (hidden, queued, flagged) is what themes treat as hidden.
+        unseen = {card for card in tally.cards if not tally.shown(card)}
+        return book.view(set(tally.cards), unseen, self.info.min_responses, moderator)
 
     def text_cards(self, step: int) -> dict[str, str]:
         """Card id to text, hidden cards included, of a free-text step."""
@@ -663,11 +718,16 @@ class Session:
             return None
         moderator = role == "facilitator"
         enough = tallies.answers.count >= self.info.min_responses
+        spotlight = None
+        cards = tallies.answers
+        if step == self.index and self.spotlight is not None and isinstance(cards, TextTally) \
+                and cards.shown(self.spotlight):
+            spotlight = p.Card(id=self.spotlight, text=cards.cards[self.spotlight])
         if not moderator and not (self.revealed and step == self.index and enough):
             if role != "screen" or step != self.index:
                 return None
             return p.Results(seq=self.seq, step=step, count=tallies.answers.count,
-                             passes=tallies.passes)
+                             passes=tallies.passes, spotlight=spotlight)
         guesses = tallies.guesses
         answers = tallies.answers.view(moderator) if enough else None
         if isinstance(answers, p.TextAggregate):
@@ -681,6 +741,7 @@ class Session:
             guesses=guesses.view(moderator)
             if guesses is not None and guesses.count >= self.info.min_responses and enough
             else None,
+            spotlight=spotlight,
             shift=self.shift(step) if step in self.compares else None,
             characters=self.character_results(step, moderator),
         )

@@ -48,15 +48,16 @@ class Grouper:
         batch, self._pending = self._pending, []
         self._pool.submit(worker.embed, batch).add_done_callback(_log_failure)
 
-    async def group(self, cards: dict[str, str], min_size: int) -> th.Grouped:
+    async def group(self, cards: dict[str, str], min_size: int, language: str) -> th.Grouped:
         """Group cards (id to text) into at most ``MAX_THEMES`` labelled themes."""
         ids = sorted(cards)
-        parts = await self._run(worker.group, [cards[i] for i in ids], th.MAX_THEMES, min_size)
+        parts = await self._run(worker.group, [cards[i] for i in ids], th.MAX_THEMES, min_size,
+                                language)
         return th.Grouped(seeds=_seeds(ids, parts), model=self.model)
 
-    async def split(self, theme: str, cards: dict[str, str]) -> th.Divided:
+    async def split(self, theme: str, cards: dict[str, str], language: str) -> th.Divided:
         ids = sorted(cards)
-        parts = await self._run(worker.split, [cards[i] for i in ids])
+        parts = await self._run(worker.split, [cards[i] for i in ids], language)
         return th.Divided(theme=theme, seeds=_seeds(ids, parts))
 
     async def _run(self, work: object, *args: object) -> list[worker.Part]:

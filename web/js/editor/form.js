@@ -6,7 +6,7 @@
 
 import { h } from "../dom.js";
 import { LANGUAGES, t } from "../i18n.js";
-import { AUDIENCES, LANGS, charactersBefore, slug } from "./model.js";
+import { kindName, AUDIENCES, DEBRIEF_KINDS, KINDS, LANGS, charactersBefore, newStep, slug, stepsBefore } from "./model.js";
 
 let uid = 0;
 const nextId = () => `ed-${(uid += 1)}`;
@@ -262,6 +262,18 @@ function optionsWidget(holder, name, path, spec, ctx) {
   });
 }
 
+function optionalId(holder, path, ctx) {
+  const id = nextId();
+  const control = h("input", { id, class: "ed-input ed-id ed-short", type: "text", autocomplete: "off", spellcheck: "false" });
+  control.value = holder.id ?? "";
+  control.addEventListener("input", () => {
+    if (control.value) holder.id = control.value;
+    else delete holder.id;
+    ctx.changed();
+  });
+  return field(path, t("editor.field.characterId"), control, { id });
+}
+
 function stringLike(holder, name, path, text, ctx) {
   const id = nextId();
   const control = h("input", { id, class: "ed-input ed-id ed-short", type: "text", autocomplete: "off", spellcheck: "false" });
@@ -280,13 +292,14 @@ function charactersWidget(holder, name, path, spec, ctx) {
     row: (character, at) => [
       textWidget(character, "name", `${at}.name`, { name: "name", required: true, label: t("editor.field.characterName") }, ctx),
       textWidget(character, "description", `${at}.description`, { name: "description", label: t("editor.field.characterAbout") }, ctx),
+      optionalId(character, `${at}.id`, ctx),
     ],
   });
 }
 
 function characterWidget(holder, name, path, spec, ctx) {
   const id = nextId();
-  const known = charactersBefore(ctx.draft, ctx.index);
+  const known = charactersBefore(ctx.draft, ctx.index).map((c) => c.name);
   if (holder.character && !known.includes(holder.character)) known.push(holder.character);
   const control = h("select", { id, class: "ed-input" },
     h("option", { value: "" }, t("editor.noCharacter")),
@@ -299,10 +312,144 @@ function characterWidget(holder, name, path, spec, ctx) {
   return field(path, label("character"), control, { id, hint: t("editor.hint.character") });
 }
 
+function selectWidget(holder, name, path, spec, ctx) {
+  const id = nextId();
+  const control = h("select", { id, class: "ed-input" },
+    spec.values.map((v) => h("option", { value: v, selected: (holder[name] ?? spec.default) === v }, t(`editor.value.${name}.${v}`))));
+  control.addEventListener("change", () => {
+    holder[name] = control.value;
+    ctx.changed();
+  });
+  return field(path, label(name), control, { id });
+}
+
+/** A list of short texts (an observer's checklist), one per line, in the active language. */
+function linesWidget(holder, name, path, spec, ctx) {
+  const id = nextId();
+  const items = Array.isArray(holder[name]) ? holder[name] : [];
+  const control = h("textarea", { id, class: "ed-input ed-textarea", rows: 3, dir: "auto", lang: ctx.lang });
+  control.value = items.map((item) => textValue(item, ctx.lang)).join("\n");
+  control.addEventListener("input", () => {
+    const lines = control.value.split("\n");
+    const list = Array.isArray(holder[name]) ? holder[name] : [];
+    while (list.length < lines.length) list.push({});
+    lines.forEach((line, i) => {
+      if (typeof list[i] !== "object" || list[i] === null) list[i] = {};
+      list[i][ctx.lang] = line;
+    });
+    for (let i = lines.length; i < list.length; i += 1) if (list[i] && typeof list[i] === "object") delete list[i][ctx.lang];
+    // Drop trailing items no language has words for.
+    while (list.length && !Object.values(list[list.length - 1] || {}).some((v) => String(v).trim())) list.pop();
+    if (list.length) holder[name] = list;
+    else delete holder[name];
+    ctx.changed();
+  });
+  const wrapped = field(path, label(name), control, { id, wide: true, hint: t("editor.hint.lines") });
+  wrapped.querySelector(".field-label").append(" ", h("span", { class: "ed-lang", lang: ctx.lang }, ctx.lang.toUpperCase()),
+    h("span", { class: "ed-optional" }, t("editor.optional")));
+  return wrapped;
+}
+
+function rolesWidget(holder, name, path, spec, ctx) {
+  return listWidget(holder, name, path, ctx, {
+    min: 1, max: 7, addLabel: t("editor.addRole"),
+    make: (items) => ({ id: `role-${items.length + 1}`, name: {}, prompt: {} }),
+    row: (role, at) => [
+      textWidget(role, "name", `${at}.name`, { name: "name", required: true, label: t("editor.field.roleName") }, ctx),
+      stringLike(role, "id", `${at}.id`, t("editor.field.optionId"), ctx),
+      h("div", { class: "ed-wide ed-role-more" },
+        textWidget(role, "prompt", `${at}.prompt`, { name: "prompt", required: true, multiline: true, label: t("editor.field.rolePrompt") }, ctx),
+        linesWidget(role, "checklist", `${at}.checklist`, { name: "checklist" }, ctx)),
+    ],
+  });
+}
+
+/** The one question everyone answers when the groups end: none, a scale or a choice. */
+function debriefWidget(holder, name, path, spec, ctx) {
+  const id = nextId();
+  const current = holder.debrief?.kind;
+  const control = h("select", { id, class: "ed-input" },
+    h("option", { value: "" }, t("editor.noDebrief")),
+    DEBRIEF_KINDS.map((k) => h("option", { value: k, selected: current === k }, kindName(k))));
+  control.addEventListener("change", () => {
+    if (control.value) holder.debrief = newStep(control.value);
+    else delete holder.debrief;
+    ctx.rebuild();
+  });
+  const inner = holder.debrief && KINDS[holder.debrief.kind]
+    ? h("div", { class: "ed-grid ed-nested" },
+      fieldsFor(holder.debrief, KINDS[holder.debrief.kind].filter((f) => f.name !== "notes"), path, ctx, { known: ["kind"] }))
+    : null;
+  return h("div", { class: "ed-field ed-wide", dataset: { path } },
+    h("label", { for: id, class: "field-label" }, label("debrief")), control,
+    h("ul", { class: "ed-errors" }), inner);
+}
+
+/** This step's own id, by which a later step compares with it. */
+function stepIdWidget(holder, name, path, spec, ctx) {
+  const id = nextId();
+  const control = h("input", { id, class: "ed-input ed-id", type: "text", autocomplete: "off", spellcheck: "false", maxlength: 64 });
+  control.value = holder.id ?? "";
+  control.addEventListener("input", () => {
+    if (control.value) holder.id = control.value;
+    else delete holder.id;
+    ctx.changed();
+  });
+  return field(path, t("editor.field.stepId"), control, { id, hint: t("editor.hint.stepId") });
+}
+
+/** An earlier step of the same kind to compare with (`compare:`); steps need an id for it. */
+function stepRefWidget(holder, name, path, spec, ctx) {
+  const id = nextId();
+  const known = stepsBefore(ctx.draft, ctx.index, holder.kind);
+  if (holder.compare && !known.includes(holder.compare)) known.push(holder.compare);
+  const control = h("select", { id, class: "ed-input" },
+    h("option", { value: "" }, t("editor.noCompare")),
+    known.map((k) => h("option", { value: k, selected: holder.compare === k }, k)));
+  control.addEventListener("change", () => {
+    if (control.value) holder.compare = control.value;
+    else delete holder.compare;
+    ctx.changed();
+  });
+  return field(path, label("compare"), control, { id, hint: t("editor.hint.compare") });
+}
+
+/** Story characters handed out to the room, one each (`characters:` with `assign: each`). */
+function charListWidget(holder, name, path, spec, ctx) {
+  const known = charactersBefore(ctx.draft, ctx.index);
+  const chosen = Array.isArray(holder.characters) ? holder.characters : [];
+  for (const key of chosen) if (!known.some((c) => c.key === key)) known.push({ key, name: key });
+  if (!known.length) return field(path, label("assigned"), h("p", { class: "ed-hint" }, t("editor.hint.noCharacters")), { group: true });
+  return choices(path, label("assigned"), known.map((c) => [c.key, c.name]), chosen, (value, on) => {
+    const set = new Set(Array.isArray(holder.characters) ? holder.characters : []);
+    if (on) set.add(value);
+    else set.delete(value);
+    const list = known.map((c) => c.key).filter((k) => set.has(k));
+    if (list.length) holder.characters = list;
+    else delete holder.characters;
+    ctx.changed();
+  });
+}
+
+function assignWidget(holder, name, path, spec, ctx) {
+  const id = nextId();
+  const control = h("input", { id, type: "checkbox", class: "ed-check" });
+  control.checked = holder.assign === "each";
+  control.addEventListener("change", () => {
+    if (control.checked) holder.assign = "each";
+    else delete holder.assign;
+    ctx.changed();
+  });
+  return h("div", { class: "ed-field ed-field-check", dataset: { path } },
+    control, h("label", { for: id }, label("assign")), h("ul", { class: "ed-errors" }));
+}
+
 const WIDGETS = {
   text: textWidget, int: numberWidget, float: numberWidget, bool: boolWidget, string: stringWidget,
   id: idWidget, audience: audienceWidget, languages: languagesWidget, words: wordsWidget,
   predict: predictWidget, options: optionsWidget, characters: charactersWidget, character: characterWidget,
+  select: selectWidget, lines: linesWidget, roles: rolesWidget, debrief: debriefWidget,
+  stepid: stepIdWidget, stepref: stepRefWidget, charlist: charListWidget, assign: assignWidget,
 };
 
 /** Widgets for `fields` of `holder`, paths under `base`; plus any field the editor does not

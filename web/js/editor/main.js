@@ -10,7 +10,7 @@ import { LANGUAGES, language, t } from "../i18n.js";
 import { setupPage } from "../page.js";
 import * as api from "./api.js";
 import { fieldsFor } from "./form.js";
-import { KINDS, LANGS, SCENARIO_FIELDS, blank, editable, missing, move, newStep, serialize, stepOf } from "./model.js";
+import { kindName, KINDS, LANGS, SCENARIO_FIELDS, blank, editable, missing, move, newStep, serialize, stepOf } from "./model.js";
 import { fitProjector, phonePreview, projectorPreview } from "./preview.js";
 
 const SAVED_DRAFT = "attune:editor:draft";
@@ -127,7 +127,7 @@ function textIn(value, lang = state.lang) {
 
 function stepLabel(step) {
   if (!step || typeof step !== "object") return "?";
-  return textIn(step.title) || textIn(step.prompt) || textIn(step.text) || t(`kind.${step.kind}`);
+  return textIn(step.title) || textIn(step.prompt) || textIn(step.text) || kindName(step.kind);
 }
 
 function renderHead() {
@@ -196,11 +196,11 @@ function renderSteps() {
     return li;
   };
   const kindSelect = h("select", { id: "ed-new-kind", class: "ed-input" },
-    Object.keys(KINDS).map((kind) => h("option", { value: kind }, t(`kind.${kind}`))));
+    Object.keys(KINDS).map((kind) => h("option", { value: kind }, kindName(kind))));
   fill(els.steps,
     h("ol", { class: "ed-step-list ed-about" }, item(-1, t("editor.about"), null)),
     h("p", { class: "section-label" }, t("editor.stepsCount", { count: steps.length })),
-    h("ol", { class: "ed-step-list", id: "ed-step-list" }, steps.map((step, index) => item(index, stepLabel(step), t(`kind.${step?.kind}`)))),
+    h("ol", { class: "ed-step-list", id: "ed-step-list" }, steps.map((step, index) => item(index, stepLabel(step), kindName(step?.kind)))),
     steps.length ? h("p", { class: "ed-hint" }, t("editor.reorderHint")) : null,
     h("div", { class: "ed-add" },
       h("label", { for: "ed-new-kind", class: "field-label" }, t("editor.newStepKind")), kindSelect,
@@ -239,7 +239,7 @@ function addStep(kind) {
   renderForm();
   changed();
   els.form.querySelector("input, textarea, select")?.focus();
-  announce(t("editor.added", { kind: t(`kind.${kind}`), n: state.selected + 1 }));
+  announce(t("editor.added", { kind: kindName(kind), n: state.selected + 1 }));
 }
 
 function removeStep(index) {
@@ -302,7 +302,7 @@ function renderForm() {
     const path = `$.steps[${index}]`;
     const kinds = Object.keys(KINDS);
     const kind = h("select", { id: "ed-kind", class: "ed-input" },
-      (kinds.includes(step?.kind) ? kinds : [step?.kind, ...kinds]).map((k) => h("option", { value: k, selected: k === step?.kind }, KINDS[k] ? t(`kind.${k}`) : String(k))));
+      (kinds.includes(step?.kind) ? kinds : [step?.kind, ...kinds]).map((k) => h("option", { value: k, selected: k === step?.kind }, KINDS[k] ? kindName(k) : String(k))));
     kind.addEventListener("change", () => {
       const fresh = newStep(kind.value);
       for (const key of ["title", "prompt", "notes"]) if (step[key] !== undefined && KINDS[kind.value].some((f) => f.name === key)) fresh[key] = step[key];

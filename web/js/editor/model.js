@@ -1,12 +1,26 @@
 // The editor's model: a scenario draft as plain data in the file format's own shape, the fields
-// each step kind has, and pure functions over drafts. No DOM here, so the rules can be read (and
-// tested) apart from the page. Text a participant reads is kept as { en, fr, zh } while editing;
-// `serialize` drops the empty translations, so the server's checker says what is missing.
+// each step kind has, and pure functions over drafts. No DOM here (only kindName reads the
+// interface's messages), so the rules can be read apart from the page. Text a participant reads
+// is kept as { en, fr, zh } while editing; `serialize` drops the empty translations, so the
+// server's checker says what is missing.
+
+import { t } from "../i18n.js";
 
 export const LANGS = ["en", "fr", "zh"];
+
+/** A step kind's name; kinds newer than the interface's messages fall back to the editor's. */
+export function kindName(kind) {
+  const key = `kind.${kind}`;
+  const name = t(key);
+  if (name !== key) return name;
+  const own = t(`editor.kind.${kind}`);
+  return own === `editor.kind.${kind}` ? String(kind) : own;
+}
 export const AUDIENCES = ["classroom", "workshop", "remote-team"];
 
 const title = { name: "title", type: "text" };
+const stepId = { name: "id", type: "stepid" };
+const assigned = [{ name: "characters", type: "charlist" }, { name: "assign", type: "assign" }];
 const notes = { name: "notes", type: "text", multiline: true };
 const prompt = { name: "prompt", type: "text", required: true, multiline: true };
 const predict = { name: "predict", type: "predict" };
@@ -19,22 +33,46 @@ const predict = { name: "predict", type: "predict" };
  */
 export const KINDS = {
   story: [title, { name: "text", type: "text", required: true, multiline: true, rows: 6 },
-    { name: "characters", type: "characters" }, { name: "image", type: "string" }, notes],
+    { name: "characters", type: "characters" }, { name: "image", type: "string" }, stepId, notes],
   checkin: [title, prompt, { name: "words", type: "words" },
-    { name: "intensity", type: "bool", default: true }, predict, notes],
+    { name: "intensity", type: "bool", default: true }, predict,
+    { name: "compare", type: "stepref" }, ...assigned, stepId, notes],
   scale: [title, prompt, { name: "min", type: "int", default: 1 }, { name: "max", type: "int", default: 5 },
-    { name: "min_label", type: "text" }, { name: "max_label", type: "text" }, predict, notes],
+    { name: "min_label", type: "text" }, { name: "max_label", type: "text" }, predict,
+    { name: "compare", type: "stepref" }, stepId, notes],
   choice: [title, prompt, { name: "options", type: "options" },
-    { name: "multiple", type: "bool", default: false }, predict, notes],
+    { name: "multiple", type: "bool", default: false }, predict, stepId, notes],
   perspective: [title, prompt, { name: "character", type: "character" },
-    { name: "max_length", type: "int", default: 280, min: 10, max: 1000 }, notes],
+    { name: "max_length", type: "int", default: 280, min: 10, max: 1000 },
+    { name: "themes", type: "bool", default: false }, ...assigned, stepId, notes],
   breathe: [title, { name: "prompt", type: "text", multiline: true },
     { name: "inhale", type: "float", default: 4 }, { name: "hold_in", type: "float", default: 0 },
     { name: "exhale", type: "float", default: 6 }, { name: "hold_out", type: "float", default: 0 },
     { name: "cycles", type: "int", default: 5 }, notes],
   timer: [title, prompt, { name: "seconds", type: "int", required: true, default: 120 }, notes],
   reflect: [title, prompt, notes],
+  groups: [title, { name: "prompt", type: "text", multiline: true },
+    { name: "size", type: "int", required: true, default: 2, min: 2, max: 7 },
+    { name: "leftover", type: "select", values: ["join", "own"], default: "join" },
+    { name: "roles", type: "roles" },
+    { name: "rounds", type: "int", default: 1, min: 1, max: 12 },
+    { name: "seconds", type: "int", required: true, default: 180, min: 10, max: 3600 },
+    { name: "rotate", type: "bool", default: true },
+    { name: "debrief", type: "debrief" },
+    { name: "remote", type: "text", multiline: true }, notes],
 };
+
+/** The fields inside list items and nested parts, for the generic walk below. */
+export const PARTS = {
+  options: [{ name: "label", type: "text", required: true }, { name: "id", type: "string" }],
+  characters: [{ name: "name", type: "text", required: true }, { name: "description", type: "text" },
+    { name: "id", type: "string" }],
+  roles: [{ name: "id", type: "string" }, { name: "name", type: "text", required: true },
+    { name: "prompt", type: "text", required: true, multiline: true }, { name: "checklist", type: "lines" }],
+  predict: [{ name: "prompt", type: "text", required: true }],
+};
+const LISTS = new Set(["options", "characters", "roles"]);
+export const DEBRIEF_KINDS = ["scale", "choice"];
 
 export const SCENARIO_FIELDS = [
   { name: "title", type: "text", required: true },
@@ -46,7 +84,34 @@ export const SCENARIO_FIELDS = [
   { name: "notes", type: "text", multiline: true },
 ];
 
-const TEXTS = new Set(["text"]);
+/**
+ * Call `visit(container, key, spec, path)` for every translated text in `holder` read by `specs`
+ * (list items, a guess prompt, a debrief question and checklist lines included), whether it
+ * has words yet or not. Values of the wrong shape are passed over: the checker names them.
+ */
+export function walkTexts(holder, specs, path, visit) {
+  if (!holder || typeof holder !== "object" || Array.isArray(holder)) return;
+  for (const spec of specs) {
+    const value = holder[spec.name];
+    const at = `${path}.${spec.name}`;
+    if (spec.type === "text") visit(holder, spec.name, spec, at);
+    else if (spec.type === "lines" && Array.isArray(value)) {
+      value.forEach((_, i) => visit(value, i, { name: spec.name, required: true }, `${at}[${i}]`));
+    } else if (LISTS.has(spec.type) && Array.isArray(value)) {
+      value.forEach((item, i) => walkTexts(item, PARTS[spec.type], `${at}[${i}]`, visit));
+    } else if (spec.type === "predict" && value) walkTexts(value, PARTS.predict, at, visit);
+    else if (spec.type === "debrief" && value && KINDS[value.kind]) walkTexts(value, KINDS[value.kind], at, visit);
+  }
+}
+
+/** Every step of the draft with its fields, and the scenario itself, for walks over texts. */
+function* parts(draft) {
+  yield [draft, SCENARIO_FIELDS, "$"];
+  const steps = Array.isArray(draft.steps) ? draft.steps : [];
+  for (const [index, step] of steps.entries()) {
+    if (step && typeof step === "object" && KINDS[step.kind]) yield [step, KINDS[step.kind], `$.steps[${index}]`];
+  }
+}
 
 /** A new step of a kind, with what it needs to be valid but the words. */
 export function newStep(kind) {
@@ -56,6 +121,9 @@ export function newStep(kind) {
     else if (field.required && field.default !== undefined) step[field.name] = field.default;
   }
   if (kind === "choice") step.options = [{ id: "a", label: {} }, { id: "b", label: {} }];
+  if (kind === "groups") {
+    step.roles = [{ id: "speaker", name: {}, prompt: {} }, { id: "listener", name: {}, prompt: {} }];
+  }
   return step;
 }
 
@@ -69,32 +137,14 @@ export function blank() {
 /** A scenario from the server or a file, made editable: every text becomes { lang: text }. */
 export function editable(document) {
   const draft = structuredClone(document && typeof document === "object" && !Array.isArray(document) ? document : {});
-  const languages = Array.isArray(draft.languages) && draft.languages.length ? draft.languages : ["en"];
-  const spread = (value) => (typeof value === "string"
-    ? Object.fromEntries(languages.filter((l) => LANGS.includes(l)).map((l) => [l, value]))
-    : value);
-  for (const field of SCENARIO_FIELDS) if (TEXTS.has(field.type) && field.name in draft) draft[field.name] = spread(draft[field.name]);
-  if (!Array.isArray(draft.steps)) draft.steps = draft.steps === undefined ? [] : draft.steps;
-  if (Array.isArray(draft.steps)) {
-    draft.steps = draft.steps.map((step) => {
-      if (!step || typeof step !== "object" || Array.isArray(step)) return step;
-      for (const field of KINDS[step.kind] || []) {
-        if (field.type === "text" && field.name in step) step[field.name] = spread(step[field.name]);
-        if (field.type === "predict" && step.predict && typeof step.predict === "object") {
-          step.predict.prompt = spread(step.predict.prompt);
-        }
-        if (field.type === "options" && Array.isArray(step.options)) {
-          for (const option of step.options) if (option && typeof option === "object") option.label = spread(option.label);
-        }
-        if (field.type === "characters" && Array.isArray(step.characters)) {
-          for (const c of step.characters) {
-            if (!c || typeof c !== "object") continue;
-            c.name = spread(c.name);
-            if ("description" in c) c.description = spread(c.description);
-          }
-        }
+  const languages = (Array.isArray(draft.languages) && draft.languages.length ? draft.languages : ["en"]).filter((l) => LANGS.includes(l));
+  if (draft.steps === undefined) draft.steps = [];
+  for (const [holder, specs, path] of parts(draft)) {
+    walkTexts(holder, specs, path, (container, key) => {
+      if (typeof container[key] === "string") {
+        const text = container[key];
+        container[key] = Object.fromEntries(languages.map((l) => [l, text]));
       }
-      return step;
     });
   }
   return draft;
@@ -111,70 +161,30 @@ const isEmptyText = (value) => value && typeof value === "object" && !Array.isAr
  * removed (a required one stays, empty, so the checker names it). */
 export function serialize(draft) {
   const out = structuredClone(draft);
-  const tidy = (holder, field) => {
-    if (!(field.name in holder)) return;
-    if (field.type === "text") {
-      holder[field.name] = cleanText(holder[field.name]);
-      if (!field.required && isEmptyText(holder[field.name])) delete holder[field.name];
-    }
-  };
-  for (const field of SCENARIO_FIELDS) tidy(out, field);
-  if (Array.isArray(out.steps)) {
-    for (const step of out.steps) {
-      if (!step || typeof step !== "object") continue;
-      for (const field of KINDS[step.kind] || []) {
-        tidy(step, field);
-        if (field.type === "predict" && step.predict && typeof step.predict === "object") {
-          step.predict.prompt = cleanText(step.predict.prompt);
-        }
-        if (field.type === "options" && Array.isArray(step.options)) {
-          for (const o of step.options) if (o && typeof o === "object") o.label = cleanText(o.label);
-        }
-        if (field.type === "characters" && Array.isArray(step.characters)) {
-          for (const c of step.characters) {
-            if (!c || typeof c !== "object") continue;
-            c.name = cleanText(c.name);
-            if ("description" in c) {
-              c.description = cleanText(c.description);
-              if (isEmptyText(c.description)) delete c.description;
-            }
-          }
-        }
-      }
-    }
+  for (const [holder, specs, path] of parts(out)) {
+    walkTexts(holder, specs, path, (container, key, spec) => {
+      if (!(key in container)) return;
+      container[key] = cleanText(container[key]);
+      if (!spec.required && isEmptyText(container[key])) delete container[key];
+    });
   }
   return out;
-}
-
-/** Every translated text of the draft with its path, to mark what each language lacks. */
-export function* texts(draft) {
-  for (const field of SCENARIO_FIELDS) {
-    if (field.type === "text" && (field.required || hasAny(draft[field.name]))) yield [`$.${field.name}`, draft[field.name]];
-  }
-  const steps = Array.isArray(draft.steps) ? draft.steps : [];
-  for (const [index, step] of steps.entries()) {
-    if (!step || typeof step !== "object") continue;
-    const at = `$.steps[${index}]`;
-    for (const field of KINDS[step.kind] || []) {
-      const value = step[field.name];
-      if (field.type === "text" && (field.required || hasAny(value))) yield [`${at}.${field.name}`, value];
-      if (field.type === "predict" && value && typeof value === "object") yield [`${at}.predict.prompt`, value.prompt];
-      if (field.type === "options" && Array.isArray(value)) {
-        for (const [i, o] of value.entries()) yield [`${at}.options[${i}].label`, o?.label];
-      }
-      if (field.type === "characters" && Array.isArray(value)) {
-        for (const [i, c] of value.entries()) {
-          yield [`${at}.characters[${i}].name`, c?.name];
-          if (hasAny(c?.description)) yield [`${at}.characters[${i}].description`, c.description];
-        }
-      }
-    }
-  }
 }
 
 function hasAny(value) {
   if (typeof value === "string") return value.trim() !== "";
   return !!value && typeof value === "object" && Object.values(value).some((v) => typeof v === "string" && v.trim());
+}
+
+/** Every translated text of the draft that should have words, with its path. */
+export function texts(draft) {
+  const found = [];
+  for (const [holder, specs, path] of parts(draft)) {
+    walkTexts(holder, specs, path, (container, key, spec, at) => {
+      if (spec.required || hasAny(container[key])) found.push([at, container[key]]);
+    });
+  }
+  return found;
 }
 
 /** Paths of the texts that have no words in `lang` (a plain string counts for every language). */
@@ -197,17 +207,25 @@ export function move(steps, from, to) {
   return list;
 }
 
-/** Names of characters from story steps before `index`, in the draft's first language. */
+/** Characters from story steps before `index`: how steps name them (their id, else the
+ * English name) and the name to show. */
 export function charactersBefore(draft, index) {
-  const names = [];
-  for (const step of (draft.steps || []).slice(0, index)) {
+  const found = [];
+  for (const step of (Array.isArray(draft.steps) ? draft.steps : []).slice(0, index)) {
     if (step?.kind !== "story" || !Array.isArray(step.characters)) continue;
     for (const c of step.characters) {
       const name = typeof c?.name === "string" ? c.name : c?.name?.en || Object.values(c?.name || {})[0];
-      if (name && !names.includes(name)) names.push(name);
+      const key = c?.id || name;
+      if (key && !found.some((f) => f.key === key)) found.push({ key, name: name || key });
     }
   }
-  return names;
+  return found;
+}
+
+/** Ids of earlier steps of the same kind, for `compare:`. */
+export function stepsBefore(draft, index, kind) {
+  return (Array.isArray(draft.steps) ? draft.steps : []).slice(0, index)
+    .filter((step) => step?.kind === kind && typeof step.id === "string" && step.id).map((step) => step.id);
 }
 
 /** An id from a title: lower-case letters, digits and dashes, as the format requires. */
