@@ -35,7 +35,7 @@ ROOM = 11
 YOU_ARE = {"en": "You are", "fr": "Vous êtes", "zh": "你是"}
 THOUGHTS = {
     "en": ["I stayed up until two finishing slides nobody else touched, and now I'm the one "
-           "who looks mean", "If I say why, everyone will look at me differently",
+           "who looks unfair", "If I say why, everyone will look at me differently",
            "Group marks are fair on paper; I can't hear every family story in a lesson"],
     "fr": ["J'ai veillé jusqu'à deux heures sur des diapositives que personne d'autre n'a "
            "touchées, et c'est moi qui passe pour la méchante",
@@ -212,6 +212,8 @@ async def test_assigned_characters_side_by_side_on_the_projector(
     await phone.locator("textarea").fill(THOUGHTS[language][0])
     await phone.locator('.answer-form button[type="submit"]').click()
     await expect(phone.locator(".received")).to_be_visible()
+    # A classroom scenario queues cards for the facilitator's approval (core/moderation.py).
+    await host.command(p.ApproveAll(step=2))
     await host.command(p.Reveal())
     await expect(screen.locator(".character-column .card").first).to_be_visible()
     failures += await check_projector(screen, f"{language}-characters-text")
