@@ -12,6 +12,7 @@ import { answerInput } from "./inputs.js";
 import { resultsChart } from "./charts.js";
 import { assignedNote, ownShiftNote } from "./shift.js";
 import { ANSWERABLE, stepContent } from "./steps.js";
+import { groupsPhone } from "./groups.js";
 import { careNotice } from "./care.js";
 import { holdWake } from "./wake.js";
 
@@ -103,11 +104,13 @@ function leave() {
 function status(kind) {
   if (kind === "failed") {
     if (live.state.status === "ended") render();
-    else joinForm(t("join.notFound", { code }));
+    // A phone that was in the session learns it is gone, not that it mistyped the code.
+    else joinForm(t(live.epoch ? "join.sessionGone" : "join.notFound", { code }));
     showConnection("open");
     return;
   }
   showConnection(kind);
+  update();
 }
 
 function received(message) {
@@ -136,6 +139,10 @@ function received(message) {
     case "own_shift":
       store.set(ownShiftKey(message.step), message);
       update();
+      break;
+    case "groups":
+    case "group":
+      groupsChanged();
       break;
     case "error":
       if (message.ref) refused(message);
@@ -202,8 +209,29 @@ function buildStep(step) {
     section.append(reflectNote(step));
   } else if (ANSWERABLE.has(step.kind)) {
     buildAnswer(step, section);
+  } else if (step.kind === "groups") {
+    view.groups = groupsPhone(step, live);
+    view.phase = state.groups?.phase;
+    section.append(view.groups.element);
+    if (view.phase === "debrief" && step.debrief) {
+      // The debrief is answered like a step of its kind, on the groups step's index.
+      view.step = step.debrief;
+      buildAnswer(step.debrief, section);
+    }
   }
   fill(main, section);
+}
+
+/** A groups step changed round, phase or this phone's group: rebuild for the debrief. */
+function groupsChanged() {
+  if (!view?.groups) return;
+  if (view.phase !== live.state.groups?.phase && live.state.groups?.phase === "debrief") {
+    view = null;
+    render();
+    return;
+  }
+  view.phase = live.state.groups?.phase;
+  view.groups.update();
 }
 
 function reflectNote(step) {
@@ -303,7 +331,8 @@ function refreshButtons() {
     view.send.textContent = t("answer.next");
     view.send.disabled = !view.input.value();
   } else {
-    view.send.textContent = sent?.acked && !sent.pass ? t("answer.update") : t("answer.send");
+    view.send.textContent = !live.joined ? t("answer.sendLater")
+      : sent?.acked && !sent.pass ? t("answer.update") : t("answer.send");
     view.send.disabled = !open || !view.input.value() || !view.input.valid() || (sent && !changed && sent.acked);
   }
   view.pass.disabled = !open || Boolean(sent?.pass && sent.acked);

@@ -717,6 +717,9 @@ class Session:
         if tallies is None:
             return None
         moderator = role == "facilitator"
+        state = self.groups.get(step)
+        if state is not None and state.phase != "debrief" and not moderator:
+            return None  # a groups step's debrief count means nothing to the room before it opens
         enough = tallies.answers.count >= self.info.min_responses
         spotlight = None
         cards = tallies.answers
