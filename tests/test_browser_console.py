@@ -20,10 +20,11 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, Page, ViewportSize, async_playwright, expect
 
-from attune.client import Client
+from attune.client import Client, create_session
 from attune.config import Settings
 from attune.core import protocol as p
 from tests.conftest import DATA, free_port, start_server
+from tests.fault_proxy import FaultProxy
 
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=10_000)
@@ -244,4 +245,73 @@ async def test_my_sessions_reopens_with_full_control(base: str, browser: Browser
     await expect(mine.locator(".tag")).to_have_text("No longer on the server")
     await mine.locator(".my-session-forget").click()
     await expect(again.locator(".my-session")).to_have_count(0)
+    assert not errors.seen, errors.seen
+
+
+@pytest.mark.timeout(300)
+async def test_a_phone_on_a_dead_network_says_so_within_ten_seconds(
+    base: str, browser: Browser,
+) -> None:
+    """Packets silently dropped (a proxy that forwards nothing): no close event ever comes."""
+    port = int(base.rsplit(":", 1)[1])
+    proxy = FaultProxy("127.0.0.1", port)
+    await proxy.start()
+    try:
+        errors = Errors()
+        host = await Client.facilitator(await create_session(base, "every-kind"))
+        assert host.welcome is not None
+        code = host.welcome.code
+        phone = await page(browser, errors, PHONE)
+        await phone.goto(f"http://127.0.0.1:{proxy.port}/join/#{code}")
+        await expect(phone.locator("body[data-connection='open']")).to_have_count(1)
+        await host.command(p.Start())
+        await host.command(p.Goto(step=4))
+        await at_step(phone, 4)
+        proxy.hang()
+        started = asyncio.get_running_loop().time()
+        await phone.locator("textarea").fill("Sam might feel left out")
+        await expect(phone.locator("body[data-connection='reconnecting']")).to_have_count(
+            1, timeout=12_000)
+        noticed = asyncio.get_running_loop().time() - started
+        assert noticed < 10, f"the dead network showed after {noticed:.1f} s"
+        send = phone.locator(".answer-form button[type=submit]")
+        await expect(send).to_have_text("Send when connected")
+        await send.click()
+        await expect(phone.locator(".pending")).to_contain_text("will be sent")
+        await shoot(phone, "join-dead-network", (PHONE,))
+        proxy.heal()
+        await expect(phone.locator(".received .received-title")).to_be_visible(timeout=20_000)
+        results = await host.expect(p.Results, lambda r: r.step == 4 and r.count == 1,
+                                    timeout=10)
+        assert results.count == 1, "the queued answer counts once"
+        await host.close()
+        assert not errors.seen, errors.seen
+    finally:
+        await proxy.stop()
+
+
+async def test_a_lost_session_is_said_in_words_people_can_act_on(
+    base: str, browser: Browser,
+) -> None:
+    errors = Errors()
+    created = await create_session(base, "every-kind")
+    phone = await page(browser, errors, PHONE)
+    await phone.goto(f"{base}/join/#{created.code}")
+    screen = await page(browser, errors)
+    await screen.goto(f"{base}/screen/#{created.code}")
+    console = await page(browser, errors)
+    await console.goto(created.facilitator_url)
+    for view in (phone, screen, console):
+        await expect(view.locator("body[data-connection='open']")).to_have_count(1)
+    # What a restart of a server that keeps sessions in memory looks like to every view.
+    response = await console.request.delete(f"{base}/api/sessions/{created.session}",
+                                            headers={"authorization": f"Bearer {created.token}"})
+    assert response.status == 204
+    await expect(phone.locator(".problem")).to_contain_text("is no longer open")
+    await expect(phone.locator(".problem")).to_contain_text("enter the new code")
+    await expect(screen.locator(".problem")).to_contain_text("Start a new session")
+    await console.reload()
+    await expect(console.locator("h1")).to_have_text("This session is not available")
+    await expect(console.locator("main")).to_contain_text("lost when the server restarted")
+    await shoot(phone, "join-session-gone", (PHONE,))
     assert not errors.seen, errors.seen

@@ -22,7 +22,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from attune.backends import CodeTaken, open_backend
-from attune.config import Settings
+from attune.config import Settings, missing
 from attune.core import scenario as sc
 from attune.core.errors import BackendUnavailable
 from attune.core.export import export, to_csv
@@ -81,8 +81,14 @@ def _problem(status: int, message: str, **extra: object) -> Response:
 
 
 def create_app(settings: Settings) -> Starlette:
+    """The application; raises RuntimeError, naming what, if the web UI or the scenarios are
+    missing (a broken install must not start as a server that answers 404)."""
+    problems = missing(settings)
+    if problems:
+        raise RuntimeError("Attune cannot start without " + " and ".join(problems))
     metrics = Metrics()
-    backend = open_backend(settings.backend, settings.retention_s)
+    backend = open_backend(settings.backend, settings.retention_s, settings.inactive_s,
+                           data=settings.data)
     node = Node(backend, settings, metrics)
     library = Library(backend, settings)
     scenarios = library.builtins
@@ -213,8 +219,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/metrics", metrics_endpoint),
         Route("/join/{code:str}", join_redirect),
     ]
-    if settings.web_root.is_dir():
-        routes.append(Mount("/", StaticFiles(directory=settings.web_root, html=True)))
+    routes.append(Mount("/", StaticFiles(directory=settings.web_root, html=True)))
     app = Starlette(routes=routes, lifespan=lifespan,
                     middleware=[Middleware(SecurityHeaders)])
     app.state.node = node

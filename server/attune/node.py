@@ -30,6 +30,7 @@ from attune.core.errors import (
     CLOSE_SESSION_GONE,
     BackendUnavailable,
     Refused,
+    SessionGone,
 )
 from attune.core.moderation import Lexicon
 from attune.core.session import (
@@ -620,7 +621,13 @@ class Node:
     async def append(
         self, session_id: str, entry: Joined | Submitted | Commanded | Left | Readied | Themed,
     ) -> int:
-        return await self.backend.append(session_id, entry_encoder.encode(entry))
+        """Append to the session's log; if the session was deleted or expired meanwhile, its
+        clients here are closed with 4004 and the sender is refused."""
+        try:
+            return await self.backend.append(session_id, entry_encoder.encode(entry))
+        except SessionGone:
+            self.gone(session_id)
+            raise Refused("unknown-session", "This session no longer exists.") from None
 
     async def delete(self, session_id: str) -> None:
         """Delete a session and its answers now; every node closes its clients of it."""

@@ -101,11 +101,13 @@ function leave() {
 function status(kind) {
   if (kind === "failed") {
     if (live.state.status === "ended") render();
-    else joinForm(t("join.notFound", { code }));
+    // A phone that was in the session learns it is gone, not that it mistyped the code.
+    else joinForm(t(live.epoch ? "join.sessionGone" : "join.notFound", { code }));
     showConnection("open");
     return;
   }
   showConnection(kind);
+  update();
 }
 
 function received(message) {
@@ -313,7 +315,8 @@ function refreshButtons() {
     view.send.textContent = t("answer.next");
     view.send.disabled = !view.input.value();
   } else {
-    view.send.textContent = sent?.acked && !sent.pass ? t("answer.update") : t("answer.send");
+    view.send.textContent = !live.joined ? t("answer.sendLater")
+      : sent?.acked && !sent.pass ? t("answer.update") : t("answer.send");
     view.send.disabled = !open || !view.input.value() || !view.input.valid() || (sent && !changed && sent.acked);
   }
   view.pass.disabled = !open || Boolean(sent?.pass && sent.acked);

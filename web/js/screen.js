@@ -54,7 +54,7 @@ function start(wanted) {
     onStatus: (kind) => {
       if (kind === "failed") {
         if (live.state.status === "ended") render();
-        else askCode(t("join.notFound", { code }));
+        else askCode(t(live.epoch ? "screen.sessionGone" : "join.notFound", { code }));
         showConnection("open");
       } else showConnection(kind);
     },

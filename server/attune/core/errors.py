@@ -5,7 +5,8 @@ Exception tree::
     AttuneError
     ├── Refused            a client message that cannot be carried out; becomes an ``error``
     │                      message with one of ERROR_CODES, and the connection stays open
-    └── BackendUnavailable the shared backend did not answer in time; clients are told to retry
+    ├── BackendUnavailable the shared backend did not answer in time; clients are told to retry
+    └── SessionGone        the session was deleted or expired; its clients are closed with 4004
 
 ``ScenarioError`` (in ``attune.core.scenario``) is a ``ValueError``: a bad file is an input problem
 for the person who wrote it, not a failure of the server.
@@ -34,6 +35,11 @@ class Refused(AttuneError):
 
 class BackendUnavailable(AttuneError):
     """The shared backend did not answer within its time bound."""
+
+
+class SessionGone(AttuneError):
+    """An append reached a session that no longer exists: deleted, or expired after its retention
+    or inactivity period. Every backend raises it the same way (see ``attune.backends.base``)."""
 
 
 ErrorCode = Literal[
@@ -121,7 +127,8 @@ CLOSE_CODES: Final[dict[int, str]] = {
     "resume.",
     CLOSE_TRY_AGAIN: "The shared backend is unavailable; reconnect after a short wait.",
     CLOSE_HELLO_TIMEOUT: "No `hello` within the handshake timeout.",
-    CLOSE_SESSION_GONE: "The facilitator deleted the session.",
+    CLOSE_SESSION_GONE: "The session was deleted by its facilitator, or expired (ended longer "
+    "than the retention period ago, or inactive longer than the inactivity period).",
     CLOSE_TOO_SLOW: "The client read too slowly and its send buffer filled up; reconnect and "
     "resume. (Counted under this code; the client usually sees only the drop.)",
 }
