@@ -292,9 +292,10 @@ async def timed_answer(person: Client, text: str) -> float:
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     results: dict[str, Any] = {"machine": {"cpus": os.cpu_count(),
                                            "load": os.getloadavg()}, "started": time.time()}
-    print("embedding cost ...", flush=True)
-    results["embedding"] = embedding_cost(args.single)
-    print(results["embedding"], flush=True)
+    if args.single:
+        print("embedding cost ...", flush=True)
+        results["embedding"] = embedding_cost(args.single)
+        print(results["embedding"], flush=True)
     results["reveal"] = []
     for n in args.sizes:
         for warm in (True, False):
@@ -318,8 +319,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.themes", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000])
-    parser.add_argument("--single", type=int, default=200, help="answers embedded one by one")
+    parser.add_argument("--sizes", type=int, nargs="*", default=[100, 1000],
+                        help="answers for reveal to themes (none: skip)")
+    parser.add_argument("--single", type=int, default=200,
+                        help="answers embedded one by one (0: skip the embedding cost)")
     parser.add_argument("--burst", type=int, default=1000, help="answers in the burst")
     parser.add_argument("--every", type=float, default=50, help="ms between reveal toggles")
     parser.add_argument("--repeat", type=int, default=3, help="on/off pairs of bursts")
