@@ -18,7 +18,7 @@ from bench import report
 from bench.run import Bench, Plan
 from bench.targets import ALL, available
 
-SCENARIOS = ("fanout", "ingest", "memory", "slow", "storm", "redis")
+SCENARIOS = ("fanout", "ingest", "memory", "slow", "storm", "redis", "restart")
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:

@@ -177,9 +177,10 @@ class Worker:
                 "open": sum(c.open for c in self.clients)}
 
     async def storm(self, at: float, host: str, port: int, path: str, code: str,
-                    timeout: float) -> dict[str, Any]:
-        """At wall time ``at`` (ms), drop every connection and resume them all at once."""
-        olds = [c for c in self.clients if c.open]
+                    timeout: float, dead: bool = False) -> dict[str, Any]:
+        """At wall time ``at`` (ms), drop every connection and resume them all at once
+        (``dead``: every client, its server having died under it; else the open ones)."""
+        olds = list(self.clients) if dead else [c for c in self.clients if c.open]
         await asyncio.sleep(max(0.0, (at - time.time() * 1000) / 1000))
         for client in olds:
             client.abort()

@@ -144,6 +144,23 @@ def check_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                 add(name, size, "reconnect storm: 99% resumed (ms)", t99, "<= 5,000",
                     t99 is not None and t99 <= 5000)
         memory_a = _get(results, "attune", size)
+        for variant in ("attune-sqlite", "attune-sqlite-full"):
+            sqlite = _get(results, variant, size)
+            if sqlite is None or memory_a is None or "fanout" not in sqlite:
+                continue
+            mine, theirs = (sqlite.get("ingest") or {}), (memory_a.get("ingest") or {})
+            if mine.get("server_cpu_us_per_answer") and theirs.get("server_cpu_us_per_answer"):
+                ratio = mine["server_cpu_us_per_answer"] / theirs["server_cpu_us_per_answer"]
+                add(variant, size, "ingest CPU per answer vs memory backend", ratio,
+                    "<= 1.25", ratio <= 1.25)
+            for key, check in (("last_ms", "fan-out last-participant latency vs memory"),
+                               ("p50_ms", "fan-out median latency vs memory")):
+                ratio = sqlite["fanout"][key] / memory_a["fanout"][key]
+                add(variant, size, check, ratio, "<= 1.1", ratio <= 1.1)
+            restart = sqlite.get("restart")
+            if restart:
+                add(variant, size, "kill -9 to every participant resumed (ms)",
+                    restart["restart_to_all_resumed_ms"], "(no target)", None)
         for name in ("attune-redis-1", "attune-redis-2"):
             r = _get(results, name, size)
             if r is None or memory_a is None:

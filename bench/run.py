@@ -140,6 +140,9 @@ class Run:
             if self.bench.load_cpus:
                 system.pin(self.redis.process.pid, self.bench.load_cpus)
             args += ["--backend", self.redis.url]
+        if target.sqlite:
+            folder = plan.out / "sqlite" / f"{target.name}-{self.n}-{time.time_ns()}"
+            args += ["--backend", f"sqlite://{folder}/attune.sqlite3?{target.sqlite}"]
         log = plan.out / "logs" / f"{target.name}-{self.n}.log"
         for _ in range(target.nodes):
             server = ServerProcess(target.kind, args, self.bench.server_cpus, log)
@@ -397,14 +400,38 @@ class Run:
             "closed_by_server": dict(closes),
         }
 
-    async def storm(self) -> dict[str, Any]:
+    async def restart(self) -> dict[str, Any]:
+        """SIGKILL the server, start the same command on the same file and port, and let every
+        participant resume: the time to a server that accepts connections again, then the storm
+        of resumes against it (which needs the sessions read back from the file)."""
+        server = self.servers[0]
+        assert server.process is not None
+        killed = time.perf_counter()
+        server.process.kill()
+        server.process.wait(10)
+        if self.control is not None:
+            self.control.abort()
+            self.control = None
+        await asyncio.to_thread(server.start)
+        ready_ms = (time.perf_counter() - killed) * 1000
+        storm = await self.storm(dead=True)
+        slowest = storm["max_ms"]
+        return {
+            "server_ready_ms": round(ready_ms, 1),
+            **storm,
+            # The harness's own half-second before the resumes start is not counted.
+            "restart_to_all_resumed_ms": round(ready_ms + slowest, 1)
+            if slowest is not None and storm["resumed"] == storm["attempted"] else None,
+        }
+
+    async def storm(self, dead: bool = False) -> dict[str, Any]:
         since = time.time()
         at = since * 1000 + 500
         port = self.servers[0].port
         cpu, wait = self.server_cpu(), self.server_wait()
         replies = await self.load.each("storm", at=at, host="127.0.0.1", port=port,
                                        path=self.target.path, code=self.code,
-                                       timeout=30.0)
+                                       timeout=30.0, dead=dead)
         cpu, wait = self.server_cpu() - cpu, self.server_wait() - wait
         times = sorted(floats([r["times"] for r in replies]))
         attempted = sum(r["attempted"] for r in replies)
@@ -586,7 +613,15 @@ class Bench:
                 self.say(f"        slow     {s['paused']} paused: healthy p99 x{s['p99_ratio']}, "
                          f"rate x{s['rate_ratio']}, server RSS +{s['rss_growth_mb']} MB, "
                          f"closed {s['closed_by_server']}")
-            if target.attune and not target.redis and "storm" in scenarios:
+            if target.sqlite and "restart" in scenarios:
+                record["restart"] = await run.restart()
+                s = record["restart"]
+                self.say(f"        restart  server ready in {s['server_ready_ms']} ms, "
+                         f"{s['resumed']}/{s['attempted']} resumed, all within "
+                         f"{s['restart_to_all_resumed_ms']} ms of the kill (replayed "
+                         f"{s['replays']}, snapshots {s['snapshots']})")
+            if target.attune and not target.redis and not target.sqlite \
+                    and "storm" in scenarios:
                 record["storm"] = await run.storm()
                 s = record["storm"]
                 self.say(f"        storm    {s['resumed']}/{s['attempted']} resumed, 99% in "

@@ -41,6 +41,9 @@ class Target:
     """A module that must be importable (a ``bench`` extra), else the target is skipped."""
     nodes: int = 1
     redis: bool = False
+    sqlite: str = ""
+    """When set, sessions in a fresh SQLite file with this URL query (the default backend);
+    the restart scenario runs."""
 
     @property
     def attune(self) -> bool:
@@ -56,13 +59,21 @@ PEERS = [
            "python-socketio ASGI on uvicorn, emit to a room", needs="socketio"),
 ]
 ATTUNE = Target("attune", "attune", "attune", "/ws", "Attune as configured by uvicorn_config")
+SQLITE = [
+    Target("attune-sqlite", "attune", "attune", "/ws",
+           "Attune, SQLite backend as shipped (synchronous=normal)",
+           sqlite="synchronous=normal"),
+    Target("attune-sqlite-full", "attune", "attune", "/ws",
+           "Attune, SQLite backend, an fsync per commit (synchronous=full)",
+           sqlite="synchronous=full"),
+]
 REDIS = [
     Target("attune-redis-1", "attune", "attune", "/ws", "Attune, Redis backend, 1 node",
            redis=True),
     Target("attune-redis-2", "attune", "attune", "/ws", "Attune, Redis backend, 2 nodes",
            nodes=2, redis=True),
 ]
-ALL = [*PEERS, ATTUNE, *REDIS]
+ALL = [*PEERS, ATTUNE, *SQLITE, *REDIS]
 
 
 def available(target: Target) -> bool:

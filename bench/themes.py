@@ -121,6 +121,7 @@ class Server:
         scenario["steps"][0]["max_length"] = 1000
         (Path(self.folder.name) / "story.yaml").write_text(yaml.safe_dump(scenario), "utf-8")
         command = [sys.executable, "-m", "attune.cli", "serve", "--port", str(self.port),
+                   "--backend", "memory://",
                    "--scenarios", self.folder.name, "--min-responses", str(min_responses)]
         if not themes:
             command.append("--no-themes")

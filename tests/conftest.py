@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import inspect
+import os
+import shutil
 import socket
+import tempfile
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
@@ -21,6 +25,11 @@ from attune.config import Settings
 from tests.redis_server import RedisProcess
 
 DATA = Path(__file__).parent / "data"
+
+# Whatever a test starts without naming a data folder (Settings(), `attune serve`) keeps its
+# files in a temporary folder, never in the user's own.
+os.environ["ATTUNE_DATA"] = tempfile.mkdtemp(prefix="attune-test-data-")
+atexit.register(shutil.rmtree, os.environ["ATTUNE_DATA"], ignore_errors=True)
 
 
 def pytest_asyncio_loop_factories(
@@ -93,12 +102,15 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisProc
     redis.stop()
 
 
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+@pytest.fixture(params=["memory", "sqlite", pytest.param("redis", marks=pytest.mark.redis)])
 def backend_url(request: pytest.FixtureRequest) -> str:
     """Every test that uses a server runs once per backend: one behaviour suite for all."""
     if request.param == "redis":
         server: RedisProcess = request.getfixturevalue("redis_server")
         return server.url
+    if request.param == "sqlite":
+        folder: Path = request.getfixturevalue("tmp_path")
+        return f"sqlite://{folder}/attune.sqlite3"
     return "memory://"
 
 

@@ -1,11 +1,12 @@
 """The backend contract (``attune.backends.base``), one suite run over every backend.
 
 Each test takes the ``store`` fixture and asks it for nodes: backend instances as separate server
-processes would hold them. The memory backend lives in one process, so its nodes share one
-instance (every node's recorder hears every delivery); the Redis backend gives each node its own
-instance and connections to one real Redis server. To add a backend, add a parameter to ``store``
-that builds it; the tests below must pass unchanged. Tests further down check what only Redis
-can show: key expiry, key removal, hash tags, and outages of the server itself.
+processes would hold them. The memory and SQLite backends serve one process, so their nodes share
+one instance (every node's recorder hears every delivery); the Redis backend gives each node its
+own instance and connections to one real Redis server (or Cluster). To add a backend, add a
+parameter to ``store`` that builds it; the tests below must pass unchanged. Tests further down
+check what only one backend can show: for SQLite, a reopened file and a blocked writer; for
+Redis, key expiry, key removal, hash tags, and outages of the server itself.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import signal
+import sqlite3
 import subprocess
 import time
 from collections import defaultdict
@@ -25,7 +27,8 @@ import redis
 from attune.backends import Backend, CodeTaken, VersionConflict
 from attune.backends.memory import MemoryBackend
 from attune.backends.redis import RedisBackend, code_key, info_key, log_key, session_keys
-from attune.core.errors import BackendUnavailable
+from attune.backends.sqlite import DataFolderBusy, SQLiteBackend
+from attune.core.errors import BackendUnavailable, SessionGone
 from tests.conftest import free_port, until
 from tests.redis_cluster import RedisClusterProcesses, quietly
 from tests.redis_server import RedisProcess
@@ -40,6 +43,9 @@ class Recorder:
         self.order: dict[str, list[int]] = defaultdict(list)
         self.gone: list[str] = []
 
+    def went(self, session_id: str) -> None:
+        self.gone.append(session_id)
+
     def __call__(self, session_id: str, offset: int, entry: bytes) -> None:
         self.entries[session_id][offset] = entry
         self.order[session_id].append(offset)
@@ -48,7 +54,7 @@ class Recorder:
 class Store:
     """Builds nodes of one backend kind; ``redis`` is a client to inspect Redis directly."""
 
-    def __init__(self, build: Callable[[float], Backend], shared: bool,
+    def __init__(self, build: Callable[[float, float], Backend], shared: bool,
                  inspect: redis.Redis | redis.RedisCluster | None = None, url: str = "") -> None:
         self.build = build
         self.url = url
@@ -57,19 +63,24 @@ class Store:
         self.backends: list[Backend] = []
         self.recorders: list[Recorder] = []
 
-    async def node(self, retention_s: float = 3600) -> tuple[Backend, Recorder]:
+    async def node(self, retention_s: float = 3600,
+                   inactive_s: float = 3600) -> tuple[Backend, Recorder]:
         recorder = Recorder()
         self.recorders.append(recorder)
         if self.shared and self.backends:
             return self.backends[0], recorder
-        backend = self.build(retention_s)
+        backend = self.build(retention_s, inactive_s)
         if self.shared:
             def fan_out(session_id: str, offset: int, entry: bytes) -> None:
                 for each in self.recorders:
                     each(session_id, offset, entry)
-            await backend.start(fan_out)
+
+            def gone(session_id: str) -> None:
+                for each in self.recorders:
+                    each.went(session_id)
+            await backend.start(fan_out, gone)
         else:
-            await backend.start(recorder)
+            await backend.start(recorder, recorder.went)
         self.backends.append(backend)
         return backend, recorder
 
@@ -101,19 +112,23 @@ def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisClu
         cluster.stop()
 
 
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis),
+@pytest.fixture(params=["memory", "sqlite", pytest.param("redis", marks=pytest.mark.redis),
                         pytest.param("redis-cluster", marks=pytest.mark.redis)])
-async def store(request: pytest.FixtureRequest) -> AsyncIterator[Store]:
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
     if request.param == "memory":
         built = Store(MemoryBackend, shared=True, inspect=None)
+    elif request.param == "sqlite":
+        built = Store(lambda retention, inactive: SQLiteBackend(
+            tmp_path / "attune.sqlite3", retention, inactive), shared=True, inspect=None)
     elif request.param == "redis":
         server: RedisProcess = request.getfixturevalue("redis_server")
         inspect = redis.Redis(port=server.port)
-        built = Store(lambda retention: RedisBackend(server.url, retention), shared=False,
-                      inspect=inspect, url=server.url)
+        built = Store(lambda retention, inactive: RedisBackend(server.url, retention, inactive),
+                      shared=False, inspect=inspect, url=server.url)
     else:
         cluster: RedisClusterProcesses = request.getfixturevalue("redis_cluster")
-        built = Store(lambda retention: RedisBackend(cluster.url, retention), shared=False,
+        built = Store(lambda retention, inactive: RedisBackend(cluster.url, retention, inactive),
+                      shared=False,
                       inspect=redis.RedisCluster(host="127.0.0.1", port=cluster.ports[0]),
                       url=cluster.url)
     try:
@@ -291,14 +306,146 @@ async def test_ready(store: Store) -> None:
     await until(backend.ready, "the backend is ready", 5)
 
 
+async def test_a_deleted_session_refuses_appends_and_its_subscribers_hear_it(
+    store: Store,
+) -> None:
+    (deleter, _), (watcher, recorder) = await store.node(), await store.node()
+    session_id, code, info = new_session()
+    await deleter.create(session_id, code, info)
+    await watcher.subscribe(session_id)
+    await deleter.append(session_id, b"answer")
+    await deleter.delete(session_id)
+    await eventually(lambda: session_id in recorder.gone)
+    for backend in (deleter, watcher):
+        with pytest.raises(SessionGone):
+            await backend.append(session_id, b"late answer")
+    assert await watcher.read(session_id, 0) == []
+    assert await watcher.info(session_id) is None
+
+
+async def test_an_expired_session_is_gone_like_a_deleted_one(store: Store) -> None:
+    backend, recorder = await store.node(retention_s=0.05)
+    session_id, code, info = new_session()
+    await backend.create(session_id, code, info)
+    await backend.subscribe(session_id)
+    await backend.append(session_id, b"answer")
+    await backend.end(session_id)
+    # Nobody asks for it: the subscribed node still hears that it went.
+    await eventually(lambda: session_id in recorder.gone)
+    with pytest.raises(SessionGone):
+        await backend.append(session_id, b"late answer")
+    assert await backend.info(session_id) is None
+    assert await backend.read(session_id, 0) == []
+
+
+async def test_sessions_never_ended_expire_after_the_inactivity_period(store: Store) -> None:
+    backend, recorder = await store.node(inactive_s=1.0)
+    active, idle = new_session(), new_session()
+    for session_id, code, info in (active, idle):
+        await backend.create(session_id, code, info)
+        await backend.subscribe(session_id)
+    # Appends are activity: the active session outlives the period three times over.
+    for i in range(6):
+        await backend.append(active[0], f"answer{i}".encode())
+        await asyncio.sleep(0.5)
+    assert await backend.info(active[0]) == active[2]
+    assert await backend.lookup(active[1]) == active[0]
+    assert len(await backend.read(active[0], 0)) == 6
+    await eventually(lambda: idle[0] in recorder.gone)
+    assert await backend.info(idle[0]) is None
+    assert await backend.lookup(idle[1]) is None
+    with pytest.raises(SessionGone):
+        await backend.append(idle[0], b"too late")
+    # Its code is free again.
+    await backend.create(secrets.token_hex(8), idle[1], b"successor")
+    await eventually(lambda: active[0] in recorder.gone, timeout=5)
+    assert await backend.read(active[0], 0) == []
+
+
+# --- what only SQLite can show ----------------------------------------------------------------
+
+
+async def test_a_reopened_sqlite_file_has_every_session_code_and_entry(tmp_path: Path) -> None:
+    path = tmp_path / "attune.sqlite3"
+    first = SQLiteBackend(path, 3600)
+    await first.start(Recorder())
+    session_id, code, info = new_session()
+    ended, ended_code, ended_info = new_session()
+    await first.create(session_id, code, info)
+    await first.create(ended, ended_code, ended_info)
+    await first.end(ended)
+    offsets = await asyncio.gather(*(first.append(session_id, f"e{i}".encode())
+                                     for i in range(50)))
+    assert sorted(offsets) == list(range(1, 51))
+    await first.close()
+    again = SQLiteBackend(path, 3600)
+    recorder = Recorder()
+    await again.start(recorder)
+    try:
+        assert await again.lookup(code) == session_id
+        assert await again.info(session_id) == info
+        assert await again.read(session_id, 0) == [(i + 1, f"e{i}".encode()) for i in range(50)]
+        assert await again.lookup(ended_code) is None
+        assert await again.info(ended) == ended_info
+        await again.subscribe(session_id)
+        assert await again.append(session_id, b"after the restart") == 51
+        assert recorder.entries[session_id] == {51: b"after the restart"}
+    finally:
+        await again.close()
+
+
+async def test_a_second_process_cannot_open_the_same_sqlite_file(tmp_path: Path) -> None:
+    path = tmp_path / "attune.sqlite3"
+    first, second = SQLiteBackend(path, 3600), SQLiteBackend(path, 3600)
+    await first.start(Recorder())
+    try:
+        with pytest.raises(DataFolderBusy, match="another Attune process"):
+            await second.start(Recorder())
+    finally:
+        await first.close()
+    await second.start(Recorder())
+    await second.close()
+
+
+async def test_a_blocked_sqlite_file_never_stalls_the_loop(tmp_path: Path) -> None:
+    """Another program holding the file (a backup tool, say) delays commits, not the loop."""
+    path = tmp_path / "attune.sqlite3"
+    backend = SQLiteBackend(path, 3600)
+    await backend.start(Recorder())
+    session_id, code, info = new_session()
+    await backend.create(session_id, code, info)
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    ticker = asyncio.create_task(tick())
+    try:
+        answer = asyncio.create_task(backend.append(session_id, b"answer"))
+        await asyncio.sleep(0.6)
+        assert not answer.done(), "acknowledged before it could be committed"
+        assert ticks > 20, "the event loop stalled while SQLite waited"
+        blocker.execute("COMMIT")
+        assert await asyncio.wait_for(answer, 10) == 1
+    finally:
+        ticker.cancel()
+        blocker.close()
+        await backend.close()
+
+
 # --- what only Redis can show -----------------------------------------------------------------
 
 
 @pytest.fixture
 async def redis_store(redis_server: RedisProcess) -> AsyncIterator[Store]:
     inspect = redis.Redis(port=redis_server.port)
-    built = Store(lambda retention: RedisBackend(redis_server.url, retention), shared=False,
-                  inspect=inspect, url=redis_server.url)
+    built = Store(lambda retention, inactive: RedisBackend(redis_server.url, retention, inactive),
+                  shared=False, inspect=inspect, url=redis_server.url)
     try:
         yield built
     finally:
@@ -334,7 +481,8 @@ async def test_end_sets_the_retention_period_on_every_key(redis_store: Store) ->
     await backend.set_presence(session_id, 1)
     await backend.append(session_id, b"answer")
     assert redis_store.redis is not None
-    assert redis_store.redis.ttl(info_key(session_id)) == -1
+    # Open, the record lives for the inactivity period (an hour here), renewed by each append.
+    assert 3590 < redis_store.redis.ttl(info_key(session_id)) <= 3600
     await backend.end(session_id)
     keys = list(redis_store.redis.scan_iter(match=f"*{session_id}*"))
     assert {k.decode() for k in keys} == set(session_keys(session_id))
@@ -368,7 +516,7 @@ async def test_appending_to_a_deleted_session_never_recreates_its_log(redis_stor
     session_id, code, info = new_session()
     await backend.create(session_id, code, info)
     await backend.delete(session_id)
-    with pytest.raises(BackendUnavailable):
+    with pytest.raises(SessionGone):
         await backend.append(session_id, b"late answer")
     assert redis_store.redis is not None
     assert list(redis_store.redis.scan_iter(match=f"*{session_id}*")) == []
@@ -399,7 +547,7 @@ async def test_a_stale_code_whose_session_is_gone_can_be_reused(redis_store: Sto
     session_id = secrets.token_hex(8)
     await backend.create(session_id, "STALE1", b"record")
     assert await backend.lookup("STALE1") == session_id
-    assert redis_store.redis.ttl(info_key(session_id)) == -1
+    assert 3590 < redis_store.redis.ttl(info_key(session_id)) <= 3600
 
 
 @pytest.mark.redis

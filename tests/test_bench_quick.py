@@ -7,10 +7,13 @@ import json
 import math
 from pathlib import Path
 
+import pytest
+
 from bench.__main__ import main
+from bench.groups import main as groups_bench
 from bench.report import median
 
-TARGETS = "floor,websockets,starlette,socketio,attune,attune-redis-2"
+TARGETS = "floor,websockets,starlette,socketio,attune,attune-sqlite,attune-redis-2"
 
 
 def _number(value: object) -> bool:
@@ -60,11 +63,17 @@ def test_quick_run_covers_every_scenario(tmp_path: Path) -> None:
     assert redis["ingest"]["rounds"][0]["acked"] == 50
 
     assert _number(attune["fanout"]["command_ms"]) and _number(redis["fanout"]["command_ms"])
+    sqlite = records["attune-sqlite"]
+    assert sqlite["ingest"]["rounds"][0]["acked"] == 50
+    restart = sqlite["restart"]
+    assert restart["attempted"] == restart["resumed"] == 50
+    assert _number(restart["server_ready_ms"]) and _number(restart["restart_to_all_resumed_ms"])
 
     checks = {(t["target"], t["check"]) for t in results["targets"]}
     assert ("attune", "frames/s vs floor") in checks
     assert ("attune", "KiB per idle participant") in checks
     assert ("attune-redis-2", "Redis publishes per event") in checks
+    assert ("attune-sqlite", "ingest CPU per answer vs memory backend") in checks
     assert ("attune-redis-2", "added command-to-broadcast time vs memory backend (ms)") in checks
 
     # The median of three runs takes each scenario whole from the run with the middle figure.
@@ -79,3 +88,13 @@ def test_quick_run_covers_every_scenario(tmp_path: Path) -> None:
         runs[-1].write_text(json.dumps(run))
     chosen = next(r for r in median(runs)["results"] if r["target"] == "attune")
     assert chosen["fanout"]["last_ms"] == 20.0 and chosen["fanout"]["run"] == 2
+
+
+def test_groups_bench_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    """``python -m bench.groups`` on a tiny room: its figures are there (none is asserted)."""
+    assert groups_bench(["--sizes", "30", "--live", "6"]) == 0
+    results = json.loads(capsys.readouterr().out)
+    (pure,) = results["pure"]
+    assert pure["participants"] == 30 and pure["groups"] == 10
+    assert all(_number(pure[key]) for key in ("fold_ms", "views_ms", "us_per_member"))
+    assert results["live"]["participants"] == 6 and _number(results["live"]["form_to_last_view_ms"])

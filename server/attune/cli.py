@@ -7,6 +7,7 @@ import gc
 import inspect
 import json
 import os
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,9 +15,11 @@ from typing import Any
 
 import msgspec
 
-from attune.config import ENVIRONMENT, Settings
+from attune.backends import SCHEMES, SHARED
+from attune.config import ENVIRONMENT, Settings, missing
 from attune.core import protocol
 from attune.core import scenario as sc
+from attune.lan import startup_lines
 
 
 def _env(name: str, default: object) -> object:
@@ -33,8 +36,11 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     serve.add_argument("--port", type=int, default=_env("port", d.port),
                        help=f"port [ATTUNE_PORT] (default {d.port})")
     serve.add_argument("--backend", default=_env("backend", d.backend),
-                       help="memory:// (one process, the default) or redis://HOST:PORT/DB "
-                            "[ATTUNE_BACKEND]")
+                       help="; ".join(SCHEMES.values()) + " [ATTUNE_BACKEND] (default "
+                            f"{d.backend})")
+    serve.add_argument("--data", type=Path, default=_env("data", d.data),
+                       help="data folder; the default backend keeps its SQLite file here "
+                            f"[ATTUNE_DATA] (default {d.data})")
     serve.add_argument("--scenarios", type=Path, default=_env("scenarios", d.scenarios),
                        help="folder of scenario files [ATTUNE_SCENARIOS] (default: built-in)")
     serve.add_argument("--allowed-origins", default=_env("allowed_origins", ""),
@@ -58,6 +64,9 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     serve.add_argument("--retention", type=float, default=_env("retention_s", d.retention_s),
                        help="seconds an ended session's answers are kept "
                             f"[ATTUNE_RETENTION] (default {d.retention_s:g})")
+    serve.add_argument("--inactivity", type=float, default=_env("inactive_s", d.inactive_s),
+                       help="seconds a session that was never ended is kept after its last "
+                            f"activity [ATTUNE_INACTIVITY] (default {d.inactive_s:g}, 7 days)")
     serve.add_argument("--workers", type=int, default=_env("workers", d.workers),
                        help="worker processes; more than 1 needs a shared backend "
                             "[ATTUNE_WORKERS] (default 1)")
@@ -77,11 +86,11 @@ def settings_from(args: argparse.Namespace) -> Settings:
     origins = [o.strip() for o in str(args.allowed_origins).split(",") if o.strip()]
     return Settings(
         host=str(args.host), port=int(args.port), backend=str(args.backend),
-        scenarios=Path(args.scenarios), allowed_origins=origins,
+        data=Path(args.data), scenarios=Path(args.scenarios), allowed_origins=origins,
         min_responses=int(args.min_responses), admin_key=args.admin_key or None,
         library_write=args.library_write,
         resume_window_s=float(args.resume_window), retention_s=float(args.retention),
-        workers=int(args.workers), themes=bool(args.themes),
+        inactive_s=float(args.inactivity), workers=int(args.workers), themes=bool(args.themes),
         lexicon=Path(args.lexicon) if args.lexicon else None, help_text=args.help_text or None,
     )
 
@@ -91,19 +100,40 @@ def serve(settings: Settings) -> int:
 
     from attune.app import uvicorn_config
 
-    if settings.workers > 1 and settings.backend.startswith("memory"):
-        print("attune: --workers above 1 needs a shared backend: the memory backend lives in one "
-              "process, so sessions would split between workers. Use --backend redis://HOST:PORT/0"
-              ", or run one worker.", file=sys.stderr)
+    scheme = settings.backend.partition("://")[0]
+    if settings.workers > 1 and scheme not in SHARED:
+        print(f"attune: --workers above 1 needs a shared backend: the {scheme} backend serves "
+              "one process, so sessions would split between workers. Run Redis and start with "
+              "--backend redis://HOST:PORT/0 (see docs/deploy.md, \"When to move to Redis\"), "
+              "or run one worker.", file=sys.stderr)
         return 2
+    problems = missing(settings)
+    if problems:
+        print(f"attune: this installation lacks {' and '.join(problems)}; reinstall Attune "
+              "(pip install --force-reinstall attune) or point --scenarios at a folder.",
+              file=sys.stderr)
+        return 2
+    where = settings.backend
+    if scheme == "sqlite":
+        from attune.backends.sqlite import DataFolderBusy, lock, path_from_url
+
+        try:
+            path = path_from_url(settings.backend, settings.data)[0]
+            lock(path).close()
+        except (DataFolderBusy, ValueError, OSError) as error:
+            print(f"attune: {error}", file=sys.stderr)
+            return 2
+        where = f"{settings.backend} in {path}"
     try:
         sc.load_folder(settings.scenarios)
     except sc.ScenarioError as error:
         print(f"attune: cannot load scenarios: {error}", file=sys.stderr)
         return 2
     os.environ["ATTUNE_SETTINGS"] = msgspec.json.encode(settings, enc_hook=str).decode()
-    print(f"Attune on http://{settings.host}:{settings.port}  (backend {settings.backend}, "
+    print(f"Attune {version()} on http://{settings.host}:{settings.port}  (backend {where}, "
           f"scenarios from {settings.scenarios})", file=sys.stderr)
+    for line in startup_lines(settings.host, settings.port):
+        print(line, file=sys.stderr)
     uvicorn.run("attune.cli:app_from_environment", factory=True, workers=settings.workers,
                 log_level="warning", **uvicorn_config(settings))  # type: ignore[arg-type]
     return 0
@@ -170,8 +200,36 @@ def scenarios_command(args: argparse.Namespace) -> int:
     return 1 if failed or not paths else 0
 
 
+def backup_command(args: argparse.Namespace) -> int:
+    from attune.backends.sqlite import backup, path_from_url
+
+    if not str(args.backend).startswith("sqlite://"):
+        print(f"attune: backup copies a SQLite file; {args.backend} is not one (back Redis up "
+              "with its own tools, see docs/deploy.md)", file=sys.stderr)
+        return 2
+    destination = Path(args.destination)
+    if destination.exists():
+        print(f"attune: {destination} exists; name a new file", file=sys.stderr)
+        return 2
+    source = path_from_url(str(args.backend), Path(args.data))[0]
+    try:
+        backup(source, destination)
+    except (OSError, sqlite3.Error) as error:
+        print(f"attune: backup failed: {error}", file=sys.stderr)
+        return 1
+    print(f"copied {source} to {destination}", file=sys.stderr)
+    return 0
+
+
+def version() -> str:
+    from importlib.metadata import version as installed
+
+    return installed("attune")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="attune", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"attune {version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     _serve_parser(sub)
     scenarios = sub.add_parser("scenarios",
@@ -179,11 +237,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     scenarios.add_argument("action", choices=["list", "validate", "schema"])
     scenarios.add_argument("paths", nargs="*", type=Path)
     sub.add_parser("protocol-schema", help="print the JSON Schema of every wire message")
+    copy = sub.add_parser("backup", help="copy the SQLite data file consistently, even while "
+                                         "a server uses it")
+    copy.add_argument("destination", type=Path, help="the copy to write (a new file)")
+    copy.add_argument("--data", type=Path, default=_env("data", Settings().data),
+                      help="data folder [ATTUNE_DATA]")
+    copy.add_argument("--backend", default=_env("backend", Settings().backend),
+                      help="a sqlite:// URL [ATTUNE_BACKEND]")
     args = parser.parse_args(argv)
     if args.command == "serve":
         return serve(settings_from(args))
     if args.command == "scenarios":
         return scenarios_command(args)
+    if args.command == "backup":
+        return backup_command(args)
     schema = msgspec.json.schema_components(
         [protocol.ClientMessage, protocol.ServerMessage], ref_template="#/$defs/{name}"
     )

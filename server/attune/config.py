@@ -1,20 +1,47 @@
-"""Server settings: each one a command-line option with an ``ATTUNE_*`` environment variable."""
+"""Server settings: each one a command-line option with an ``ATTUNE_*`` environment variable.
+
+The web UI and the built-in scenarios are package data of ``attune`` (``attune/web`` and
+``attune/scenarios``, links to the repository's ``web/`` and ``scenarios/`` in a checkout), found
+with ``importlib.resources`` wherever the package is installed.
+"""
 
 from __future__ import annotations
 
+import os
+from importlib import resources
 from pathlib import Path
 from typing import Literal
 
 import msgspec
+import platformdirs
 
-BUILTIN_SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
-WEB_ROOT = Path(__file__).resolve().parents[2] / "web"
+from attune.backends.base import INACTIVE_S
+
+
+def packaged(name: str) -> Path:
+    """A folder shipped inside the ``attune`` package (it may be missing from a broken
+    install: ``missing`` says so before the server starts)."""
+    return Path(str(resources.files("attune").joinpath(name)))
+
+
+BUILTIN_SCENARIOS = packaged("scenarios")
+WEB_ROOT = packaged("web")
+
+
+def default_data() -> Path:
+    """``ATTUNE_DATA`` when set, else the per-user data folder (``~/.local/share/attune`` on
+    Linux, ``~/Library/Application Support/attune`` on macOS)."""
+    named = os.environ.get("ATTUNE_DATA")
+    return Path(named) if named else platformdirs.user_data_path("attune", appauthor=False)
 
 
 class Settings(msgspec.Struct, kw_only=True):
     host: str = "127.0.0.1"
     port: int = 8000
-    backend: str = "memory://"
+    backend: str = "sqlite://"
+    """``sqlite://`` keeps sessions in a file under ``data``; see ``attune.backends``."""
+    data: Path = msgspec.field(default_factory=default_data)
+    """The data folder: the SQLite file of the default backend lives here."""
     scenarios: Path = BUILTIN_SCENARIOS
     allowed_origins: list[str] = []
     """Browser origins allowed to open ``/ws`` besides the server's own (same host and port)."""
@@ -30,6 +57,8 @@ class Settings(msgspec.Struct, kw_only=True):
     """How long a dropped client can come back and be sent just the events it missed."""
     retention_s: float = 24 * 3600.0
     """How long an ended session's answers are kept before they expire."""
+    inactive_s: float = INACTIVE_S
+    """How long a session that was never ended is kept after its last activity."""
     workers: int = 1
     themes: bool = True
     """Group free-text answers into themes where the ``themes`` extra is installed."""
@@ -42,10 +71,23 @@ class Settings(msgspec.Struct, kw_only=True):
     web_root: Path = WEB_ROOT
 
 
+def missing(settings: Settings) -> list[str]:
+    """What the server cannot run without, each named with where it was looked for."""
+    problems = []
+    if not (settings.web_root / "console" / "index.html").is_file():
+        problems.append(f"the web UI (no console/index.html in {settings.web_root})")
+    if not settings.scenarios.is_dir():
+        problems.append(f"the scenarios folder {settings.scenarios}")
+    elif settings.scenarios == BUILTIN_SCENARIOS and not any(settings.scenarios.glob("*.yaml")):
+        problems.append(f"the built-in scenarios (no *.yaml in {settings.scenarios})")
+    return problems
+
+
 ENVIRONMENT: dict[str, str] = {
     "host": "ATTUNE_HOST",
     "port": "ATTUNE_PORT",
     "backend": "ATTUNE_BACKEND",
+    "data": "ATTUNE_DATA",
     "scenarios": "ATTUNE_SCENARIOS",
     "allowed_origins": "ATTUNE_ALLOWED_ORIGINS",
     "min_responses": "ATTUNE_MIN_RESPONSES",
@@ -53,6 +95,7 @@ ENVIRONMENT: dict[str, str] = {
     "library_write": "ATTUNE_LIBRARY_WRITE",
     "resume_window_s": "ATTUNE_RESUME_WINDOW",
     "retention_s": "ATTUNE_RETENTION",
+    "inactive_s": "ATTUNE_INACTIVITY",
     "workers": "ATTUNE_WORKERS",
     "lexicon": "ATTUNE_LEXICON",
     "help_text": "ATTUNE_HELP_TEXT",

@@ -13,8 +13,11 @@ import { phonePreview } from "./phone.js";
 import { joinUrl, qrSvg } from "./qr.js";
 import { download } from "./export.js";
 import { cardsPanel, moderationChoice } from "./moderation.js";
+import { openLinkDialog, remember, sessionsPanel } from "./sessions.js";
+import { localhostWarning } from "./reach.js";
 import { gallery } from "./gallery.js";
 import { renderThemesEditor } from "./themes.js";
+import { groupsConsole } from "./groups.js";
 
 const main = $("#main");
 let live = null;
@@ -22,6 +25,8 @@ let session = "";
 let token = "";
 let shown = null;
 let themesAvailable = false;
+/** The groups controls of the step on screen, if it is a groups step (groups.js). */
+let groupsPanel = null;
 
 // --- choosing a scenario -------------------------------------------------------------------
 
@@ -59,6 +64,7 @@ async function chooser() {
     }
     const data = await response.json().catch(() => ({}));
     if (response.status === 201) {
+      remember({ session: data.session, token: data.token, code: data.code, status: "lobby" });
       location.hash = `${data.session}.${data.token}`;
       return;
     }
@@ -77,7 +83,7 @@ async function chooser() {
       h("p", { class: "field field-inline" },
         h("label", { for: "session-language", class: "field-label" }, t("console.sessionLanguage")), lang),
       ...choice.fields),
-    problem, keyField, gallery({ language: lang.value, onStart: (id) => create({ scenario: id }) }),
+    problem, keyField, sessionsPanel(), gallery({ language: lang.value, onStart: (id) => create({ scenario: id }) }),
     h("div", { class: "upload" },
       h("h2", {}, t("console.uploadTitle")),
       h("p", {}, t("console.uploadLead")),
@@ -111,6 +117,10 @@ function status(kind) {
 }
 
 function received(message) {
+  if (["welcome", "step", "ended"].includes(message.type)) {
+    const { code, title, status } = live.state;
+    remember({ session, token, code, title, status, moderator: live.state.moderator });
+  }
   switch (message.type) {
     case "welcome":
       themesAvailable = Boolean(message.themes);
@@ -124,6 +134,8 @@ function received(message) {
     case "reveal":
     case "results":
     case "presence":
+    case "groups":
+    case "group_counts":
       update();
       break;
     case "error":
@@ -159,10 +171,15 @@ function header() {
     h("nav", { class: "session-menu", "aria-label": t("console.sessionMenu") },
       state.code ? h("a", { href: `/screen/#${state.code}`, target: "_blank", rel: "noopener", class: "button button-small" },
         t("console.projector")) : null,
-      h("button", { type: "button", class: "button button-small", "aria-label": t("console.csv"), onclick: () => download(session, token, "csv", state.code) }, "CSV"),
-      h("button", { type: "button", class: "button button-small", "aria-label": t("console.json"), onclick: () => download(session, token, "json", state.code) }, "JSON"),
-      h("a", { href: `/console/report.html#${session}.${token}`, target: "_blank", rel: "noopener", class: "button button-small" },
-        t("console.reportShort"))));
+      state.moderator ? h("span", { class: "tag moderator-tag" }, t("moderator.tag")) : null,
+      state.moderator ? null : h("button", { type: "button", class: "button button-small", "aria-label": t("console.csv"), onclick: () => download(session, token, "csv", state.code) }, "CSV"),
+      state.moderator ? null : h("button", { type: "button", class: "button button-small", "aria-label": t("console.json"), onclick: () => download(session, token, "json", state.code) }, "JSON"),
+      state.moderator ? null : h("a", { href: `/console/report.html#${session}.${token}`, target: "_blank", rel: "noopener", class: "button button-small" },
+        t("console.reportShort")),
+      state.moderator ? null : h("button", {
+        type: "button", class: "button button-small", id: "facilitator-link",
+        onclick: () => openLinkDialog({ session, token, code: state.code, title: state.title }),
+      }, t("sessions.linkButton"))));
 }
 
 function stepList() {
@@ -211,6 +228,7 @@ function lobby() {
     h("div", { class: "lobby-qr" }, qrSvg(url, t("common.qrLabel", { url }))),
     h("div", { class: "lobby-info" },
       h("h1", { id: "lobby-title" }, t("console.lobbyTitle")),
+      localhostWarning(),
       h("p", { class: "join-at" }, t("common.joinAt", { host: `${location.host}/join` })),
       h("p", { class: "big-code", "aria-label": t("common.codeLabel", { code: state.code }) }, state.code),
       h("p", { class: "lobby-count", id: "lobby-count", "aria-live": "polite" }),
@@ -226,7 +244,7 @@ function ended() {
   return h("section", { class: "panel ended-panel" },
     h("h1", {}, t("console.endedTitle")),
     h("p", { class: "lead" }, t("console.endedLead")),
-    h("div", { class: "actions" },
+    live.state.moderator ? null : h("div", { class: "actions" },
       h("button", { type: "button", class: "button button-primary", onclick: () => download(session, token, "csv", live.state.code) }, t("console.csv")),
       h("button", { type: "button", class: "button", onclick: () => download(session, token, "json", live.state.code) }, t("console.json")),
       h("a", { class: "button", href: `/console/report.html#${session}.${token}`, target: "_blank", rel: "noopener" }, t("console.report")),
@@ -235,7 +253,10 @@ function ended() {
 
 function stepPanel(step) {
   const state = live.state;
-  const answerable = ANSWERABLE.has(step.kind);
+  // A groups step takes answers to its debrief question, which is shown and charted by its kind.
+  const answerable = ANSWERABLE.has(step.kind) || Boolean(step.debrief);
+  const groups = step.kind === "groups" ? groupsConsole(step, command) : null;
+  groupsPanel = groups;
   let pacer = null;
   if (step.kind === "breathe" && step.pacer) pacer = breathingPacer(step.pacer, state.started_at, () => live.now());
   if (step.kind === "timer" && step.seconds) pacer = countdown(step.seconds, state.started_at, () => live.now());
@@ -249,7 +270,14 @@ function stepPanel(step) {
     answerable ? h("button", { type: "button", class: "button", id: "toggle-open", dataset: { keep: "open" } }) : null,
     answerable ? h("button", { type: "button", class: "button button-accent", id: "toggle-reveal", dataset: { keep: "reveal" } }) : null,
     h("span", { class: "control-gap" }),
-    endButton());
+    state.moderator ? null : endButton());
+  const results = answerable ? h("div", { class: "live-results", id: "live-results" },
+    h("div", { class: "live-head" },
+      h("h2", { class: "section-label" }, t("console.results")),
+      h("span", { id: "reveal-state", class: "badge" })),
+    h("p", { class: "live-count", id: "live-count", "aria-live": "polite" }),
+    step.kind === "perspective" ? h("div", { id: "themes-box", class: "themes-box" }) : null,
+    h("div", { id: "chart", class: "chart-box" })) : null;
   return h("section", { class: "step-panel", "aria-labelledby": "step-heading" },
     h("div", { class: "step-head" },
       h("p", { class: "progress" }, t("common.stepOf", { n: step.index + 1, total: state.step_count }), " · ", t(`kind.${step.kind}`)),
@@ -262,13 +290,7 @@ function stepPanel(step) {
         pacer,
         step.notes ? h("aside", { class: "notes", "aria-label": t("console.notes") },
           h("h2", { class: "section-label" }, t("console.notes")), h("div", {}, step.notes.split(/\n+/).map((line) => h("p", { dir: "auto" }, line)))) : null),
-      answerable ? h("div", { class: "live-results" },
-        h("div", { class: "live-head" },
-          h("h2", { class: "section-label" }, t("console.results")),
-          h("span", { id: "reveal-state", class: "badge" })),
-        h("p", { class: "live-count", id: "live-count", "aria-live": "polite" }),
-        step.kind === "perspective" ? h("div", { id: "themes-box", class: "themes-box" }) : null,
-        h("div", { id: "chart", class: "chart-box" })) : null));
+      groups ? h("div", { class: "groups-side" }, groups.element, results) : results));
 }
 
 function endButton() {
@@ -306,6 +328,7 @@ function update() {
   const lobbyCount = $("#lobby-count");
   if (lobbyCount) lobbyCount.textContent = t("console.joined", { count: presence.connected });
   if (state.status !== "running" || !state.step) return;
+  if (state.step.kind === "groups") groupsPanel?.update(state, live);
   const open = $("#toggle-open");
   if (open) {
     open.textContent = state.responses_open ? t("console.close") : t("console.open");
@@ -337,7 +360,7 @@ function update() {
   if (chart) {
     fill(chart, state.step.kind === "perspective"
       ? cardsPanel(state.step, results, { minResponses: state.min_responses, command })
-      : resultsChart(state.step, results, { moderator: true, minResponses: state.min_responses }));
+      : resultsChart(state.step.debrief ?? state.step, results, { moderator: true, minResponses: state.min_responses }));
   }
   const themesBox = $("#themes-box");
   if (themesBox) renderThemesEditor(themesBox, results, { step: state.step.index, available: themesAvailable, command });

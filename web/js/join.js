@@ -10,7 +10,9 @@ import { setupPage, showConnection } from "./page.js";
 import { breathingPacer, countdown, reducedMotion } from "./pacer.js";
 import { answerInput } from "./inputs.js";
 import { resultsChart } from "./charts.js";
+import { assignedNote, ownShiftNote } from "./shift.js";
 import { ANSWERABLE, stepContent } from "./steps.js";
+import { groupsPhone } from "./groups.js";
 import { careNotice } from "./care.js";
 import { holdWake } from "./wake.js";
 
@@ -23,6 +25,8 @@ let view = null;
 const draftKey = (index) => `attune:draft:${code}:${index}`;
 const sentKey = (index) => `attune:sent:${code}:${index}`;
 const feedbackKey = (index) => `attune:feedback:${code}:${index}`;
+const assignedKey = (index) => `attune:assigned:${code}:${index}`;
+const ownShiftKey = (index) => `attune:own-shift:${code}:${index}`;
 const noteKey = (index) => `attune:reflect:${code}:${index}`;
 
 function codeFromHash() {
@@ -100,11 +104,13 @@ function leave() {
 function status(kind) {
   if (kind === "failed") {
     if (live.state.status === "ended") render();
-    else joinForm(t("join.notFound", { code }));
+    // A phone that was in the session learns it is gone, not that it mistyped the code.
+    else joinForm(t(live.epoch ? "join.sessionGone" : "join.notFound", { code }));
     showConnection("open");
     return;
   }
   showConnection(kind);
+  update();
 }
 
 function received(message) {
@@ -125,6 +131,18 @@ function received(message) {
     case "feedback":
       store.set(feedbackKey(message.step), message);
       update();
+      break;
+    case "assigned":
+      store.set(assignedKey(message.step), message.character);
+      showAssigned();
+      break;
+    case "own_shift":
+      store.set(ownShiftKey(message.step), message);
+      update();
+      break;
+    case "groups":
+    case "group":
+      groupsChanged();
       break;
     case "error":
       if (message.ref) refused(message);
@@ -175,6 +193,11 @@ function buildStep(step) {
   const section = h("section", { class: ["step", `step-${step.kind}`], dataset: { step: step.index } },
     progress, content);
   view = { index: step.index, step, section, heading: content[0] };
+  if (step.assign) {
+    view.assigned = h("div", { class: "assigned-slot", "aria-live": "polite" });
+    section.append(view.assigned);
+    showAssigned();
+  }
 
   if (step.kind === "breathe" && step.pacer) {
     section.append(breathingPacer(step.pacer, state.started_at, () => live.now()));
@@ -186,8 +209,29 @@ function buildStep(step) {
     section.append(reflectNote(step));
   } else if (ANSWERABLE.has(step.kind)) {
     buildAnswer(step, section);
+  } else if (step.kind === "groups") {
+    view.groups = groupsPhone(step, live);
+    view.phase = state.groups?.phase;
+    section.append(view.groups.element);
+    if (view.phase === "debrief" && step.debrief) {
+      // The debrief is answered like a step of its kind, on the groups step's index.
+      view.step = step.debrief;
+      buildAnswer(step.debrief, section);
+    }
   }
   fill(main, section);
+}
+
+/** A groups step changed round, phase or this phone's group: rebuild for the debrief. */
+function groupsChanged() {
+  if (!view?.groups) return;
+  if (view.phase !== live.state.groups?.phase && live.state.groups?.phase === "debrief") {
+    view = null;
+    render();
+    return;
+  }
+  view.phase = live.state.groups?.phase;
+  view.groups.update();
 }
 
 function reflectNote(step) {
@@ -287,7 +331,8 @@ function refreshButtons() {
     view.send.textContent = t("answer.next");
     view.send.disabled = !view.input.value();
   } else {
-    view.send.textContent = sent?.acked && !sent.pass ? t("answer.update") : t("answer.send");
+    view.send.textContent = !live.joined ? t("answer.sendLater")
+      : sent?.acked && !sent.pass ? t("answer.update") : t("answer.send");
     view.send.disabled = !open || !view.input.value() || !view.input.valid() || (sent && !changed && sent.acked);
   }
   view.pass.disabled = !open || Boolean(sent?.pass && sent.acked);
@@ -378,8 +423,10 @@ function renderMyResults() {
     return;
   }
   const feedback = store.get(feedbackKey(view.index));
+  const own = store.get(ownShiftKey(view.index));
   fill(box, h("h2", { id: `results-${view.index}`, tabindex: "-1" }, t("results.room")),
     feedback ? feedbackNote(view.step, feedback) : null,
+    own ? ownShiftNote(view.step, own) : null,
     resultsChart(view.step, results, { minResponses: state.min_responses }));
   if (fresh) {
     announce(t("results.shown"));
@@ -401,6 +448,13 @@ function showResults(asked) {
   view.arrived.hidden = true;
   view.results.scrollIntoView({ block: "start", behavior: reducedMotion() ? "auto" : "smooth" });
   view.results.querySelector("h2")?.focus({ preventScroll: true });
+}
+
+/** The character this phone answers as, sent privately by the server. */
+function showAssigned() {
+  if (!view?.assigned) return;
+  const character = store.get(assignedKey(view.index));
+  fill(view.assigned, character ? assignedNote(character) : null);
 }
 
 function feedbackNote(step, feedback) {

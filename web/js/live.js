@@ -12,17 +12,23 @@ const BACKOFF = [300, 1000, 2000, 3000, 5000];
 // Up to this much random wait on top: when a server restarts, a whole room reconnects at once,
 // and spreading 10,000 resumes over two seconds is what keeps each of them fast.
 const JITTER = 2000;
-const PING_EVERY = 15000;
-const PONG_TIMEOUT = 8000;
+// A phone on a dead network (packets silently dropped) gets no close event, and close() on such a
+// socket waits for a closing handshake that never comes. So the page pings every 5 s and, with no
+// pong 4 s later, abandons the socket at once and reconnects: a dead network shows within 9 s.
+const PING_EVERY = 5000;
+const PONG_TIMEOUT = 4000;
+/** A handshake or hello that hangs this long is a dead network too. */
+const CONNECT_TIMEOUT = 8000;
 /** Refusals after which retrying cannot help. */
 const FATAL = new Set(["unknown-session", "bad-token"]);
-const EVENTS = new Set(["step", "responses", "reveal", "ended"]);
+const EVENTS = new Set(["step", "responses", "reveal", "ended", "groups"]);
 
 export function emptyState() {
   return {
     title: "", language: "en", status: "lobby", step: null, step_count: 0, started_at: null,
     responses_open: false, revealed: false, outline: [], answers: {}, passed: [],
     results: null, presence: null, code: "", session: "", min_responses: 3,
+    groups: null, group: null, group_counts: null,
   };
 }
 
@@ -75,6 +81,10 @@ export class Live {
     this.ws = ws;
     this.joined = false;
     this.onStatus(this.attempt === 0 && !this.epoch ? "connecting" : "reconnecting", this);
+    clearTimeout(this.connectTimer);
+    this.connectTimer = setTimeout(() => {
+      if (ws === this.ws && !this.joined) this.abandon();
+    }, CONNECT_TIMEOUT);
     ws.onopen = () => ws.send(JSON.stringify(this.hello()));
     ws.onmessage = (event) => {
       if (ws !== this.ws) return;
@@ -87,17 +97,33 @@ export class Live {
       this.receive(message);
     };
     ws.onclose = () => {
-      if (ws !== this.ws) return;
-      this.ws = null;
-      this.joined = false;
-      clearInterval(this.pinger);
-      clearTimeout(this.pongTimer);
-      if (this.stopped) return;
-      this.onStatus("reconnecting", this);
-      const delay = BACKOFF[Math.min(this.attempt, BACKOFF.length - 1)] + Math.random() * JITTER;
-      this.attempt += 1;
-      this.retryTimer = setTimeout(() => this.connect(), delay);
+      if (ws === this.ws) this.lost();
     };
+  }
+
+  /** The socket is gone (closed, or abandoned as dead): say so and reconnect after a wait. */
+  lost() {
+    this.ws = null;
+    this.joined = false;
+    clearInterval(this.pinger);
+    clearTimeout(this.pongTimer);
+    clearTimeout(this.connectTimer);
+    if (this.stopped) return;
+    this.onStatus("reconnecting", this);
+    const delay = BACKOFF[Math.min(this.attempt, BACKOFF.length - 1)] + Math.random() * JITTER;
+    this.attempt += 1;
+    this.retryTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  /** Give up on the current socket without waiting for its close event. */
+  abandon() {
+    const ws = this.ws;
+    if (!ws) return;
+    ws.onclose = null;
+    ws.onmessage = null;
+    ws.onopen = null;
+    ws.close();
+    this.lost();
   }
 
   retryNow() {
@@ -108,7 +134,7 @@ export class Live {
 
   /** Drop the socket as a lost network would; the page reconnects by itself. */
   drop() {
-    if (this.ws) this.ws.close();
+    this.abandon();
   }
 
   /** Participant: leave for good, withdrawing every answer, and forget this session here. */
@@ -125,6 +151,7 @@ export class Live {
     this.stopped = true;
     clearTimeout(this.retryTimer);
     clearTimeout(this.pongTimer);
+    clearTimeout(this.connectTimer);
     clearInterval(this.pinger);
     if (this.ws) this.ws.close();
     this.ws = null;
@@ -171,7 +198,7 @@ export class Live {
     this.ws.send(JSON.stringify({ type: "ping", t: Date.now() }));
     clearTimeout(this.pongTimer);
     // A phone that lost its network often gets no close event; a missing pong is the sign.
-    this.pongTimer = setTimeout(() => this.ws && this.ws.close(), PONG_TIMEOUT);
+    this.pongTimer = setTimeout(() => this.abandon(), PONG_TIMEOUT);
   }
 
   receive(message) {
@@ -187,6 +214,7 @@ export class Live {
     }
     switch (message.type) {
       case "welcome":
+        clearTimeout(this.connectTimer);
         this.joined = true;
         this.attempt = 0;
         this.lastWelcome = { replay: message.replay, seq: message.seq };
@@ -202,6 +230,7 @@ export class Live {
         }
         Object.assign(state, {
           code: message.code, session: message.session, min_responses: message.min_responses,
+          moderator: Boolean(message.moderator),
         });
         // The headcount as of now, never the one saved before a refresh.
         if (this.role !== "participant") {
@@ -218,7 +247,17 @@ export class Live {
         Object.assign(state, {
           status: "running", step: message.step, started_at: message.started_at,
           responses_open: message.responses_open, revealed: false, results: null,
+          groups: null, group: null, group_counts: null,
         });
+        break;
+      case "groups":  // a groups step's shared state (groups.js)
+        state.groups = message;
+        break;
+      case "group":  // this participant's own group, private
+        state.group = message;
+        break;
+      case "group_counts":
+        state.group_counts = message;
         break;
       case "responses":
         state.responses_open = message.open;

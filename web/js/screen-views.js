@@ -6,6 +6,7 @@
 // view.stage(step, state, live)      nodes for the stage while the step runs (optional)
 // view.results(step, results, state) the revealed chart for the stage (optional)
 // view.roomy(state)                  true when the stage needs the room (optional; default: revealed)
+// view.update(state, live)           patch the stage for a `groups`/`group_counts` message (optional)
 
 export const screenViews = new Map();
 

@@ -17,6 +17,7 @@ import { showSpotlight } from "./spotlight.js";
 import { fitFrame, fitOnResize, stepFrame } from "./fit.js";
 import { screenViews } from "./screen-views.js";
 import "./themes-screen.js";
+import "./groups-screen.js";
 
 const main = $("#main");
 const strip = $("#join-strip");
@@ -53,7 +54,7 @@ function start(wanted) {
     onStatus: (kind) => {
       if (kind === "failed") {
         if (live.state.status === "ended") render();
-        else askCode(t("join.notFound", { code }));
+        else askCode(t(live.epoch ? "screen.sessionGone" : "join.notFound", { code }));
         showConnection("open");
       } else showConnection(kind);
     },
@@ -62,6 +63,7 @@ function start(wanted) {
       if (["welcome", "step", "ended", "reveal", "responses"].includes(message.type)) render();
       else if (message.type === "results") renderResults();
       else if (message.type === "presence") renderPresence();
+      else if (["groups", "group_counts"].includes(message.type)) renderUpdate();
     },
   });
   window.attuneLive = live;
@@ -182,6 +184,14 @@ function renderResults() {
       : resultsChart(state.step, state.results, { minResponses: state.min_responses, fit: `step-${state.step.index}` }));
   }
   fitFrame(frame);
+}
+
+/** A view's own update for messages that change it without a new frame (a groups round). */
+function renderUpdate() {
+  const view = screenViews.get(live.state.step?.kind);
+  if (!view?.update || !current()) return;
+  view.update(live.state, live);
+  fitFrame(current());
 }
 
 function renderPresence() {

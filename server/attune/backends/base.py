@@ -11,6 +11,18 @@ with a version number. Writes compare and set on that version, so two people sav
 scenario at once cannot silently overwrite each other: the second is told, and keeps their copy.
 
 Every method may raise ``BackendUnavailable`` when a shared store does not answer in time.
+
+What every backend keeps, and the contract suite (``tests/test_backend_contract.py``) checks:
+
+- **Deleted and expired sessions are the same to callers.** ``info`` returns None, ``read``
+  returns ``[]``, ``lookup`` no longer finds the code, and ``append`` raises ``SessionGone``
+  without storing anything (a gone session's log is never recreated with offsets that restart
+  at 1). A subscribed node is told through ``gone``: at once for a deletion on this node, and
+  within a few seconds for a deletion on another node or an expiry.
+- **Expiry.** An ended session expires ``retention_s`` after its end; a session never ended
+  expires ``inactive_s`` after its last append (or its creation). Nothing else removes data.
+- **Durability** is the store's: an acknowledged append survives what the store survives (memory:
+  nothing; SQLite: a crash of the process or of the machine; Redis: what its AOF policy keeps).
 """
 
 from __future__ import annotations
@@ -19,6 +31,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 
 from attune.core.errors import AttuneError
+
+INACTIVE_S = 7 * 24 * 3600.0
+"""Default inactivity period after which a session that was never ended expires."""
 
 Deliver = Callable[[str, int, bytes], None]
 """Called with (session id, offset, entry) for each new entry of a subscribed session."""
@@ -41,7 +56,8 @@ class VersionConflict(AttuneError):
 
 
 class Backend(ABC):
-    """Where sessions live. Implementations: ``MemoryBackend`` and ``RedisBackend``."""
+    """Where sessions live. Implementations: ``MemoryBackend``, ``SQLiteBackend`` and
+    ``RedisBackend``; each is built with ``(…, retention_s, inactive_s)``."""
 
     node_id: str
     """Unique per process; part of every connection's origin."""
@@ -49,7 +65,7 @@ class Backend(ABC):
     @abstractmethod
     async def start(self, deliver: Deliver, gone: Gone | None = None) -> None:
         """Connect, and from now on call ``deliver`` for new entries of subscribed sessions and
-        ``gone`` (when given) for subscribed sessions deleted by any node."""
+        ``gone`` (when given) for subscribed sessions deleted by any node or expired."""
 
     @abstractmethod
     async def close(self) -> None:
@@ -80,7 +96,11 @@ class Backend(ABC):
 
         Offsets start at 1 and increase by exactly 1, in one total order per session that every
         reader sees. On return the entry is as durable as the store, and it will be delivered to
-        every subscribed node (at least once, possibly before this returns).
+        every subscribed node (at least once, possibly before this returns). It counts as
+        activity: the inactivity period starts again.
+
+        Raises SessionGone if the session was deleted or has expired; nothing is stored then,
+        and a subscribed node hears ``gone`` for it.
         """
 
     @abstractmethod

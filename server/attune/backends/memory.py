@@ -1,75 +1,96 @@
-"""The embedded backend: everything in this process's memory, for one process only.
+"""The throwaway backend: everything in this process's memory, for one process only.
 
-It is the default (no Redis, no Docker) and it behaves like the shared backend: it stores encoded
-bytes, never live objects, and delivers each appended entry to the subscriber as Redis would, just
-without the network. Sessions vanish when the process stops.
+For tests and runs whose sessions may be lost (``--backend memory://``). It behaves like the
+stored backends: it keeps encoded bytes, never live objects, delivers each appended entry to the
+subscriber as Redis would, just without the network, and expires sessions by the same rules.
+Sessions vanish when the process stops.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import secrets
 import time
 
-from attune.backends.base import Backend, CodeTaken, Deliver, Gone, VersionConflict
+from attune.backends.base import INACTIVE_S, Backend, CodeTaken, Deliver, Gone, VersionConflict
+from attune.core.errors import SessionGone
+
+SWEEP_INTERVAL = 1.0
+"""Seconds between looks at every session for expiry (also done by ``create``); the session a
+call names is checked on every call."""
 
 
 class _Stored:
-    __slots__ = ("code", "ended_at", "info", "log", "presence")
+    __slots__ = ("code", "ended_at", "info", "log", "presence", "touched_at")
 
-    def __init__(self, code: str, info: bytes) -> None:
+    def __init__(self, code: str, info: bytes, now: float) -> None:
         self.code = code
         self.info = info
         self.log: list[bytes] = []
         self.ended_at: float | None = None
+        self.touched_at = now
         self.presence = 0
 
 
 class MemoryBackend(Backend):
-    def __init__(self, retention_s: float) -> None:
+    def __init__(self, retention_s: float, inactive_s: float = INACTIVE_S) -> None:
         self.node_id = secrets.token_hex(4)
         self.retention_s = retention_s
+        self.inactive_s = inactive_s
         self._sessions: dict[str, _Stored] = {}
         self._codes: dict[str, str] = {}
         self._subscribed: set[str] = set()
         self._deliver: Deliver | None = None
         self._gone: Gone | None = None
+        self._swept = 0.0
+        self._sweeper: asyncio.Task[None] | None = None
         self._library: dict[str, tuple[int, bytes]] = {}
 
     async def start(self, deliver: Deliver, gone: Gone | None = None) -> None:
         self._deliver = deliver
         self._gone = gone
+        self._sweeper = asyncio.create_task(self._sweep_forever())
 
     async def close(self) -> None:
         self._deliver = None
+        self._gone = None
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
 
     async def ready(self) -> bool:
         return True
 
     async def create(self, session_id: str, code: str, info: bytes) -> None:
-        self._expire()
+        self._sweep()
         if code in self._codes:
             raise CodeTaken(code)
-        self._sessions[session_id] = _Stored(code, info)
+        self._sessions[session_id] = _Stored(code, info, time.monotonic())
         self._codes[code] = session_id
 
     async def lookup(self, code: str) -> str | None:
-        return self._codes.get(code)
+        session_id = self._codes.get(code)
+        return session_id if session_id is not None and self._live(session_id) else None
 
     async def info(self, session_id: str) -> bytes | None:
-        self._expire()
-        stored = self._sessions.get(session_id)
+        stored = self._live(session_id)
         return stored.info if stored else None
 
     async def append(self, session_id: str, entry: bytes) -> int:
-        stored = self._sessions[session_id]
+        stored = self._live(session_id)
+        if stored is None:
+            raise SessionGone(session_id)
         stored.log.append(entry)
+        stored.touched_at = time.monotonic()
         offset = len(stored.log)
         if self._deliver is not None and session_id in self._subscribed:
             self._deliver(session_id, offset, entry)
         return offset
 
     async def read(self, session_id: str, after: int) -> list[tuple[int, bytes]]:
-        stored = self._sessions.get(session_id)
+        stored = self._live(session_id)
         if stored is None:
             return []
         return list(enumerate(stored.log[after:], start=after + 1))
@@ -87,11 +108,7 @@ class MemoryBackend(Backend):
             self._codes.pop(stored.code, None)
 
     async def delete(self, session_id: str) -> None:
-        stored = self._sessions.pop(session_id, None)
-        if stored is not None and self._codes.get(stored.code) == session_id:
-            del self._codes[stored.code]
-        if stored is not None and session_id in self._subscribed and self._gone is not None:
-            self._gone(session_id)
+        self._forget(session_id)
 
     async def set_presence(self, session_id: str, connected: int) -> None:
         stored = self._sessions.get(session_id)
@@ -121,9 +138,44 @@ class MemoryBackend(Backend):
             raise VersionConflict(scenario_id, current)
         del self._library[scenario_id]
 
-    def _expire(self) -> None:
-        """Drop sessions ended longer than the retention period ago (checked lazily)."""
-        cutoff = time.monotonic() - self.retention_s
+    def _forget(self, session_id: str) -> None:
+        """Remove a session and its code; a subscribed node hears ``gone``."""
+        stored = self._sessions.pop(session_id, None)
+        if stored is None:
+            return
+        if self._codes.get(stored.code) == session_id:
+            del self._codes[stored.code]
+        if session_id in self._subscribed and self._gone is not None:
+            self._gone(session_id)
+
+    def _expired(self, stored: _Stored, now: float) -> bool:
+        """Ended longer than the retention period ago, or never ended and without an append for
+        the inactivity period."""
+        if stored.ended_at is not None:
+            return stored.ended_at + self.retention_s < now
+        return stored.touched_at + self.inactive_s < now
+
+    def _live(self, session_id: str) -> _Stored | None:
+        """The session if it exists and has not expired (an expired one is dropped now)."""
+        self._sweep()
+        stored = self._sessions.get(session_id)
+        if stored is not None and self._expired(stored, time.monotonic()):
+            self._forget(session_id)
+            return None
+        return stored
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            await asyncio.sleep(SWEEP_INTERVAL)
+            self._sweep()
+
+    def _sweep(self) -> None:
+        """Drop every expired session, at most once a second, so that codes are freed and
+        subscribed nodes hear ``gone`` even when nobody asks for the session."""
+        now = time.monotonic()
+        if now - self._swept < SWEEP_INTERVAL:
+            return
+        self._swept = now
         for session_id, stored in list(self._sessions.items()):
-            if stored.ended_at is not None and stored.ended_at < cutoff:
-                del self._sessions[session_id]
+            if self._expired(stored, now):
+                self._forget(session_id)

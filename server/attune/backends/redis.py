@@ -45,8 +45,8 @@ from redis.asyncio.sentinel import Sentinel
 from redis.backoff import NoBackoff
 from redis.exceptions import NoScriptError, RedisError
 
-from attune.backends.base import Backend, CodeTaken, Deliver, Gone, VersionConflict
-from attune.core.errors import BackendUnavailable
+from attune.backends.base import INACTIVE_S, Backend, CodeTaken, Deliver, Gone, VersionConflict
+from attune.core.errors import BackendUnavailable, SessionGone
 
 T = TypeVar("T")
 
@@ -77,21 +77,31 @@ redis.call('HSET', KEYS[1], 'record', ARGV[1], 'code', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 """
 
-# KEYS: info, log; ARGV: channel, entry. Refuses (0) when the session is gone, so a deleted or
-# expired session's log is never recreated with offsets that restart at 1.
+# KEYS: info, log; ARGV: channel, entry, inactivity (ms). Refuses (0) when the session is gone,
+# so a deleted or expired session's log is never recreated with offsets that restart at 1. An
+# open session's record and log live for the inactivity period after its latest entry; an ended
+# one's log expires with its record.
 APPEND = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local offset = redis.call('RPUSH', KEYS[2], ARGV[2])
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl > 0 and redis.call('PTTL', KEYS[2]) < 0 then redis.call('PEXPIRE', KEYS[2], ttl) end
+if redis.call('HEXISTS', KEYS[1], 'ended') == 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+  redis.call('PEXPIRE', KEYS[2], ARGV[3])
+else
+  local ttl = redis.call('PTTL', KEYS[1])
+  if ttl > 0 and redis.call('PTTL', KEYS[2]) < 0 then redis.call('PEXPIRE', KEYS[2], ttl) end
+end
 redis.call('PUBLISH', ARGV[1], offset .. '\\n' .. ARGV[2])
 return offset
 """
 
-# KEYS: info, log, presence, alive; ARGV: retention (ms). NX keeps the first end's deadline.
+# KEYS: info, log, presence, alive; ARGV: retention (ms). The first end marks the record and sets
+# every deadline; a later one changes nothing.
 END = """
 local code = redis.call('HGET', KEYS[1], 'code')
-for _, key in ipairs(KEYS) do redis.call('PEXPIRE', key, ARGV[1], 'NX') end
+if code and redis.call('HSETNX', KEYS[1], 'ended', '1') == 1 then
+  for _, key in ipairs(KEYS) do redis.call('PEXPIRE', key, ARGV[1]) end
+end
 return code
 """
 
@@ -262,9 +272,11 @@ class RedisBackend(Backend):
     ``connect``).
     """
 
-    def __init__(self, url: str, retention_s: float, *, timeout: float = TIMEOUT) -> None:
+    def __init__(self, url: str, retention_s: float, inactive_s: float = INACTIVE_S, *,
+                 timeout: float = TIMEOUT) -> None:
         self.node_id = secrets.token_hex(4)
         self.retention_ms = max(1, int(retention_s * 1000))
+        self.inactive_ms = max(1, int(inactive_s * 1000))
         self.timeout = timeout
         self.presence_ttl_ms = PRESENCE_TTL_MS
         self._redis, self._sentinels = connect(url, timeout)
@@ -345,11 +357,17 @@ class RedisBackend(Backend):
                     keys=[code_key(code)], args=[holder, session_id])):
                 await self._call(self._redis.delete(info_key(session_id)))
                 raise CodeTaken(code)
-        await self._call(self._redis.persist(info_key(session_id)))
+        await self._call(self._redis.pexpire(info_key(session_id), self.inactive_ms))
 
     async def lookup(self, code: str) -> str | None:
-        holder = await self._call(self._redis.get(code_key(code)))
-        return _text(holder) if holder is not None else None
+        """The code's holder, if its record still exists: a session that expired for inactivity
+        leaves its code key behind (another slot, so no script can expire both), and ``create``
+        takes such a stale code over."""
+        found = await self._call(self._redis.get(code_key(code)))
+        if found is None:
+            return None
+        holder = _text(found)
+        return holder if await self._call(self._redis.exists(info_key(holder))) else None
 
     async def info(self, session_id: str) -> bytes | None:
         record = await self._call(self._redis.hget(info_key(session_id), "record"))
@@ -362,7 +380,7 @@ class RedisBackend(Backend):
         if isinstance(self._redis, RedisCluster):
             offset = int(await self._call(self._append(
                 keys=[info_key(session_id), log_key(session_id)],
-                args=[log_key(session_id), entry],
+                args=[log_key(session_id), entry, self.inactive_ms],
             )))
         else:
             future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
@@ -373,7 +391,7 @@ class RedisBackend(Backend):
             offset = await future
         if offset == 0:
             self._mark_gone(session_id)
-            raise BackendUnavailable(f"session {session_id} no longer exists")
+            raise SessionGone(session_id)
         return offset
 
     async def _flush_appends(self) -> None:
@@ -406,7 +424,7 @@ class RedisBackend(Backend):
         pipe = self._redis.pipeline(transaction=False)
         for session_id, entry, _ in batch:
             pipe.evalsha(self._append.sha, 2, info_key(session_id), log_key(session_id),
-                         log_key(session_id), entry)
+                         log_key(session_id), entry, self.inactive_ms)
         return list(await pipe.execute(raise_on_error=False))
 
     def _spawn_single(self, session_id: str, entry: bytes, future: asyncio.Future[int]) -> None:
@@ -414,7 +432,7 @@ class RedisBackend(Backend):
             try:
                 offset = int(await self._call(self._append(
                     keys=[info_key(session_id), log_key(session_id)],
-                    args=[log_key(session_id), entry],
+                    args=[log_key(session_id), entry, self.inactive_ms],
                 )))
             except BackendUnavailable as exc:
                 if not future.done():

@@ -25,6 +25,7 @@ const state = {
   views: [],
   lines: new Map(), // path -> line in the imported file, until the next import or save
   dirty: false,
+  newKind: "story",
   words: [],
   checking: 0,
 };
@@ -195,8 +196,10 @@ function renderSteps() {
     }
     return li;
   };
-  const kindSelect = h("select", { id: "ed-new-kind", class: "ed-input" },
-    Object.keys(KINDS).map((kind) => h("option", { value: kind }, kindName(kind))));
+  // The kind chosen for the next step survives the list being redrawn after each check.
+  const kindSelect = h("select", {
+    id: "ed-new-kind", class: "ed-input", onchange: () => { state.newKind = kindSelect.value; },
+  }, Object.keys(KINDS).map((kind) => h("option", { value: kind, selected: kind === state.newKind }, kindName(kind))));
   fill(els.steps,
     h("ol", { class: "ed-step-list ed-about" }, item(-1, t("editor.about"), null)),
     h("p", { class: "section-label" }, t("editor.stepsCount", { count: steps.length })),

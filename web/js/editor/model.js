@@ -82,6 +82,7 @@ export const SCENARIO_FIELDS = [
   { name: "duration_minutes", type: "int", required: true, default: 15 },
   { name: "languages", type: "languages" },
   { name: "notes", type: "text", multiline: true },
+  { name: "help", type: "text", multiline: true },
 ];
 
 /**
