@@ -410,3 +410,36 @@ async def test_shortcuts_titles_projector_tools_and_a_toolbar_that_never_wraps(
     await screen.locator(".screen-join-button").click()
     await expect(screen.locator("#join-overlay")).to_be_visible()
     assert not errors.seen, errors.seen
+
+
+@pytest.mark.timeout(300)
+async def test_countdown_in_step_on_console_projector_and_phone(
+    base: str, browser: Browser,
+) -> None:
+    errors = Errors()
+    console = await page(browser, errors)
+    code = await open_session(console, base)
+    screen = await page(browser, errors, WIDE)
+    await screen.goto(f"{base}/screen/#{code}")
+    phone = await page(browser, errors, PHONE)
+    await phone.goto(f"{base}/join/#{code}")
+    await console.locator(".lobby .button-primary").click()
+    await console.locator(".step-link").nth(2).click()
+    for view in (console, screen, phone):
+        await at_step(view, 2)
+    await console.locator(".clock-start[data-seconds='60']").click()
+    for view in (console, screen, phone):
+        await expect(view.locator("#clock-badge")).to_have_text(re.compile(r"^(1:00|0:5\d)$"))
+    await shoot(screen, "screen-countdown", (WIDE, PROJECTOR))
+    await shoot(phone, "join-countdown", (PHONE,))
+    await console.locator(".clock-pause").click()
+    for view in (screen, phone):
+        await expect(view.locator("#clock-badge")).to_contain_text("paused")
+    await console.locator(".clock-more").click()
+    await expect(phone.locator("#clock-badge")).to_have_text(re.compile(r"^1:(2\d|30) · paused$"))
+    await console.locator(".clock-resume").click()
+    await expect(screen.locator("#clock-badge")).to_have_text(re.compile(r"^1:[23]\d$"))
+    await console.locator(".clock-stop").click()
+    for view in (console, screen, phone):
+        await expect(view.locator("#clock-badge")).to_have_count(0)
+    assert not errors.seen, errors.seen

@@ -42,6 +42,7 @@ from attune.core.session import (
     Changed,
     Commanded,
     Delegated,
+    Expired,
     Grouped,
     Joined,
     Left,
@@ -97,6 +98,8 @@ class Replica:
         """The last presence pushed, so an unchanged count is not pushed again."""
         self.hosts = 0
         """Facilitator connections on this node: answers are embedded for themes where one is."""
+        self.countdown: tuple[asyncio.TimerHandle, float] | None = None
+        """The timer for the running countdown's deadline, and that deadline."""
         self.sharing = False
         self.share_again = False
         """One presence share runs at a time per replica, so an older count never lands after a
@@ -208,11 +211,43 @@ class Node:
         if isinstance(entry, Commanded) and isinstance(entry.command, p.End) \
                 and replica.session.status == "ended" and entry.origin.startswith(self.prefix):
             self._spawn(self.backend.end(session_id))
+        self._time(session_id, replica)
         if isinstance(entry, Delegated):
             # The old moderator link no longer opens anything, on every node.
             for conn in list(replica.conns.values()):
                 if conn.moderator:
                     conn.close(CLOSE_REVOKED)
+
+    def _time(self, session_id: str, replica: Replica) -> None:
+        """Keep a timer for the running countdown's deadline. Every node holding the session
+        keeps one, so the end comes even if a node dies; the session applies one ``Expired``
+        per countdown and ignores the rest."""
+        clock = replica.session.clock
+        deadline = clock.deadline if clock is not None else None
+        if replica.countdown is not None and replica.countdown[1] == deadline:
+            return
+        if replica.countdown is not None:
+            replica.countdown[0].cancel()
+            replica.countdown = None
+        if deadline is None:
+            return
+        step = replica.session.index
+
+        def expire() -> None:
+            replica.countdown = None
+            self._spawn(self._append_quietly(session_id, Expired(
+                at=now_ms(), step=step, deadline=deadline)))
+
+        delay = max(0.0, (deadline - now_ms()) / 1000)
+        replica.countdown = (asyncio.get_running_loop().call_later(delay, expire), deadline)
+
+    async def _append_quietly(self, session_id: str, entry: AnyEntry) -> None:
+        """Append an entry nobody waits for (a countdown's end); a session deleted meanwhile
+        has nothing left to end."""
+        try:
+            await self.append(session_id, entry)
+        except Refused:
+            return
 
     async def _folded(self, replica: Replica, offset: int) -> None:
         """Wait until the entry at ``offset`` has been folded here."""

@@ -16,6 +16,7 @@ import { cardsPanel, moderationChoice } from "./moderation.js";
 import { openLinkDialog, remember, sessionsPanel } from "./sessions.js";
 import { localhostWarning } from "./reach.js";
 import { handleKey, keysOf } from "./shortcuts.js";
+import { clockControls, showClock } from "./clock.js";
 import { gallery } from "./gallery.js";
 import { renderThemesEditor } from "./themes.js";
 import { groupsConsole } from "./groups.js";
@@ -118,6 +119,7 @@ function status(kind) {
 }
 
 function received(message) {
+  showClock(live);
   if (["welcome", "step", "ended"].includes(message.type)) {
     const { code, title, status } = live.state;
     remember({ session, token, code, title, status, moderator: live.state.moderator });
@@ -135,6 +137,7 @@ function received(message) {
     case "reveal":
     case "results":
     case "presence":
+    case "clock":
     case "groups":
     case "group_counts":
       update();
@@ -278,6 +281,7 @@ function stepPanel(step) {
       h("h2", { class: "section-label" }, t("console.results")),
       h("span", { id: "reveal-state", class: "badge" })),
     h("p", { class: "live-count", id: "live-count", "aria-live": "polite" }),
+    h("div", { id: "clock-controls" }),
     step.kind === "perspective" ? h("div", { id: "themes-box", class: "themes-box" }) : null,
     h("div", { id: "chart", class: "chart-box" })) : null;
   return h("section", { class: "step-panel", "aria-labelledby": "step-heading" },
@@ -358,6 +362,8 @@ function update() {
       results?.passes ? ` · ${t("console.passes", { count: results.passes })}` : "",
       ` · ${state.responses_open ? t("console.openNow") : t("console.closedNow")}`);
   }
+  const clockBox = $("#clock-controls");
+  if (clockBox) fill(clockBox, clockControls(live, command));
   const chart = $("#chart");
   if (chart) {
     fill(chart, state.step.kind === "perspective"

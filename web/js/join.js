@@ -14,6 +14,7 @@ import { assignedNote, ownShiftNote } from "./shift.js";
 import { ANSWERABLE, stepContent } from "./steps.js";
 import { groupsPhone } from "./groups.js";
 import { careNotice } from "./care.js";
+import { showClock } from "./clock.js";
 import { holdWake } from "./wake.js";
 
 const main = $("#main");
@@ -114,6 +115,7 @@ function status(kind) {
 }
 
 function received(message) {
+  showClock(live);
   switch (message.type) {
     case "welcome":
     case "step":

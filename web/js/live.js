@@ -21,12 +21,12 @@ const PONG_TIMEOUT = 4000;
 const CONNECT_TIMEOUT = 8000;
 /** Refusals after which retrying cannot help. */
 const FATAL = new Set(["unknown-session", "bad-token"]);
-const EVENTS = new Set(["step", "responses", "reveal", "ended", "groups"]);
+const EVENTS = new Set(["step", "responses", "reveal", "ended", "groups", "clock"]);
 
 export function emptyState() {
   return {
     title: "", language: "en", status: "lobby", step: null, step_count: 0, started_at: null,
-    responses_open: false, revealed: false, outline: [], answers: {}, passed: [],
+    responses_open: false, revealed: false, clock: null, outline: [], answers: {}, passed: [],
     results: null, presence: null, code: "", session: "", min_responses: 3,
     groups: null, group: null, group_counts: null,
   };
@@ -245,6 +245,7 @@ export class Live {
         break;
       case "step":
         Object.assign(state, {
+          clock: null,
           status: "running", step: message.step, started_at: message.started_at,
           responses_open: message.responses_open, revealed: false, results: null,
           groups: null, group: null, group_counts: null,
@@ -261,6 +262,9 @@ export class Live {
         break;
       case "responses":
         state.responses_open = message.open;
+        break;
+      case "clock":
+        state.clock = message.clock ?? null;
         break;
       case "reveal":
         state.revealed = message.revealed;

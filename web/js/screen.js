@@ -14,6 +14,7 @@ import { resultsChart } from "./charts.js";
 import { ANSWERABLE, stepContent } from "./steps.js";
 import { joinUrl, qrSvg } from "./qr.js";
 import { showSpotlight } from "./spotlight.js";
+import { showClock } from "./clock.js";
 import { installScreenTools, screenTitle } from "./screen-tools.js";
 import { fitFrame, fitOnResize, stepFrame } from "./fit.js";
 import { screenViews } from "./screen-views.js";
@@ -61,6 +62,7 @@ function start(wanted) {
     },
     onMessage: (message) => {
       showSpotlight(live.state);
+      showClock(live);
       if (message.type === "welcome") screenTitle({ ...live.state, code });
       if (["welcome", "step", "ended", "reveal", "responses"].includes(message.type)) render();
       else if (message.type === "results") renderResults();

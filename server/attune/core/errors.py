@@ -61,6 +61,7 @@ ErrorCode = Literal[
     "held-for-care",
     "not-approved",
     "not-for-moderators",
+    "no-countdown",
     "not-groups-step",
     "too-few-ready",
     "groups-not-formed",
@@ -94,6 +95,8 @@ ERROR_CODES: Final[dict[ErrorCode, str]] = {
     "held-for-care": "This card reads like someone in distress; it stays with the facilitator "
     "and is never shown to the room.",
     "not-approved": "Only a card the room may see can be spotlighted; approve it first.",
+    "no-countdown": "Pause, resume and more time apply to a countdown, and none runs on this "
+    "step.",
     "not-for-moderators": "A moderator link may moderate cards and move through the steps, but "
     "not end the session (nor delete it, over HTTP: 403).",
     "not-groups-step": "`ready` and the `groups_*` commands apply only while a `groups` step is "

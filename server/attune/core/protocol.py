@@ -6,9 +6,9 @@ sees a raw dict. ``docs/protocol.md`` describes each message with an example, an
 ``attune protocol-schema`` prints the JSON Schema generated from these Structs.
 
 Sequencing: every server message carries ``seq``, the session's sequence number. Only the
-*events* (``step``, ``responses``, ``reveal``, ``ended``, ``groups``) advance it; state pushes
-(``results``, ``presence``, ``ack``, ``feedback``, ``group``, ``group_counts``) carry the number
-they are consistent with. A client that resumes with the last ``seq`` it saw is sent exactly the
+*events* (``step``, ``responses``, ``reveal``, ``ended``, ``groups``, ``clock``) advance it;
+state pushes (``results``, ``presence``, ``ack``, ``feedback``, ``group``, ``group_counts``)
+carry the number they are consistent with. A client that resumes with the last ``seq`` it saw is sent exactly the
 events it missed, or a full snapshot.
 """
 
@@ -200,6 +200,26 @@ class ApproveAll(Command, tag="approve_all", kw_only=True):
     step: _Step
 
 
+class Countdown(Command, tag="countdown", kw_only=True):
+    """Start a countdown on the current answer step (no ``seconds``: stop it); at zero responses
+    close, and with ``reveal`` the results show."""
+
+    seconds: Annotated[int, msgspec.Meta(ge=5, le=3600)] | None = None
+    reveal: bool = False
+
+
+class PauseClock(Command, tag="pause_clock", kw_only=True):
+    pass
+
+
+class ResumeClock(Command, tag="resume_clock", kw_only=True):
+    pass
+
+
+class ExtendClock(Command, tag="extend_clock", kw_only=True):
+    seconds: Annotated[int, msgspec.Meta(ge=1, le=600)] = 30
+
+
 class Spotlight(Command, tag="spotlight", kw_only=True):
     """Show one approved card full-screen on the projector; no ``card`` clears the spotlight."""
 
@@ -279,6 +299,7 @@ FacilitatorCommand = (
     Start | Next | Back | Goto | OpenResponses | CloseResponses | Reveal | HideResults | HideCard
     | RestoreCard | End | GroupThemes | RenameTheme | MergeThemes | SplitTheme | MoveCard
     | ApproveCard | ApproveAll | Spotlight | GroupsCommand
+    | Countdown | PauseClock | ResumeClock | ExtendClock
 )
 ClientMessage = Hello | Answer | Pass | Leave | Ready | Ping | FacilitatorCommand
 
@@ -527,6 +548,8 @@ class Snapshot(msgspec.Struct, omit_defaults=True, kw_only=True):
     """Server clock (ms) when the current step began; pacers and timers count from it."""
     responses_open: bool = False
     revealed: bool = False
+    clock: Clock | None = None
+    """The current step's countdown, if one runs."""
     outline: list[Outline] = []
     """Facilitator only."""
     answers: dict[int, AnswerValue] = {}
@@ -586,6 +609,23 @@ class EndedEvent(Message, tag="ended", kw_only=True):
     seq: int
 
 
+class Clock(msgspec.Struct, omit_defaults=True, kw_only=True):
+    """A countdown on the current step: running until ``deadline`` (server ms), or paused with
+    ``left`` ms to go. ``reveal``: the results show at zero."""
+
+    deadline: float | None = None
+    left: float | None = None
+    reveal: bool = False
+
+
+class ClockEvent(Message, tag="clock", kw_only=True):
+    """The current step's countdown changed (started, paused, resumed, extended, stopped: no
+    ``clock``); a new step has none."""
+
+    seq: int
+    clock: Clock | None = None
+
+
 GroupsPhase = Literal["gathering", "grouped", "debrief"]
 
 
@@ -615,7 +655,7 @@ class GroupsEvent(Message, tag="groups", kw_only=True):
     """Seconds the round ran before its last pause."""
 
 
-Event = StepEvent | ResponsesEvent | RevealEvent | EndedEvent | GroupsEvent
+Event = StepEvent | ResponsesEvent | RevealEvent | EndedEvent | GroupsEvent | ClockEvent
 
 
 class Results(Message, tag="results", kw_only=True):

@@ -73,6 +73,9 @@ class Story(StepBase, tag="story", kw_only=True):
 
 
 class Checkin(StepBase, tag="checkin", kw_only=True):
+    countdown: Annotated[int, msgspec.Meta(ge=5, le=3600)] | None = None
+    """Seconds people have to answer: responses close at zero (the facilitator can pause it, add
+    time or stop it)."""
     prompt: Text
     words: list[str] | None = None
     """Narrows the emotion vocabulary (for example a simpler set for young children)."""
@@ -86,6 +89,9 @@ class Checkin(StepBase, tag="checkin", kw_only=True):
 
 
 class Scale(StepBase, tag="scale", kw_only=True):
+    countdown: Annotated[int, msgspec.Meta(ge=5, le=3600)] | None = None
+    """Seconds people have to answer: responses close at zero (the facilitator can pause it, add
+    time or stop it)."""
     prompt: Text
     min: int = 1
     max: int = 5
@@ -97,6 +103,9 @@ class Scale(StepBase, tag="scale", kw_only=True):
 
 
 class Choice(StepBase, tag="choice", kw_only=True):
+    countdown: Annotated[int, msgspec.Meta(ge=5, le=3600)] | None = None
+    """Seconds people have to answer: responses close at zero (the facilitator can pause it, add
+    time or stop it)."""
     prompt: Text
     options: Annotated[list[Option], msgspec.Meta(min_length=2, max_length=20)]
     multiple: bool = False
@@ -104,6 +113,9 @@ class Choice(StepBase, tag="choice", kw_only=True):
 
 
 class Perspective(StepBase, tag="perspective", kw_only=True):
+    countdown: Annotated[int, msgspec.Meta(ge=5, le=3600)] | None = None
+    """Seconds people have to answer: responses close at zero (the facilitator can pause it, add
+    time or stop it)."""
     prompt: Text
     character: str | None = None
     max_length: Annotated[int, msgspec.Meta(ge=10, le=1000)] = 280

@@ -19,12 +19,12 @@ from typing import Final, NamedTuple
 
 import msgspec
 
+from attune.core import countdown, views
 from attune.core import groups as g
 from attune.core import protocol as p
 from attune.core import scenario as s
 from attune.core import shift as shifts
 from attune.core import themes as th
-from attune.core import views
 from attune.core.aggregate import CheckinTally, ChoiceTally, ScaleTally, Tally, TextTally
 from attune.core.assign import Assignments, Pool
 from attune.core.emotions import VOCABULARY
@@ -99,6 +99,13 @@ class Themed(Entry, tag="themes"):
     change: th.Change
 
 
+class Expired(Entry, tag="expire"):
+    """A node's timer reached the countdown's ``deadline`` (``core/countdown.py``)."""
+
+    step: int
+    deadline: float
+
+
 class Delegated(Entry, tag="delegate"):
     """A moderator link was made (the SHA-256 of its token) or revoked (empty): one at a time,
     so making a new one revokes the old."""
@@ -106,7 +113,7 @@ class Delegated(Entry, tag="delegate"):
     token_hash: str
 
 
-AnyEntry = Joined | Submitted | Commanded | Left | Readied | Themed | Delegated
+AnyEntry = Joined | Submitted | Commanded | Left | Readied | Themed | Delegated | Expired
 entry_encoder = msgspec.msgpack.Encoder()
 entry_decoder = msgspec.msgpack.Decoder(AnyEntry)
 info_decoder = msgspec.msgpack.Decoder(SessionInfo)
@@ -225,6 +232,8 @@ class Session:
         self.history: deque[tuple[float, Broadcast]] = deque(maxlen=HISTORY_LIMIT)
         self.spotlight: str | None = None
         """The card on the projector, full-screen, on the current step."""
+        self.clock: p.Clock | None = None
+        """The current step's countdown (``core/countdown.py``)."""
         self.moderator_hash = ""
         """SHA-256 of the moderator link's token; empty when there is none."""
         self._views: dict[tuple[int, bool], p.StepView] = {}
@@ -276,6 +285,8 @@ class Session:
                 case Delegated():
                     self.moderator_hash = entry.token_hash
                     return []
+                case Expired():
+                    return self._expire(entry)
                 case Readied():
                     return self._ready(entry)
                 case Themed():
@@ -408,7 +419,12 @@ class Session:
                 if wanted == self.responses_open:
                     return []
                 self.responses_open = wanted
-                return [self._broadcast(p.ResponsesEvent(seq=0, open=wanted), at)]
+                opened: list[Outcome] = [self._broadcast(p.ResponsesEvent(seq=0, open=wanted), at)]
+                if not wanted and self.clock is not None:
+                    # Closed by hand: the countdown has nothing left to close.
+                    self.clock = None
+                    opened.append(self._broadcast(p.ClockEvent(seq=0, clock=None), at))
+                return opened
             case p.Reveal() | p.HideResults():
                 self._require_answer_step()
                 wanted = isinstance(command, p.Reveal)
@@ -435,6 +451,27 @@ class Session:
                     for tally in self._card_tallies(command.step, card):
                         tally.approve(card)
                 return [Changed(command.step)]
+            case p.Countdown() | p.PauseClock() | p.ResumeClock() | p.ExtendClock():
+                self._require_answer_step()
+                match command:
+                    case p.Countdown(seconds=None):
+                        clock = None
+                    case p.Countdown(seconds=int(seconds)):
+                        clock = countdown.start(at, seconds, command.reveal)
+                        if not self.responses_open:
+                            self.responses_open = True
+                            outcomes = [self._broadcast(p.ResponsesEvent(seq=0, open=True), at)]
+                            self.clock = clock
+                            return [*outcomes, self._broadcast(p.ClockEvent(seq=0, clock=clock),
+                                                               at)]
+                    case p.PauseClock():
+                        clock = countdown.pause(self.clock, at)
+                    case p.ResumeClock():
+                        clock = countdown.resume(self.clock, at)
+                    case p.ExtendClock():
+                        clock = countdown.extend(self.clock, command.seconds)
+                self.clock = clock
+                return [self._broadcast(p.ClockEvent(seq=0, clock=clock), at)]
             case p.Spotlight():
                 if command.step != self.index:
                     raise Refused("not-current-step", "Only a card of the current step can be "
@@ -507,6 +544,11 @@ class Session:
             and (state is None or state.phase == "debrief")
         self.revealed = False
         self.spotlight = None
+        self.clock = None
+        step = self.scenario.steps[index]
+        seconds = getattr(step, "countdown", None)
+        if seconds and self.responses_open:
+            self.clock = countdown.start(at, seconds, False)
         pool = self.pools.get(index)
         if pool:
             for participant in self.participants:
@@ -519,6 +561,25 @@ class Session:
         if state is not None:
             outcomes += [self._broadcast(self.groups_event(state), at), Grouped(None),
                          Changed(GROUP_COUNTS)]
+        if self.clock is not None:
+            outcomes.append(self._broadcast(p.ClockEvent(seq=0, clock=self.clock), at))
+        return outcomes
+
+    def _expire(self, entry: Expired) -> list[Outcome]:
+        """Zero: responses close (and the results show, if asked), once, for the countdown
+        still running; a paused, extended or replaced one is not this entry's."""
+        if entry.step != self.index or not countdown.current(self.clock, entry.deadline):
+            return []
+        assert self.clock is not None
+        reveal = self.clock.reveal
+        self.clock = None
+        outcomes: list[Outcome] = [self._broadcast(p.ClockEvent(seq=0, clock=None), entry.at)]
+        if self.responses_open:
+            self.responses_open = False
+            outcomes.append(self._broadcast(p.ResponsesEvent(seq=0, open=False), entry.at))
+        if reveal and not self.revealed:
+            self.revealed = True
+            outcomes.append(self._broadcast(p.RevealEvent(seq=0, revealed=True), entry.at))
         return outcomes
 
     # --- groups steps (the rules are in core/groups.py) ----------------------------------------
@@ -706,6 +767,7 @@ class Session:
             started_at=self.started_at,
             responses_open=self.responses_open,
             revealed=self.revealed,
+            clock=self.clock,
         )
         state = self.groups.get(self.index)
         if state is not None and self.status == "running":
