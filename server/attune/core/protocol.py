@@ -8,8 +8,8 @@ sees a raw dict. ``docs/protocol.md`` describes each message with an example, an
 Sequencing: every server message carries ``seq``, the session's sequence number. Only the
 *events* (``step``, ``responses``, ``reveal``, ``ended``, ``groups``, ``clock``) advance it;
 state pushes (``results``, ``presence``, ``ack``, ``feedback``, ``group``, ``group_counts``)
-carry the number they are consistent with. A client that resumes with the last ``seq`` it saw is sent exactly the
-events it missed, or a full snapshot.
+carry the number they are consistent with. A client that resumes with the last ``seq`` it saw
+is sent exactly the events it missed, or a full snapshot.
 """
 
 from __future__ import annotations
