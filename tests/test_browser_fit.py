@@ -22,6 +22,7 @@ Screenshots of every view at every size go to a temporary folder (printed at the
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import shutil
 from collections.abc import AsyncIterator
@@ -30,6 +31,7 @@ from typing import Any
 
 import pytest
 from playwright.async_api import Browser, Page, ViewportSize, async_playwright, expect
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from attune.client import Client, create_session
 from attune.config import Settings
@@ -37,7 +39,7 @@ from attune.core import protocol as p
 from attune.core import scenario
 from attune.core.emotions import VOCABULARY
 from tests.conftest import DATA, free_port, start_server
-from tests.test_browser import CHROMIUM_ARGS, SHOTS, Watch, chromium
+from tests.test_browser import CHROMIUM_ARGS, ROOT, SHOTS, Watch, chromium
 
 pytestmark = pytest.mark.browser
 
@@ -243,6 +245,27 @@ async def check_projector(
         await page.screenshot(path=SHOTS / name, animations="disabled")
 
 
+WAKE_SPY = """(() => {
+  // Counts the page's screen wake lock requests and releases around the browser's own API
+  // (headless Chromium has no screen to keep on and refuses, which the page must survive).
+  const wake = window.attuneWake = { requested: 0, held: 0 };
+  const real = navigator.wakeLock;
+  const sentinel = () => {
+    const lock = new EventTarget();
+    lock.release = async () => { wake.held -= 1; lock.dispatchEvent(new Event("release")); };
+    return lock;
+  };
+  Object.defineProperty(navigator, "wakeLock", { configurable: true, value: {
+    async request(type) {
+      wake.requested += 1;
+      if (real) await real.request(type).then((l) => l.release(), () => null);
+      wake.held += 1;
+      return sentinel();
+    },
+  } });
+})();"""
+"""Holds a counted lock; the real API is still asked, so a throw in it shows as a page error."""
+
 TAP_TARGETS = (".answer-form .chip label, .answer-form .option label, .answer-form .segment label, "
                ".answer-form button, .answer-form input[type=range], .answer-form textarea, "
                ".results-arrived, .leave-slot button")
@@ -324,8 +347,11 @@ async def test_projector_and_phones_fit_long_content(
     locale = {"en": "en-GB", "fr": "fr-FR", "zh": "zh-CN"}[language]
     screen = watch.attach(await (await browser.new_context(
         viewport=PROJECTORS[0], locale=locale)).new_page())
-    phone = watch.attach(await (await browser.new_context(
-        viewport=PHONES[0], is_mobile=True, has_touch=True, locale=locale)).new_page())
+    phone_context = await browser.new_context(
+        viewport=PHONES[0], is_mobile=True, has_touch=True, locale=locale)
+    await phone_context.add_init_script(WAKE_SPY)
+    phone = watch.attach(await phone_context.new_page())
+    messages = json.loads((ROOT / "web" / "i18n" / f"{language}.json").read_text(encoding="utf-8"))
     failures: list[str] = []
     try:
         await screen.goto(f"{base}/screen/#{hello.code}")
@@ -342,6 +368,12 @@ async def test_projector_and_phones_fit_long_content(
             kind = type(step).__name__.lower()
             await check_projector(screen, f"{index + 1}-{kind}", step, language, failures)
             await check_phone(phone, f"{index + 1}-{kind}", step, language, failures)
+            wake = await phone.evaluate("window.attuneWake")
+            timed = isinstance(step, scenario.Breathe | scenario.Timer)
+            if timed and wake["held"] != 1:
+                failures.append(f"{language} phone {kind}: no screen wake lock held ({wake})")
+            if not timed and wake["held"]:
+                failures.append(f"{language} phone {kind}: a wake lock is still held ({wake})")
             answerable = scenario.Checkin | scenario.Scale | scenario.Choice | scenario.Perspective
             if not isinstance(step, answerable):
                 continue
@@ -352,6 +384,13 @@ async def test_projector_and_phones_fit_long_content(
             await host.command(p.Reveal())
             await screen.locator(".screen-results .chart").wait_for()
             await phone.locator(".my-results .chart").wait_for()
+            # The reveal comes into view wherever the phone was, and is announced.
+            await expect(phone.locator("#announcer")).to_have_text(messages["results.shown"])
+            try:
+                await phone.wait_for_function(f"() => ({IN_VIEW})(document.querySelector("
+                                              "'.my-results h2'))", timeout=5000)
+            except PlaywrightTimeout:
+                failures.append(f"{language} phone {kind}: the revealed results stay out of view")
             await check_projector(screen, f"{index + 1}-{kind}-revealed", step, language, failures)
             await check_phone(phone, f"{index + 1}-{kind}-revealed", step, language, failures)
     finally:

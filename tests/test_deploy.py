@@ -179,6 +179,21 @@ def test_the_image_context_holds_what_the_build_copies() -> None:
         assert (DEPLOY.parent / name).exists(), name
 
 
+def test_systemd_accepts_the_unit(tmp_path: Path) -> None:
+    """systemd's own check of every directive, with ExecStart pointed at this environment's
+    `attune` (the unit names where the VM installs it)."""
+    analyze = shutil.which("systemd-analyze")
+    assert analyze, "systemd-analyze comes with Debian's systemd (tests/system-deps.sh)"
+    attune = shutil.which("attune")
+    assert attune is not None
+    unit = tmp_path / "attune.service"
+    unit.write_text((DEPLOY / "systemd" / "attune.service").read_text().replace(
+        "/opt/attune/bin/attune", attune))
+    result = subprocess.run([analyze, "verify", str(unit)], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0 and not result.stderr.strip(), result.stderr
+
+
 def test_systemd_unit_starts_attune_serve_unprivileged() -> None:
     unit = configparser.ConfigParser(strict=False, interpolation=None)
     unit.optionxform = str  # type: ignore[assignment,method-assign]

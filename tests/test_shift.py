@@ -124,6 +124,17 @@ def test_a_small_cell_is_hidden_with_one_that_would_give_it_away() -> None:
     assert row.count(None) >= 2, "no row shows all but one of its cells"
 
 
+def test_complements_are_the_cheapest_cells_not_the_big_flow() -> None:
+    """A breathing session: 6 moved from high-energy unpleasant to calm, and small groups
+    elsewhere. The small ones are protected by hiding zeros and small cells, and the 6, the
+    movement the room came to see, stays on the screen."""
+    hu, lu, lp = Q["high-unpleasant"], Q["low-unpleasant"], Q["low-pleasant"]
+    table = {(hu, lp): 6, (hu, hu): 1, (lu, lp): 2, (lu, lu): 1, (lp, lp): 2}
+    result = assert_protected(table, 3)
+    assert flows(result)[(hu, lp)] == 6
+    assert result.moved_at_least == 6
+
+
 def test_the_headline_share_never_gives_a_small_cell_away() -> None:
     """One person stayed, everyone else moved: 'moved' = pairs - 1 would reveal the stayer,
     so the share who moved is given as a lower bound from the shown cells."""

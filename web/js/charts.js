@@ -4,6 +4,7 @@
 
 import { h } from "./dom.js";
 import { formatAnd, formatNumber, formatPercent, t } from "./i18n.js";
+import { charactersChart, shiftChart } from "./shift.js";
 
 export const QUADRANTS = ["high-unpleasant", "high-pleasant", "low-unpleasant", "low-pleasant"];
 
@@ -18,6 +19,8 @@ const share = (n, total) => (total > 0 ? n / total : 0);
  * options.moderator adds hide/restore buttons to free-text cards (options.onCard(card, hide)).
  */
 export function resultsChart(step, results, options = {}) {
+  if (results?.shift && results.answers) return shiftChart(step, results, options);
+  if (results?.characters?.length) return charactersChart(step, results, options);
   const answers = results?.answers;
   if (!answers) {
     const needed = options.minResponses ?? 3;

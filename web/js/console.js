@@ -14,6 +14,7 @@ import { joinUrl, qrSvg } from "./qr.js";
 import { download } from "./export.js";
 import { cardsPanel, moderationChoice } from "./moderation.js";
 import { openLinkDialog, remember, sessionsPanel } from "./sessions.js";
+import { localhostWarning } from "./reach.js";
 import { gallery } from "./gallery.js";
 import { renderThemesEditor } from "./themes.js";
 import { groupsConsole } from "./groups.js";
@@ -118,7 +119,7 @@ function status(kind) {
 function received(message) {
   if (["welcome", "step", "ended"].includes(message.type)) {
     const { code, title, status } = live.state;
-    remember({ session, token, code, title, status });
+    remember({ session, token, code, title, status, moderator: live.state.moderator });
   }
   switch (message.type) {
     case "welcome":
@@ -170,11 +171,12 @@ function header() {
     h("nav", { class: "session-menu", "aria-label": t("console.sessionMenu") },
       state.code ? h("a", { href: `/screen/#${state.code}`, target: "_blank", rel: "noopener", class: "button button-small" },
         t("console.projector")) : null,
-      h("button", { type: "button", class: "button button-small", "aria-label": t("console.csv"), onclick: () => download(session, token, "csv", state.code) }, "CSV"),
-      h("button", { type: "button", class: "button button-small", "aria-label": t("console.json"), onclick: () => download(session, token, "json", state.code) }, "JSON"),
-      h("a", { href: `/console/report.html#${session}.${token}`, target: "_blank", rel: "noopener", class: "button button-small" },
+      state.moderator ? h("span", { class: "tag moderator-tag" }, t("moderator.tag")) : null,
+      state.moderator ? null : h("button", { type: "button", class: "button button-small", "aria-label": t("console.csv"), onclick: () => download(session, token, "csv", state.code) }, "CSV"),
+      state.moderator ? null : h("button", { type: "button", class: "button button-small", "aria-label": t("console.json"), onclick: () => download(session, token, "json", state.code) }, "JSON"),
+      state.moderator ? null : h("a", { href: `/console/report.html#${session}.${token}`, target: "_blank", rel: "noopener", class: "button button-small" },
         t("console.reportShort")),
-      h("button", {
+      state.moderator ? null : h("button", {
         type: "button", class: "button button-small", id: "facilitator-link",
         onclick: () => openLinkDialog({ session, token, code: state.code, title: state.title }),
       }, t("sessions.linkButton"))));
@@ -226,6 +228,7 @@ function lobby() {
     h("div", { class: "lobby-qr" }, qrSvg(url, t("common.qrLabel", { url }))),
     h("div", { class: "lobby-info" },
       h("h1", { id: "lobby-title" }, t("console.lobbyTitle")),
+      localhostWarning(),
       h("p", { class: "join-at" }, t("common.joinAt", { host: `${location.host}/join` })),
       h("p", { class: "big-code", "aria-label": t("common.codeLabel", { code: state.code }) }, state.code),
       h("p", { class: "lobby-count", id: "lobby-count", "aria-live": "polite" }),
@@ -241,7 +244,7 @@ function ended() {
   return h("section", { class: "panel ended-panel" },
     h("h1", {}, t("console.endedTitle")),
     h("p", { class: "lead" }, t("console.endedLead")),
-    h("div", { class: "actions" },
+    live.state.moderator ? null : h("div", { class: "actions" },
       h("button", { type: "button", class: "button button-primary", onclick: () => download(session, token, "csv", live.state.code) }, t("console.csv")),
       h("button", { type: "button", class: "button", onclick: () => download(session, token, "json", live.state.code) }, t("console.json")),
       h("a", { class: "button", href: `/console/report.html#${session}.${token}`, target: "_blank", rel: "noopener" }, t("console.report")),
@@ -267,7 +270,7 @@ function stepPanel(step) {
     answerable ? h("button", { type: "button", class: "button", id: "toggle-open", dataset: { keep: "open" } }) : null,
     answerable ? h("button", { type: "button", class: "button button-accent", id: "toggle-reveal", dataset: { keep: "reveal" } }) : null,
     h("span", { class: "control-gap" }),
-    endButton());
+    state.moderator ? null : endButton());
   const results = answerable ? h("div", { class: "live-results", id: "live-results" },
     h("div", { class: "live-head" },
       h("h2", { class: "section-label" }, t("console.results")),

@@ -10,6 +10,7 @@ import { setupPage, showConnection } from "./page.js";
 import { breathingPacer, countdown, reducedMotion } from "./pacer.js";
 import { answerInput } from "./inputs.js";
 import { resultsChart } from "./charts.js";
+import { assignedNote, ownShiftNote } from "./shift.js";
 import { ANSWERABLE, stepContent } from "./steps.js";
 import { groupsPhone } from "./groups.js";
 import { careNotice } from "./care.js";
@@ -24,6 +25,8 @@ let view = null;
 const draftKey = (index) => `attune:draft:${code}:${index}`;
 const sentKey = (index) => `attune:sent:${code}:${index}`;
 const feedbackKey = (index) => `attune:feedback:${code}:${index}`;
+const assignedKey = (index) => `attune:assigned:${code}:${index}`;
+const ownShiftKey = (index) => `attune:own-shift:${code}:${index}`;
 const noteKey = (index) => `attune:reflect:${code}:${index}`;
 
 function codeFromHash() {
@@ -129,6 +132,14 @@ function received(message) {
       store.set(feedbackKey(message.step), message);
       update();
       break;
+    case "assigned":
+      store.set(assignedKey(message.step), message.character);
+      showAssigned();
+      break;
+    case "own_shift":
+      store.set(ownShiftKey(message.step), message);
+      update();
+      break;
     case "groups":
     case "group":
       groupsChanged();
@@ -182,6 +193,11 @@ function buildStep(step) {
   const section = h("section", { class: ["step", `step-${step.kind}`], dataset: { step: step.index } },
     progress, content);
   view = { index: step.index, step, section, heading: content[0] };
+  if (step.assign) {
+    view.assigned = h("div", { class: "assigned-slot", "aria-live": "polite" });
+    section.append(view.assigned);
+    showAssigned();
+  }
 
   if (step.kind === "breathe" && step.pacer) {
     section.append(breathingPacer(step.pacer, state.started_at, () => live.now()));
@@ -407,8 +423,10 @@ function renderMyResults() {
     return;
   }
   const feedback = store.get(feedbackKey(view.index));
+  const own = store.get(ownShiftKey(view.index));
   fill(box, h("h2", { id: `results-${view.index}`, tabindex: "-1" }, t("results.room")),
     feedback ? feedbackNote(view.step, feedback) : null,
+    own ? ownShiftNote(view.step, own) : null,
     resultsChart(view.step, results, { minResponses: state.min_responses }));
   if (fresh) {
     announce(t("results.shown"));
@@ -430,6 +448,13 @@ function showResults(asked) {
   view.arrived.hidden = true;
   view.results.scrollIntoView({ block: "start", behavior: reducedMotion() ? "auto" : "smooth" });
   view.results.querySelector("h2")?.focus({ preventScroll: true });
+}
+
+/** The character this phone answers as, sent privately by the server. */
+function showAssigned() {
+  if (!view?.assigned) return;
+  const character = store.get(assignedKey(view.index));
+  fill(view.assigned, character ? assignedNote(character) : null);
 }
 
 function feedbackNote(step, feedback) {

@@ -13,9 +13,10 @@ suppression:
 1. *Primary*: a cell of 1 to ``k - 1`` pairs is hidden (``k`` is the session's minimum
    responses). Zero is shown: it says nothing about any one person.
 2. *Complementary*: while a hidden primary cell could be worked out from the shown cells and the
-   public sums, one more cell is hidden (see ``protect``). "Worked out" is tested exactly, by
-   subtraction or any other reasoning from those numbers: the cell must take another value in
-   some other table of whole numbers with the same sums and shown cells (``_can_vary``).
+   public sums, the cheapest cells that prevent it are hidden too (see ``protect``). "Worked
+   out" is tested exactly, by subtraction or any other reasoning from those numbers: the cell
+   must take another value in some other table of whole numbers with the same sums and shown
+   cells.
 3. How many stayed and moved is given exactly only when no cell on the diagonal is hidden;
    otherwise as "at least", from the shown cells alone, so the headline adds nothing either.
 
@@ -31,6 +32,8 @@ the same, and nothing else is spent on it.
 
 from __future__ import annotations
 
+import heapq
+import math
 from collections.abc import Sequence
 
 from attune.core import protocol as p
@@ -43,68 +46,76 @@ Cell = tuple[int, int]
 # --- the exact test: can a hidden cell be worked out? ----------------------------------------
 
 
-def _can_vary(table: dict[Cell, int], hidden: set[Cell], target: Cell) -> bool:
-    """Whether another table with the same row and column sums and the same shown cells gives
-    ``target`` another value.
+def _cheapest_cycle(
+    table: dict[Cell, int], size: int, hidden: set[Cell], target: Cell,
+) -> tuple[float, list[Cell]] | None:
+    """The cheapest alternating cycle through ``target`` (see ``protect``), as the cells on it
+    other than ``target``, with its cost: nothing for a cell already hidden, its count plus one
+    for a shown one (so small cells go first and zeros are not free). None if there is none.
 
-    Such tables differ from the true one by moves along alternating cycles of hidden cells
-    (+1, -1, +1, ... around rows and columns), and because these tables form a transportation
-    polytope, whose corners are whole numbers, a change is possible exactly when one cycle
-    through ``target`` can be applied without making a cell negative. Taking 1 from ``target``
-    (it is at least 1) needs a path from its column back to its row whose steps alternate
-    "add 1 to any hidden cell" (column to row) and "take 1 from a hidden cell of at least 1"
-    (row to column); adding 1 needs the same path from its row to its column.
+    Taking 1 from ``target`` (it is at least 1) needs a path from its column back to its row
+    whose steps alternate "add 1 to a cell" (column to row) and "take 1 from a cell of at least
+    1" (row to column); adding 1 needs the same kind of path from its row to its column. Found
+    with Dijkstra's algorithm, so ties are broken the same way on every node.
     """
     a, b = target
-    edges = hidden - {target}
 
-    def reach(start: tuple[str, int], goal: tuple[str, int]) -> bool:
-        seen = {start}
-        todo = [start]
-        while todo:
-            side, i = todo.pop()
-            if (side, i) == goal:
-                return True
-            if side == "col":
-                steps = [("row", r) for (r, c) in edges if c == i]
+    def cost(cell: Cell) -> float:
+        return 0 if cell in hidden else table.get(cell, 0) + 1
+
+    def search(start: tuple[int, int], goal: tuple[int, int]) -> tuple[float, list[Cell]] | None:
+        # A node is (0, row) or (1, column).
+        best: dict[tuple[int, int], float] = {start: 0}
+        came: dict[tuple[int, int], tuple[tuple[int, int], Cell]] = {}
+        queue: list[tuple[float, tuple[int, int]]] = [(0, start)]
+        while queue:
+            spent, node = heapq.heappop(queue)
+            if node == goal:
+                path: list[Cell] = []
+                while node != start:
+                    node, cell = came[node]
+                    path.append(cell)
+                return spent, path
+            if spent > best[node]:
+                continue
+            side, i = node
+            if side == 1:
+                steps = [((0, r), (r, i)) for r in range(size)]
             else:
-                steps = [("col", c) for (r, c) in edges if r == i and table.get((r, c), 0) >= 1]
-            for step in steps:
-                if step not in seen:
-                    seen.add(step)
-                    todo.append(step)
-        return False
+                steps = [((1, c), (i, c)) for c in range(size) if table.get((i, c), 0) >= 1]
+            for nxt, cell in steps:
+                if cell == target:
+                    continue
+                total = spent + cost(cell)
+                if total < best.get(nxt, math.inf):
+                    best[nxt] = total
+                    came[nxt] = (node, cell)
+                    heapq.heappush(queue, (total, nxt))
+        return None
 
-    return reach(("col", b), ("row", a)) or reach(("row", a), ("col", b))
+    found = [f for f in (search((1, b), (0, a)), search((0, a), (1, b))) if f is not None]
+    return min(found) if found else None
 
 
 def protect(table: dict[Cell, int], size: int, k: int) -> dict[Cell, int | None]:
     """The cells of a ``size`` x ``size`` table that may be shown (None where hidden), when its
     row and column sums are public anyway.
 
-    Primary: cells of 1 to k - 1 are hidden. Complementary: while a hidden primary cell could
-    be worked out from the shown cells and the public sums, one more cell is hidden, the
-    cheapest that makes it vary (sharing its row or column first, then the smallest count, then
-    position). A primary cell that the public sums alone pin down (every other table with those
-    sums agrees on it) cannot be protected by hiding more; it stays hidden and costs nothing.
+    Primary: cells of 1 to k - 1 are hidden. Complementary: a hidden primary cell is safe when
+    another table of whole numbers with the same sums and the same shown cells gives it another
+    value. Such tables differ from the true one by moves along alternating cycles of hidden cells
+    (+1, -1, +1, ... around rows and columns); because these tables form a transportation
+    polytope, whose corners are whole numbers, a change is possible exactly when one such cycle
+    through the cell exists. So for each primary cell the cheapest cycle is found and its cells
+    are hidden. A primary cell with no cycle even when everything is hidden is pinned by the
+    public sums alone: it stays hidden and costs nothing more.
     """
     cells = [(x, y) for x in range(size) for y in range(size)]
     hidden = {c for c in cells if 0 < table.get(c, 0) < k}
-    primary = sorted(hidden)
-    everything = set(cells)
-    lost = {c for c in primary if not _can_vary(table, everything, c)}
-    while True:
-        exposed = next((c for c in primary if c not in lost
-                        and not _can_vary(table, hidden, c)), None)
-        if exposed is None:
-            break
-        candidates = sorted(
-            (c for c in cells if c not in hidden),
-            key=lambda c: (c[0] != exposed[0] and c[1] != exposed[1], table.get(c, 0), c),
-        )
-        choice = next((c for c in candidates if _can_vary(table, hidden | {c}, exposed)),
-                      candidates[0])
-        hidden.add(choice)
+    for cell in sorted(hidden):
+        cycle = _cheapest_cycle(table, size, hidden, cell)
+        if cycle is not None:
+            hidden.update(cycle[1])
     return {c: None if c in hidden else table.get(c, 0) for c in cells}
 
 

@@ -18,7 +18,7 @@ function progress(view, total) {
 /** The step on a phone, as join.js builds it (answer input included, buttons inert). */
 export function phonePreview(view, total) {
   const section = h("section", { class: ["step", `step-${view.kind}`] }, progress(view, total),
-    stepContent(view, { level: "h1", prompt: !ANSWERABLE.has(view.kind) }));
+    stepContent(view, { level: "h1" }));  // the question above the answer, as on phones
   const started = Date.now();
   if (view.kind === "breathe" && view.pacer) section.append(breathingPacer(view.pacer, started, Date.now));
   else if (view.kind === "timer" && view.seconds) section.append(countdown(view.seconds, started, Date.now));
