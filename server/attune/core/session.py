@@ -466,8 +466,10 @@ class Session:
                 self.status = "ended"
                 self.responses_open = False
                 return [self._broadcast(p.EndedEvent(seq=0), at)]
-            case _:
+            case p.GroupsForm() | p.GroupsStart() | p.GroupsPause() | p.GroupsExtend() \
+                    | p.GroupsNext() | p.GroupsEnd():
                 return self._groups_command(command, at)
+        raise Refused("forbidden", "This command is not known here.")
 
     def _card_tallies(self, step: int, card: str) -> list[TextTally]:
         """Every tally holding a card: the step's, and its character's when characters are
