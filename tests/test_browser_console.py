@@ -207,6 +207,8 @@ async def test_my_sessions_reopens_with_full_control(base: str, browser: Browser
     console = await page(browser, errors)
     code = await open_session(console, base)
     url = console.url
+    # The suite's server is on 127.0.0.1: the lobby says phones cannot reach it, and how to fix it.
+    await expect(console.locator(".reach-warning")).to_contain_text("--host 0.0.0.0")
     # The facilitator link: copy field, file and QR, from the live console's menu.
     await console.locator("#facilitator-link").click()
     dialog = console.locator("#link-dialog")
@@ -314,4 +316,97 @@ async def test_a_lost_session_is_said_in_words_people_can_act_on(
     await expect(console.locator("h1")).to_have_text("This session is not available")
     await expect(console.locator("main")).to_contain_text("lost when the server restarted")
     await shoot(phone, "join-session-gone", (PHONE,))
+    assert not errors.seen, errors.seen
+
+
+@pytest.mark.timeout(300)
+async def test_moderator_link_and_phone_remote(base: str, browser: Browser) -> None:
+    errors = Errors()
+    console = await page(browser, errors)
+    await open_session(console, base)
+    await console.locator("#facilitator-link").click()
+    dialog = console.locator("#link-dialog")
+    await dialog.locator(".moderator-make").click()
+    field = dialog.locator(".moderator-field")
+    await expect(field).to_have_value(re.compile(r"/console/#[0-9a-f]+\.[\w-]+$"))
+    moderator_url = await field.input_value()
+    await expect(dialog.locator(".moderator-link-box .qr")).to_be_visible()
+    await shoot(console, "console-moderator-link", (PROJECTOR,))
+    await dialog.locator("form button").click()
+    # The co-facilitator's phone: the remote, with the moderator link.
+    remote = await page(browser, errors, PHONE)
+    await remote.goto(moderator_url.replace("/console/#", "/console/remote.html#"))
+    await remote.locator(".remote-start").click()
+    await expect(console.locator(".step-link.current .step-number")).to_have_text("1")
+    await remote.locator(".remote-next").click()
+    await expect(console.locator(".step-link.current .step-number")).to_have_text("2")
+    await expect(remote.locator(".remote-next-notes")).to_be_visible()
+    await expect(remote.locator(".remote-reveal")).to_be_visible()
+    await shoot(remote, "remote", (PHONE,))
+    sizes = await remote.evaluate(
+        "() => [...document.querySelectorAll('.remote-big')].map(b => b.getBoundingClientRect())"
+        ".map(r => Math.min(r.width, r.height))")
+    assert min(sizes) >= 44, f"remote buttons smaller than a thumb: {sizes}"
+    await remote.locator(".remote-reveal").click()
+    await expect(console.locator("#toggle-reveal")).to_have_attribute("aria-pressed", "true")
+    # The moderator's console: no End, no exports; the facilitator keeps them.
+    helper = await page(browser, errors)
+    await helper.goto(moderator_url)
+    await expect(helper.locator(".moderator-tag")).to_be_visible()
+    await expect(helper.locator(".controls .button-danger")).to_have_count(0)
+    await expect(helper.locator("#facilitator-link")).to_have_count(0)
+    await expect(console.locator(".controls .button-danger")).to_have_count(1)
+    assert not errors.seen, errors.seen
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("locale", ["fr-FR", "zh-CN", "en-GB"])
+async def test_shortcuts_titles_projector_tools_and_a_toolbar_that_never_wraps(
+    base: str, browser: Browser, locale: str,
+) -> None:
+    errors = Errors()
+    console = await page(browser, errors, ViewportSize(width=1440, height=900), locale=locale)
+    code = await open_session(console, base)
+    await expect(console).to_have_title(re.compile(f"{code}"))
+    await console.keyboard.press("?")
+    await expect(console.locator("#shortcuts-help")).to_be_visible()
+    await expect(console.locator("#shortcuts-help kbd").first).to_be_visible()
+    await console.keyboard.press("Escape")
+    await console.locator(".lobby .button-primary").click()
+    await expect(console.locator(".step-link.current .step-number")).to_have_text("1")
+    await console.keyboard.press("n")
+    await expect(console.locator(".step-link.current .step-number")).to_have_text("2")
+    await console.keyboard.press("r")
+    await expect(console.locator("#toggle-reveal")).to_have_attribute("aria-pressed", "true")
+    await console.keyboard.press("o")
+    await expect(console.locator("#toggle-open")).to_have_attribute("aria-pressed", "false")
+    await console.keyboard.press("b")
+    await expect(console.locator(".step-link.current .step-number")).to_have_text("1")
+    await console.keyboard.press("n")
+    await console.keyboard.press("?")
+    await shoot(console, f"console-shortcuts-{locale[:2]}", (ViewportSize(width=1440, height=900),))
+    await console.keyboard.press("Escape")
+    for width in (1280, 1440, 1920):
+        await console.set_viewport_size(ViewportSize(width=width, height=900))
+        tops = await console.evaluate(
+            "() => [...document.querySelectorAll('.controls .button')].map(b => "
+            "Math.round(b.getBoundingClientRect().top))")
+        assert len(set(tops)) == 1, f"the toolbar wraps at {width} px in {locale}: {tops}"
+        wide = await console.evaluate(
+            "() => { const c = document.querySelector('.controls'); return c.scrollWidth - "
+            "c.clientWidth; }")
+        assert wide <= 1, f"the toolbar overflows at {width} px in {locale}"
+    screen = await page(browser, errors, PROJECTOR, locale=locale)
+    await screen.goto(f"{base}/screen/#{code}")
+    await expect(screen).to_have_title(re.compile(f"{code}"))
+    await screen.keyboard.press("q")
+    await expect(screen.locator("#join-overlay .join-overlay-code")).to_have_text(code)
+    await shoot(screen, f"screen-join-overlay-{locale[:2]}", (PROJECTOR,))
+    await screen.keyboard.press("Escape")
+    await expect(screen.locator("#join-overlay")).to_have_count(0)
+    await screen.mouse.move(600, 300)
+    await screen.mouse.move(620, 320)
+    await expect(screen.locator(".screen-fullscreen")).to_be_visible()
+    await screen.locator(".screen-join-button").click()
+    await expect(screen.locator("#join-overlay")).to_be_visible()
     assert not errors.seen, errors.seen

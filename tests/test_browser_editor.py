@@ -6,7 +6,8 @@ previews it as a phone and as the projector, saves it, reloads, starts a session
 it with two phones. Another imports a broken YAML file and finds each error at its field. Others
 check the gallery's filters, conflicts between two editors, and markup shown as text.
 
-Each test starts its own server (memory backend) with ``tests/data`` as the built-in folder.
+Each test starts its own server (memory backend, so an empty library) with ``tests/data`` as the
+built-in folder; tests/test_library.py covers the library on every backend.
 Screenshots go to a temporary folder, or to ``ATTUNE_SCREENSHOTS``; the suite never writes into
 the checkout.
 """
@@ -56,7 +57,8 @@ def chromium() -> str:
 
 @pytest.fixture
 async def base() -> AsyncIterator[str]:
-    settings = Settings(port=free_port(), scenarios=DATA, min_responses=2)
+    # Memory: each test starts with an empty library (the same ids are saved by several tests).
+    settings = Settings(port=free_port(), backend="memory://", scenarios=DATA, min_responses=2)
     server, task, _ = await start_server(settings)
     try:
         yield f"http://127.0.0.1:{settings.port}"

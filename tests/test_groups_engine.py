@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import urllib.request
+from typing import Any
 
 import pytest
 
@@ -32,6 +35,15 @@ async def formed(host: Client, phones: list[Client]) -> list[p.GroupView]:
     await host.command(p.GroupsForm())
     await host.expect(p.GroupsEvent, lambda e: e.phase == "grouped")
     return [await phone.expect(p.GroupView, lambda v: v.status == "grouped") for phone in phones]
+
+
+def export(base: str, host: Client) -> dict[str, Any]:
+    assert host.hello is not None and host.hello.session and host.hello.token
+    request = urllib.request.Request(f"{base}/api/sessions/{host.hello.session}/export",
+                                     headers={"authorization": f"Bearer {host.hello.token}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        data: dict[str, Any] = json.loads(response.read())
+    return data
 
 
 def own_id(phone: Client) -> str:
@@ -85,6 +97,13 @@ async def test_a_triad_exercise_forms_rotates_and_debriefs(server: Running) -> N
     await host.command(p.Reveal())
     results = await screen.expect(p.Results, lambda r: r.answers is not None)
     assert isinstance(results.answers, p.ScaleAggregate) and results.answers.count == 7
+
+    # The debrief is exported like any step, under the question it asked.
+    exported = await asyncio.to_thread(export, server.base, host)
+    (debrief,) = [s for s in exported["steps"] if s["index"] == GROUPS]
+    assert (debrief["kind"], debrief["count"]) == ("groups", 7)
+    assert debrief["prompt"] == "How well were you heard?"
+    assert debrief["answers"]["mean"] == 4
 
     # Nothing any phone received names another participant.
     ids = [own_id(phone) for phone in phones]

@@ -64,6 +64,13 @@ class Created(msgspec.Struct):
     screen_url: str
 
 
+class ModeratorLink(msgspec.Struct):
+    """The moderator link, shown once: the server keeps only the token's hash."""
+
+    token: str
+    moderator_url: str
+
+
 def new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
@@ -155,9 +162,29 @@ def create_app(settings: Settings) -> Starlette:
         replica = await node.replica(request.path_params["session"])
         if replica is None:
             return _problem(404, "No such session.")
-        if not hmac.compare_digest(digest(_bearer(request)), replica.session.info.token_hash):
+        proof = digest(_bearer(request))
+        if not hmac.compare_digest(proof, replica.session.info.token_hash):
+            moderator = replica.session.moderator_hash
+            if moderator and hmac.compare_digest(proof, moderator):
+                return _problem(403, "A moderator link cannot do this; the facilitator can.",
+                                code="not-for-moderators")
             return _problem(403, "The facilitator token does not match this session.")
         return replica
+
+    async def make_moderator(request: Request) -> Response:
+        """A new moderator link (revoking the one before), or, with DELETE, none."""
+        replica = await facilitated(request)
+        if isinstance(replica, Response):
+            return replica
+        if request.method == "DELETE":
+            await node.delegate(replica, "")
+            return Response(status_code=204)
+        token = secrets.token_urlsafe(24)
+        await node.delegate(replica, digest(token))
+        base = str(request.base_url).rstrip("/")
+        session_id = replica.session.info.id
+        return _json(ModeratorLink(token=token,
+                                   moderator_url=f"{base}/console/#{session_id}.{token}"), 201)
 
     async def delete_session(request: Request) -> Response:
         replica = await facilitated(request)
@@ -214,6 +241,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/api/sessions", create_session, methods=["POST"]),
         Route("/api/sessions/{session}", delete_session, methods=["DELETE"]),
         Route("/api/sessions/{session}/export", export_session),
+        Route("/api/sessions/{session}/moderator", make_moderator, methods=["POST", "DELETE"]),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics_endpoint),

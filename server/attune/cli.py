@@ -19,6 +19,7 @@ from attune.backends import SCHEMES, SHARED
 from attune.config import ENVIRONMENT, Settings, missing
 from attune.core import protocol
 from attune.core import scenario as sc
+from attune.lan import startup_lines
 
 
 def _env(name: str, default: object) -> object:
@@ -131,6 +132,8 @@ def serve(settings: Settings) -> int:
     os.environ["ATTUNE_SETTINGS"] = msgspec.json.encode(settings, enc_hook=str).decode()
     print(f"Attune {version()} on http://{settings.host}:{settings.port}  (backend {where}, "
           f"scenarios from {settings.scenarios})", file=sys.stderr)
+    for line in startup_lines(settings.host, settings.port):
+        print(line, file=sys.stderr)
     uvicorn.run("attune.cli:app_from_environment", factory=True, workers=settings.workers,
                 log_level="warning", **uvicorn_config(settings))  # type: ignore[arg-type]
     return 0

@@ -27,6 +27,7 @@ from attune.core.aggregate import TextTally
 from attune.core.errors import (
     CLOSE_GOING_AWAY,
     CLOSE_NORMAL,
+    CLOSE_REVOKED,
     CLOSE_SESSION_GONE,
     BackendUnavailable,
     Refused,
@@ -36,9 +37,11 @@ from attune.core.moderation import Lexicon
 from attune.core.session import (
     GROUP_COUNTS,
     PRESENCE,
+    AnyEntry,
     Broadcast,
     Changed,
     Commanded,
+    Delegated,
     Grouped,
     Joined,
     Left,
@@ -205,6 +208,11 @@ class Node:
         if isinstance(entry, Commanded) and isinstance(entry.command, p.End) \
                 and replica.session.status == "ended" and entry.origin.startswith(self.prefix):
             self._spawn(self.backend.end(session_id))
+        if isinstance(entry, Delegated):
+            # The old moderator link no longer opens anything, on every node.
+            for conn in list(replica.conns.values()):
+                if conn.moderator:
+                    conn.close(CLOSE_REVOKED)
 
     async def _folded(self, replica: Replica, offset: int) -> None:
         """Wait until the entry at ``offset`` has been folded here."""
@@ -215,7 +223,7 @@ class Node:
         await asyncio.wait_for(future, timeout=10)
 
     def _themes_after(
-        self, replica: Replica, entry: Joined | Submitted | Commanded | Left | Readied | Themed,
+        self, replica: Replica, entry: AnyEntry,
     ) -> None:
         """Embed a free-text answer as it arrives, where a facilitator may ask for themes; and
         group on reveal of a step that wants themes, on the node the reveal came from."""
@@ -433,9 +441,13 @@ class Node:
             replica = await self.replica(hello.session) if hello.session else None
             if replica is None:
                 raise Refused("unknown-session", "No session with this id.")
-            if not hello.token or not hmac.compare_digest(
-                digest(hello.token), replica.session.info.token_hash
-            ):
+            proof = digest(hello.token or "")
+            conn.moderator = bool(replica.session.moderator_hash) and hmac.compare_digest(
+                proof, replica.session.moderator_hash
+            )
+            if not hello.token or not (conn.moderator or hmac.compare_digest(
+                proof, replica.session.info.token_hash
+            )):
                 raise Refused("bad-token", "This facilitator token does not match the session.")
         else:
             session_id = await self.backend.lookup((hello.code or "").strip().upper())
@@ -483,6 +495,7 @@ class Node:
             snapshot=None if missed is not None else session.snapshot(hello.role, conn.participant),
             token=token,
             min_responses=session.info.min_responses,
+            moderator=conn.moderator,
             themes=hello.role == "facilitator" and self.grouper is not None,
             joined=counts[0],
             connected=counts[1],
@@ -614,12 +627,15 @@ class Node:
             case _:
                 if conn.role != "facilitator":
                     raise Refused("forbidden", "Only the facilitator can do this.")
+                if conn.moderator and isinstance(message, p.End):
+                    raise Refused("not-for-moderators", "A moderator link cannot end the "
+                                  "session; the facilitator can.")
                 await self.append(session.info.id, Commanded(
                     at=now_ms(), origin=origin, command=message
                 ))
 
     async def append(
-        self, session_id: str, entry: Joined | Submitted | Commanded | Left | Readied | Themed,
+        self, session_id: str, entry: AnyEntry,
     ) -> int:
         """Append to the session's log; if the session was deleted or expired meanwhile, its
         clients here are closed with 4004 and the sender is refused."""
@@ -628,6 +644,13 @@ class Node:
         except SessionGone:
             self.gone(session_id)
             raise Refused("unknown-session", "This session no longer exists.") from None
+
+    async def delegate(self, replica: Replica, token_hash: str) -> None:
+        """Make (or, with an empty hash, revoke) the moderator link, and wait until it holds
+        here, so the link works the moment it is handed out."""
+        offset = await self.append(replica.session.info.id, Delegated(at=now_ms(),
+                                                                      token_hash=token_hash))
+        await self._folded(replica, offset)
 
     async def delete(self, session_id: str) -> None:
         """Delete a session and its answers now; every node closes its clients of it."""

@@ -2,7 +2,7 @@
 // it. The URL fragment holds SESSION.TOKEN, so a refresh (or reopening the link) rejoins the same
 // session; the token is never sent anywhere but this server.
 
-import { $, announce, fill, h, randomId } from "./dom.js";
+import { $, fill, h, randomId } from "./dom.js";
 import { formatNumber, language, LANGUAGES, t } from "./i18n.js";
 import { Live } from "./live.js";
 import { setupPage, showConnection } from "./page.js";
@@ -14,6 +14,8 @@ import { joinUrl, qrSvg } from "./qr.js";
 import { download } from "./export.js";
 import { cardsPanel, moderationChoice } from "./moderation.js";
 import { openLinkDialog, remember, sessionsPanel } from "./sessions.js";
+import { localhostWarning } from "./reach.js";
+import { handleKey, keysOf } from "./shortcuts.js";
 import { gallery } from "./gallery.js";
 import { renderThemesEditor } from "./themes.js";
 import { groupsConsole } from "./groups.js";
@@ -118,7 +120,7 @@ function status(kind) {
 function received(message) {
   if (["welcome", "step", "ended"].includes(message.type)) {
     const { code, title, status } = live.state;
-    remember({ session, token, code, title, status });
+    remember({ session, token, code, title, status, moderator: live.state.moderator });
   }
   switch (message.type) {
     case "welcome":
@@ -162,6 +164,7 @@ function header() {
   const state = live.state;
   const presence = state.presence || { joined: 0, connected: 0 };
   const slot = $("#session-slot");
+  document.title = state.code ? `${state.title} · ${state.code} · ${t("console.pageTitle")}` : t("console.pageTitle");
   fill(slot,
     h("span", { class: "session-title", dir: "auto" }, state.title),
     state.code ? h("span", { class: "code-pill", "aria-label": t("common.codeLabel", { code: state.code }) }, state.code) : null,
@@ -170,11 +173,12 @@ function header() {
     h("nav", { class: "session-menu", "aria-label": t("console.sessionMenu") },
       state.code ? h("a", { href: `/screen/#${state.code}`, target: "_blank", rel: "noopener", class: "button button-small" },
         t("console.projector")) : null,
-      h("button", { type: "button", class: "button button-small", "aria-label": t("console.csv"), onclick: () => download(session, token, "csv", state.code) }, "CSV"),
-      h("button", { type: "button", class: "button button-small", "aria-label": t("console.json"), onclick: () => download(session, token, "json", state.code) }, "JSON"),
-      h("a", { href: `/console/report.html#${session}.${token}`, target: "_blank", rel: "noopener", class: "button button-small" },
+      state.moderator ? h("span", { class: "tag moderator-tag" }, t("moderator.tag")) : null,
+      state.moderator ? null : h("button", { type: "button", class: "button button-small", "aria-label": t("console.csv"), onclick: () => download(session, token, "csv", state.code) }, "CSV"),
+      state.moderator ? null : h("button", { type: "button", class: "button button-small", "aria-label": t("console.json"), onclick: () => download(session, token, "json", state.code) }, "JSON"),
+      state.moderator ? null : h("a", { href: `/console/report.html#${session}.${token}`, target: "_blank", rel: "noopener", class: "button button-small" },
         t("console.reportShort")),
-      h("button", {
+      state.moderator ? null : h("button", {
         type: "button", class: "button button-small", id: "facilitator-link",
         onclick: () => openLinkDialog({ session, token, code: state.code, title: state.title }),
       }, t("sessions.linkButton"))));
@@ -226,6 +230,7 @@ function lobby() {
     h("div", { class: "lobby-qr" }, qrSvg(url, t("common.qrLabel", { url }))),
     h("div", { class: "lobby-info" },
       h("h1", { id: "lobby-title" }, t("console.lobbyTitle")),
+      localhostWarning(),
       h("p", { class: "join-at" }, t("common.joinAt", { host: `${location.host}/join` })),
       h("p", { class: "big-code", "aria-label": t("common.codeLabel", { code: state.code }) }, state.code),
       h("p", { class: "lobby-count", id: "lobby-count", "aria-live": "polite" }),
@@ -241,7 +246,7 @@ function ended() {
   return h("section", { class: "panel ended-panel" },
     h("h1", {}, t("console.endedTitle")),
     h("p", { class: "lead" }, t("console.endedLead")),
-    h("div", { class: "actions" },
+    live.state.moderator ? null : h("div", { class: "actions" },
       h("button", { type: "button", class: "button button-primary", onclick: () => download(session, token, "csv", live.state.code) }, t("console.csv")),
       h("button", { type: "button", class: "button", onclick: () => download(session, token, "json", live.state.code) }, t("console.json")),
       h("a", { class: "button", href: `/console/report.html#${session}.${token}`, target: "_blank", rel: "noopener" }, t("console.report")),
@@ -259,15 +264,15 @@ function stepPanel(step) {
   if (step.kind === "timer" && step.seconds) pacer = countdown(step.seconds, state.started_at, () => live.now());
   const last = step.index >= state.step_count - 1;
   const controls = h("div", { class: "controls", role: "toolbar", "aria-label": t("console.controls") },
-    h("button", { type: "button", class: "button", dataset: { keep: "back" }, disabled: step.index === 0, onclick: () => command("back") },
+    h("button", { type: "button", class: "button", dataset: { keep: "back" }, "aria-keyshortcuts": keysOf("back"), disabled: step.index === 0, onclick: () => command("back") },
       "← ", t("console.back")),
-    h("button", { type: "button", class: "button button-primary", dataset: { keep: "next" }, disabled: last, onclick: () => command("next") },
+    h("button", { type: "button", class: "button button-primary", dataset: { keep: "next" }, "aria-keyshortcuts": keysOf("next"), disabled: last, onclick: () => command("next") },
       t("console.next"), " →"),
     answerable ? h("span", { class: "control-gap" }) : null,
-    answerable ? h("button", { type: "button", class: "button", id: "toggle-open", dataset: { keep: "open" } }) : null,
-    answerable ? h("button", { type: "button", class: "button button-accent", id: "toggle-reveal", dataset: { keep: "reveal" } }) : null,
+    answerable ? h("button", { type: "button", class: "button", id: "toggle-open", dataset: { keep: "open" }, "aria-keyshortcuts": keysOf("toggleOpen") }) : null,
+    answerable ? h("button", { type: "button", class: "button button-accent", id: "toggle-reveal", dataset: { keep: "reveal" }, "aria-keyshortcuts": keysOf("toggleReveal") }) : null,
     h("span", { class: "control-gap" }),
-    endButton());
+    state.moderator ? null : endButton());
   const results = answerable ? h("div", { class: "live-results", id: "live-results" },
     h("div", { class: "live-head" },
       h("h2", { class: "section-label" }, t("console.results")),
@@ -363,20 +368,37 @@ function update() {
   if (themesBox) renderThemesEditor(themesBox, results, { step: state.step.index, available: themesAvailable, command });
 }
 
+/** What each keyboard shortcut does here (see shortcuts.js), and whether it applies now. */
+const actions = {
+  next: () => command("next"),
+  back: () => command("back"),
+  toggleOpen: () => command(live.state.responses_open ? "close" : "open"),
+  toggleReveal: () => command(live.state.revealed ? "hide_results" : "reveal"),
+  approveAll: () => command("approve_all", { step: live.state.step.index }),
+  projector: () => window.open(`/screen/#${live.state.code}`, "_blank", "noopener"),
+  link: () => openLinkDialog({ session, token, code: live.state.code, title: live.state.title }),
+  end: () => $(".controls .button-danger")?.click(),
+  applies(name) {
+    const state = live?.state;
+    if (!state?.session) return false;
+    const running = state.status === "running" && state.step;
+    const answerable = running && ANSWERABLE.has(state.step.kind);
+    switch (name) {
+      case "next": return running && state.step.index < state.step_count - 1;
+      case "back": return running && state.step.index > 0;
+      case "toggleOpen": case "toggleReveal": return answerable;
+      case "approveAll": return answerable && state.step.kind === "perspective"
+        && Boolean(state.results?.answers?.cards?.some((card) => card.held === "queue" && !card.hidden));
+      case "projector": return Boolean(state.code);
+      case "link": return !state.moderator;
+      case "end": return running && !state.moderator;
+      default: return true;
+    }
+  },
+};
+
 function onKey(event) {
-  if (!live || live.state.status !== "running") return;
-  if (event.altKey || event.ctrlKey || event.metaKey) return;
-  if (event.target.closest("input, textarea, select, [contenteditable]")) return;
-  const state = live.state;
-  if (["ArrowRight", "PageDown"].includes(event.key) && state.step.index < state.step_count - 1) {
-    event.preventDefault();
-    command("next");
-    announce(t("console.next"));
-  } else if (["ArrowLeft", "PageUp"].includes(event.key) && state.step.index > 0) {
-    event.preventDefault();
-    command("back");
-    announce(t("console.back"));
-  }
+  if (live) handleKey(event, actions);
 }
 
 function route() {

@@ -230,6 +230,7 @@ export class Live {
         }
         Object.assign(state, {
           code: message.code, session: message.session, min_responses: message.min_responses,
+          moderator: Boolean(message.moderator),
         });
         // The headcount as of now, never the one saved before a refresh.
         if (this.role !== "participant") {

@@ -14,6 +14,7 @@ import { resultsChart } from "./charts.js";
 import { ANSWERABLE, stepContent } from "./steps.js";
 import { joinUrl, qrSvg } from "./qr.js";
 import { showSpotlight } from "./spotlight.js";
+import { installScreenTools, screenTitle } from "./screen-tools.js";
 import { fitFrame, fitOnResize, stepFrame } from "./fit.js";
 import { screenViews } from "./screen-views.js";
 import "./themes-screen.js";
@@ -60,6 +61,7 @@ function start(wanted) {
     },
     onMessage: (message) => {
       showSpotlight(live.state);
+      if (message.type === "welcome") screenTitle({ ...live.state, code });
       if (["welcome", "step", "ended", "reveal", "responses"].includes(message.type)) render();
       else if (message.type === "results") renderResults();
       else if (message.type === "presence") renderPresence();
@@ -68,6 +70,7 @@ function start(wanted) {
   });
   window.attuneLive = live;
   live.connect();
+  installScreenTools(() => ({ ...live.state, code }));
 }
 
 /** The join strip: always on screen during a session, compact on steps that need the room. */

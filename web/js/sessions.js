@@ -9,6 +9,7 @@ import { h } from "./dom.js";
 import { formatDate, t } from "./i18n.js";
 import { qrSvg } from "./qr.js";
 import { download } from "./export.js";
+import { moderatorSection } from "./moderator.js";
 
 const KEY = "attune:sessions";
 const LIMIT = 50;
@@ -106,6 +107,7 @@ export function openLinkDialog(entry) {
     h("h2", { id: "link-dialog-title" }, t("sessions.linkTitle")),
     h("p", {}, t("sessions.linkLead")),
     linkTools(entry),
+    entry.moderator ? null : moderatorSection(entry),
     h("form", { method: "dialog" }, h("button", { type: "submit", class: "button button-primary" }, t("sessions.close"))));
   document.body.append(dialog);
   dialog.showModal();
@@ -145,6 +147,7 @@ function sessionItem(entry) {
       h("h3", { dir: "auto" }, entry.title || entry.code || entry.session),
       entry.code ? h("span", { class: "code-pill" }, entry.code) : null,
       status,
+      entry.moderator ? h("span", { class: "tag" }, t("moderator.tag")) : null,
       h("span", { class: "my-session-when" }, formatDate(entry.created_at))),
     h("div", { class: "my-session-actions" },
       h("a", { class: "button button-primary my-session-open", href: `#${entry.session}.${entry.token}` },

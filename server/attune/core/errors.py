@@ -60,6 +60,7 @@ ErrorCode = Literal[
     "no-such-card",
     "held-for-care",
     "not-approved",
+    "not-for-moderators",
     "not-groups-step",
     "too-few-ready",
     "groups-not-formed",
@@ -93,6 +94,8 @@ ERROR_CODES: Final[dict[ErrorCode, str]] = {
     "held-for-care": "This card reads like someone in distress; it stays with the facilitator "
     "and is never shown to the room.",
     "not-approved": "Only a card the room may see can be spotlighted; approve it first.",
+    "not-for-moderators": "A moderator link may moderate cards and move through the steps, but "
+    "not end the session (nor delete it, over HTTP: 403).",
     "not-groups-step": "`ready` and the `groups_*` commands apply only while a `groups` step is "
     "the current step.",
     "too-few-ready": "Forming groups needs at least two participants who said they are ready.",
@@ -115,6 +118,7 @@ CLOSE_TOO_BIG: Final = 1009
 CLOSE_INTERNAL: Final = 1011
 CLOSE_TRY_AGAIN: Final = 1013
 CLOSE_HELLO_TIMEOUT: Final = 4001
+CLOSE_REVOKED: Final = 4003
 CLOSE_SESSION_GONE: Final = 4004
 CLOSE_TOO_SLOW: Final = 4008
 
@@ -127,6 +131,8 @@ CLOSE_CODES: Final[dict[int, str]] = {
     "resume.",
     CLOSE_TRY_AGAIN: "The shared backend is unavailable; reconnect after a short wait.",
     CLOSE_HELLO_TIMEOUT: "No `hello` within the handshake timeout.",
+    CLOSE_REVOKED: "The facilitator revoked (or replaced) the moderator link this console "
+    "joined with.",
     CLOSE_SESSION_GONE: "The session was deleted by its facilitator, or expired (ended longer "
     "than the retention period ago, or inactive longer than the inactivity period).",
     CLOSE_TOO_SLOW: "The client read too slowly and its send buffer filled up; reconnect and "

@@ -56,11 +56,12 @@ def export(session: Session) -> Export:
                 answers, themes=session.themes(index, moderator=False),
             )
         step = session.scenario.steps[index]
+        asked = step.debrief if isinstance(step, sc.Groups) and step.debrief else step
         steps.append(StepResult(
             index=index,
             kind=type(step).__struct_config__.tag,  # type: ignore[arg-type]
             title=sc.localize(step.title, language) or "",
-            prompt=sc.localize(getattr(step, "prompt", None), language),
+            prompt=sc.localize(getattr(asked, "prompt", None), language),
             count=results.count,
             passes=results.passes,
             step=session.step_view(index, moderator=False),

@@ -362,12 +362,14 @@ class StepView(msgspec.Struct, omit_defaults=True, kw_only=True):
     notes: str | None = None
 
 
-class Outline(msgspec.Struct):
+class Outline(msgspec.Struct, omit_defaults=True):
     """A step as listed in the facilitator's step list."""
 
     index: int
     kind: str
     title: str
+    notes: str | None = None
+    """The step's facilitator notes, so the phone remote can show the next step's."""
 
 
 # --- aggregates ------------------------------------------------------------------------------
@@ -554,6 +556,8 @@ class Welcome(Message, tag="welcome", kw_only=True):
     themes: bool = False
     """Facilitator only: this node can group answers into themes (the ``themes`` extra is
     installed); when false the console says so instead of offering the button."""
+    moderator: bool = False
+    """Facilitator role joined with the moderator link: moderation and steps, never ``end``."""
     joined: int | None = None
     """Facilitator and screen: participants in the session now, so a view opened at any moment
     shows the headcount at once (``presence`` follows only when it changes)."""

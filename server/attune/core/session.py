@@ -99,7 +99,14 @@ class Themed(Entry, tag="themes"):
     change: th.Change
 
 
-AnyEntry = Joined | Submitted | Commanded | Left | Readied | Themed
+class Delegated(Entry, tag="delegate"):
+    """A moderator link was made (the SHA-256 of its token) or revoked (empty): one at a time,
+    so making a new one revokes the old."""
+
+    token_hash: str
+
+
+AnyEntry = Joined | Submitted | Commanded | Left | Readied | Themed | Delegated
 entry_encoder = msgspec.msgpack.Encoder()
 entry_decoder = msgspec.msgpack.Decoder(AnyEntry)
 info_decoder = msgspec.msgpack.Decoder(SessionInfo)
@@ -218,6 +225,8 @@ class Session:
         self.history: deque[tuple[float, Broadcast]] = deque(maxlen=HISTORY_LIMIT)
         self.spotlight: str | None = None
         """The card on the projector, full-screen, on the current step."""
+        self.moderator_hash = ""
+        """SHA-256 of the moderator link's token; empty when there is none."""
         self._views: dict[tuple[int, bool], p.StepView] = {}
         self.visited: set[int] = set()
         """Steps entered before: entering one again leaves its responses closed."""
@@ -264,6 +273,9 @@ class Session:
                     return self._command(entry.command, entry.at)
                 case Left():
                     return self._leave(entry.participant)
+                case Delegated():
+                    self.moderator_hash = entry.token_hash
+                    return []
                 case Readied():
                     return self._ready(entry)
                 case Themed():
@@ -454,8 +466,10 @@ class Session:
                 self.status = "ended"
                 self.responses_open = False
                 return [self._broadcast(p.EndedEvent(seq=0), at)]
-            case _:
+            case p.GroupsForm() | p.GroupsStart() | p.GroupsPause() | p.GroupsExtend() \
+                    | p.GroupsNext() | p.GroupsEnd():
                 return self._groups_command(command, at)
+        raise Refused("forbidden", "This command is not known here.")
 
     def _card_tallies(self, step: int, card: str) -> list[TextTally]:
         """Every tally holding a card: the step's, and its character's when characters are

@@ -85,6 +85,7 @@ def outline(scenario: s.Scenario, language: str) -> list[p.Outline]:
             title=s.localize(step.title, language)
             or s.localize(getattr(step, "prompt", None) or getattr(step, "text", ""), language)
             or "",
+            notes=s.localize(step.notes, language),
         )
         for i, step in enumerate(scenario.steps)
     ]

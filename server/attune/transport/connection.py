@@ -93,10 +93,34 @@ class Connection(asyncio.Protocol):
     ``uvicorn_glue.websocket``) and its ``Endpoint`` decides what it means."""
 
     __slots__ = (
-        "_fragments", "_head", "_server_connections", "address", "closing", "direct", "endpoint",
-        "events", "heard", "id", "inbox", "lost", "opened", "participant", "paused",
-        "ping_after", "pinged", "role", "runner", "session", "states", "strikes", "timer",
-        "tokens", "tokens_at", "transport", "ws",
+        "_fragments",
+        "_head",
+        "_server_connections",
+        "address",
+        "closing",
+        "direct",
+        "endpoint",
+        "events",
+        "heard",
+        "id",
+        "inbox",
+        "lost",
+        "moderator",
+        "opened",
+        "participant",
+        "paused",
+        "ping_after",
+        "pinged",
+        "role",
+        "runner",
+        "session",
+        "states",
+        "strikes",
+        "timer",
+        "tokens",
+        "tokens_at",
+        "transport",
+        "ws",
     )
 
     def __init__(self, endpoint: Endpoint, server_connections: set[Any]) -> None:
@@ -113,6 +137,8 @@ class Connection(asyncio.Protocol):
         self.role: p.Role | None = None
         self.session: str | None = None
         self.participant: str | None = None
+        self.moderator = False
+        """A facilitator connection that joined with the moderator link: no ``end``."""
         self.address: str | None = None
         """The client's address while it counts against the per-address limit; never stored
         anywhere else."""
