@@ -96,7 +96,7 @@ function lobby(state) {
       h("div", { class: "screen-qr" }, qrSvg(url, t("common.qrLabel", { url }))),
       h("div", { class: "screen-join" },
         h("p", { class: "screen-join-at" }, t("common.joinAt", { host: `${location.host}/join` })),
-        h("p", { class: "screen-code" }, code),
+        h("p", { class: "screen-code fit-line" }, code),
         h("p", { class: "screen-presence", id: "screen-presence", "aria-live": "polite" }))),
   });
 }
