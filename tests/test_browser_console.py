@@ -357,3 +357,56 @@ async def test_moderator_link_and_phone_remote(base: str, browser: Browser) -> N
     await expect(helper.locator("#facilitator-link")).to_have_count(0)
     await expect(console.locator(".controls .button-danger")).to_have_count(1)
     assert not errors.seen, errors.seen
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("locale", ["fr-FR", "zh-CN", "en-GB"])
+async def test_shortcuts_titles_projector_tools_and_a_toolbar_that_never_wraps(
+    base: str, browser: Browser, locale: str,
+) -> None:
+    errors = Errors()
+    console = await page(browser, errors, ViewportSize(width=1440, height=900), locale=locale)
+    code = await open_session(console, base)
+    await expect(console).to_have_title(re.compile(f"{code}"))
+    await console.keyboard.press("?")
+    await expect(console.locator("#shortcuts-help")).to_be_visible()
+    await expect(console.locator("#shortcuts-help kbd").first).to_be_visible()
+    await console.keyboard.press("Escape")
+    await console.locator(".lobby .button-primary").click()
+    await expect(console.locator(".step-link.current .step-number")).to_have_text("1")
+    await console.keyboard.press("n")
+    await expect(console.locator(".step-link.current .step-number")).to_have_text("2")
+    await console.keyboard.press("r")
+    await expect(console.locator("#toggle-reveal")).to_have_attribute("aria-pressed", "true")
+    await console.keyboard.press("o")
+    await expect(console.locator("#toggle-open")).to_have_attribute("aria-pressed", "false")
+    await console.keyboard.press("b")
+    await expect(console.locator(".step-link.current .step-number")).to_have_text("1")
+    await console.keyboard.press("n")
+    await console.keyboard.press("?")
+    await shoot(console, f"console-shortcuts-{locale[:2]}", (ViewportSize(width=1440, height=900),))
+    await console.keyboard.press("Escape")
+    for width in (1280, 1440, 1920):
+        await console.set_viewport_size(ViewportSize(width=width, height=900))
+        tops = await console.evaluate(
+            "() => [...document.querySelectorAll('.controls .button')].map(b => "
+            "Math.round(b.getBoundingClientRect().top))")
+        assert len(set(tops)) == 1, f"the toolbar wraps at {width} px in {locale}: {tops}"
+        wide = await console.evaluate(
+            "() => { const c = document.querySelector('.controls'); return c.scrollWidth - "
+            "c.clientWidth; }")
+        assert wide <= 1, f"the toolbar overflows at {width} px in {locale}"
+    screen = await page(browser, errors, PROJECTOR, locale=locale)
+    await screen.goto(f"{base}/screen/#{code}")
+    await expect(screen).to_have_title(re.compile(f"{code}"))
+    await screen.keyboard.press("q")
+    await expect(screen.locator("#join-overlay .join-overlay-code")).to_have_text(code)
+    await shoot(screen, f"screen-join-overlay-{locale[:2]}", (PROJECTOR,))
+    await screen.keyboard.press("Escape")
+    await expect(screen.locator("#join-overlay")).to_have_count(0)
+    await screen.mouse.move(600, 300)
+    await screen.mouse.move(620, 320)
+    await expect(screen.locator(".screen-fullscreen")).to_be_visible()
+    await screen.locator(".screen-join-button").click()
+    await expect(screen.locator("#join-overlay")).to_be_visible()
+    assert not errors.seen, errors.seen

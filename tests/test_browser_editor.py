@@ -6,7 +6,8 @@ previews it as a phone and as the projector, saves it, reloads, starts a session
 it with two phones. Another imports a broken YAML file and finds each error at its field. Others
 check the gallery's filters, conflicts between two editors, and markup shown as text.
 
-Each test starts its own server (memory backend) with ``tests/data`` as the built-in folder.
+Each test starts its own server (memory backend, so an empty library) with ``tests/data`` as the
+built-in folder; tests/test_library.py covers the library on every backend.
 Screenshots go to a temporary folder, or to ``ATTUNE_SCREENSHOTS``; the suite never writes into
 the checkout.
 """
@@ -56,7 +57,8 @@ def chromium() -> str:
 
 @pytest.fixture
 async def base() -> AsyncIterator[str]:
-    settings = Settings(port=free_port(), scenarios=DATA, min_responses=2)
+    # Memory: each test starts with an empty library (the same ids are saved by several tests).
+    settings = Settings(port=free_port(), backend="memory://", scenarios=DATA, min_responses=2)
     server, task, _ = await start_server(settings)
     try:
         yield f"http://127.0.0.1:{settings.port}"
@@ -515,4 +517,39 @@ async def test_two_editors_saving_at_once_the_second_is_told_and_keeps_their_tex
     await expect(bob.locator(".scenario-card[data-id='shared'] h2")).to_have_text("Alice's title")
     await expect(bob.locator(".scenario-card[data-id='shared-copy'] h2")).to_have_text(
         "Bob's title")
+    watch.check()
+
+
+def many_steps(count: int) -> str:
+    step = "  - {kind: reflect, prompt: Think of one thing.}\n"
+    return ("id: many\ntitle: Many\nsummary: Too many steps\naudience: [workshop]\n"
+            "duration_minutes: 5\nlanguages: [en]\nsteps:\n" + step * count)
+
+
+@pytest.mark.parametrize(("name", "body", "expected"), [
+    ("huge.yaml", "id: x\n" + "# padding\n" * 110_000, "limited to 256 KB"),
+    ("bomb.yaml", "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a]\n",
+     "aliases (*name) are not allowed"),
+    ("many.yaml", many_steps(500), "length <= 100"),
+])
+@pytest.mark.timeout(240)
+async def test_hostile_files_are_refused_or_opened_with_their_error(
+    base: str, browser: Browser, name: str, body: str, expected: str,
+) -> None:
+    watch = Watch()
+    editor = await device(browser, watch, PROJECTOR)
+    await editor.goto(f"{base}/console/editor.html#new")
+    await expect(editor.locator(".ed-step-button").first).to_be_visible()
+    await editor.locator("#ed-import").set_input_files(files=[FilePayload(
+        name=name, mimeType="text/yaml", buffer=body.encode())])
+    if name == "many.yaml":
+        # It opens (nothing typed is lost), all 500 steps listed, and says what is too many.
+        await expect(editor.locator("#ed-step-list .ed-step")).to_have_count(500)
+        await expect(editor.locator(".ed-summary")).to_contain_text(expected)
+        await editor.locator("#ed-step-list .ed-step-button[data-index='499']").click()
+        await expect(editor.locator(f'{field(editor, "$.steps[499].prompt")} textarea')
+                     ).to_have_value("Think of one thing.")
+    else:
+        await expect(editor.locator("#ed-banner")).to_contain_text(expected)
+        await expect(editor.locator("#ed-step-list .ed-step")).to_have_count(0)
     watch.check()

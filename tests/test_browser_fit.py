@@ -9,6 +9,7 @@ after the reveal, the projector is loaded at 1024x768, 1280x720, 1366x768, 1920x
 - the page does not scroll and nothing visible lies outside the viewport;
 - nothing is cut: no fitted box (head, stage, paged or filled list) holds more than it shows;
 - the join strip is on screen on every step, and the code is on one line;
+- no word of a word cloud is broken mid-word (here and on phones);
 - the question, and every option label of a choice step, are on screen;
 - body text is at least 2.5% of the viewport height at 1920x1080.
 
@@ -199,6 +200,17 @@ IN_VIEW = """(el) => {
 
 FONT_PX = "(el) => parseFloat(getComputedStyle(el).fontSize)"
 
+BROKEN_WORDS = """(els) => els.filter((el) => el.offsetParent !== null
+    && el.getBoundingClientRect().height > 1.9 * parseFloat(getComputedStyle(el).fontSize))
+    .map((el) => el.textContent)"""
+"""Words of a word cloud taller than one line: a word broken mid-word (each is one word)."""
+
+
+async def broken_words(page: Page) -> list[str]:
+    words: list[str] = await page.locator(".word-cloud li, .emotion-word").evaluate_all(
+        BROKEN_WORDS)
+    return words
+
 
 async def settle(page: Page) -> None:
     """Wait for fonts and the fitter's resize pass (two animation frames)."""
@@ -214,6 +226,7 @@ async def check_projector(
         await settle(page)
         where = f"{language} {view} {size['width']}x{size['height']}"
         failures += [f"{where}: {problem}" for problem in await page.evaluate(PROJECTOR_PROBLEMS)]
+        failures += [f"{where}: a word broken mid-word: {w}" for w in await broken_words(page)]
         codes = page.locator(".strip-code:visible, .screen-code:visible")
         if await codes.count() != 1:
             failures.append(f"{where}: no join code on screen")
@@ -282,6 +295,7 @@ async def check_phone(
         width = await page.evaluate("document.scrollingElement.scrollWidth")
         if width > size["width"] + 1:
             failures.append(f"{where}: scrolls sideways ({width}px)")
+        failures += [f"{where}: a word broken mid-word: {w}" for w in await broken_words(page)]
         if getattr(step, "prompt", None):
             question = page.locator(".step > .step-question, .step > .step-title.step-question")
             answer = page.locator(".answer-form, .pacer, .timer, .reflect").first
@@ -359,6 +373,12 @@ async def test_projector_and_phones_fit_long_content(
         await screen.locator(".screen-code").wait_for()
         await phone.locator(".waiting").wait_for()
         await check_projector(screen, "lobby", None, language, failures)
+        # Codes are random: the widest letters must fit on one line too.
+        lobby_code = screen.locator(".screen-code")
+        real = await lobby_code.text_content()
+        await lobby_code.evaluate("(el) => { el.textContent = 'WWMWWM'; }")
+        await check_projector(screen, "lobby-widest-code", None, language, failures)
+        await lobby_code.evaluate("(el, code) => { el.textContent = code; }", real)
         await host.command(p.Start())
         for index, step in enumerate(LONG.steps):
             if index:

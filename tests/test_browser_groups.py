@@ -235,3 +235,44 @@ async def test_groups_views_fit_and_look_right(base: str, browser: Browser, lang
         await client.close()
     watch.check()
     assert not failures, "\n".join(failures)
+
+
+@pytest.mark.timeout(300)
+async def test_waiting_and_alone_are_said_on_the_phone(base: str, browser: Browser) -> None:
+    """Nobody is left alone silently: a late joiner when every group is full, and the last one
+    of a group whose others left, each read what happens to them."""
+    watch = Watch()
+    created = await create_session(base, "listening-triads")
+    host = await Client.facilitator(created)
+    first, late = [await page_of(browser, watch, PHONE) for _ in range(2)]
+    for phone in (first, late):
+        await phone.goto(f"{base}/join/{created.code}")
+        await expect(phone.locator(".waiting h1")).to_be_visible()
+    others = [await Client.participant(created.code, base=base) for _ in range(3)]
+    await host.command(p.Start())
+    await host.command(p.Next())
+    for client in others:
+        await client.expect(p.GroupsEvent)
+        await client.ready(GROUPS)
+    await at_step(first, GROUPS)
+    await first.locator("[data-action=ready]").click()
+    await host.expect(p.GroupCounts, lambda c: c.ready == 4)
+    await host.command(p.GroupsForm())  # four people: one triad of four, which is full
+    await expect(first.locator(".group-card-find")).to_contain_text("Find 3 other")
+    await at_step(late, GROUPS)
+    await late.locator("[data-action=ready]").click()
+    await expect(late.locator(".groups-phone[data-status=waiting]")).to_be_visible()
+    await expect(late.locator(".group-wait")).to_contain_text("next round")
+    shots = SHOTS / "groups"
+    shots.mkdir(parents=True, exist_ok=True)
+    await late.screenshot(path=shots / "join-waiting-en.png", animations="disabled")
+    for client in others:
+        await client.send(p.Leave())
+    await expect(first.locator(".groups-phone[data-status=alone]")).to_be_visible()
+    await expect(first.locator(".group-wait")).to_contain_text("another group")
+    await first.screenshot(path=shots / "join-alone-en.png", animations="disabled")
+    await host.command(p.GroupsNext())  # the two are put together
+    for phone in (first, late):
+        await expect(phone.locator(".group-card-find")).to_contain_text("Find 1 other")
+    await host.close()
+    watch.check()

@@ -2,7 +2,7 @@
 // it. The URL fragment holds SESSION.TOKEN, so a refresh (or reopening the link) rejoins the same
 // session; the token is never sent anywhere but this server.
 
-import { $, announce, fill, h, randomId } from "./dom.js";
+import { $, fill, h, randomId } from "./dom.js";
 import { formatNumber, language, LANGUAGES, t } from "./i18n.js";
 import { Live } from "./live.js";
 import { setupPage, showConnection } from "./page.js";
@@ -15,6 +15,7 @@ import { download } from "./export.js";
 import { cardsPanel, moderationChoice } from "./moderation.js";
 import { openLinkDialog, remember, sessionsPanel } from "./sessions.js";
 import { localhostWarning } from "./reach.js";
+import { handleKey, keysOf } from "./shortcuts.js";
 import { gallery } from "./gallery.js";
 import { renderThemesEditor } from "./themes.js";
 import { groupsConsole } from "./groups.js";
@@ -163,6 +164,7 @@ function header() {
   const state = live.state;
   const presence = state.presence || { joined: 0, connected: 0 };
   const slot = $("#session-slot");
+  document.title = state.code ? `${state.title} · ${state.code} · ${t("console.pageTitle")}` : t("console.pageTitle");
   fill(slot,
     h("span", { class: "session-title", dir: "auto" }, state.title),
     state.code ? h("span", { class: "code-pill", "aria-label": t("common.codeLabel", { code: state.code }) }, state.code) : null,
@@ -262,13 +264,13 @@ function stepPanel(step) {
   if (step.kind === "timer" && step.seconds) pacer = countdown(step.seconds, state.started_at, () => live.now());
   const last = step.index >= state.step_count - 1;
   const controls = h("div", { class: "controls", role: "toolbar", "aria-label": t("console.controls") },
-    h("button", { type: "button", class: "button", dataset: { keep: "back" }, disabled: step.index === 0, onclick: () => command("back") },
+    h("button", { type: "button", class: "button", dataset: { keep: "back" }, "aria-keyshortcuts": keysOf("back"), disabled: step.index === 0, onclick: () => command("back") },
       "← ", t("console.back")),
-    h("button", { type: "button", class: "button button-primary", dataset: { keep: "next" }, disabled: last, onclick: () => command("next") },
+    h("button", { type: "button", class: "button button-primary", dataset: { keep: "next" }, "aria-keyshortcuts": keysOf("next"), disabled: last, onclick: () => command("next") },
       t("console.next"), " →"),
     answerable ? h("span", { class: "control-gap" }) : null,
-    answerable ? h("button", { type: "button", class: "button", id: "toggle-open", dataset: { keep: "open" } }) : null,
-    answerable ? h("button", { type: "button", class: "button button-accent", id: "toggle-reveal", dataset: { keep: "reveal" } }) : null,
+    answerable ? h("button", { type: "button", class: "button", id: "toggle-open", dataset: { keep: "open" }, "aria-keyshortcuts": keysOf("toggleOpen") }) : null,
+    answerable ? h("button", { type: "button", class: "button button-accent", id: "toggle-reveal", dataset: { keep: "reveal" }, "aria-keyshortcuts": keysOf("toggleReveal") }) : null,
     h("span", { class: "control-gap" }),
     state.moderator ? null : endButton());
   const results = answerable ? h("div", { class: "live-results", id: "live-results" },
@@ -366,20 +368,37 @@ function update() {
   if (themesBox) renderThemesEditor(themesBox, results, { step: state.step.index, available: themesAvailable, command });
 }
 
+/** What each keyboard shortcut does here (see shortcuts.js), and whether it applies now. */
+const actions = {
+  next: () => command("next"),
+  back: () => command("back"),
+  toggleOpen: () => command(live.state.responses_open ? "close" : "open"),
+  toggleReveal: () => command(live.state.revealed ? "hide_results" : "reveal"),
+  approveAll: () => command("approve_all", { step: live.state.step.index }),
+  projector: () => window.open(`/screen/#${live.state.code}`, "_blank", "noopener"),
+  link: () => openLinkDialog({ session, token, code: live.state.code, title: live.state.title }),
+  end: () => $(".controls .button-danger")?.click(),
+  applies(name) {
+    const state = live?.state;
+    if (!state?.session) return false;
+    const running = state.status === "running" && state.step;
+    const answerable = running && ANSWERABLE.has(state.step.kind);
+    switch (name) {
+      case "next": return running && state.step.index < state.step_count - 1;
+      case "back": return running && state.step.index > 0;
+      case "toggleOpen": case "toggleReveal": return answerable;
+      case "approveAll": return answerable && state.step.kind === "perspective"
+        && Boolean(state.results?.answers?.cards?.some((card) => card.held === "queue" && !card.hidden));
+      case "projector": return Boolean(state.code);
+      case "link": return !state.moderator;
+      case "end": return running && !state.moderator;
+      default: return true;
+    }
+  },
+};
+
 function onKey(event) {
-  if (!live || live.state.status !== "running") return;
-  if (event.altKey || event.ctrlKey || event.metaKey) return;
-  if (event.target.closest("input, textarea, select, [contenteditable]")) return;
-  const state = live.state;
-  if (["ArrowRight", "PageDown"].includes(event.key) && state.step.index < state.step_count - 1) {
-    event.preventDefault();
-    command("next");
-    announce(t("console.next"));
-  } else if (["ArrowLeft", "PageUp"].includes(event.key) && state.step.index > 0) {
-    event.preventDefault();
-    command("back");
-    announce(t("console.back"));
-  }
+  if (live) handleKey(event, actions);
 }
 
 function route() {

@@ -8,6 +8,7 @@
 // A step view follows the rules by building its frame with `stepFrame()` and marking its parts:
 //   .fit-pages   a list whose children are shown a page at a time (cards, long lists);
 //   .fit-fill    a list that keeps as many of its leading children as fit (a word cloud, ranked);
+//   .fit-line    one line that never wraps (the lobby's code): set smaller until it fits its width;
 //   anything else in the stage scales with it (--fit, 1 down to FLOOR), so it uses `em`, not `rem`.
 // `fitFrame(frame)` applies the rules; the projector calls it after every render and resize.
 
@@ -149,6 +150,14 @@ export function fitFrame(frame) {
   const stage = frame.querySelector(".screen-stage");
   if (head) scaleToFit(head);
   if (!stage) return;
+  // A line that must never wrap (the join code) is set smaller until it fits its width.
+  for (const line of stage.querySelectorAll(".fit-line")) {
+    line.style.fontSize = "";
+    if (line.scrollWidth > line.clientWidth + 1) {
+      const size = parseFloat(getComputedStyle(line).fontSize) * (line.clientWidth / line.scrollWidth);
+      line.style.fontSize = `${Math.floor(size)}px`;
+    }
+  }
   const lists = [...stage.querySelectorAll(".fit-pages, .fit-fill")];
   // Measure the rest of the stage with the lists at their smallest, so they get what is left.
   for (const list of lists) {

@@ -14,6 +14,7 @@ import { resultsChart } from "./charts.js";
 import { ANSWERABLE, stepContent } from "./steps.js";
 import { joinUrl, qrSvg } from "./qr.js";
 import { showSpotlight } from "./spotlight.js";
+import { installScreenTools, screenTitle } from "./screen-tools.js";
 import { fitFrame, fitOnResize, stepFrame } from "./fit.js";
 import { screenViews } from "./screen-views.js";
 import "./themes-screen.js";
@@ -60,6 +61,7 @@ function start(wanted) {
     },
     onMessage: (message) => {
       showSpotlight(live.state);
+      if (message.type === "welcome") screenTitle({ ...live.state, code });
       if (["welcome", "step", "ended", "reveal", "responses"].includes(message.type)) render();
       else if (message.type === "results") renderResults();
       else if (message.type === "presence") renderPresence();
@@ -68,6 +70,7 @@ function start(wanted) {
   });
   window.attuneLive = live;
   live.connect();
+  installScreenTools(() => ({ ...live.state, code }));
 }
 
 /** The join strip: always on screen during a session, compact on steps that need the room. */
@@ -93,7 +96,7 @@ function lobby(state) {
       h("div", { class: "screen-qr" }, qrSvg(url, t("common.qrLabel", { url }))),
       h("div", { class: "screen-join" },
         h("p", { class: "screen-join-at" }, t("common.joinAt", { host: `${location.host}/join` })),
-        h("p", { class: "screen-code" }, code),
+        h("p", { class: "screen-code fit-line" }, code),
         h("p", { class: "screen-presence", id: "screen-presence", "aria-live": "polite" }))),
   });
 }

@@ -2,8 +2,11 @@
 
 ``note`` is called as each free-text answer is folded: it only appends to a list, and a timer
 sends the list to the worker in one batch, so a burst of a thousand answers costs the loop a few
-pickles, not a thousand forward passes. ``group`` and ``split`` await the worker's answer; the
-worker runs one task at a time in order, so a grouping finds every earlier answer embedded.
+pickles, not a thousand forward passes. While the worker is still embedding one batch the next
+keeps growing, and it is sent when the first is done: the busier the worker, the larger its
+batches, and a batch costs less per answer than one answer alone. ``group`` and ``split`` send
+what is pending and await the worker's answer; the worker runs one task at a time in order, so a
+grouping finds every earlier answer embedded.
 """
 
 from __future__ import annotations
@@ -34,19 +37,34 @@ class Grouper:
         )
         self._pending: list[str] = []
         self._flush: asyncio.TimerHandle | None = None
+        self._busy = False
+        """A batch is with the worker; the next one waits and grows."""
         # Start the process and load the model now, not on the first answer of a session.
         self._pool.submit(worker.embed, []).add_done_callback(_log_failure)
 
     def note(self, text: str) -> None:
         """Embed ``text`` soon, in the worker, so a later grouping need not."""
         self._pending.append(text)
-        if self._flush is None:
+        if self._flush is None and not self._busy:
             self._flush = asyncio.get_running_loop().call_later(FLUSH_AFTER, self._send)
 
     def _send(self) -> None:
         self._flush = None
+        if not self._pending:
+            return
         batch, self._pending = self._pending, []
-        self._pool.submit(worker.embed, batch).add_done_callback(_log_failure)
+        self._busy = True
+        loop = asyncio.get_running_loop()
+        future = self._pool.submit(worker.embed, batch)
+        future.add_done_callback(_log_failure)
+        future.add_done_callback(
+            lambda _: loop.is_closed() or loop.call_soon_threadsafe(self._sent))
+
+    def _sent(self) -> None:
+        """The worker finished a batch: send what gathered meanwhile, at once."""
+        self._busy = False
+        if self._pending and self._flush is None:
+            self._send()
 
     async def group(self, cards: dict[str, str], min_size: int, language: str) -> th.Grouped:
         """Group cards (id to text) into at most ``MAX_THEMES`` labelled themes."""
@@ -63,7 +81,10 @@ class Grouper:
     async def _run(self, work: object, *args: object) -> list[worker.Part]:
         if self._flush is not None:
             self._flush.cancel()
-            self._send()
+            self._flush = None
+        if self._pending:  # ahead of the grouping in the worker's queue, even if one is busy
+            batch, self._pending = self._pending, []
+            self._pool.submit(worker.embed, batch).add_done_callback(_log_failure)
         try:
             future: Future[list[worker.Part]] = self._pool.submit(work, *args)  # type: ignore[arg-type]
             parts = await asyncio.wrap_future(future)

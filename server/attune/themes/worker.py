@@ -13,6 +13,9 @@ measurements behind these choices.
 from __future__ import annotations
 
 import math
+import os
+import threading
+import time
 from collections import Counter, OrderedDict
 
 import numpy as np
@@ -46,10 +49,19 @@ _cache: OrderedDict[str, NDArray[np.float32]] = OrderedDict()
 def init() -> None:
     """Process initializer: one BLAS thread (the machine is shared with the server), warm model."""
     global _model
+    threading.Thread(target=_orphaned, args=(os.getppid(),), daemon=True).start()
     threadpool_limits(1)
     _model = USE(threads=1)
     _model.encode(["warm up"])
     words("预热 warm up")  # the Chinese segmenter loads its dictionary on first use
+
+
+def _orphaned(parent: int) -> None:
+    """Exit when the server is gone: a killed server (SIGKILL, OOM) cannot shut its pool down,
+    and an idle worker waiting on its queue would otherwise hold its memory forever."""
+    while os.getppid() == parent:
+        time.sleep(2)
+    os._exit(0)
 
 
 def embed(texts: list[str]) -> int:
