@@ -378,6 +378,7 @@ async def check_every_card_shown(page: Page, language: str, failures: list[str])
         failures.append(f"{language} projector cards: {found}")
 
 
+@pytest.mark.timeout(600)  # about 60 s per language; the margin is for a machine busy elsewhere
 @pytest.mark.parametrize("language", ["en", "fr", "zh"])
 async def test_projector_and_phones_fit_long_content(
     base: str, browser: Browser, language: str
