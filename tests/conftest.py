@@ -116,7 +116,9 @@ def backend_url(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def settings(backend_url: str) -> Settings:
-    return Settings(port=free_port(), backend=backend_url, scenarios=DATA)
+    # The themes worker is a process with a model in it: only the tests about themes start one
+    # (tests/test_themes_protocol.py overrides this fixture).
+    return Settings(port=free_port(), backend=backend_url, scenarios=DATA, themes=False)
 
 
 @pytest.fixture

@@ -87,7 +87,7 @@ async def test_answer_to_a_closed_step_and_to_a_story(server: Running) -> None:
     await phone.expect(p.StepEvent)
     with pytest.raises(Refusal, match="not-answerable"):
         await phone.answer(0, p.ScaleValue(value=1))
-    await host.command(p.Goto(step=SCALE))
+    await host.command(p.Goto(step=SCALE, reopen=True))
     await intact(server, created, host)
 
 

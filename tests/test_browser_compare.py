@@ -155,6 +155,13 @@ async def test_shift_reveal_fits_the_projector_and_the_phone_sees_its_own(
              "relaxed", "calm", "content"]
     for client, word in zip(room, after, strict=True):
         await client.answer(5, p.CheckinValue(word=word, intensity=2))
+    # The facilitator sees the shift live, before the room does.
+    console_context = await browser.new_context(viewport=ViewportSize(width=1280, height=800))
+    console = watch.attach(await console_context.new_page())
+    await console.goto(f"{base}/console/#{created.session}.{created.token}")
+    await expect(console.locator("#chart .chart-shift")).to_be_visible()
+    await console.screenshot(path=SHOTS / f"compare-{language}-checkin-console.png")
+    await console_context.close()
     await host.command(p.Reveal())
     await expect(screen.locator(".chart-shift")).to_be_visible()
     await expect(screen.locator(".chart-shift .chart-headline")).to_contain_text("%")

@@ -351,6 +351,34 @@ async def answer_on_phone(
     await expect(page.locator(".received .received-title")).to_be_visible()
 
 
+EVERY_CARD = """async () => {
+  // Turn the pages fast and note every card shown, until the pages come round to the first.
+  const cards = window.attuneLive.state.results.answers.cards.length;
+  const seen = new Set();
+  const start = performance.now();
+  let pages = 0;
+  while (performance.now() - start < 20000) {
+    const list = document.querySelector('.fit-pages');
+    for (const li of list.children) seen.add(li.dataset.card);
+    const text = document.querySelector('.pager-text').textContent;
+    pages = Math.max(pages, Number((text.match(/\\d+/g) || [0, 0])[1] || 0));
+    if (seen.size >= cards) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return { cards, seen: seen.size, pages };
+}"""
+
+
+async def check_every_card_shown(page: Page, language: str, failures: list[str]) -> None:
+    """Free-text cards are paged, never cut: every card comes up on some page, in turn."""
+    await page.locator(".fit-pages").evaluate("(list) => { list.dataset.every = '80'; }")
+    await page.set_viewport_size(ViewportSize(width=1920, height=1079))  # re-fit at that pace
+    found = await page.evaluate(EVERY_CARD)
+    if found["seen"] != found["cards"] or found["pages"] < 2:
+        failures.append(f"{language} projector cards: {found}")
+
+
+@pytest.mark.timeout(600)  # about 60 s per language; the margin is for a machine busy elsewhere
 @pytest.mark.parametrize("language", ["en", "fr", "zh"])
 async def test_projector_and_phones_fit_long_content(
     base: str, browser: Browser, language: str
@@ -413,6 +441,8 @@ async def test_projector_and_phones_fit_long_content(
                 failures.append(f"{language} phone {kind}: the revealed results stay out of view")
             await check_projector(screen, f"{index + 1}-{kind}-revealed", step, language, failures)
             await check_phone(phone, f"{index + 1}-{kind}-revealed", step, language, failures)
+            if isinstance(step, scenario.Perspective):
+                await check_every_card_shown(screen, language, failures)
     finally:
         print(f"\nfit screenshots: {SHOTS}")
         await asyncio.gather(*(person.close() for person in people), host.close())

@@ -26,6 +26,7 @@ pytestmark = pytest.mark.browser
 
 PROJECTORS = [ViewportSize(width=1920, height=1080), ViewportSize(width=1280, height=720)]
 CONSOLE = ViewportSize(width=1280, height=800)
+PORTRAIT = ViewportSize(width=390, height=844)
 ANSWERS = yaml.safe_load((DATA / "themes" / "noor.yaml").read_text(encoding="utf-8"))["answers"]
 RENAMED = {"en": "Renamed on the console", "fr": "Renommé sur la console", "zh": "在控制台改的名字"}
 PHONES = 36
@@ -133,6 +134,13 @@ async def test_themes_on_console_and_projector(base: str, browser: Browser,
         await expect(console.locator(".theme-panel").nth(1).locator(".theme-edit-text")
                      .filter(has_text=moved)).to_have_count(1)
         await check_fit(screen, f"{language}-edited", failures)
+        # The screen view opened on a phone (portrait): two columns, still inside the viewport.
+        await screen.set_viewport_size(PORTRAIT)
+        await settle(screen)
+        failures += [f"{language} portrait: {problem}"
+                     for problem in await screen.evaluate(PROJECTOR_PROBLEMS)]
+        await screen.screenshot(path=SHOTS / f"themes-{language}-portrait-390x844.png",
+                                animations="disabled")
         await console.locator("#themes-box").screenshot(
             path=SHOTS / f"themes-{language}-console-editor.png")
         report = watch.attach(await console.context.new_page())

@@ -328,7 +328,8 @@ async def test_create_session_returns_code_id_and_strong_token(server: Running) 
 
 
 async def test_uploaded_scenario_is_validated(server: Running) -> None:
-    with pytest.raises(RuntimeError, match=r"HTTP 422.*upload:\d+.*duration_minutes"):
+    with pytest.raises(RuntimeError, match=r"(?s)HTTP 422.*upload:1: missing required field 'title'"
+                       r".*upload:2: .*duration_minutes"):
         await create_session(server.base, scenario_yaml="id: x\nduration_minutes: soon\n")
     with pytest.raises(RuntimeError, match="HTTP 404"):
         await create_session(server.base, "no-such-scenario")

@@ -232,7 +232,7 @@ async def test_a_running_session_keeps_the_copy_it_started_with(
 
 @pytest.mark.parametrize(("name", "body", "status", "expected"), [
     ("1 MB", "id: x\n" + "# padding\n" * 110_000, 413, "the limit is"),
-    ("500 steps", None, 422, "length <= 100"),
+    ("500 steps", None, 422, "at most 100 steps; this one has 500"),
     ("alias bomb", "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a]\n",
      422, "aliases"),
     ("deep", "id: x\nsteps: " + "[" * 5000 + "]" * 5000, 422, "nested deeper"),

@@ -8,6 +8,7 @@ import asyncio
 import json
 from pathlib import Path
 
+import pytest
 import yaml
 
 from attune.client import Client
@@ -17,6 +18,12 @@ from tests.conftest import DATA, Running, free_port, start_server
 from tests.test_engine import aget
 
 STORY = (DATA / "themes" / "story.yaml").read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def settings(backend_url: str) -> Settings:
+    """The suite's server, with the themes worker (conftest's leaves it off)."""
+    return Settings(port=free_port(), backend=backend_url, scenarios=Path(DATA), themes=True)
 ANSWERS = yaml.safe_load((DATA / "themes" / "noor.yaml").read_text(encoding="utf-8"))["answers"]
 
 

@@ -118,7 +118,10 @@ def create_app(settings: Settings) -> Starlette:
             try:
                 scenario = sc.loads(wanted.scenario_yaml, "upload")
             except sc.ScenarioError as exc:
-                return _problem(422, str(exc), path=exc.path, line=exc.line)
+                # Every mistake at once, in the file's order, as the library's API lists them.
+                return _problem(422, "\n".join(str(e) for e in exc.found), path=exc.path,
+                                line=exc.line, errors=[{"path": e.path, "line": e.line,
+                                                        "message": e.detail} for e in exc.found])
         else:
             # A copy goes into the session record: changing the library later changes nothing
             # for this session.

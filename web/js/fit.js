@@ -91,7 +91,7 @@ function page(list) {
   const key = list.dataset.pager || "";
   const old = pagers.get(key);
   const items = list.fitItems;
-  clearInterval(old?.timer);
+  clearTimeout(old?.timer);
   if (!items.length) {
     // Nothing the room may see yet (every card waits for moderation): no pages to turn.
     pagers.delete(key);
@@ -113,9 +113,13 @@ function page(list) {
     rest = rest.slice(Math.max(1, n));
   }
   const label = pagerLabel(list);
-  const state = { pages, index: Math.min(old?.index ?? 0, pages.length - 1), timer: null };
-  pagers.set(key, state);
   const every = Number(list.dataset.every) || EVERY;
+  // A re-render (new answers arrive) keeps the page and its clock: the rhythm never restarts,
+  // so pages keep turning however often the results change.
+  const state = {
+    pages, index: Math.min(old?.index ?? 0, pages.length - 1), since: old?.since ?? performance.now(), timer: null,
+  };
+  pagers.set(key, state);
   const show = () => {
     list.replaceChildren(...state.pages[state.index]);
     list.style.setProperty("--fit", "1");
@@ -124,21 +128,20 @@ function page(list) {
     label.firstChild.textContent = t("screen.page", { n: state.index + 1, total: state.pages.length });
     const bar = label.querySelector(".pager-fill");
     bar.style.animationDuration = `${every}ms`;
+    bar.style.animationDelay = `${-(performance.now() - state.since)}ms`;
     bar.classList.remove("pager-run");
-    void bar.offsetWidth; // restart the fill animation for this page
+    void bar.offsetWidth; // restart the fill animation, from where this page's clock is
     bar.classList.add("pager-run");
   };
+  const turn = () => {
+    if (!list.isConnected) return;
+    state.index = (state.index + 1) % state.pages.length;
+    state.since = performance.now();
+    show();
+    state.timer = setTimeout(turn, every);
+  };
   show();
-  if (pages.length > 1) {
-    state.timer = setInterval(() => {
-      if (!list.isConnected) {
-        clearInterval(state.timer);
-        return;
-      }
-      state.index = (state.index + 1) % state.pages.length;
-      show();
-    }, every);
-  }
+  if (pages.length > 1) state.timer = setTimeout(turn, Math.max(0, every - (performance.now() - state.since)));
 }
 
 /**

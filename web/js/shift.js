@@ -61,6 +61,8 @@ function checkinShift(step, results, options) {
   let headline;
   if (shift.moved !== undefined && shift.moved !== null) {
     headline = t("shift.moved", { moved: formatNumber(shift.moved), pairs: formatNumber(pairs), share: formatPercent(share(shift.moved, pairs)) });
+  } else if (!shift.flows?.length) {
+    headline = t("shift.waiting", { count: options.minResponses ?? 3 });
   } else if (shift.moved_at_least) {
     headline = t("shift.movedAtLeast", { moved: formatNumber(shift.moved_at_least), pairs: formatNumber(pairs), share: formatPercent(share(shift.moved_at_least, pairs)) });
   } else {
@@ -105,7 +107,9 @@ function scaleShift(step, results, options) {
       h("figure", { class: "shift-now" }, h("figcaption", {}, t("shift.now")),
         resultsChart(step, { answers: results.answers, guesses: results.guesses }))),
     shift.down === undefined && shift.same === undefined
-      ? h("p", { class: "chart-note" }, t("shift.partsHidden", { count: options.minResponses ?? 3 }))
+      ? h("p", { class: "chart-note" }, shift.pairs < (options.minResponses ?? 3)
+        ? t("shift.waiting", { count: options.minResponses ?? 3 })
+        : t("shift.partsHidden", { count: options.minResponses ?? 3 }))
       : h("ul", { class: "shift-parts" }, parts.map(([key, n]) => h("li", {},
         h("strong", {}, formatPercent(share(n || 0, shift.pairs))), " ", t(`shift.${key}`)))));
 }

@@ -391,6 +391,9 @@ def _convert(value: object, kind: Any, path: str) -> Iterator[tuple[str, str]]:
         where = path + inner.strip("`").replace("[...]", "").removeprefix("$")
         if "got `bool`" in message:
             message += " (yes/no/on/off are read as true/false in YAML: put the text in quotes)"
+        if where == "$.steps" and "length <=" in message:
+            message = f"a scenario has at most {MAX_STEPS} steps; this one has {len(value)}" \
+                if isinstance(value, list) else message
         if "matching regex" in message and _ID_PATTERN in message:
             message = ("expected an id of lower-case letters, digits and dashes (at most 64, "
                        "not starting with a dash)")

@@ -33,7 +33,7 @@ class Grouper:
         # spawn, not fork: the server's process has an event loop and threads a fork would copy.
         self._pool = ProcessPoolExecutor(
             max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-            initializer=worker.init,
+            initializer=worker.start,
         )
         self._pending: list[str] = []
         self._flush: asyncio.TimerHandle | None = None

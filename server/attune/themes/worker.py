@@ -46,10 +46,19 @@ _model: USE | None = None
 _cache: OrderedDict[str, NDArray[np.float32]] = OrderedDict()
 
 
-def init() -> None:
-    """Process initializer: one BLAS thread (the machine is shared with the server), warm model."""
-    global _model
+def start() -> None:
+    """The worker process's initializer: behave as a helper of the server, then ``init``."""
     threading.Thread(target=_orphaned, args=(os.getppid(),), daemon=True).start()
+    # Below the server in the scheduler's eyes: on a small machine the embedding competes with
+    # the event loop for CPU, and fan-out and acks must win; themes can be a moment late.
+    if hasattr(os, "nice"):
+        os.nice(10)
+    init()
+
+
+def init() -> None:
+    """Load the model with one BLAS thread (the machine is shared with the server), warm it."""
+    global _model
     threadpool_limits(1)
     _model = USE(threads=1)
     _model.encode(["warm up"])
