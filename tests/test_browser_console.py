@@ -404,6 +404,11 @@ async def test_shortcuts_titles_projector_tools_and_a_toolbar_that_never_wraps(
     await shoot(screen, f"screen-join-overlay-{locale[:2]}", (PROJECTOR,))
     await screen.keyboard.press("Escape")
     await expect(screen.locator("#join-overlay")).to_have_count(0)
+    # From the console: J puts the join code over every projector, and takes it off.
+    await console.keyboard.press("j")
+    await expect(screen.locator("#join-overlay .join-overlay-code")).to_have_text(code)
+    await console.keyboard.press("j")
+    await expect(screen.locator("#join-overlay")).to_have_count(0)
     await screen.mouse.move(600, 300)
     await screen.mouse.move(620, 320)
     await expect(screen.locator(".screen-fullscreen")).to_be_visible()

@@ -199,7 +199,7 @@ class Client:
             if message.snapshot is not None:
                 self.step = message.snapshot.step
         if isinstance(message, p.StepEvent | p.ResponsesEvent | p.RevealEvent | p.EndedEvent
-                      | p.GroupsEvent | p.ClockEvent):
+                      | p.GroupsEvent | p.ClockEvent | p.JoinEvent):
             if message.seq != self.seq + 1 and self.gap is None:
                 # Kept, not raised: raised here it would end the reader unseen, and the test
                 # would fail later as a vague timeout instead of saying what went wrong.

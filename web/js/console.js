@@ -138,6 +138,10 @@ function received(message) {
     case "results":
     case "presence":
     case "clock":
+    case "join":
+      if (message.type === "join") header();
+      update();
+      break;
     case "groups":
     case "group_counts":
       update();
@@ -177,6 +181,10 @@ function header() {
       state.code ? h("a", { href: `/screen/#${state.code}`, target: "_blank", rel: "noopener", class: "button button-small" },
         t("console.projector")) : null,
       state.moderator ? h("span", { class: "tag moderator-tag" }, t("moderator.tag")) : null,
+      state.status === "running" ? h("button", {
+        type: "button", class: "button button-small", id: "show-join", "aria-pressed": String(Boolean(state.join_shown)),
+        "aria-keyshortcuts": "j", onclick: () => actions.toggleJoin(),
+      }, state.join_shown ? t("console.hideJoin") : t("console.showJoin")) : null,
       state.moderator ? null : h("button", { type: "button", class: "button button-small", "aria-label": t("console.csv"), onclick: () => download(session, token, "csv", state.code) }, "CSV"),
       state.moderator ? null : h("button", { type: "button", class: "button button-small", "aria-label": t("console.json"), onclick: () => download(session, token, "json", state.code) }, "JSON"),
       state.moderator ? null : h("a", { href: `/console/report.html#${session}.${token}`, target: "_blank", rel: "noopener", class: "button button-small" },
@@ -381,6 +389,7 @@ const actions = {
   toggleOpen: () => command(live.state.responses_open ? "close" : "open"),
   toggleReveal: () => command(live.state.revealed ? "hide_results" : "reveal"),
   approveAll: () => command("approve_all", { step: live.state.step.index }),
+  toggleJoin: () => command("show_join", { shown: !live.state.join_shown }),
   projector: () => window.open(`/screen/#${live.state.code}`, "_blank", "noopener"),
   link: () => openLinkDialog({ session, token, code: live.state.code, title: live.state.title }),
   end: () => $(".controls .button-danger")?.click(),
@@ -396,6 +405,7 @@ const actions = {
       case "approveAll": return answerable && state.step.kind === "perspective"
         && Boolean(state.results?.answers?.cards?.some((card) => card.held === "queue" && !card.hidden));
       case "projector": return Boolean(state.code);
+      case "toggleJoin": return state.status === "running";
       case "link": return !state.moderator;
       case "end": return running && !state.moderator;
       default: return true;

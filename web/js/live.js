@@ -21,12 +21,12 @@ const PONG_TIMEOUT = 4000;
 const CONNECT_TIMEOUT = 8000;
 /** Refusals after which retrying cannot help. */
 const FATAL = new Set(["unknown-session", "bad-token"]);
-const EVENTS = new Set(["step", "responses", "reveal", "ended", "groups", "clock"]);
+const EVENTS = new Set(["step", "responses", "reveal", "ended", "groups", "clock", "join"]);
 
 export function emptyState() {
   return {
     title: "", language: "en", status: "lobby", step: null, step_count: 0, started_at: null,
-    responses_open: false, revealed: false, clock: null, outline: [], answers: {}, passed: [],
+    responses_open: false, revealed: false, clock: null, join_shown: false, outline: [], answers: {}, passed: [],
     results: null, presence: null, code: "", session: "", min_responses: 3,
     groups: null, group: null, group_counts: null,
   };
@@ -265,6 +265,9 @@ export class Live {
         break;
       case "clock":
         state.clock = message.clock ?? null;
+        break;
+      case "join":
+        state.join_shown = Boolean(message.shown);
         break;
       case "reveal":
         state.revealed = message.revealed;

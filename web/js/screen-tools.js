@@ -55,6 +55,16 @@ export function installScreenTools(state) {
   });
 }
 
+let followed = false;
+
+/** The facilitator's "show the join code" from the console: open or close the overlay. */
+export function followJoin(state) {
+  const wanted = Boolean(state.join_shown) && state.status !== "ended";
+  if (wanted === followed) return;
+  followed = wanted;
+  if (wanted !== Boolean($("#join-overlay"))) toggleJoin(state.code);
+}
+
 /** "Title · CODE · Projector" in the tab. */
 export function screenTitle(state) {
   if (state.code) document.title = `${state.title ? `${state.title} · ` : ""}${state.code} · ${t("screen.pageTitle")}`;

@@ -15,7 +15,7 @@ import { ANSWERABLE, stepContent } from "./steps.js";
 import { joinUrl, qrSvg } from "./qr.js";
 import { showSpotlight } from "./spotlight.js";
 import { showClock } from "./clock.js";
-import { installScreenTools, screenTitle } from "./screen-tools.js";
+import { followJoin, installScreenTools, screenTitle } from "./screen-tools.js";
 import { fitFrame, fitOnResize, stepFrame } from "./fit.js";
 import { screenViews } from "./screen-views.js";
 import "./themes-screen.js";
@@ -63,6 +63,7 @@ function start(wanted) {
     onMessage: (message) => {
       showSpotlight(live.state);
       showClock(live);
+      followJoin({ ...live.state, code });
       if (message.type === "welcome") screenTitle({ ...live.state, code });
       if (["welcome", "step", "ended", "reveal", "responses"].includes(message.type)) render();
       else if (message.type === "results") renderResults();

@@ -16,6 +16,7 @@ export const SHORTCUTS = [
   [["r"], "shortcuts.reveal", "toggleReveal"],
   [["a"], "shortcuts.approveAll", "approveAll"],
   [["p"], "console.projector", "projector"],
+  [["j"], "shortcuts.join", "toggleJoin"],
   [["l"], "sessions.linkButton", "link"],
   [["e"], "shortcuts.end", "end"],
   [["?"], "shortcuts.help", "help"],

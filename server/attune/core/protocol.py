@@ -6,10 +6,10 @@ sees a raw dict. ``docs/protocol.md`` describes each message with an example, an
 ``attune protocol-schema`` prints the JSON Schema generated from these Structs.
 
 Sequencing: every server message carries ``seq``, the session's sequence number. Only the
-*events* (``step``, ``responses``, ``reveal``, ``ended``, ``groups``, ``clock``) advance it;
-state pushes (``results``, ``presence``, ``ack``, ``feedback``, ``group``, ``group_counts``)
-carry the number they are consistent with. A client that resumes with the last ``seq`` it saw
-is sent exactly the events it missed, or a full snapshot.
+*events* (``step``, ``responses``, ``reveal``, ``ended``, ``groups``, ``clock``, ``join``)
+advance it; state pushes (``results``, ``presence``, ``ack``, ``feedback``, ``group``,
+``group_counts``) carry the number they are consistent with. A client that resumes with the
+last ``seq`` it saw is sent exactly the events it missed, or a full snapshot.
 """
 
 from __future__ import annotations
@@ -208,6 +208,12 @@ class Countdown(Command, tag="countdown", kw_only=True):
     reveal: bool = False
 
 
+class ShowJoin(Command, tag="show_join", kw_only=True):
+    """Put the join QR code and code over the projector (or take them off), on any step."""
+
+    shown: bool = True
+
+
 class PauseClock(Command, tag="pause_clock", kw_only=True):
     pass
 
@@ -299,7 +305,7 @@ FacilitatorCommand = (
     Start | Next | Back | Goto | OpenResponses | CloseResponses | Reveal | HideResults | HideCard
     | RestoreCard | End | GroupThemes | RenameTheme | MergeThemes | SplitTheme | MoveCard
     | ApproveCard | ApproveAll | Spotlight | GroupsCommand
-    | Countdown | PauseClock | ResumeClock | ExtendClock
+    | Countdown | PauseClock | ResumeClock | ExtendClock | ShowJoin
 )
 ClientMessage = Hello | Answer | Pass | Leave | Ready | Ping | FacilitatorCommand
 
@@ -550,6 +556,8 @@ class Snapshot(msgspec.Struct, omit_defaults=True, kw_only=True):
     revealed: bool = False
     clock: Clock | None = None
     """The current step's countdown, if one runs."""
+    join_shown: bool = False
+    """The join QR code and code are over the projector."""
     outline: list[Outline] = []
     """Facilitator only."""
     answers: dict[int, AnswerValue] = {}
@@ -618,6 +626,13 @@ class Clock(msgspec.Struct, omit_defaults=True, kw_only=True):
     reveal: bool = False
 
 
+class JoinEvent(Message, tag="join", kw_only=True):
+    """The facilitator put the join QR code and code over the projector, or took them off."""
+
+    seq: int
+    shown: bool
+
+
 class ClockEvent(Message, tag="clock", kw_only=True):
     """The current step's countdown changed (started, paused, resumed, extended, stopped: no
     ``clock``); a new step has none."""
@@ -655,7 +670,7 @@ class GroupsEvent(Message, tag="groups", kw_only=True):
     """Seconds the round ran before its last pause."""
 
 
-Event = StepEvent | ResponsesEvent | RevealEvent | EndedEvent | GroupsEvent | ClockEvent
+Event = StepEvent | ResponsesEvent | RevealEvent | EndedEvent | GroupsEvent | ClockEvent | JoinEvent
 
 
 class Results(Message, tag="results", kw_only=True):

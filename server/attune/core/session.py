@@ -234,6 +234,8 @@ class Session:
         """The card on the projector, full-screen, on the current step."""
         self.clock: p.Clock | None = None
         """The current step's countdown (``core/countdown.py``)."""
+        self.join_shown = False
+        """The join QR code and code are over the projector, until taken off."""
         self.moderator_hash = ""
         """SHA-256 of the moderator link's token; empty when there is none."""
         self._views: dict[tuple[int, bool], p.StepView] = {}
@@ -451,6 +453,12 @@ class Session:
                     for tally in self._card_tallies(command.step, card):
                         tally.approve(card)
                 return [Changed(command.step)]
+            case p.ShowJoin():
+                self._require_running()
+                if command.shown == self.join_shown:
+                    return []
+                self.join_shown = command.shown
+                return [self._broadcast(p.JoinEvent(seq=0, shown=command.shown), at)]
             case p.Countdown() | p.PauseClock() | p.ResumeClock() | p.ExtendClock():
                 self._require_answer_step()
                 match command:
@@ -768,6 +776,7 @@ class Session:
             responses_open=self.responses_open,
             revealed=self.revealed,
             clock=self.clock,
+            join_shown=self.join_shown,
         )
         state = self.groups.get(self.index)
         if state is not None and self.status == "running":
