@@ -17,12 +17,14 @@ from pathlib import Path
 import pytest
 import uvicorn
 import uvloop
+from playwright.async_api import Browser
 from starlette.applications import Starlette
 
 from attune.app import create_app, uvicorn_config
 from attune.client import Client, Created, create_session
 from attune.config import Settings
 from tests.redis_server import RedisProcess
+from tests.support.browser import launched
 
 DATA = Path(__file__).parent / "data"
 
@@ -129,3 +131,10 @@ async def server(settings: Settings) -> AsyncIterator[Running]:
     finally:
         uv.should_exit = True
         await asyncio.wait_for(task, 10)
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    """A real headless Chromium (see tests/support/browser.py), closed after the test."""
+    async for launched_browser in launched():
+        yield launched_browser

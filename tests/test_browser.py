@@ -18,10 +18,8 @@ import asyncio
 import csv
 import io
 import json
-import os
 import re
 import shutil
-import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -33,24 +31,19 @@ from playwright.async_api import (
     FilePayload,
     Page,
     ViewportSize,
-    async_playwright,
     expect,
 )
 
 from attune.config import Settings
 from tests.conftest import DATA, free_port, start_server
+from tests.support.browser import SHOTS
 
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=10_000)  # generous on a loaded 2-core machine; passing runs are fast
 
 ROOT = Path(__file__).resolve().parent.parent
-SHOTS = Path(os.environ.get("ATTUNE_SCREENSHOTS") or tempfile.mkdtemp(prefix="attune-shots-"))
 PHONE = ViewportSize(width=390, height=844)
 DESKTOP = ViewportSize(width=1280, height=800)
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--disable-gpu",
-]
 HOSTILE = (
     "<img src=x onerror=alert(1)><script>alert(2)</script> "
     + "Unbreakable" * 7
@@ -59,16 +52,6 @@ HOSTILE = (
 """Markup, a 77-letter word, Hebrew and Arabic, emoji sequences; under the step's 200 letters."""
 
 
-def chromium() -> str:
-    path = shutil.which("chromium") or (
-        "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
-    )
-    if path is None:
-        pytest.fail(
-            "Chromium is not installed, and the browser tests need it (they never skip). "
-            "Install the Debian package: sudo apt-get install -y chromium"
-        )
-    return path
 
 
 @pytest.fixture
@@ -84,17 +67,6 @@ async def base(tmp_path: Path) -> AsyncIterator[str]:
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, 10)
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    executable = chromium()
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            await launched.close()
 
 
 EXPECTED_OFFLINE = "ERR_INTERNET_DISCONNECTED"

@@ -10,38 +10,28 @@ named by ``ATTUNE_SCREENSHOTS``; the suite never writes into the checkout.
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import shutil
-import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, ViewportSize, async_playwright, expect
+from playwright.async_api import Browser, Page, ViewportSize, expect
 
 from attune.client import Client, create_session
 from attune.config import Settings
 from attune.core import protocol as p
 from tests.conftest import DATA, free_port, start_server
 from tests.fault_proxy import FaultProxy
+from tests.support.browser import SHOTS
 
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=10_000)
 
-SHOTS = Path(os.environ.get("ATTUNE_SCREENSHOTS") or tempfile.mkdtemp(prefix="attune-shots-"))
 PHONE = ViewportSize(width=390, height=844)
 PROJECTOR = ViewportSize(width=1280, height=720)
 WIDE = ViewportSize(width=1920, height=1080)
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
-def chromium() -> str:
-    path = shutil.which("chromium") or "/usr/bin/chromium"
-    if not Path(path).exists():
-        pytest.fail("Chromium is not installed (apt-get install -y chromium); browser tests "
-                    "never skip.")
-    return path
 
 
 @pytest.fixture
@@ -53,16 +43,6 @@ async def base() -> AsyncIterator[str]:
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, 10)
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=chromium(), args=ARGS)
-        try:
-            yield launched
-        finally:
-            await launched.close()
 
 
 class Errors:

@@ -15,12 +15,8 @@ the checkout.
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import shutil
-import tempfile
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from playwright.async_api import (
@@ -29,30 +25,22 @@ from playwright.async_api import (
     FilePayload,
     Page,
     ViewportSize,
-    async_playwright,
     expect,
 )
 
 from attune.config import Settings
 from tests.conftest import DATA, free_port, start_server
+from tests.support.browser import SHOTS
 
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=10_000)
 
-SHOTS = Path(os.environ.get("ATTUNE_SCREENSHOTS") or tempfile.mkdtemp(prefix="attune-shots-"))
 PHONE = ViewportSize(width=390, height=844)
 PROJECTOR = ViewportSize(width=1280, height=720)
 WIDE = ViewportSize(width=1920, height=1080)
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 HOSTILE = '<img src=x onerror="alert(1)"><script>alert(2)</script><b>bold?</b>'
 
 
-def chromium() -> str:
-    path = shutil.which("chromium") or "/usr/bin/chromium"
-    if not Path(path).exists():
-        pytest.fail("Chromium is not installed (apt-get install -y chromium); browser tests "
-                    "never skip.")
-    return path
 
 
 @pytest.fixture
@@ -65,16 +53,6 @@ async def base() -> AsyncIterator[str]:
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, 10)
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=chromium(), args=ARGS)
-        try:
-            yield launched
-        finally:
-            await launched.close()
 
 
 class Watch:

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, Page, ViewportSize, async_playwright, expect
+from playwright.async_api import Browser, Page, ViewportSize, expect
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from attune.client import Client, create_session
@@ -40,7 +40,8 @@ from attune.core import protocol as p
 from attune.core import scenario
 from attune.core.emotions import VOCABULARY
 from tests.conftest import DATA, free_port, start_server
-from tests.test_browser import CHROMIUM_ARGS, ROOT, SHOTS, Watch, chromium
+from tests.support.browser import SHOTS
+from tests.test_browser import ROOT, Watch
 
 pytestmark = pytest.mark.browser
 
@@ -140,16 +141,6 @@ async def base(tmp_path: Path) -> AsyncIterator[str]:
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, 30)
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            await launched.close()
 
 
 # Measured in the page: every visible element, its box against the viewport, and every fitted box

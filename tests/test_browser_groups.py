@@ -12,13 +12,14 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, ViewportSize, async_playwright, expect
+from playwright.async_api import Browser, Page, ViewportSize, expect
 
 from attune.client import Client, create_session
 from attune.config import Settings
 from attune.core import protocol as p
 from tests.conftest import free_port, start_server
-from tests.test_browser import CHROMIUM_ARGS, PHONE, SHOTS, Watch, chromium
+from tests.support.browser import SHOTS
+from tests.test_browser import PHONE, Watch
 from tests.test_browser_fit import PROJECTOR_PROBLEMS, settle
 
 pytestmark = pytest.mark.browser
@@ -46,16 +47,6 @@ async def base(tmp_path: Path) -> AsyncIterator[str]:
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, 30)
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            await launched.close()
 
 
 async def page_of(browser: Browser, watch: Watch, size: ViewportSize, language: str = "en",

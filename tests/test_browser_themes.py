@@ -13,13 +13,14 @@ from pathlib import Path
 
 import pytest
 import yaml
-from playwright.async_api import Browser, Page, ViewportSize, async_playwright, expect
+from playwright.async_api import Browser, Page, ViewportSize, expect
 
 from attune.client import Client, create_session
 from attune.config import Settings
 from attune.core import protocol as p
 from tests.conftest import DATA, free_port, start_server
-from tests.test_browser import CHROMIUM_ARGS, SHOTS, Watch, chromium
+from tests.support.browser import SHOTS
+from tests.test_browser import Watch
 from tests.test_browser_fit import PROJECTOR_PROBLEMS, settle
 
 pytestmark = pytest.mark.browser
@@ -45,16 +46,6 @@ async def base(tmp_path: Path) -> AsyncIterator[str]:
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, 30)
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            await launched.close()
 
 
 async def check_fit(page: Page, view: str, failures: list[str]) -> None:

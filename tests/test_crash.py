@@ -174,7 +174,8 @@ async def test_console_projector_and_phones_resume_by_themselves_after_kill_9(
     """The real pages in Chromium, with nobody touching them between the kill and the resume."""
     from playwright.async_api import async_playwright
 
-    from tests.test_browser import CHROMIUM_ARGS, DESKTOP, PHONE, Watch, at_step, chromium, device
+    from tests.support.browser import CHROMIUM_ARGS, chromium
+    from tests.test_browser import DESKTOP, PHONE, Watch, at_step, device
 
     served = Served(tmp_path / "data")
     served.start()

@@ -1,0 +1,49 @@
+"""Real headless Chromium for the browser tests: where it is, how it starts, where shots go.
+
+Chromium is the Debian package (``apt-get install chromium``, done by ``tests/system-deps.sh``);
+Playwright is pointed at it and never downloads a browser. If it is missing the tests fail and say
+so: they never skip. Screenshots go to a temporary folder, or to the folder named by
+``ATTUNE_SCREENSHOTS`` (``ATTUNE_SCREENSHOTS=docs/screenshots python -m pytest -m browser``
+regenerates the committed set); the suite itself never writes into the checkout.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, async_playwright
+
+SHOTS = Path(os.environ.get("ATTUNE_SCREENSHOTS") or tempfile.mkdtemp(prefix="attune-shots-"))
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--disable-gpu",
+]
+"""Without the background-networking flags Chromium keeps dialling hosts this sandbox refuses."""
+
+
+def chromium() -> str:
+    path = shutil.which("chromium") or (
+        "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
+    )
+    if path is None:
+        pytest.fail(
+            "Chromium is not installed, and the browser tests need it (they never skip). "
+            "Install the Debian package: sudo apt-get install -y chromium"
+        )
+    return path
+
+
+async def launched() -> AsyncIterator[Browser]:
+    """One Chromium for a test, closed after it (the body of every ``browser`` fixture)."""
+    executable = chromium()
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            await browser.close()
