@@ -67,7 +67,8 @@ export function formatPercent(share) {
 }
 
 export function formatList(items) {
-  return new Intl.ListFormat(lang, { style: "narrow", type: "unit" }).format(items);
+  // "unit" lists run Chinese items together ("课堂工作坊"); a conjunction separates them in every language.
+  return new Intl.ListFormat(lang, { style: "long", type: "conjunction" }).format(items);
 }
 
 /** "a, b and c" in the page's language. */
