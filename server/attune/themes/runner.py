@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 from concurrent.futures import Future, ProcessPoolExecutor
 
 from attune.core import themes as th
@@ -33,7 +34,7 @@ class Grouper:
         # spawn, not fork: the server's process has an event loop and threads a fork would copy.
         self._pool = ProcessPoolExecutor(
             max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-            initializer=worker.start,
+            initializer=worker.start, initargs=(os.getpid(),),
         )
         self._pending: list[str] = []
         self._flush: asyncio.TimerHandle | None = None

@@ -46,9 +46,13 @@ _model: USE | None = None
 _cache: OrderedDict[str, NDArray[np.float32]] = OrderedDict()
 
 
-def start() -> None:
-    """The worker process's initializer: behave as a helper of the server, then ``init``."""
-    threading.Thread(target=_orphaned, args=(os.getppid(),), daemon=True).start()
+def start(server: int) -> None:
+    """The worker process's initializer: behave as a helper of the server, then ``init``.
+
+    ``server`` is the server's pid as the server saw it: read here with ``os.getppid()`` it would
+    already be 1 when the server died while this process was starting (seen in the suite, where
+    a test's server stops right after a session), and the worker would then never notice."""
+    threading.Thread(target=_orphaned, args=(server,), daemon=True).start()
     # Below the server in the scheduler's eyes: on a small machine the embedding competes with
     # the event loop for CPU, and fan-out and acks must win; themes can be a moment late.
     if hasattr(os, "nice"):
