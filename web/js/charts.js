@@ -103,12 +103,13 @@ export function quadrantHeadline(aggregate) {
 /** Segments narrower than this carry their label under the bar instead of inside it. */
 const NARROW = 0.12;
 
-function quadrantStack(label, aggregate) {
+/** A 100% bar of the four quadrants, every segment labelled (narrow ones under the bar). */
+export function quadrantStack(label, aggregate) {
   const total = aggregate.count;
   const outside = [];
   let start = 0;
   const segments = QUADRANTS.map((q) => {
-    const part = share(aggregate.quadrants[q] || 0, total);
+    const part = share(aggregate.quadrants?.[q] || 0, total);
     const seg = h("div", { class: ["stack-seg", `q-${q}`], title: t(`quadrant.${q}`) },
       part >= NARROW ? formatPercent(part) : "");
     seg.style.flexGrow = String(part);
@@ -130,7 +131,7 @@ function quadrantStack(label, aggregate) {
     h("div", { class: "stack-bar" }, segments),
     outside.length ? h("div", { class: ["stack-outside", outside.length > 1 && "stack-outside-two"], "aria-hidden": "true" }, outside) : null,
     h("ul", { class: "visually-hidden" }, QUADRANTS.map((q) => h("li", {},
-      `${t(`quadrant.${q}`)}: ${formatPercent(share(aggregate.quadrants[q] || 0, total))}`))));
+      `${t(`quadrant.${q}`)}: ${formatPercent(share(aggregate.quadrants?.[q] || 0, total))}`))));
 }
 
 /** The four-colour key for the grid, shared by the chart and the phone's picker. */

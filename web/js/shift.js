@@ -4,22 +4,9 @@
 
 import { h } from "./dom.js";
 import { formatNumber, formatPercent, t } from "./i18n.js";
-import { QUADRANTS, resultsChart } from "./charts.js";
+import { QUADRANTS, quadrantLegend, quadrantStack, resultsChart } from "./charts.js";
 
 const share = (n, total) => (total > 0 ? n / total : 0);
-
-/** Two 100% bars, then and now, one segment per quadrant. */
-function quadrantBars(label, aggregate) {
-  return h("figure", { class: "stack shift-stack" },
-    h("figcaption", {}, label),
-    h("div", { class: "stack-bar" }, QUADRANTS.map((q) => {
-      const part = share(aggregate?.quadrants?.[q] || 0, aggregate?.count || 0);
-      const seg = h("div", { class: ["stack-seg", `q-${q}`], title: t(`quadrant.${q}`) },
-        part >= 0.12 ? formatPercent(part) : "");
-      seg.style.flexGrow = String(part);
-      return seg;
-    })));
-}
 
 /** The room's average feeling then and now on the pleasantness x energy plane, with an arrow
  * from one to the other. Axis values run from -5 to 5; both averages are public already. */
@@ -78,8 +65,8 @@ function checkinShift(step, results, options) {
       shift.before ? meanPlane(shift.before, results.answers) : null,
       h("div", { class: "shift-side" },
     h("div", { class: "shift-bars" },
-      shift.before ? quadrantBars(t("shift.then"), shift.before) : null,
-      quadrantBars(t("shift.now"), results.answers)),
+      shift.before ? quadrantStack(t("shift.then"), shift.before) : null,
+      quadrantStack(t("shift.now"), results.answers), quadrantLegend()),
     flows.length ? h("ol", { class: "shift-flows", "aria-label": t("shift.flows") },
       flows.slice(0, 4).map((f) => h("li", { class: "shift-flow" },
         h("span", { class: ["shift-q", `q-${f.before}`] }, t(`quadrant.${f.before}`)),
