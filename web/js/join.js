@@ -205,7 +205,7 @@ function buildStep(step) {
     section.append(breathingPacer(step.pacer, state.started_at, () => live.now()));
     holdWake(section);
   } else if (step.kind === "timer" && step.seconds) {
-    section.append(countdown(step.seconds, state.started_at, () => live.now()));
+    section.append(countdown(step.seconds, state.started_at, () => live.now(), () => live.state.clock));
     holdWake(section);
   } else if (step.kind === "reflect") {
     section.append(reflectNote(step));

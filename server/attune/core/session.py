@@ -460,7 +460,9 @@ class Session:
                 self.join_shown = command.shown
                 return [self._broadcast(p.JoinEvent(seq=0, shown=command.shown), at)]
             case p.Countdown() | p.PauseClock() | p.ResumeClock() | p.ExtendClock():
-                self._require_answer_step()
+                self._require_running()
+                if isinstance(command, p.Countdown) or not self._on_timer_step():
+                    self._require_answer_step()
                 match command:
                     case p.Countdown(seconds=None):
                         clock = None
@@ -477,7 +479,7 @@ class Session:
                     case p.ResumeClock():
                         clock = countdown.resume(self.clock, at)
                     case p.ExtendClock():
-                        clock = countdown.extend(self.clock, command.seconds)
+                        clock = countdown.extend(self.clock, command.seconds, at)
                 self.clock = clock
                 return [self._broadcast(p.ClockEvent(seq=0, clock=clock), at)]
             case p.Spotlight():
@@ -534,6 +536,17 @@ class Session:
             raise Refused("no-such-card", f"No card {card} on this step.")
         return tallies.answers
 
+    def _on_timer_step(self) -> bool:
+        """A scenario ``timer`` step, whose clock starts on entry and pauses like a countdown."""
+        return self.status != "lobby" and isinstance(self.scenario.steps[self.index], s.Timer)
+
+    def due(self) -> float | None:
+        """The deadline a node must time: a countdown that closes responses. A timer step's
+        zero is shown on every device from its clock and changes nothing here."""
+        if self.clock is None or self._on_timer_step():
+            return None
+        return self.clock.deadline
+
     def _require_answer_step(self) -> None:
         self._require_running()
         if self.index not in self.tallies:
@@ -557,6 +570,8 @@ class Session:
         seconds = getattr(step, "countdown", None)
         if seconds and self.responses_open:
             self.clock = countdown.start(at, seconds, False)
+        if isinstance(step, s.Timer):
+            self.clock = countdown.start(at, step.seconds, False)
         pool = self.pools.get(index)
         if pool:
             for participant in self.participants:
