@@ -34,7 +34,7 @@ SPLIT = {
 async def base(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
     folder = tmp_path_factory.mktemp("scenarios")
     shutil.copy(DATA / "every-kind.yaml", folder)
-    settings = Settings(port=free_port(), scenarios=folder, min_responses=3)
+    settings = Settings(port=free_port(), scenarios=folder, min_responses=3, themes=False)
     server, task, _ = await start_server(settings)
     try:
         yield f"http://127.0.0.1:{settings.port}"
