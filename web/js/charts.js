@@ -252,11 +252,20 @@ export function textChart(answers, options = {}) {
         onclick: () => options.onCard?.(card, !card.hidden),
       }, card.hidden ? t("card.restore") : t("card.hide"))
       : null));
+  // A phone shows the first few cards and folds the rest away: a room of 300 is not a page to
+  // scroll past to reach the next question, but anyone who wants to read them all can.
+  const preview = options.preview ?? Infinity;
+  const list = (items) => h("ul", {
+    class: ["cards", options.fit && "fit-pages"], "aria-label": t("text.cards"),
+    dataset: options.fit ? { pager: `${options.fit}:cards` } : {},
+  }, items);
   return h("div", { class: "chart chart-text" },
     options.moderator ? null : h("p", { class: "chart-headline" }, t("text.summary", { count: answers.count })),
     wordCloud(answers.words, answers.count, { fit: Boolean(options.fit) }),
-    h("ul", {
-      class: ["cards", options.fit && "fit-pages"], "aria-label": t("text.cards"),
-      dataset: options.fit ? { pager: `${options.fit}:cards` } : {},
-    }, cards));
+    list(cards.slice(0, preview)),
+    cards.length > preview
+      ? h("details", { class: "cards-more" },
+        h("summary", { class: "button button-wide" }, t("text.more", { count: cards.length - preview })),
+        list(cards.slice(preview)))
+      : null);
 }

@@ -412,6 +412,9 @@ function update() {
   }
 }
 
+const PHONE_CARDS = 6;
+/** Free-text cards a phone shows after a reveal before "Read N more". */
+
 function renderMyResults() {
   const state = live.state;
   const results = state.results;
@@ -429,7 +432,7 @@ function renderMyResults() {
   fill(box, h("h2", { id: `results-${view.index}`, tabindex: "-1" }, t("results.room")),
     feedback ? feedbackNote(view.step, feedback) : null,
     own ? ownShiftNote(view.step, own) : null,
-    resultsChart(view.step, results, { minResponses: state.min_responses }));
+    resultsChart(view.step, results, { minResponses: state.min_responses, preview: PHONE_CARDS }));
   if (fresh) {
     announce(t("results.shown"));
     box.classList.add("is-new");
