@@ -3,7 +3,7 @@
 // console (live), the projector (revealed), phones (revealed) and the printable report.
 
 import { h } from "./dom.js";
-import { formatAnd, formatNumber, formatPercent, t } from "./i18n.js";
+import { formatList, formatNumber, formatPercent, t } from "./i18n.js";
 import { charactersChart, shiftChart } from "./shift.js";
 
 export const QUADRANTS = ["high-unpleasant", "high-pleasant", "low-unpleasant", "low-pleasant"];
@@ -94,7 +94,7 @@ export function quadrantHeadline(aggregate) {
   const top = QUADRANTS.filter((q, i) => counts[i] === best);
   const percent = formatPercent(share(best, aggregate.count));
   if (top.length > 1) {
-    return t("checkin.tie", { quadrants: formatAnd(top.map((q) => t(`quadrant.${q}`))), share: percent });
+    return t("checkin.tie", { quadrants: formatList(top.map((q) => t(`quadrant.${q}`))), share: percent });
   }
   const key = best * 2 > aggregate.count ? "checkin.summary" : "checkin.largest";
   return t(key, { quadrant: t(`quadrant.${top[0]}`), share: percent });
