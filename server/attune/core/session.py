@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import deque
+from collections.abc import Mapping
 from typing import Final, NamedTuple
 
 import msgspec
@@ -27,7 +28,7 @@ from attune.core import shift as shifts
 from attune.core import themes as th
 from attune.core.aggregate import CheckinTally, ChoiceTally, ScaleTally, Tally, TextTally
 from attune.core.assign import Assignments, Pool
-from attune.core.emotions import VOCABULARY
+from attune.core.emotions import QUADRANTS, VOCABULARY
 from attune.core.errors import Refused
 from attune.core.moderation import Flag, help_text
 
@@ -937,7 +938,9 @@ class Session:
             case p.CheckinValue(word=word), CheckinTally():
                 feedback.guess = VOCABULARY[word].quadrant
                 feedback.actual = actual.top_quadrant()
-                feedback.close = feedback.guess == feedback.actual
+                feedback.tied = _ties({q: actual.quadrants[q] for q in QUADRANTS}, feedback.actual)
+                most = actual.quadrants[feedback.actual]
+                feedback.close = actual.quadrants[feedback.guess] == most
                 feedback.share = round(actual.quadrants[feedback.guess] / actual.count, 3)
             case p.ScaleValue(value=value), ScaleTally():
                 mean = actual.mean()
@@ -946,11 +949,18 @@ class Session:
                 feedback.close = feedback.distance <= (actual.high - actual.low) / 10
             case p.ChoiceValue(options=[option]), ChoiceTally():
                 feedback.guess, feedback.actual = option, actual.top()
+                feedback.tied = _ties(actual.options, feedback.actual)
                 feedback.close = actual.options[option] == actual.options[feedback.actual]
                 feedback.share = round(actual.options[option] / actual.count, 3)
             case _:
                 return None
         return feedback
+
+
+def _ties(counts: Mapping[str, int], top: str) -> list[str]:
+    """Every key as common as ``top``, ``top`` first, when there are several; else empty."""
+    tied = [top] + [key for key, n in counts.items() if n == counts[top] and key != top]
+    return tied if len(tied) > 1 else []
 
 
 def _check_value(step: s.AnswerStep, value: p.AnswerValue, guess: bool) -> None:
