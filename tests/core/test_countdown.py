@@ -1,5 +1,5 @@
-"""Countdowns on answer steps as pure rules: pause, resume, extend, the end at zero, and where the
-commands are refused (tests/node/test_countdown.py runs one over a real server)."""
+"""Countdowns and timer steps as pure rules: pause, resume, extend, the end at zero, and where the
+commands are refused (tests/node/test_countdown.py runs them over a real server)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from attune.core.session import Commanded, Expired, Session, SessionInfo, digest
 from tests.support.paths import DATA
 
 SCALE = 2
+TIMER = 6
 
 
 def make() -> Session:
@@ -61,3 +62,27 @@ def test_countdown_commands_are_refused_where_they_do_not_apply() -> None:
     run(session, 1000, p.Goto(step=0))
     refused = run(session, 1000, p.Countdown(seconds=30))
     assert refused[0].message.code == "not-answerable"  # type: ignore[attr-defined]
+
+
+def test_a_timer_step_runs_on_a_clock_that_pauses_and_takes_more_time() -> None:
+    session = make()
+    run(session, 1000, p.Goto(step=TIMER))
+    assert session.clock == p.Clock(deadline=61_000), "entering the step starts its 60 s"
+    assert session.due() is None, "a timer's zero closes nothing, so no node times it"
+    run(session, 11_000, p.PauseClock())
+    assert session.clock == p.Clock(left=50_000)
+    run(session, 20_000, p.ExtendClock())
+    run(session, 30_000, p.ResumeClock())
+    assert session.clock == p.Clock(deadline=110_000)
+    # At zero the clock stays, showing 0:00; +30 s then counts from now, not from the past.
+    run(session, 200_000, p.ExtendClock())
+    assert session.clock == p.Clock(deadline=230_000)
+    refused = run(session, 200_000, p.Countdown(seconds=30))
+    assert refused[0].message.code == "not-answerable"  # type: ignore[attr-defined]
+    run(session, 210_000, p.Back())
+    assert session.clock is None
+    run(session, 220_000, p.Next())
+    assert session.clock == p.Clock(deadline=280_000), "back on the step: it starts again"
+    run(session, 230_000, p.End())
+    refused = run(session, 230_000, p.PauseClock())
+    assert refused[0].message.code == "session-ended"  # type: ignore[attr-defined]
