@@ -1,11 +1,13 @@
 // The participant's phone: join with a code, answer the current step, pass, see what the room
 // said. No account and no name. Drafts and sent answers are kept in sessionStorage (this tab
 // only), so a refresh or a dropped network loses nothing; reflect notes stay in localStorage
-// on this device and are never sent.
+// on this device and are never sent. What the phone knows of its own answers is folded from the
+// server's messages by phone-state.js.
 
 import { $, announce, fill, h, randomId, store } from "./dom.js";
 import { formatNumber, formatPercent, t } from "./i18n.js";
 import { Live } from "./live.js";
+import { reducePhone, restored, submitted } from "./phone-state.js";
 import { setupPage, showConnection } from "./page.js";
 import { breathingPacer, countdown, reducedMotion } from "./pacer.js";
 import { answerInput } from "./inputs.js";
@@ -20,15 +22,22 @@ import { holdWake } from "./wake.js";
 const main = $("#main");
 let live = null;
 let code = "";
+/** This phone's own part in each step (phone-state.js), saved beside the live state. */
+let phone = {};
 /** The step now on screen, so updates patch it instead of rebuilding (and losing focus). */
 let view = null;
 
 const draftKey = (index) => `attune:draft:${code}:${index}`;
-const sentKey = (index) => `attune:sent:${code}:${index}`;
-const feedbackKey = (index) => `attune:feedback:${code}:${index}`;
-const assignedKey = (index) => `attune:assigned:${code}:${index}`;
-const ownShiftKey = (index) => `attune:own-shift:${code}:${index}`;
 const noteKey = (index) => `attune:reflect:${code}:${index}`;
+/** Under the live state's key, so leaving the session forgets it with the rest. */
+const phoneKey = () => `${live.key}:phone`;
+const sentOf = (index) => phone[index]?.sent ?? null;
+
+function setPhone(changed) {
+  if (changed === phone) return;
+  phone = changed;
+  store.set(phoneKey(), phone);
+}
 
 function codeFromHash() {
   return decodeURIComponent(location.hash.slice(1)).trim().toUpperCase().replace(/[^A-Z0-9]/g, "");
@@ -69,6 +78,7 @@ function start(wanted) {
   view = null;
   fill($("#code-slot"), h("span", { class: "code-pill", "aria-label": t("common.codeLabel", { code }) }, code));
   live = new Live({ role: "participant", code, onMessage: received, onStatus: status });
+  phone = store.get(phoneKey(), {});
   window.attuneLive = live;
   if (live.state.status === "ended") render();
   else {
@@ -115,6 +125,7 @@ function status(kind) {
 }
 
 function received(message) {
+  setPhone(reducePhone(phone, message));
   showClock(live);
   switch (message.type) {
     case "welcome":
@@ -131,16 +142,11 @@ function received(message) {
       acknowledged(message);
       break;
     case "feedback":
-      store.set(feedbackKey(message.step), message);
+    case "own_shift":
       update();
       break;
     case "assigned":
-      store.set(assignedKey(message.step), message.character);
       showAssigned();
-      break;
-    case "own_shift":
-      store.set(ownShiftKey(message.step), message);
-      update();
       break;
     case "groups":
     case "group":
@@ -288,19 +294,15 @@ function buildAnswer(step, section) {
     t("results.see"));
   section.append(results, form, arrived);
 
-  const sent = store.get(sentKey(step.index));
+  const sent = sentOf(step.index);
   const draft = store.get(draftKey(step.index));
   const server = live.state.answers?.[step.index];
   if (draft) input.set(draft.value, draft.guess);
   else if (sent?.value) input.set(sent.value, sent.guess);
   else if (server) input.set(server, null);
-  if (!sent && (server || live.state.passed?.includes(step.index))) {
-    store.set(sentKey(step.index), {
-      pass: !server, value: server ?? null, guess: null, acked: true, submission: null,
-    });
-  }
+  setPhone(restored(phone, live.state, step.index));
   Object.assign(view, { input, send, pass, back, state, closed, results, arrived, form, part: "answer" });
-  const resumed = store.get(sentKey(step.index)) || draft;
+  const resumed = sentOf(step.index) || draft;
   showPart(input.guessPart && resumed?.guess ? "guess" : "answer", { focus: false });
 }
 
@@ -326,7 +328,7 @@ function same(a, b) {
 
 function refreshButtons() {
   if (!view?.input) return;
-  const sent = store.get(sentKey(view.index));
+  const sent = sentOf(view.index);
   const changed = !sent || sent.pass || !same(sent.value, view.input.value()) || !same(sent.guess, view.input.guess());
   const open = live.state.responses_open;
   if (view.part === "answer" && view.input.guessPart) {
@@ -356,19 +358,15 @@ function submit(passing) {
     message = { type: "answer", step: index, submission, value };
     if (guess) message.guess = guess;
   }
-  store.set(sentKey(index), {
-    pass: passing, value: message.value ?? null, guess: message.guess ?? null, acked: false, submission,
-  });
+  setPhone(submitted(phone, message));
   live.send(message, { keep: true });
   update();
 }
 
+/** After reducePhone took the ack: say so, if it was for the answer this phone is showing. */
 function acknowledged(ack) {
-  const sent = store.get(sentKey(ack.step));
+  const sent = sentOf(ack.step);
   if (!sent || (sent.submission && sent.submission !== ack.submission)) return;
-  sent.acked = true;
-  sent.help = ack.help ?? null;
-  store.set(sentKey(ack.step), sent);
   if (view?.index === ack.step) {
     update();
     announce(sent.pass ? t("answer.passedNote") : t("answer.received"));
@@ -377,8 +375,6 @@ function acknowledged(ack) {
 
 function refused(error) {
   if (!view) return;
-  const sent = store.get(sentKey(view.index));
-  if (sent?.submission === error.ref) store.remove(sentKey(view.index));
   update();
   fill(view.state, h("p", { class: "problem", role: "alert" }, t(`error.${error.code}`)));
 }
@@ -391,7 +387,7 @@ function update() {
     const open = state.responses_open;
     view.input.disable(!open);
     view.closed.hidden = open;
-    const sent = store.get(sentKey(view.index));
+    const sent = sentOf(view.index);
     let note = null;
     if (sent && !sent.acked) {
       note = h("p", { class: "pending" }, live.joined ? t("answer.sending") : t("answer.willSend"));
@@ -424,8 +420,8 @@ function renderMyResults() {
     fill(box);
     return;
   }
-  const feedback = store.get(feedbackKey(view.index));
-  const own = store.get(ownShiftKey(view.index));
+  const feedback = phone[view.index]?.feedback;
+  const own = phone[view.index]?.own_shift;
   fill(box, h("h2", { id: `results-${view.index}`, tabindex: "-1" }, t("results.room")),
     feedback ? feedbackNote(view.step, feedback) : null,
     own ? ownShiftNote(view.step, own) : null,
@@ -455,7 +451,7 @@ function showResults(asked) {
 /** The character this phone answers as, sent privately by the server. */
 function showAssigned() {
   if (!view?.assigned) return;
-  const character = store.get(assignedKey(view.index));
+  const character = phone[view.index]?.assigned;
   fill(view.assigned, character ? assignedNote(character) : null);
 }
 
