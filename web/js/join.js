@@ -6,9 +6,9 @@
 
 import { $, announce, fill, h, randomId, store } from "./dom.js";
 import { formatNumber, formatPercent, t } from "./i18n.js";
-import { Live } from "./live.js";
 import { reducePhone, restored, submitted } from "./phone-state.js";
-import { setupPage, showConnection } from "./page.js";
+import { followCode, openLive, setupPage } from "./page.js";
+import { codeFromHash, normalizeCode } from "./codes.js";
 import { breathingPacer, countdown, reducedMotion } from "./pacer.js";
 import { answerInput } from "./inputs.js";
 import { resultsChart } from "./charts.js";
@@ -39,10 +39,6 @@ function setPhone(changed) {
   store.set(phoneKey(), phone);
 }
 
-function codeFromHash() {
-  return decodeURIComponent(location.hash.slice(1)).trim().toUpperCase().replace(/[^A-Z0-9]/g, "");
-}
-
 // --- joining -------------------------------------------------------------------------------
 
 function joinForm(problem) {
@@ -56,9 +52,9 @@ function joinForm(problem) {
     class: "join-form",
     onsubmit: (event) => {
       event.preventDefault();
-      const wanted = input.value.trim().toUpperCase().replace(/[^A-Z0-9]/g, "");
+      const wanted = normalizeCode(input.value);
       if (!wanted) return;
-      if (codeFromHash() === wanted) start(wanted);
+      if (codeFromHash(location.hash) === wanted) start(wanted);
       else location.hash = wanted;
     },
   },
@@ -77,7 +73,7 @@ function start(wanted) {
   code = wanted;
   view = null;
   fill($("#code-slot"), h("span", { class: "code-pill", "aria-label": t("common.codeLabel", { code }) }, code));
-  live = new Live({ role: "participant", code, onMessage: received, onStatus: status });
+  live = openLive({ role: "participant", code, onMessage: received, onFailed: failed, onStatus: update });
   phone = store.get(phoneKey(), {});
   window.attuneLive = live;
   if (live.state.status === "ended") render();
@@ -112,16 +108,10 @@ function leave() {
   main.querySelector("h1").focus();
 }
 
-function status(kind) {
-  if (kind === "failed") {
-    if (live.state.status === "ended") render();
-    // A phone that was in the session learns it is gone, not that it mistyped the code.
-    else joinForm(t(live.epoch ? "join.sessionGone" : "join.notFound", { code }));
-    showConnection("open");
-    return;
-  }
-  showConnection(kind);
-  update();
+function failed() {
+  if (live.state.status === "ended") render();
+  // A phone that was in the session learns it is gone, not that it mistyped the code.
+  else joinForm(t(live.epoch ? "join.sessionGone" : "join.notFound", { code }));
 }
 
 function received(message) {
@@ -480,10 +470,4 @@ function feedbackNote(step, feedback) {
 // --- start ---------------------------------------------------------------------------------
 
 await setupPage();
-window.addEventListener("hashchange", () => {
-  const wanted = codeFromHash();
-  if (wanted && wanted !== code) start(wanted);
-});
-const initial = codeFromHash();
-if (initial) start(initial);
-else joinForm();
+followCode({ current: () => code, open: start, ask: () => joinForm() });
