@@ -16,7 +16,7 @@ from attune.core.session import (
     Session,
     Ticked,
 )
-from tests.test_groups import GROUPS, command, errors, on_groups_step
+from tests.core.test_groups import GROUPS, command, errors, on_groups_step
 
 OBSERVER = 2
 """The observer's role index in tests/data/triads.yaml (one checklist item)."""
