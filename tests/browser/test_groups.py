@@ -266,3 +266,113 @@ async def test_waiting_and_alone_are_said_on_the_phone(base: str, browser: Brows
         await expect(phone.locator(".group-card-find")).to_contain_text("Find 1 other")
     await host.close()
     watch.check()
+
+
+TRIADS = 12
+"""Twelve triads (36 people: one phone in the browser, the rest script phones)."""
+
+
+def noticed(number: int, item: int, round_: int) -> bool:
+    """Which items the script observers tick: a fixed pattern, so the totals are known."""
+    return round_ == number % 3 and (number + item) % (item + 2) != 0
+
+
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("language", ["en", "fr", "zh"])
+async def test_checklist_ticks_become_totals_that_fit_at_the_debrief(
+    base: str, browser: Browser, language: str,
+) -> None:
+    """Observers tick on their phones through three rounds (the browser phone by tapping); at the
+    debrief the console and the projector show, per item, in how many of the 12 triads it was
+    noticed, and the projector passes the fit probe at both sizes."""
+    watch = Watch()
+    created = await create_session(base, "listening-triads", language=language)
+    others = [await Client.participant(created.code, base=base) for _ in range(TRIADS * 3 - 1)]
+    console = await page_of(browser, watch, CONSOLE, language)
+    await console.goto(f"{base}/console/#{created.session}.{created.token}")
+    screen = await page_of(browser, watch, PROJECTORS[1], language)
+    await screen.goto(f"{base}/screen/#{created.code}")
+    phone = await page_of(browser, watch, PHONE, language)
+    await phone.goto(f"{base}/join/{created.code}")
+    await expect(phone.locator(".waiting h1")).to_be_visible()
+    await console.locator("[data-keep=start]").click()
+    await at_step(console, 0)
+    await console.locator("[data-keep=next]").click()
+    for page in (console, screen, phone):
+        await at_step(page, GROUPS)
+    for client in others:
+        await client.expect(p.GroupsEvent)
+        await client.ready(GROUPS)
+    await phone.locator("[data-action=ready]").click()
+    await expect(console.locator("#groups-counts")).to_contain_text(str(TRIADS * 3))
+    await console.locator("[data-action=groups_form]").click()
+    failures: list[str] = []
+    shots = SHOTS / "groups"
+    shots.mkdir(parents=True, exist_ok=True)
+    expected: list[set[int]] = [set() for _ in range(4)]
+    tapped = False
+    for round_ in range(3):
+        views = [await client.expect(p.GroupView, lambda v, r=round_: v.round == r
+                                     and v.status == "grouped") for client in others]
+        for client, view in zip(others, views, strict=True):
+            if view.role is None or view.role.id != "observer":
+                continue
+            for item in range(len(view.role.checklist)):
+                if noticed(view.number, item, round_):
+                    assert item in (await client.tick(GROUPS, item)).ticked
+                    expected[item].add(view.number)
+        await phone.wait_for_function(
+            "r => window.attuneLive.state.group?.status === 'grouped'"
+            " && (window.attuneLive.state.group.round ?? 0) === r", arg=round_, timeout=15_000)
+        if await phone.locator(".group-checklist").count():
+            # The browser phone observes this round: it ticks the first and last items.
+            number = int(await phone.locator(".group-card").get_attribute("data-number") or 0)
+            boxes = phone.locator(".check-item")
+            for index in (0, await boxes.count() - 1):
+                await boxes.nth(index).click()
+                await phone.wait_for_function(
+                    "i => window.attuneLive.state.group.ticked?.includes(i)", arg=index)
+                expected[index].add(number)
+            await phone.reload()  # the ticks come back from the server
+            await expect(phone.locator(".check-item input:checked")).to_have_count(2)
+            await phone.screenshot(path=shots / f"join-checklist-{language}.png",
+                                   animations="disabled", full_page=True)
+            failures += await phone_problems(phone, f"{language} phone checklist")
+            tapped = True
+        if round_ < 2:
+            await console.locator("[data-action=groups_next]").click()
+    assert tapped, "the browser phone observed no round"
+    await console.locator("[data-action=groups_end]").click()
+    totals = console.locator("#groups-totals .bar-row")
+    await expect(totals).to_have_count(4)
+    await expect(screen.locator(".groups-totals .bar-row")).to_have_count(4)
+    shown = await screen.evaluate("window.attuneLive.state.group_counts.checklist")
+    assert [item["groups"] for item in shown[0]["items"]] == [len(s) for s in expected]
+    assert shown[0]["groups"] == TRIADS
+    first = await screen.locator(".groups-totals .bar-number").first.text_content() or ""
+    assert str(len(expected[0])) in first and str(TRIADS) in first
+    await console.screenshot(path=shots / f"console-totals-{language}.png", animations="disabled",
+                             full_page=True)
+    async def projector(view: str) -> None:
+        for size in PROJECTORS:
+            await screen.set_viewport_size(size)
+            await settle(screen)
+            where = f"{language} {view} {size['width']}x{size['height']}"
+            failures.extend(f"{where}: {problem}"
+                            for problem in await screen.evaluate(PROJECTOR_PROBLEMS))
+            await screen.screenshot(path=shots / f"screen-{view}-{language}-{size['width']}.png",
+                                    animations="disabled")
+
+    await projector("totals")
+    # With the debrief answered and revealed, the totals share the stage with its chart.
+    await expect(phone.locator(".answer-form")).to_be_visible()
+    for i, client in enumerate(others):
+        await client.answer(GROUPS, p.ScaleValue(value=1 + i % 5))
+    await console.locator("#toggle-reveal").click()
+    await expect(screen.locator(".screen-results .chart")).to_be_visible()
+    await expect(screen.locator(".groups-totals .bar-row")).to_have_count(4)
+    await projector("totals-revealed")
+    for client in others:
+        await client.close()
+    watch.check()
+    assert not failures, "\n".join(failures)

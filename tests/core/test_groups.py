@@ -25,6 +25,7 @@ from attune.core.session import (
     Session,
     SessionInfo,
     Submitted,
+    Ticked,
     digest,
 )
 from tests.support.paths import DATA
@@ -258,6 +259,8 @@ action = st.one_of(
     st.tuples(st.just("ready"), people),
     st.tuples(st.just("unready"), people),
     st.tuples(st.just("leave"), people),
+    st.tuples(st.just("tick"), people),
+    st.tuples(st.just("untick"), people),
     st.tuples(st.just("next"), st.just("")),
     st.tuples(st.just("form"), st.just("")),
 )
@@ -279,6 +282,9 @@ def entries(before: list[tuple[str, str]], after: list[tuple[str, str]]) -> list
             match kind:
                 case "ready" | "unready":
                     log.append(Readied(at=4, participant=who, step=GROUPS, ready=kind == "ready"))
+                case "tick" | "untick":
+                    log.append(Ticked(at=4, participant=who, step=GROUPS, item=0,
+                                      ticked=kind == "tick"))
                 case "leave":
                     log.append(Left(at=4, participant=who))
                     log.append(Joined(at=4, participant=who, token_hash=""))
@@ -304,6 +310,9 @@ def test_any_sequence_groups_every_ready_participant_once_on_every_replica(
     assert state_one.groups == state_two.groups and state_one.roles == state_two.roles
     views = [one.group_view(f"p{i}") for i in range(14)]
     assert views == [two.group_view(f"p{i}") for i in range(14)]
+    assert state_one.checklists.totals() == state_two.checklists.totals()
+    for total in state_one.checklists.totals():
+        assert all(0 <= noticed <= total.groups for noticed in total.noticed)
     if state_one.phase == "grouped" and len(state_one.ready) >= 2:
         # A boundary settles everyone: whoever waited or stood alone is placed.
         if state_one.round + 1 < state_one.rounds:

@@ -208,3 +208,40 @@ async def test_groups_survive_a_step_away_and_back(server: Running) -> None:
         back = await phone.expect(p.GroupView)
         assert back.number == view.number
     await asyncio.gather(*(c.close() for c in [host, *phones, screen]))
+
+
+async def test_observers_ticks_become_the_rooms_totals_at_the_debrief(server: Running) -> None:
+    host, phones, screen = await triad_room(server, people=6)
+    views = await formed(host, phones)
+    noticed: set[int] = set()
+    for round_ in range(3):
+        for phone, view in zip(phones, views, strict=True):
+            if view.role is not None and view.role.id == "observer" and view.number == 1:
+                shown = await phone.tick(GROUPS, 0)
+                assert shown.ticked == [0]
+                noticed.add(view.number)
+                await phone.resume()  # a refresh keeps the tick
+                again = await phone.expect(p.GroupView)
+                assert again.ticked == [0]
+        counts = await host.expect(p.GroupCounts, lambda c, n=round_ + 1: c.ticked == n)
+        assert counts.checklist == []  # the totals wait for the debrief
+        if round_ < 2:
+            await host.command(p.GroupsNext())
+            views = [await phone.expect(p.GroupView, lambda v, r=round_ + 1: v.round == r)
+                     for phone in phones]
+    await phones[0].send(p.Tick(step=GROUPS, item=5))
+    assert (await phones[0].expect(p.Error)).code == "not-in-group"
+    await host.command(p.GroupsEnd())
+    for client in (host, screen):
+        counts = await client.expect(p.GroupCounts, lambda c: bool(c.checklist))
+        (total,) = counts.checklist
+        assert (total.role, total.groups) == ("Observer", 2)
+        assert [(i.text, i.groups) for i in total.items] == [("Reflected feelings", 1)]
+    exported = await asyncio.to_thread(export, server.base, host)
+    (step,) = [s for s in exported["steps"] if s["index"] == GROUPS]
+    assert step["ticked"] == 3 and step["checklist"][0]["items"][0]["groups"] == 1
+    ids = [own_id(phone) for phone in phones]
+    seen = b"".join(p.encoder.encode(m) for m in [*host.seen, *screen.seen]).decode()
+    assert not [who for who in ids if who in seen]
+    for client in [host, *phones, screen]:
+        await client.close()
