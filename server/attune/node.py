@@ -647,8 +647,8 @@ class Node:
                     raise Refused("forbidden", "Only participants tick a checklist.")
                 session.check_tick(conn.participant, message)
                 await self.append(session.info.id, Ticked(
-                    at=now_ms(), origin=origin, participant=conn.participant, step=message.step,
-                    item=message.item, ticked=message.ticked,
+                    at=self.clock.now_ms(), origin=origin, participant=conn.participant,
+                    step=message.step, item=message.item, ticked=message.ticked,
                 ))
             case p.Hello():
                 raise Refused("already-joined", "This connection has already joined.")
