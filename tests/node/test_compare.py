@@ -61,8 +61,8 @@ async def room(server: Running, people: int = 6) -> tuple[str, Client, list[Clie
     return created.session, host, phones, screen, created.token
 
 
-async def enter(host: Client, others: list[Client], step: int, **options: bool) -> p.StepEvent:
-    await host.command(p.Goto(step=step, **options))
+async def enter(host: Client, others: list[Client], step: int, reopen: bool = False) -> p.StepEvent:
+    await host.command(p.Goto(step=step, reopen=reopen))
     event = await host.expect(p.StepEvent, lambda e: e.step.index == step)
     for client in others:
         await client.expect(p.StepEvent, lambda e: e.step.index == step)
@@ -192,7 +192,7 @@ async def test_characters_are_handed_out_privately_evenly_and_kept(server: Runni
     await phones[1].resume()
     assert (await phones[1].expect(p.Assigned)).character == given[1]
 
-    words = {"sam": "frustrated", "noor": "hurt"}
+    words: dict[str | None, str] = {"sam": "frustrated", "noor": "hurt"}
     for n, phone in enumerate(phones):
         await phone.answer(CHARACTER_CHECKIN, p.CheckinValue(word=words[given[n].id]))
     results = await latest(host, p.Results,

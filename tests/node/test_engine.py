@@ -338,7 +338,7 @@ async def test_broadcasts_go_straight_to_ready_transports(server: Running) -> No
     replica = server.app.state.node.replicas[created.session]
     conns = list(replica.conns.values())
     assert conns and all(c.transport is not None and c.direct for c in conns)
-    sock = conns[0].transport.get_extra_info("socket")  # type: ignore[union-attr]
+    sock = conns[0].transport.get_extra_info("socket")
     assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF) <= 2 * 64 * 1024, "bounded"
     for _ in range(100):  # the last message's handling ends just after its reply is written
         if all(c.runner is None for c in conns):

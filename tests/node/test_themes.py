@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from pathlib import Path
 
 import pytest
 import yaml
@@ -16,7 +15,7 @@ from attune.config import Settings
 from attune.core import protocol as p
 from tests.support.http import aget
 from tests.support.paths import DATA
-from tests.support.servers import Running, free_port, start_server
+from tests.support.servers import Running, serving, settings_for
 
 STORY = (DATA / "themes" / "story.yaml").read_text(encoding="utf-8")
 
@@ -24,7 +23,7 @@ STORY = (DATA / "themes" / "story.yaml").read_text(encoding="utf-8")
 @pytest.fixture
 def settings(backend_url: str) -> Settings:
     """The suite's server, with the themes worker (conftest's leaves it off)."""
-    return Settings(port=free_port(), backend=backend_url, scenarios=Path(DATA), themes=True)
+    return settings_for(backend=backend_url, themes=True)
 ANSWERS = yaml.safe_load((DATA / "themes" / "noor.yaml").read_text(encoding="utf-8"))["answers"]
 
 
@@ -117,10 +116,7 @@ async def test_reveal_groups_a_step_that_asks_for_themes(server: Running) -> Non
 
 
 async def test_without_the_grouper_the_console_is_told_plainly(backend_url: str) -> None:
-    settings = Settings(port=free_port(), backend=backend_url, scenarios=Path(DATA), themes=False)
-    uv, task, _ = await start_server(settings)
-    try:
-        running = Running(f"http://127.0.0.1:{settings.port}", _, settings)
+    async with serving(settings_for(backend=backend_url)) as running:
         created = await running.session(scenario_yaml=STORY)
         host = await running.facilitator(created)
         welcome = host.seen[0]
@@ -129,6 +125,3 @@ async def test_without_the_grouper_the_console_is_told_plainly(backend_url: str)
         await host.command(p.GroupThemes(step=0))
         error = await host.expect(p.Error)
         assert error.code == "themes-unavailable" and "attune[themes]" in error.message
-    finally:
-        uv.should_exit = True
-        await asyncio.wait_for(task, 10)
