@@ -14,7 +14,7 @@ import hmac
 import logging
 import secrets
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterable
 from typing import TYPE_CHECKING
 
 import msgspec
@@ -87,6 +87,9 @@ class Replica:
         self.conns: dict[str, Connection] = {}
         self.connected: dict[str, int] = {}
         """Participant id to number of open connections (several tabs count once)."""
+        self.phones: dict[str, list[Connection]] = {}
+        """Participant id to their open connections, so a private push to a few participants
+        (their group view after "I'm ready" or a tick) does not walk every socket."""
         self.dirty: set[int] = set()
         self.flush: asyncio.TimerHandle | None = None
         self.last_flush = 0.0
@@ -324,8 +327,15 @@ class Node:
     # --- fan-out ---------------------------------------------------------------------------
 
     def _dispatch(self, session_id: str, replica: Replica, outcomes: list[Outcome]) -> None:
-        for outcome in outcomes:
+        grouped = False
+        for i, outcome in enumerate(outcomes):
             match outcome:
+                case Broadcast(others=p.GroupsEvent()) if i + 1 < len(outcomes) \
+                        and outcomes[i + 1] == Grouped(None):
+                    self._broadcast_grouped(replica, outcome)
+                    grouped = True
+                case Grouped(participants=None) if grouped:
+                    grouped = False  # sent with the event
                 case Broadcast():
                     self._broadcast(replica, outcome)
                 case Reply(origin=origin, message=message):
@@ -342,12 +352,40 @@ class Node:
 
     def _send_groups(self, replica: Replica, participants: frozenset[str] | None) -> None:
         """Each participant's own group view, to their own sockets only (it is private)."""
-        for conn in replica.conns.values():
+        if participants is None:
+            conns: Iterable[Connection] = replica.conns.values()
+        else:
+            conns = [c for who in participants for c in replica.phones.get(who, ())]
+        for conn in conns:
             who = conn.participant
-            if who is not None and (participants is None or who in participants):
+            if who is not None:
                 view = replica.session.group_view(who)
                 if view is not None:
                     conn.push("group", Outgoing(view))
+
+    def _broadcast_grouped(self, replica: Replica, broadcast: Broadcast) -> None:
+        """A ``groups`` event followed by every phone's own group view (forming, a new round,
+        entering a groups step): each phone gets both in one write, as a step's fan-out is one
+        write, not two. Same order, same bytes as ``_broadcast`` then ``_send_groups``."""
+        moderator = Outgoing(broadcast.facilitator)
+        others = Outgoing(broadcast.others)
+        frame = others.frame
+        session = replica.session
+        for conn in replica.conns.values():
+            view = session.group_view(conn.participant) if conn.participant is not None \
+                else None
+            if view is None:
+                if conn.direct and conn.role != "facilitator":
+                    conn.transport.write(frame)  # type: ignore[union-attr]
+                else:
+                    conn.send(moderator if conn.role == "facilitator" else others)
+                continue
+            own = Outgoing(view)
+            if conn.direct:
+                conn.transport.write(frame + own.frame)  # type: ignore[union-attr]
+            else:
+                conn.send(others)
+                conn.push("group", own)
 
     def _broadcast(self, replica: Replica, broadcast: Broadcast) -> None:
         moderator = Outgoing(broadcast.facilitator)
@@ -578,6 +616,7 @@ class Node:
         self.metrics.series(self.metrics.connections, conn.role).inc()
         if conn.participant is not None:
             replica.connected[conn.participant] = replica.connected.get(conn.participant, 0) + 1
+            replica.phones.setdefault(conn.participant, []).append(conn)
         if conn.role == "facilitator":
             replica.hosts += 1
         self._mark(replica, PRESENCE)
@@ -597,6 +636,11 @@ class Node:
                 replica.connected[conn.participant] = left
             else:
                 replica.connected.pop(conn.participant, None)
+            phones = replica.phones.get(conn.participant, [])
+            if conn in phones:
+                phones.remove(conn)
+            if not phones:
+                replica.phones.pop(conn.participant, None)
         self._mark(replica, PRESENCE)
         if not replica.conns and conn.session is not None:
             replica.detach = asyncio.get_running_loop().call_later(
