@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser, Locator, Page, async_playwright
 
 SHOTS = Path(os.environ.get("ATTUNE_SCREENSHOTS") or tempfile.mkdtemp(prefix="attune-shots-"))
 CHROMIUM_ARGS = [
@@ -47,3 +47,13 @@ async def launched() -> AsyncIterator[Browser]:
             yield browser
         finally:
             await browser.close()
+
+
+async def session_button(console: Page, name: str) -> Locator:
+    """A button of the console's session bar by its accessible name, from the bar's "More" menu
+    when the window has no room for it there (``web/js/overflow.js``)."""
+    button = console.get_by_role("button", name=name)
+    more = console.locator(".topbar .more-menu")
+    if await more.count() and not await button.is_visible():
+        await more.locator("summary").click()
+    return button
