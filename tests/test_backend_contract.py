@@ -551,6 +551,29 @@ async def test_a_stale_code_whose_session_is_gone_can_be_reused(redis_store: Sto
 
 
 @pytest.mark.redis
+async def test_the_code_key_of_an_inactive_session_lives_while_it_is_active_then_goes(
+        redis_store: Store) -> None:
+    """The code key is in another slot than its session, so it has its own lifetime, renewed
+    by appends; once the session expired for inactivity it goes too instead of staying forever."""
+    (one, recorder), (two, _) = await redis_store.node(inactive_s=1.0), \
+        await redis_store.node(inactive_s=1.0)
+    assert redis_store.redis is not None
+    session_id, code, info = new_session()
+    await one.create(session_id, code, info)
+    await one.subscribe(session_id)
+    assert 0 < redis_store.redis.pttl(code_key(code)) <= 1200
+    # Both nodes append, for three times the period: the code keeps resolving on either.
+    for i in range(12):
+        await (one, two)[i % 2].append(session_id, f"answer{i}".encode())
+        await asyncio.sleep(0.25)
+        assert await two.lookup(code) == session_id
+    await eventually(lambda: session_id in recorder.gone)
+    assert await one.lookup(code) is None
+    # Gone from Redis within three renewal intervals (0.1 s each here) of the session.
+    await eventually(lambda: not redis_store.redis.exists(code_key(code)), timeout=2)
+
+
+@pytest.mark.redis
 async def test_presence_sums_live_nodes_and_forgets_dead_ones(redis_store: Store) -> None:
     (one, _), (two, _) = await redis_store.node(), await redis_store.node()
     assert isinstance(two, RedisBackend)

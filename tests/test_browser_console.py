@@ -30,6 +30,8 @@ expect.set_options(timeout=10_000)
 PHONE = ViewportSize(width=390, height=844)
 PROJECTOR = ViewportSize(width=1280, height=720)
 WIDE = ViewportSize(width=1920, height=1080)
+TIMER = 6
+"""The `timer` step of tests/data/every-kind.yaml."""
 
 
 
@@ -427,4 +429,49 @@ async def test_countdown_in_step_on_console_projector_and_phone(
     await console.locator(".clock-stop").click()
     for view in (console, screen, phone):
         await expect(view.locator("#clock-badge")).to_have_count(0)
+    assert not errors.seen, errors.seen
+
+
+@pytest.mark.timeout(300)
+async def test_a_timer_step_pauses_and_takes_more_time_on_every_device(
+    base: str, browser: Browser,
+) -> None:
+    errors = Errors()
+    console = await page(browser, errors)
+    code = await open_session(console, base)
+    screen = await page(browser, errors, WIDE)
+    await screen.goto(f"{base}/screen/#{code}")
+    phone = await page(browser, errors, PHONE)
+    await phone.goto(f"{base}/join/#{code}")
+    await console.locator(".lobby .button-primary").click()
+    remote = await page(browser, errors, PHONE)
+    await remote.goto(console.url.replace("/console/#", "/console/remote.html#"))
+    await console.locator(".step-link").nth(TIMER).click()
+    views = (console, screen, phone, remote)
+    for view in views:
+        await at_step(view, TIMER)
+        await expect(view.locator(".timer-time")).to_have_text(re.compile(r"^(1:00|0:5\d)$"))
+        # One timer on a timer step: the step's own, not the countdown badge as well.
+        await expect(view.locator("#clock-badge")).to_have_count(0)
+    await console.locator(".timer-box .clock-pause").click()
+    for view in (screen, phone):
+        await expect(view.locator(".timer-done")).to_have_text("Paused")
+    held = await screen.locator(".timer-time").text_content()
+    await screen.wait_for_timeout(1500)
+    assert await screen.locator(".timer-time").text_content() == held, "a paused timer holds"
+    assert await phone.locator(".timer-time").text_content() == held
+    await shoot(screen, "screen-timer-paused", (WIDE, PROJECTOR))
+    await shoot(phone, "join-timer-paused", (PHONE,))
+    await remote.locator(".remote-more").click()
+    for view in (screen, phone):
+        await expect(view.locator(".timer-time")).to_have_text(re.compile(r"^1:(2\d|30)$"))
+    await shoot(remote, "remote-timer-paused", (PHONE,))
+    await console.keyboard.press("t")
+    for view in (screen, phone):
+        await expect(view.locator(".timer-done")).to_have_text("")
+    running = await phone.locator(".timer-time").text_content()
+    await expect(phone.locator(".timer-time")).not_to_have_text(running or "", timeout=3000)
+    await console.keyboard.press("+")
+    await expect(screen.locator(".timer-time")).to_have_text(re.compile(r"^(1:5\d|2:00)$"))
+    await expect(remote.locator(".remote-pause")).to_have_text("Pause")
     assert not errors.seen, errors.seen

@@ -285,6 +285,30 @@ def test_checkin_and_choice_prediction_feedback() -> None:
     )
 
 
+def test_feedback_on_a_tie_names_every_tied_answer() -> None:
+    session = at_step(CHOICE, people=5)
+    for i, option in enumerate("aabbc"):
+        answer(session, f"p{i}", CHOICE, p.ChoiceValue(options=[option]),
+               p.ChoiceValue(options=["c" if i == 4 else "b"]))
+    command(session, p.Reveal())
+    tied, far = session.feedback("p0"), session.feedback("p4")
+    assert tied is not None and (tied.actual, tied.close, tied.tied) == ("a", True, ["a", "b"])
+    assert far is not None and (far.close, far.tied) == (False, ["a", "b"])
+    session = at_step(CHECKIN, people=4)
+    for i, word in enumerate(["calm", "calm", "angry", "angry"]):
+        answer(session, f"p{i}", CHECKIN, p.CheckinValue(word=word), p.CheckinValue(word="relaxed"))
+    command(session, p.Reveal())
+    feedback = session.feedback("p0")
+    assert feedback is not None and feedback.close, "a guess in either tied quadrant is close"
+    assert feedback.tied == ["high-unpleasant", "low-pleasant"]
+    session = at_step(CHECKIN)
+    for i in range(3):
+        answer(session, f"p{i}", CHECKIN, p.CheckinValue(word="calm"), p.CheckinValue(word="calm"))
+    command(session, p.Reveal())
+    alone = session.feedback("p0")
+    assert alone is not None and alone.tied == [] and b"tied" not in p.encoder.encode(alone)
+
+
 def test_missed_events_for_resume() -> None:
     session = at_step(CHECKIN)
     seen = session.seq

@@ -265,8 +265,7 @@ class Node:
         """Keep a timer for the running countdown's deadline. Every node holding the session
         keeps one, so the end comes even if a node dies; the session applies one ``Expired``
         per countdown and ignores the rest."""
-        clock = replica.session.clock
-        deadline = clock.deadline if clock is not None else None
+        deadline = replica.session.due()
         if replica.countdown is not None and replica.countdown[1] == deadline:
             return
         if replica.countdown is not None:

@@ -4,7 +4,7 @@
 // on this device and are never sent.
 
 import { $, announce, fill, h, randomId, store } from "./dom.js";
-import { formatNumber, formatPercent, t } from "./i18n.js";
+import { formatList, formatNumber, formatPercent, t } from "./i18n.js";
 import { Live } from "./live.js";
 import { setupPage, showConnection } from "./page.js";
 import { breathingPacer, countdown, reducedMotion } from "./pacer.js";
@@ -205,7 +205,7 @@ function buildStep(step) {
     section.append(breathingPacer(step.pacer, state.started_at, () => live.now()));
     holdWake(section);
   } else if (step.kind === "timer" && step.seconds) {
-    section.append(countdown(step.seconds, state.started_at, () => live.now()));
+    section.append(countdown(step.seconds, state.started_at, () => live.now(), () => live.state.clock));
     holdWake(section);
   } else if (step.kind === "reflect") {
     section.append(reflectNote(step));
@@ -412,6 +412,9 @@ function update() {
   }
 }
 
+const PHONE_CARDS = 6;
+/** Free-text cards a phone shows after a reveal before "Read N more". */
+
 function renderMyResults() {
   const state = live.state;
   const results = state.results;
@@ -429,7 +432,7 @@ function renderMyResults() {
   fill(box, h("h2", { id: `results-${view.index}`, tabindex: "-1" }, t("results.room")),
     feedback ? feedbackNote(view.step, feedback) : null,
     own ? ownShiftNote(view.step, own) : null,
-    resultsChart(view.step, results, { minResponses: state.min_responses }));
+    resultsChart(view.step, results, { minResponses: state.min_responses, preview: PHONE_CARDS }));
   if (fresh) {
     announce(t("results.shown"));
     box.classList.add("is-new");
@@ -461,10 +464,13 @@ function showAssigned() {
 
 function feedbackNote(step, feedback) {
   let text;
+  // On a tie the room was split: name every answer tied for the most common, not one winner.
+  const split = !feedback.close && (feedback.tied?.length ?? 0) > 1;
+  const most = (name) => (split ? formatList(feedback.tied.map(name)) : name(feedback.actual));
   if (step.kind === "checkin") {
-    text = t(feedback.close ? "feedback.checkinClose" : "feedback.checkinFar", {
-      guess: t(`quadrant.${feedback.guess}`), actual: t(`quadrant.${feedback.actual}`),
-      share: formatPercent(feedback.share ?? 0),
+    const quadrant = (q) => t(`quadrant.${q}`);
+    text = t(feedback.close ? "feedback.checkinClose" : split ? "feedback.checkinSplit" : "feedback.checkinFar", {
+      guess: quadrant(feedback.guess), actual: most(quadrant), share: formatPercent(feedback.share ?? 0),
     });
   } else if (step.kind === "scale") {
     text = t(feedback.close ? "feedback.scaleClose" : "feedback.scaleFar", {
@@ -472,8 +478,8 @@ function feedbackNote(step, feedback) {
     });
   } else {
     const label = (id) => step.options.find((o) => o.id === id)?.label ?? id;
-    text = t(feedback.close ? "feedback.choiceClose" : "feedback.choiceFar", {
-      guess: label(feedback.guess), actual: label(feedback.actual), share: formatPercent(feedback.share ?? 0),
+    text = t(feedback.close ? "feedback.choiceClose" : split ? "feedback.choiceSplit" : "feedback.choiceFar", {
+      guess: label(feedback.guess), actual: most(label), share: formatPercent(feedback.share ?? 0),
     });
   }
   return h("div", { class: ["feedback", feedback.close && "feedback-close"] },

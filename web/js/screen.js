@@ -110,7 +110,7 @@ function stage(step, state) {
   const custom = screenViews.get(step.kind);
   if (custom?.stage) parts.push(custom.stage(step, state, live));
   if (step.kind === "breathe" && step.pacer) parts.push(breathingPacer(step.pacer, state.started_at, () => live.now()));
-  if (step.kind === "timer" && step.seconds) parts.push(countdown(step.seconds, state.started_at, () => live.now()));
+  if (step.kind === "timer" && step.seconds) parts.push(countdown(step.seconds, state.started_at, () => live.now(), () => live.state.clock));
   if (step.kind === "reflect") parts.push(h("p", { class: "screen-hint" }, t("screen.reflect")));
   if (step.kind === "choice" && !state.revealed) {
     parts.push(h("ol", { class: ["screen-options", step.options.length > 4 && "screen-options-many"] },

@@ -761,6 +761,8 @@ class Feedback(Message, tag="feedback", kw_only=True):
     share: float | None = None
     """Share of the group (0-1) that answered what this participant guessed."""
     distance: float | None = None
+    tied: list[str] = []
+    """On a tie for the most common answer: every answer tied, ``actual`` first; else empty."""
 
 
 class Assigned(Message, tag="assigned", kw_only=True):

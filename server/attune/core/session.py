@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import deque
+from collections.abc import Mapping
 from typing import Final, NamedTuple
 
 import msgspec
@@ -27,7 +28,7 @@ from attune.core import shift as shifts
 from attune.core import themes as th
 from attune.core.aggregate import CheckinTally, ChoiceTally, ScaleTally, Tally, TextTally
 from attune.core.assign import Assignments, Pool
-from attune.core.emotions import VOCABULARY
+from attune.core.emotions import QUADRANTS, VOCABULARY
 from attune.core.errors import Refused
 from attune.core.moderation import Flag, help_text
 
@@ -460,7 +461,9 @@ class Session:
                 self.join_shown = command.shown
                 return [self._broadcast(p.JoinEvent(seq=0, shown=command.shown), at)]
             case p.Countdown() | p.PauseClock() | p.ResumeClock() | p.ExtendClock():
-                self._require_answer_step()
+                self._require_running()
+                if isinstance(command, p.Countdown) or not self._on_timer_step():
+                    self._require_answer_step()
                 match command:
                     case p.Countdown(seconds=None):
                         clock = None
@@ -477,7 +480,7 @@ class Session:
                     case p.ResumeClock():
                         clock = countdown.resume(self.clock, at)
                     case p.ExtendClock():
-                        clock = countdown.extend(self.clock, command.seconds)
+                        clock = countdown.extend(self.clock, command.seconds, at)
                 self.clock = clock
                 return [self._broadcast(p.ClockEvent(seq=0, clock=clock), at)]
             case p.Spotlight():
@@ -534,6 +537,17 @@ class Session:
             raise Refused("no-such-card", f"No card {card} on this step.")
         return tallies.answers
 
+    def _on_timer_step(self) -> bool:
+        """A scenario ``timer`` step, whose clock starts on entry and pauses like a countdown."""
+        return self.status != "lobby" and isinstance(self.scenario.steps[self.index], s.Timer)
+
+    def due(self) -> float | None:
+        """The deadline a node must time: a countdown that closes responses. A timer step's
+        zero is shown on every device from its clock and changes nothing here."""
+        if self.clock is None or self._on_timer_step():
+            return None
+        return self.clock.deadline
+
     def _require_answer_step(self) -> None:
         self._require_running()
         if self.index not in self.tallies:
@@ -557,6 +571,8 @@ class Session:
         seconds = getattr(step, "countdown", None)
         if seconds and self.responses_open:
             self.clock = countdown.start(at, seconds, False)
+        if isinstance(step, s.Timer):
+            self.clock = countdown.start(at, step.seconds, False)
         pool = self.pools.get(index)
         if pool:
             for participant in self.participants:
@@ -922,7 +938,9 @@ class Session:
             case p.CheckinValue(word=word), CheckinTally():
                 feedback.guess = VOCABULARY[word].quadrant
                 feedback.actual = actual.top_quadrant()
-                feedback.close = feedback.guess == feedback.actual
+                feedback.tied = _ties({q: actual.quadrants[q] for q in QUADRANTS}, feedback.actual)
+                most = actual.quadrants[feedback.actual]
+                feedback.close = actual.quadrants[feedback.guess] == most
                 feedback.share = round(actual.quadrants[feedback.guess] / actual.count, 3)
             case p.ScaleValue(value=value), ScaleTally():
                 mean = actual.mean()
@@ -931,11 +949,18 @@ class Session:
                 feedback.close = feedback.distance <= (actual.high - actual.low) / 10
             case p.ChoiceValue(options=[option]), ChoiceTally():
                 feedback.guess, feedback.actual = option, actual.top()
+                feedback.tied = _ties(actual.options, feedback.actual)
                 feedback.close = actual.options[option] == actual.options[feedback.actual]
                 feedback.share = round(actual.options[option] / actual.count, 3)
             case _:
                 return None
         return feedback
+
+
+def _ties(counts: Mapping[str, int], top: str) -> list[str]:
+    """Every key as common as ``top``, ``top`` first, when there are several; else empty."""
+    tied = [top] + [key for key, n in counts.items() if n == counts[top] and key != top]
+    return tied if len(tied) > 1 else []
 
 
 def _check_value(step: s.AnswerStep, value: p.AnswerValue, guess: bool) -> None:
