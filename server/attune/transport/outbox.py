@@ -39,19 +39,13 @@ def frame(payload: bytes) -> bytes:
 
 
 class Outgoing:
-    """One encoded message for any number of sockets; its frame is made once."""
+    """One encoded message for any number of sockets, framed once. The frame is a plain
+    attribute, built at once: the fan-out loop reads it once per socket."""
 
-    __slots__ = ("_frame", "payload")
+    __slots__ = ("frame",)
 
     def __init__(self, message: p.Message) -> None:
-        self.payload = p.encoder.encode(message)
-        self._frame: bytes | None = None
-
-    @property
-    def frame(self) -> bytes:
-        if self._frame is None:
-            self._frame = frame(self.payload)
-        return self._frame
+        self.frame = frame(p.encoder.encode(message))
 
 
 class Outbox:
