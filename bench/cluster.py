@@ -163,7 +163,7 @@ class ClusterRun:
         started = time.perf_counter()
         failed: Counter[str] = Counter()
         connected = 0
-        for s, created in enumerate(self.created):
+        for created in self.created:
             hello = json.dumps({"type": "hello", "role": "participant", "code": created["code"]})
             counts = []
             for node in range(NODES):
