@@ -138,7 +138,7 @@ class Run:
         if target.kind == "cfloor":
             args += ["--binary", str(self.bench.cfloor)]
         if target.redis:
-            from tests.redis_server import RedisProcess
+            from tests.support.redis_server import RedisProcess
 
             self.redis = RedisProcess(plan.out / "redis")
             self.redis.start()

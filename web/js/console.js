@@ -16,7 +16,7 @@ import { cardsPanel, moderationChoice } from "./moderation.js";
 import { openLinkDialog, remember, sessionsPanel } from "./sessions.js";
 import { localhostWarning } from "./reach.js";
 import { handleKey, keysOf } from "./shortcuts.js";
-import { clockControls, showClock } from "./clock.js";
+import { clockControls, showClock, toggleClock } from "./clock.js";
 import { gallery } from "./gallery.js";
 import { renderThemesEditor } from "./themes.js";
 import { groupsConsole } from "./groups.js";
@@ -272,7 +272,11 @@ function stepPanel(step) {
   groupsPanel = groups;
   let pacer = null;
   if (step.kind === "breathe" && step.pacer) pacer = breathingPacer(step.pacer, state.started_at, () => live.now());
-  if (step.kind === "timer" && step.seconds) pacer = countdown(step.seconds, state.started_at, () => live.now());
+  if (step.kind === "timer" && step.seconds) {
+    pacer = h("div", { class: "timer-box" },
+      countdown(step.seconds, state.started_at, () => live.now(), () => live.state.clock),
+      h("div", { id: "clock-controls" }));
+  }
   const last = step.index >= state.step_count - 1;
   const controls = h("div", { class: "controls", role: "toolbar", "aria-label": t("console.controls") },
     h("button", { type: "button", class: "button", dataset: { keep: "back" }, "aria-keyshortcuts": keysOf("back"), disabled: step.index === 0, onclick: () => command("back") },
@@ -390,6 +394,8 @@ const actions = {
   toggleReveal: () => command(live.state.revealed ? "hide_results" : "reveal"),
   approveAll: () => command("approve_all", { step: live.state.step.index }),
   toggleJoin: () => command("show_join", { shown: !live.state.join_shown }),
+  toggleClock: () => toggleClock(live, command),
+  moreTime: () => command("extend_clock", { seconds: 30 }),
   projector: () => window.open(`/screen/#${live.state.code}`, "_blank", "noopener"),
   link: () => openLinkDialog({ session, token, code: live.state.code, title: live.state.title }),
   end: () => $(".controls .button-danger")?.click(),
@@ -406,6 +412,7 @@ const actions = {
         && Boolean(state.results?.answers?.cards?.some((card) => card.held === "queue" && !card.hidden));
       case "projector": return Boolean(state.code);
       case "toggleJoin": return state.status === "running";
+      case "toggleClock": case "moreTime": return running && Boolean(state.clock);
       case "link": return !state.moderator;
       case "end": return running && !state.moderator;
       default: return true;

@@ -1,13 +1,16 @@
 // The phone remote: the console shrunk to what a facilitator walking the room needs, like
 // Mentimeter's remote. Big Back, Next and Reveal buttons, open/close responses, how many have
-// answered, this step's notes and the next one's. It opens with the facilitator link or the
-// moderator link (same URL shape, /console/remote.html#SESSION.TOKEN) and sends the same
-// commands as the console; a moderator link cannot end the session, and the remote never offers to.
+// answered, a timer's or countdown's time with pause and +30 s, this step's notes and the next
+// one's. It opens with the facilitator link or the moderator link (same URL shape,
+// /console/remote.html#SESSION.TOKEN) and sends the same commands as the console; a moderator
+// link cannot end the session, and the remote never offers to.
 
 import { $, fill, h, randomId } from "./dom.js";
 import { formatNumber, t } from "./i18n.js";
 import { Live } from "./live.js";
 import { setupPage, showConnection } from "./page.js";
+import { countdown } from "./pacer.js";
+import { toggleClock } from "./clock.js";
 
 const main = $("#main");
 let live = null;
@@ -69,10 +72,26 @@ function render() {
         type: "button", class: "button remote-big remote-open", "aria-pressed": String(state.responses_open),
         onclick: () => command(state.responses_open ? "close" : "open"),
       }, state.responses_open ? t("console.close") : t("console.open")) : null),
+    remoteClock(step),
     h("section", { class: "remote-notes", "aria-labelledby": "remote-notes-now" },
       h("h2", { id: "remote-notes-now", class: "section-label" }, t("console.notes")), notes(step.notes)),
     next ? h("section", { class: "remote-notes remote-next-notes", "aria-labelledby": "remote-notes-next" },
       h("h2", { id: "remote-notes-next", class: "section-label" }, t("remote.nextNotes", { title: next.title })), notes(next.notes)) : null);
+}
+
+/** A timer step's time left, or an answer step's countdown, with pause or resume and +30 s. */
+function remoteClock(step) {
+  const { clock } = live.state;
+  if (!clock) return null;
+  const shown = step.kind === "timer" && step.seconds
+    ? countdown(step.seconds, live.state.started_at, () => live.now(), () => live.state.clock) : null;
+  return h("section", { class: "remote-clock", "aria-label": t(step.kind === "timer" ? "clock.timer" : "clock.title") },
+    shown,
+    h("div", { class: "remote-pad" },
+      h("button", { type: "button", class: "button remote-big remote-pause", onclick: () => toggleClock(live, command) },
+        t(clock.deadline != null ? "clock.pause" : "clock.resume")),
+      h("button", { type: "button", class: "button remote-big remote-more", onclick: () => command("extend_clock", { seconds: 30 }) },
+        t("clock.more", { n: formatNumber(30) }))));
 }
 
 async function start() {
@@ -86,7 +105,7 @@ async function start() {
     role: "facilitator", session, token,
     onMessage: (message) => {
       if (message.type === "error") toast(t(`error.${message.code}`));
-      if (["welcome", "step", "ended", "responses", "reveal", "results"].includes(message.type)) render();
+      if (["welcome", "step", "ended", "responses", "reveal", "results", "clock"].includes(message.type)) render();
     },
     onStatus: (kind) => {
       if (kind === "failed") {

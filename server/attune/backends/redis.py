@@ -119,10 +119,12 @@ redis.call('PUBLISH', ARGV[1], 'gone')
 return code
 """
 
-# KEYS: code key; ARGV: expected holder ('' for none), new holder ('' deletes). Compare and set.
+# KEYS: code key; ARGV: expected holder ('' for none), new holder ('' deletes), its lifetime
+# (ms). Compare and set.
 SWAP_CODE = """
 if (redis.call('GET', KEYS[1]) or '') ~= ARGV[1] then return 0 end
-if ARGV[2] == '' then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], ARGV[2]) end
+if ARGV[2] == '' then redis.call('DEL', KEYS[1])
+else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
 return 1
 """
 
@@ -203,6 +205,18 @@ def session_keys(session_id: str) -> list[str]:
 
 def code_key(code: str) -> str:
     return f"attune:code:{{{code}}}"
+
+
+def code_refresh_s(inactive_s: float) -> float:
+    """Seconds between renewals of an active session's code key by a node that appends to it.
+
+    The code key lives in another slot than the session, so no script can expire both together:
+    the key gets the inactivity period plus two of these, and every node appending to a session
+    renews it at most once per interval. So the key outlives its session's last append by at
+    least the inactivity period (the session's own lifetime) and, once the session expired for
+    inactivity, is gone within three intervals (three minutes at the default seven days).
+    """
+    return min(60.0, inactive_s / 10)
 
 
 def _redis_url(url: str) -> str:
@@ -297,6 +311,9 @@ class RedisBackend(Backend):
         self.node_id = secrets.token_hex(4)
         self.retention_ms = max(1, int(retention_s * 1000))
         self.inactive_ms = max(1, int(inactive_s * 1000))
+        self.code_refresh_s = code_refresh_s(inactive_s)
+        self.code_ms = self.inactive_ms + int(2000 * self.code_refresh_s)
+        """The code key's lifetime, renewed while the session is active (``code_refresh_s``)."""
         self.timeout = timeout
         self.presence_ttl_ms = PRESENCE_TTL_MS
         self._redis, self._sentinels = connect(url, timeout)
@@ -324,6 +341,8 @@ class RedisBackend(Backend):
         self._flushing = False
         self._flusher: asyncio.Task[None] | None = None
         self._singles: set[asyncio.Task[None]] = set()
+        self._code_renewals: dict[str, float] = {}
+        """Session id -> when (monotonic) this node next renews its code key's lifetime."""
         self._tasks: list[asyncio.Task[None]] = []
         self._running = False
         """The background loops check it as well as cancellation, so that ``close`` stops them
@@ -348,6 +367,8 @@ class RedisBackend(Backend):
         if self._tasks:
             await asyncio.wait(self._tasks)
         self._tasks = []
+        if self._singles:
+            await asyncio.wait(list(self._singles), timeout=self.timeout)
         for client in (self._redis, *self._sentinels):
             with contextlib.suppress(BackendUnavailable):
                 await self._call(client.aclose())
@@ -367,7 +388,8 @@ class RedisBackend(Backend):
         # then always stale (deleted, expired, or its node died mid-create) and may be reused.
         await self._call(self._create(keys=[info_key(session_id)],
                                       args=[info, code, PROVISIONAL_MS]))
-        claimed = await self._call(self._redis.set(code_key(code), session_id, nx=True))
+        claimed = await self._call(self._redis.set(code_key(code), session_id, nx=True,
+                                                   px=self.code_ms))
         if not claimed:
             # Taken, unless it was freed meanwhile or its holder is gone: then take it over, if
             # nobody else did in between.
@@ -375,15 +397,16 @@ class RedisBackend(Backend):
             holder = _text(found) if found is not None else ""
             taken = bool(holder) and bool(await self._call(self._redis.exists(info_key(holder))))
             if taken or not await self._call(self._swap_code(
-                    keys=[code_key(code)], args=[holder, session_id])):
+                    keys=[code_key(code)], args=[holder, session_id, self.code_ms])):
                 await self._call(self._redis.delete(info_key(session_id)))
                 raise CodeTaken(code)
         await self._call(self._redis.pexpire(info_key(session_id), self.inactive_ms))
+        self._code_renewals[session_id] = time.monotonic() + self.code_refresh_s
 
     async def lookup(self, code: str) -> str | None:
         """The code's holder, if its record still exists: a session that expired for inactivity
-        leaves its code key behind (another slot, so no script can expire both), and ``create``
-        takes such a stale code over."""
+        leaves its code key behind for up to three ``code_refresh_s`` (another slot, so no
+        script can expire both), and ``create`` takes such a stale code over."""
         found = await self._call(self._redis.get(code_key(code)))
         if found is None:
             return None
@@ -407,9 +430,30 @@ class RedisBackend(Backend):
             self._flusher = asyncio.create_task(self._flush_appends())
         offset = await future
         if offset == 0:
+            self._code_renewals.pop(session_id, None)
             self._mark_gone(session_id)
             raise SessionGone(session_id)
+        if self._code_renewals.get(session_id, 0.0) <= time.monotonic():
+            self._renew_code(session_id)
         return offset
+
+    def _renew_code(self, session_id: str) -> None:
+        """The session is active: keep its code key alive a while longer (``code_refresh_s``),
+        in the background, once per interval however many answers arrive."""
+        self._code_renewals[session_id] = time.monotonic() + self.code_refresh_s
+
+        async def renew() -> None:
+            try:
+                code = await self._call(self._redis.hget(info_key(session_id), "code"))
+                if code is None:
+                    self._code_renewals.pop(session_id, None)
+                    return
+                await self._call(self._redis.pexpire(code_key(_text(code)), self.code_ms))
+            except BackendUnavailable:
+                self._code_renewals[session_id] = 0.0  # the next append tries again
+
+        self._singles.add(task := asyncio.create_task(renew()))
+        task.add_done_callback(self._singles.discard)
 
     async def _flush_appends(self) -> None:
         try:
@@ -477,19 +521,21 @@ class RedisBackend(Backend):
                 return entries
 
     async def end(self, session_id: str) -> None:
+        self._code_renewals.pop(session_id, None)
         code = await self._call(self._end(keys=session_keys(session_id),
                                           args=[self.retention_ms]))
         if code is not None:
             await self._call(self._swap_code(keys=[code_key(_text(code))],
-                                             args=[session_id, ""]))
+                                             args=[session_id, "", 0]))
 
     async def delete(self, session_id: str) -> None:
         code = await self._call(self._delete(keys=session_keys(session_id),
                                              args=[log_key(session_id)]))
         self._present.pop(session_id, None)
+        self._code_renewals.pop(session_id, None)
         if code is not None:
             await self._call(self._swap_code(keys=[code_key(_text(code))],
-                                             args=[session_id, ""]))
+                                             args=[session_id, "", 0]))
 
     # --- presence ----------------------------------------------------------------------------
 
