@@ -37,14 +37,14 @@ from bench.loadgen import Load
 from bench.run import Watcher, floats, median, pct
 from bench.targets import FANOUT_STEPS, FIRST_SCALE, ROOT, ServerProcess, create_session
 from bench.wsclient import Client
-from tests.redis_cluster import RedisClusterProcesses
+from tests.support.redis_cluster import RedisClusterProcesses
 
 NODES = 3
 SLOTS = 16384
 
 
 def shard_of(slot: int) -> int:
-    """The shard ``tests.redis_cluster`` gives a slot: each holds a third of the range."""
+    """The shard ``tests.support.redis_cluster`` gives a slot: each holds a third of the range."""
     return min(slot // (SLOTS // 3), 2)
 
 
@@ -163,11 +163,12 @@ class ClusterRun:
         started = time.perf_counter()
         failed: Counter[str] = Counter()
         connected = 0
-        for created in self.created:
+        for s, created in enumerate(self.created):
             hello = json.dumps({"type": "hello", "role": "participant", "code": created["code"]})
             counts = []
             for node in range(NODES):
-                count = share // NODES + (1 if node < share % NODES else 0)
+                # The remainder goes to a different node for each session.
+                count = share // NODES + (1 if (node - s) % NODES < share % NODES else 0)
                 counts.append(count)
                 parts = [count // workers + (1 if w < count % workers else 0)
                          for w in range(workers)]
