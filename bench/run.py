@@ -133,7 +133,7 @@ class Run:
         target, plan = self.target, self.bench.plan
         args = list(target.options)
         if target.redis:
-            from tests.redis_server import RedisProcess
+            from tests.support.redis_server import RedisProcess
 
             self.redis = RedisProcess(plan.out / "redis")
             self.redis.start()

@@ -19,9 +19,8 @@ from attune.cli import app_from_environment, main
 from attune.client import Client, create_session
 from attune.config import Settings
 from attune.core import protocol as p
-from tests.conftest import DATA, free_port, start_server
-
-ROOT = Path(__file__).parent.parent
+from tests.support.paths import DATA, ROOT
+from tests.support.servers import free_port, start_server
 
 
 def attune(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -22,7 +22,8 @@ import yaml
 from attune.client import create_session
 from attune.config import Settings
 from attune.core import scenario as sc
-from tests.conftest import DATA, Running, free_port, start_server
+from tests.support.paths import DATA
+from tests.support.servers import Running, free_port, start_server
 
 EVERY_KIND = (DATA / "every-kind.yaml").read_text(encoding="utf-8")
 

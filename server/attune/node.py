@@ -52,6 +52,7 @@ from attune.core.session import (
     Session,
     Submitted,
     Themed,
+    Ticked,
     digest,
     entry_decoder,
     entry_encoder,
@@ -642,6 +643,14 @@ class Node:
                 await self.append(session.info.id, Readied(
                     at=now_ms(), origin=origin, participant=conn.participant, step=message.step,
                     ready=message.ready,
+                ))
+            case p.Tick():
+                if conn.role != "participant" or conn.participant is None:
+                    raise Refused("forbidden", "Only participants tick a checklist.")
+                session.check_tick(conn.participant, message)
+                await self.append(session.info.id, Ticked(
+                    at=now_ms(), origin=origin, participant=conn.participant, step=message.step,
+                    item=message.item, ticked=message.ticked,
                 ))
             case p.Hello():
                 raise Refused("already-joined", "This connection has already joined.")

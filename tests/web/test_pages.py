@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Running
+from tests.support.servers import Running
 
 ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "web"

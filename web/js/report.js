@@ -9,6 +9,7 @@ import { linkFromHash } from "./codes.js";
 import { resultsChart } from "./charts.js";
 import { fetchExport } from "./export.js";
 import { themesBoard } from "./themes.js";
+import { checklistTotals } from "./groups-totals.js";
 
 const main = $("#main");
 
@@ -33,10 +34,12 @@ async function report() {
       h("h2", { dir: "auto" }, result.title || result.prompt || t(`kind.${result.kind}`)),
       result.title && result.prompt && result.prompt !== result.title
         ? h("p", { class: "step-prompt", dir: "auto" }, result.prompt) : null,
-      result.passes || !result.answers ? h("p", { class: "report-count" }, t("text.summary", { count: result.count }),
+      (result.passes || !result.answers) && (result.kind !== "groups" || step?.debrief) ? h("p", { class: "report-count" }, t("text.summary", { count: result.count }),
         result.passes ? ` · ${t("console.passes", { count: result.passes })}` : "") : null,
       result.answers?.themes ? themesBoard(result.answers, { all: true }) : null,
-      resultsChart(step?.debrief ?? step, result, { minResponses: data.min_responses }));
+      result.kind === "groups" ? checklistTotals(result, { minResponses: data.min_responses }) : null,
+      result.kind !== "groups" || step?.debrief
+        ? resultsChart(step?.debrief ?? step, result, { minResponses: data.min_responses }) : null);
   });
   fill(main,
     h("header", { class: "report-head" },

@@ -12,7 +12,7 @@ scenario at once cannot silently overwrite each other: the second is told, and k
 
 Every method may raise ``BackendUnavailable`` when a shared store does not answer in time.
 
-What every backend keeps, and the contract suite (``tests/test_backend_contract.py``) checks:
+What every backend keeps, and the contract suite (``tests/backends/test_contract.py``) checks:
 
 - **Deleted and expired sessions are the same to callers.** ``info`` returns None, ``read``
   returns ``[]``, ``lookup`` no longer finds the code (a new session may take it), and

@@ -124,6 +124,16 @@ class Ready(Message, tag="ready", kw_only=True):
     ready: bool = True
 
 
+class Tick(Message, tag="tick", kw_only=True):
+    """On a ``groups`` step, in a group: tick (``ticked`` false: untick) item ``item`` of this
+    round's role's checklist. An answer like any other: the room sees only totals per item
+    (``group_counts.checklist``); see ``core/checklist.py``."""
+
+    step: _Step
+    item: Annotated[int, msgspec.Meta(ge=0, le=11)]
+    ticked: bool = True
+
+
 class Ping(Message, tag="ping", kw_only=True):
     """Clock sync: the server answers ``pong`` with its own clock (ms since the epoch)."""
 
@@ -307,7 +317,7 @@ FacilitatorCommand = (
     | ApproveCard | ApproveAll | Spotlight | GroupsCommand
     | Countdown | PauseClock | ResumeClock | ExtendClock | ShowJoin
 )
-ClientMessage = Hello | Answer | Pass | Leave | Ready | Ping | FacilitatorCommand
+ClientMessage = Hello | Answer | Pass | Leave | Ready | Tick | Ping | FacilitatorCommand
 
 # --- step views ------------------------------------------------------------------------------
 
@@ -724,11 +734,32 @@ class GroupView(Message, tag="group", kw_only=True):
     """This round's role with its private prompt."""
     next_role: str | None = None
     """The name of the role held next round, when roles rotate."""
+    ticked: list[int] = []
+    """The items of this role's checklist this participant ticked, this round."""
+
+
+class ChecklistItem(msgspec.Struct, kw_only=True):
+    text: str
+    groups: int
+    """Groups in which someone holding the role ticked this item."""
+
+
+class RoleChecklist(msgspec.Struct, kw_only=True):
+    """One role's checklist totalled for the room: "in 9 of 12 groups, the observer noticed"."""
+
+    role: str
+    """The role's name."""
+    groups: int
+    """Groups in which someone held the role (the "of 12")."""
+    items: list[ChecklistItem]
 
 
 class GroupCounts(Message, tag="group_counts", kw_only=True):
     """Facilitator and projector: how many are ready, grouped, waiting or alone; counts only.
-    ``sizes`` (facilitator only) lists each group's size by number, for breakout rooms."""
+    ``sizes`` (facilitator only) lists each group's size by number, for breakout rooms.
+
+    ``ticked`` counts the people who ticked a checklist item; once the groups end (``debrief``)
+    and at least ``min_responses`` did, ``checklist`` holds the totals per role and item."""
 
     seq: int
     step: int
@@ -738,6 +769,8 @@ class GroupCounts(Message, tag="group_counts", kw_only=True):
     alone: int
     groups: int
     sizes: list[int] = []
+    ticked: int = 0
+    checklist: list[RoleChecklist] = []
 
 
 class Ack(Message, tag="ack", kw_only=True):
