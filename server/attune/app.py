@@ -22,6 +22,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from attune.backends import CodeTaken, open_backend
+from attune.clock import Clock
 from attune.config import Settings, missing
 from attune.core import scenario as sc
 from attune.core.errors import BackendUnavailable
@@ -31,7 +32,7 @@ from attune.core.session import SessionInfo, digest, entry_encoder
 from attune.library import Library
 from attune.library import routes as library_routes
 from attune.metrics import Metrics
-from attune.node import Node, Replica, now_ms
+from attune.node import Node, Replica
 from attune.themes import open_grouper
 from attune.transport import uvicorn_glue
 from attune.transport.limits import AddressLimits
@@ -87,16 +88,17 @@ def _problem(status: int, message: str, **extra: object) -> Response:
     return JSONResponse({"error": message, **extra}, status)
 
 
-def create_app(settings: Settings) -> Starlette:
+def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
     """The application; raises RuntimeError, naming what, if the web UI or the scenarios are
-    missing (a broken install must not start as a server that answers 404)."""
+    missing (a broken install must not start as a server that answers 404). ``clock`` is the
+    node's session time (tests pass one they can move forward; the real one otherwise)."""
     problems = missing(settings)
     if problems:
         raise RuntimeError("Attune cannot start without " + " and ".join(problems))
     metrics = Metrics()
     backend = open_backend(settings.backend, settings.retention_s, settings.inactive_s,
                            data=settings.data)
-    node = Node(backend, settings, metrics)
+    node = Node(backend, settings, metrics, clock=clock)
     library = Library(backend, settings)
     scenarios = library.builtins
 
@@ -140,7 +142,7 @@ def create_app(settings: Settings) -> Starlette:
                 id=session_id, code=new_code(), epoch=secrets.token_hex(4),
                 secret=secrets.token_hex(16), token_hash=digest(token), language=language,
                 min_responses=max(settings.min_responses, wanted.min_responses or 0),
-                created_at=now_ms(), scenario=scenario, moderation=queue,
+                created_at=node.clock.now_ms(), scenario=scenario, moderation=queue,
                 help_text=help_text(language, sc.localize(scenario.help, language),
                                     settings.help_text),
             )

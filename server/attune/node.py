@@ -13,13 +13,13 @@ import asyncio
 import hmac
 import logging
 import secrets
-import time
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
 import msgspec
 
 from attune.backends import Backend
+from attune.clock import Clock, SystemClock, Timer
 from attune.config import Settings
 from attune.core import protocol as p
 from attune.core import scenario as sc
@@ -74,10 +74,6 @@ DETACH_AFTER = 30.0
 log = logging.getLogger("attune.node")
 
 
-def now_ms() -> float:
-    return time.time() * 1000
-
-
 class Replica:
     """One session as folded on this node, and this node's connections to it."""
 
@@ -99,7 +95,7 @@ class Replica:
         """The last presence pushed, so an unchanged count is not pushed again."""
         self.hosts = 0
         """Facilitator connections on this node: answers are embedded for themes where one is."""
-        self.countdown: tuple[asyncio.TimerHandle, float] | None = None
+        self.countdown: tuple[Timer, float] | None = None
         """The timer for the running countdown's deadline, and that deadline."""
         self.sharing = False
         self.share_again = False
@@ -109,8 +105,10 @@ class Replica:
 
 class Node:
     def __init__(self, backend: Backend, settings: Settings, metrics: Metrics,
-                 grouper: Grouper | None = None) -> None:
+                 grouper: Grouper | None = None, clock: Clock | None = None) -> None:
         self.backend = backend
+        self.clock: Clock = clock or SystemClock()
+        """Session time: every entry's ``at`` and the countdowns' ends (tests move it)."""
         self.settings = settings
         self.metrics = metrics
         self.grouper = grouper
@@ -198,7 +196,7 @@ class Node:
         replica.offset = offset
         entry = entry_decoder.decode(raw)
         if isinstance(entry, Commanded) and entry.origin.startswith(self.prefix):
-            self.metrics.command_latency.observe(max(0.0, now_ms() - entry.at) / 1000)
+            self.metrics.command_latency.observe(max(0.0, self.clock.now_ms() - entry.at) / 1000)
         outcomes = replica.session.apply(entry)
         self._dispatch(session_id, replica, outcomes)
         if self.grouper is not None:
@@ -236,10 +234,10 @@ class Node:
         def expire() -> None:
             replica.countdown = None
             self._spawn(self._append_quietly(session_id, Expired(
-                at=now_ms(), step=step, deadline=deadline)))
+                at=self.clock.now_ms(), step=step, deadline=deadline)))
 
-        delay = max(0.0, (deadline - now_ms()) / 1000)
-        replica.countdown = (asyncio.get_running_loop().call_later(delay, expire), deadline)
+        delay = max(0.0, (deadline - self.clock.now_ms()) / 1000)
+        replica.countdown = (self.clock.call_later(delay, expire), deadline)
 
     async def _append_quietly(self, session_id: str, entry: AnyEntry) -> None:
         """Append an entry nobody waits for (a countdown's end); a session deleted meanwhile
@@ -288,7 +286,7 @@ class Node:
         session = replica.session
         change = await self.grouper.group(self._visible(session, step),
                                           session.info.min_responses, session.info.language)
-        await self.append(session.info.id, Themed(at=now_ms(), origin=origin, step=step,
+        await self.append(session.info.id, Themed(at=self.clock.now_ms(), origin=origin, step=step,
                                                    change=change))
 
     async def _split(self, replica: Replica, command: p.SplitTheme, origin: str) -> None:
@@ -300,7 +298,7 @@ class Node:
         if len(members) < 2:
             raise Refused("no-such-theme", "A theme needs two cards or more to split.")
         change = await self.grouper.split(command.theme, members, session.info.language)
-        await self.append(session.info.id, Themed(at=now_ms(), origin=origin,
+        await self.append(session.info.id, Themed(at=self.clock.now_ms(), origin=origin,
                                                    step=command.step, change=change))
 
     @staticmethod
@@ -500,7 +498,7 @@ class Node:
                 token = f"{conn.participant}.{secrets.token_urlsafe(16)}"
                 secret = token.partition(".")[2]
                 offset = await self.append(session_id, Joined(
-                    at=now_ms(), participant=conn.participant, token_hash=digest(secret)
+                    at=self.clock.now_ms(), participant=conn.participant, token_hash=digest(secret)
                 ))
                 await self._folded(replica, offset)
                 if resume is not None and resume.token:
@@ -518,7 +516,7 @@ class Node:
                 and resume.epoch == session.info.epoch \
                 and (hello.role != "participant" or token is None):
             missed = session.missed(
-                resume.last_seq, now_ms(), self.settings.resume_window_s * 1000
+                resume.last_seq, self.clock.now_ms(), self.settings.resume_window_s * 1000
             )
         welcome = p.Welcome(
             seq=session.seq,
@@ -626,14 +624,14 @@ class Node:
                 if isinstance(message, p.Answer) and isinstance(message.value, p.TextValue):
                     flag = self.lexicon.flag(message.value.text, session.info.language)
                 await self.append(session.info.id, Submitted(
-                    at=now_ms(), origin=origin, participant=conn.participant, message=message,
-                    flag=flag,
+                    at=self.clock.now_ms(), origin=origin, participant=conn.participant,
+                    message=message, flag=flag,
                 ))
             case p.Leave():
                 if conn.role != "participant" or conn.participant is None:
                     raise Refused("forbidden", "Only participants leave.")
                 await self.append(session.info.id, Left(
-                    at=now_ms(), origin=origin, participant=conn.participant
+                    at=self.clock.now_ms(), origin=origin, participant=conn.participant
                 ))
                 conn.close(CLOSE_NORMAL)
             case p.Ready():
@@ -641,21 +639,21 @@ class Node:
                     raise Refused("forbidden", "Only participants say they are ready.")
                 session.check_ready(message)
                 await self.append(session.info.id, Readied(
-                    at=now_ms(), origin=origin, participant=conn.participant, step=message.step,
-                    ready=message.ready,
+                    at=self.clock.now_ms(), origin=origin, participant=conn.participant,
+                    step=message.step, ready=message.ready,
                 ))
             case p.Tick():
                 if conn.role != "participant" or conn.participant is None:
                     raise Refused("forbidden", "Only participants tick a checklist.")
                 session.check_tick(conn.participant, message)
                 await self.append(session.info.id, Ticked(
-                    at=now_ms(), origin=origin, participant=conn.participant, step=message.step,
-                    item=message.item, ticked=message.ticked,
+                    at=self.clock.now_ms(), origin=origin, participant=conn.participant,
+                    step=message.step, item=message.item, ticked=message.ticked,
                 ))
             case p.Hello():
                 raise Refused("already-joined", "This connection has already joined.")
             case p.Ping():
-                conn.send(Outgoing(p.Pong(t=message.t, server=now_ms())))
+                conn.send(Outgoing(p.Pong(t=message.t, server=self.clock.now_ms())))
             case p.GroupThemes() | p.SplitTheme():
                 if conn.role != "facilitator":
                     raise Refused("forbidden", "Only the facilitator can do this.")
@@ -674,7 +672,7 @@ class Node:
                     raise Refused("not-for-moderators", "A moderator link cannot end the "
                                   "session; the facilitator can.")
                 await self.append(session.info.id, Commanded(
-                    at=now_ms(), origin=origin, command=message
+                    at=self.clock.now_ms(), origin=origin, command=message
                 ))
 
     async def append(
@@ -691,7 +689,7 @@ class Node:
     async def delegate(self, replica: Replica, token_hash: str) -> None:
         """Make (or, with an empty hash, revoke) the moderator link, and wait until it holds
         here, so the link works the moment it is handed out."""
-        offset = await self.append(replica.session.info.id, Delegated(at=now_ms(),
+        offset = await self.append(replica.session.info.id, Delegated(at=self.clock.now_ms(),
                                                                       token_hash=token_hash))
         await self._folded(replica, offset)
 

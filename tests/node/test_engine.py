@@ -143,13 +143,13 @@ async def test_refresh_keeps_identity_and_own_answers(server: Running) -> None:
 
 
 async def test_stale_resume_gets_a_flagged_snapshot(server: Running) -> None:
-    server.settings.resume_window_s = 0.2
     host, phones, _ = await room(server, people=1)
     phone = phones[0]
     await goto(host, [phone], CHECKIN)
     await phone.drop()
     await host.command(p.Next())
-    await asyncio.sleep(0.4)
+    await host.expect(p.StepEvent, lambda e: e.step.index == SCALE)
+    server.clock.advance(server.settings.resume_window_s + 1)
     welcome = await phone.resume()
     assert not welcome.replay and welcome.snapshot is not None
     assert welcome.snapshot.step is not None and welcome.snapshot.step.index == SCALE

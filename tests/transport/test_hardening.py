@@ -53,25 +53,17 @@ async def started(server: Running, people: int = 1, step: int = CHECKIN) -> tupl
     return host, phones
 
 
-def later(monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
-    """Move the server's clock forward, as if a client had been away that long."""
-    real = time.time
-    monkeypatch.setattr(node_module, "now_ms", lambda: (real() + seconds) * 1000)
-
-
 # --- faults ---------------------------------------------------------------------------------
 
 
-async def test_offline_30s_while_three_steps_pass_resumes_in_order(
-    server: Running, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_offline_30s_while_three_steps_pass_resumes_in_order(server: Running) -> None:
     host, (phone,) = await started(server)
     await phone.answer(CHECKIN, p.CheckinValue(word="calm"))
     await phone.drop()
     for _ in range(3):
         await host.command(p.Next())
     await host.expect(p.StepEvent, lambda e: e.step.index == TEXT)
-    later(monkeypatch, 30)
+    server.clock.advance(30)  # as if the phone had been away 30 s
     welcome = await phone.resume()
     assert welcome.replay
     steps = [await phone.expect(p.StepEvent) for _ in range(3)]
@@ -84,15 +76,13 @@ async def test_offline_30s_while_three_steps_pass_resumes_in_order(
     assert len({e.seq for e in events}) == len(events), "no duplicates"
 
 
-async def test_offline_past_the_window_gets_a_flagged_snapshot(
-    server: Running, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_offline_past_the_window_gets_a_flagged_snapshot(server: Running) -> None:
     host, (phone,) = await started(server)
     await phone.answer(CHECKIN, p.CheckinValue(word="calm"))
     await phone.drop()
     await host.command(p.Next())
     await host.expect(p.StepEvent, lambda e: e.step.index == SCALE)
-    later(monkeypatch, server.settings.resume_window_s + 1)
+    server.clock.advance(server.settings.resume_window_s + 1)
     welcome = await phone.resume()
     assert welcome.replay is False and welcome.snapshot is not None
     assert welcome.snapshot.step is not None and welcome.snapshot.step.index == SCALE
