@@ -160,6 +160,11 @@ class Node:
         self.lexicon = Lexicon.builtin(settings.lexicon)
         self._loading: dict[str, asyncio.Future[Replica | None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._appending: dict[bytes, AnyEntry] = {}
+        """Answers this node is appending, by their bytes: one delivered back before its append
+        returns (always, with the memory backend) is folded without decoding it again. Only
+        answers: their fields came off the wire and survive the round trip exactly, so every
+        node folds the same values."""
         self._presence_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -237,7 +242,7 @@ class Node:
         if offset != replica.offset + 1:
             return
         replica.offset = offset
-        entry = entry_decoder.decode(raw)
+        entry = self._appending.pop(raw, None) or entry_decoder.decode(raw)
         if isinstance(entry, Commanded) and entry.origin.startswith(self.prefix):
             self.metrics.command_latency.observe(max(0.0, self.clock.now_ms() - entry.at) / 1000)
         outcomes = replica.session.apply(entry)
@@ -751,11 +756,16 @@ class Node:
     ) -> int:
         """Append to the session's log; if the session was deleted or expired meanwhile, its
         clients here are closed with 4004 and the sender is refused."""
+        raw = entry_encoder.encode(entry)
+        if isinstance(entry, Submitted):
+            self._appending[raw] = entry
         try:
-            return await self.backend.append(session_id, entry_encoder.encode(entry))
+            return await self.backend.append(session_id, raw)
         except SessionGone:
             self.gone(session_id)
             raise Refused("unknown-session", "This session no longer exists.") from None
+        finally:
+            self._appending.pop(raw, None)
 
     async def delegate(self, replica: Replica, token_hash: str) -> None:
         """Make (or, with an empty hash, revoke) the moderator link, and wait until it holds
