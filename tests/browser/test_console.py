@@ -39,7 +39,7 @@ TIMER = 6
 
 @pytest.fixture
 async def base() -> AsyncIterator[str]:
-    settings = Settings(port=free_port(), scenarios=DATA, min_responses=3)
+    settings = Settings(port=free_port(), scenarios=DATA, min_responses=3, themes=False)
     server, task, _ = await start_server(settings)
     try:
         yield f"http://127.0.0.1:{settings.port}"
