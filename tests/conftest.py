@@ -16,6 +16,7 @@ from playwright.async_api import Browser
 
 from attune.config import Settings
 from tests.support.browser import launched
+from tests.support.clock import MovableClock
 from tests.support.paths import DATA
 from tests.support.redis_server import RedisProcess
 from tests.support.servers import Running, free_port, start_server
@@ -62,9 +63,10 @@ def settings(backend_url: str) -> Settings:
 
 @pytest.fixture
 async def server(settings: Settings) -> AsyncIterator[Running]:
-    uv, task, app = await start_server(settings)
+    clock = MovableClock()
+    uv, task, app = await start_server(settings, clock)
     try:
-        yield Running(f"http://127.0.0.1:{settings.port}", app, settings)
+        yield Running(f"http://127.0.0.1:{settings.port}", app, settings, clock)
     finally:
         uv.should_exit = True
         await asyncio.wait_for(task, 10)

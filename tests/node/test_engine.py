@@ -143,13 +143,13 @@ async def test_refresh_keeps_identity_and_own_answers(server: Running) -> None:
 
 
 async def test_stale_resume_gets_a_flagged_snapshot(server: Running) -> None:
-    server.settings.resume_window_s = 0.2
     host, phones, _ = await room(server, people=1)
     phone = phones[0]
     await goto(host, [phone], CHECKIN)
     await phone.drop()
     await host.command(p.Next())
-    await asyncio.sleep(0.4)
+    await host.expect(p.StepEvent, lambda e: e.step.index == SCALE)
+    server.clock.advance(server.settings.resume_window_s + 1)
     welcome = await phone.resume()
     assert not welcome.replay and welcome.snapshot is not None
     assert welcome.snapshot.step is not None and welcome.snapshot.step.index == SCALE
@@ -335,13 +335,13 @@ async def test_broadcasts_go_straight_to_ready_transports(server: Running) -> No
     phone = await server.participant(created)
     await host.command(p.Start())
     await phone.expect(p.StepEvent)
-    replica = server.app.state.node.replicas[created.session]
-    conns = list(replica.conns.values())
-    assert conns and all(c.transport is not None and c.direct for c in conns)
+    conns = [conn for conn, client in server.app.state.endpoint.sockets.items()
+             if client.member is not None and client.member.session == created.session]
+    assert len(conns) == 2 and all(c.transport is not None and c.outbox.ready for c in conns)
     sock = conns[0].transport.get_extra_info("socket")  # type: ignore[union-attr]
     assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF) <= 2 * 64 * 1024, "bounded"
     for _ in range(100):  # the last message's handling ends just after its reply is written
-        if all(c.runner is None for c in conns):
+        if not any(c.busy for c in conns):
             break
         await asyncio.sleep(0.01)
-    assert all(c.runner is None for c in conns), "an idle socket holds no task"
+    assert not any(c.busy for c in conns), "an idle socket holds no task"

@@ -12,7 +12,9 @@ from starlette.applications import Starlette
 
 from attune.app import create_app, uvicorn_config
 from attune.client import Client, Created, create_session
+from attune.clock import Clock
 from attune.config import Settings
+from tests.support.clock import MovableClock
 
 
 def free_port() -> int:
@@ -26,6 +28,8 @@ class Running:
     base: str
     app: Starlette
     settings: Settings
+    clock: MovableClock
+    """The node's session time: ``clock.advance(s)`` instead of sleeping ``s``."""
 
     async def session(self, scenario: str = "every-kind", **kw: object) -> Created:
         return await create_session(self.base, scenario, **kw)  # type: ignore[arg-type]
@@ -40,8 +44,10 @@ class Running:
         return await Client.screen(created.code, base=self.base)
 
 
-async def start_server(settings: Settings) -> tuple[uvicorn.Server, asyncio.Task[None], Starlette]:
-    app = create_app(settings)
+async def start_server(
+    settings: Settings, clock: Clock | None = None,
+) -> tuple[uvicorn.Server, asyncio.Task[None], Starlette]:
+    app = create_app(settings, clock)
     config = uvicorn.Config(app, log_level="warning", **uvicorn_config(settings))  # type: ignore[arg-type]
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
