@@ -13,7 +13,7 @@ from bench.__main__ import main
 from bench.groups import main as groups_bench
 from bench.report import median
 
-TARGETS = "floor,websockets,starlette,socketio,attune,attune-sqlite,attune-redis-2"
+TARGETS = "cfloor,floor,websockets,starlette,socketio,attune,attune-sqlite,attune-redis-2"
 
 
 def _number(value: object) -> bool:
@@ -69,8 +69,16 @@ def test_quick_run_covers_every_scenario(tmp_path: Path) -> None:
     assert restart["attempted"] == restart["resumed"] == 50
     assert _number(restart["server_ready_ms"]) and _number(restart["restart_to_all_resumed_ms"])
 
+    for floor in ("cfloor", "floor"):
+        assert records[floor]["ingest"]["rounds"][0]["acked"] == 50, floor
+        assert _number(records[floor]["ingest"]["load_cpu_us_per_answer"]), floor
+
     checks = {(t["target"], t["check"]) for t in results["targets"]}
     assert ("attune", "frames/s vs floor") in checks
+    assert ("attune", "ingest CPU per answer / floor's") in checks
+    assert ("attune", "ingest CPU per answer / compiled floor's") in checks
+    assert ("attune", "CPU per frame / compiled floor's") in checks
+    assert ("attune-redis-2", "ingest CPU per answer vs memory backend (all nodes)") in checks
     assert ("attune", "KiB per idle participant") in checks
     assert ("attune-redis-2", "Redis publishes per event") in checks
     assert ("attune-sqlite", "ingest CPU per answer vs memory backend") in checks

@@ -9,6 +9,7 @@
 
 import { store } from "./dom.js";
 import { EVENTS, emptyState, order, reduce } from "./live-state.js";
+import { normalizeCode } from "./codes.js";
 
 const BACKOFF = [300, 1000, 2000, 3000, 5000];
 // Up to this much random wait on top: when a server restarts, a whole room reconnects at once,
@@ -35,7 +36,7 @@ export class Live {
    */
   constructor({ role, code, session, token, onMessage, onStatus }) {
     this.role = role;
-    this.code = (code || "").trim().toUpperCase();
+    this.code = normalizeCode(code);
     this.session = session;
     this.token = token;
     this.onMessage = onMessage;
