@@ -25,6 +25,7 @@ import logging
 import random
 import socket
 from collections import deque
+from collections.abc import Coroutine, Generator
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, cast
 
@@ -35,6 +36,7 @@ from websockets.server import ServerProtocol
 from attune.core import protocol as p
 from attune.core.errors import CLOSE_GOING_AWAY, CLOSE_INTERNAL, CLOSE_TOO_SLOW
 from attune.transport import handshake
+from attune.transport.frames import Splitter
 
 if TYPE_CHECKING:
     from attune.transport.ws import Endpoint
@@ -88,6 +90,36 @@ class Outgoing:
         return self._frame
 
 
+class _Started:
+    """A coroutine started by hand (``send(None)``) that is now waiting on ``waiting``: the task
+    that awaits this drives the rest of it, as if it had started it itself."""
+
+    __slots__ = ("waiting", "work")
+
+    def __init__(self, work: Coroutine[Any, Any, None], waiting: Any) -> None:
+        self.work = work
+        self.waiting = waiting
+
+    def __await__(self) -> Generator[Any, Any, None]:
+        work, waiting = self.work, self.waiting
+        while True:
+            try:
+                sent = yield waiting
+            except GeneratorExit:
+                work.close()
+                raise
+            except BaseException as exc:
+                try:
+                    waiting = work.throw(exc)
+                except StopIteration:
+                    return
+            else:
+                try:
+                    waiting = work.send(sent)
+                except StopIteration:
+                    return
+
+
 class Connection(asyncio.Protocol):
     """A socket's identity, its inbox and its outbox. uvicorn constructs it (through
     ``uvicorn_glue.websocket``) and its ``Endpoint`` decides what it means."""
@@ -101,6 +133,7 @@ class Connection(asyncio.Protocol):
         "direct",
         "endpoint",
         "events",
+        "frames",
         "heard",
         "id",
         "inbox",
@@ -163,6 +196,8 @@ class Connection(asyncio.Protocol):
         self.tokens_at = 0.0
         self.strikes = 0
         self._fragments: list[bytes] | None = None
+        self.frames = Splitter()
+        """Cuts the bytes at frame boundaries; small text frames skip ``websockets``' parser."""
 
     @property
     def open(self) -> bool:
@@ -202,10 +237,15 @@ class Connection(asyncio.Protocol):
             if ws is None or not data:
                 return
         failed = ws.parser_exc
-        ws.receive_data(data)
-        for event in ws.events_received():
-            if isinstance(event, Frame):
-                self._frame(event)
+        for decoded, chunk in self.frames.feed(data, self.endpoint.max_size):
+            if decoded:
+                if ws.state is State.OPEN:
+                    self._message(True, chunk)
+                continue
+            ws.receive_data(chunk)
+            for event in ws.events_received():
+                if isinstance(event, Frame):
+                    self._frame(event)
         if ws.state is not State.OPEN:
             # The client closed, or broke the protocol: nothing more may be written but what
             # ``websockets`` has to say. Messages already received are still handled.
@@ -217,7 +257,7 @@ class Connection(asyncio.Protocol):
         if failed is None and ws.parser_exc is not None and ws.close_sent is not None:
             self.endpoint.counted_close(ws.close_sent.code)
         if self.inbox and self.runner is None and self.closing is None:
-            self.runner = asyncio.get_running_loop().create_task(self._run())
+            self._hand_over()
 
     def eof_received(self) -> bool | None:
         return None  # the transport closes itself
@@ -319,12 +359,40 @@ class Connection(asyncio.Protocol):
         if len(self.inbox) >= READ_AHEAD and self.transport is not None:
             self.transport.pause_reading()
 
-    async def _run(self) -> None:
+    def _hand_over(self) -> None:
+        """Hand the waiting messages to the endpoint now, in this callback, for as long as each
+        is handled without waiting (an answer folded into a memory backend's log is); the first
+        that must wait goes on in a task, with the rest behind it. An answer then costs no task
+        and no trip round the event loop (measured in ``bench/``, docs/benchmarks.md)."""
+        inbox = self.inbox
+        assert inbox is not None and self.transport is not None
+        while inbox and self.closing is None and self.endpoint.eager(self):
+            text, data = inbox.popleft()
+            if len(inbox) == READ_AHEAD - 1 and not self.lost:
+                self.transport.resume_reading()
+            work = self.endpoint.received(self, text, data)
+            try:
+                waiting = work.send(None)
+            except StopIteration:
+                continue
+            except Exception:
+                _log.exception("unexpected error handling a client message")
+                self.close(CLOSE_INTERNAL)
+                return
+            self.runner = asyncio.get_running_loop().create_task(
+                self._run(_Started(work, waiting)))
+            return
+        if inbox and self.closing is None:
+            self.runner = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self, started: _Started | None = None) -> None:
         """Hand waiting messages to the endpoint one at a time, in order; then end (an idle
-        socket holds no task)."""
+        socket holds no task). ``started``: a message already handed over, still under way."""
         inbox = self.inbox
         assert inbox is not None and self.transport is not None
         try:
+            if started is not None:
+                await started
             while inbox and self.closing is None:
                 text, data = inbox.popleft()
                 if len(inbox) == READ_AHEAD - 1 and not self.lost:

@@ -155,6 +155,12 @@ class Endpoint:
         seq = replica.session.seq if replica is not None else 0
         conn.send(Outgoing(p.Error(seq=seq, code=error.code, message=error.message, ref=ref)))
 
+    def eager(self, conn: Connection) -> bool:
+        """Whether ``received`` may start in the socket's own callback, before any task exists:
+        once joined, a message's handling never needs a current task before its first wait
+        (``hello`` may: the Redis client's timeouts do)."""
+        return conn.role is not None
+
     async def received(self, conn: Connection, text: bool, data: bytes) -> None:
         """One message from a client, decoded here and nowhere else."""
         now = time.monotonic()
