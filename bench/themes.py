@@ -498,7 +498,10 @@ async def one_burst(args: argparse.Namespace, load: Load, controls: list[Control
              for i, c in enumerate(controls)]
     replies = await load.each("answer_texts", shares=shares, step=step, timeout=60)
     await asyncio.gather(*flips)
-    await asyncio.sleep(0.5)
+    deadline = time.monotonic() + 60
+    while any(len(c.seqs) < len(c.sent) for c in controls) and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.5)  # the controls' copies are among the last written
     helpers = helpers_cpu(server.pid) - helpers
     first = min(r["first_send"] for r in replies)
     acks = [a - first for a in floats([r["acks"] for r in replies])]
@@ -598,7 +601,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="answers embedded one by one (0: skip the embedding cost)")
     parser.add_argument("--burst", type=int, default=1000, help="answers in a burst")
     parser.add_argument("--bursts", type=int, default=6, help="bursts per server run")
-    parser.add_argument("--every", type=float, default=20, help="ms between reveal toggles")
+    parser.add_argument("--every", type=float, default=50, help="ms between toggled events")
     parser.add_argument("--window", type=float, default=2.0,
                         help="seconds of toggles from each burst's first answer")
     parser.add_argument("--workers", type=int, default=2, help="load generator processes")
