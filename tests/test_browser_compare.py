@@ -163,6 +163,19 @@ async def test_shift_reveal_fits_the_projector_and_the_phone_sees_its_own(
     await host.command(p.Reveal())
     await expect(screen.locator(".chart-shift")).to_be_visible()
     await expect(screen.locator(".chart-shift .chart-headline")).to_contain_text("%")
+    # The flow diagram draws what the server sent and nothing else: a band for each shown flow
+    # of anyone, a dashed line (no width) for each hidden one, and only shown counts.
+    watcher = await Client.screen(created.code, base=base)
+    shift = (await watcher.expect(p.Results, lambda r: r.shift is not None, timeout=10)).shift
+    assert isinstance(shift, p.CheckinShift)
+    shown = [f.count for f in shift.flows if f.count]
+    hidden = [f for f in shift.flows if f.count is None]
+    assert shown and hidden, "the room has flows shown and flows hidden"
+    await expect(screen.locator(".alluvial-band")).to_have_count(len(shown))
+    await expect(screen.locator(".alluvial-hidden")).to_have_count(len(hidden))
+    marks = await screen.locator(".alluvial-count").all_inner_texts()
+    assert marks and {int(m) for m in marks} <= set(shown)
+    await watcher.close()
     failures = await check_projector(screen, f"{language}-checkin")
     own = phone.locator(".own-shift")
     await expect(own).to_be_visible()
