@@ -233,7 +233,10 @@ async def test_assigned_characters_side_by_side_on_the_projector(
     # A classroom scenario queues cards for the facilitator's approval (core/moderation.py).
     await host.command(p.ApproveAll(step=2))
     await host.command(p.Reveal())
-    await expect(screen.locator(".character-column .card").first).to_be_visible()
+    # The step asks for themes: each column's answers are grouped apart on reveal.
+    await expect(screen.locator(".character-column .theme-tile").first).to_be_visible(
+        timeout=60_000)
+    await expect(screen.locator(".character-column .chart-themes")).to_have_count(3)
     failures += await check_projector(screen, f"{language}-characters-text")
     await phone.screenshot(path=SHOTS / f"compare-{language}-characters-phone.png",
                            full_page=True)

@@ -379,7 +379,7 @@ function update() {
       : resultsChart(state.step.debrief ?? state.step, results, { moderator: true, minResponses: state.min_responses }));
   }
   const themesBox = $("#themes-box");
-  if (themesBox) renderThemesEditor(themesBox, results, { step: state.step.index, available: themesAvailable, command });
+  if (themesBox) renderThemesEditor(themesBox, results, { step: state.step.index, available: themesAvailable, command, minResponses: state.min_responses });
 }
 
 /** What each keyboard shortcut does here (see shortcuts.js), and whether it applies now. */

@@ -35,7 +35,7 @@ async function report() {
       result.passes || !result.answers ? h("p", { class: "report-count" }, t("text.summary", { count: result.count }),
         result.passes ? ` · ${t("console.passes", { count: result.passes })}` : "") : null,
       result.answers?.themes ? themesBoard(result.answers, { all: true }) : null,
-      resultsChart(step?.debrief ?? step, result, { minResponses: data.min_responses }));
+      resultsChart(step?.debrief ?? step, result, { minResponses: data.min_responses, report: true }));
   });
   fill(main,
     h("header", { class: "report-head" },

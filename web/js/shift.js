@@ -6,6 +6,7 @@ import { h } from "./dom.js";
 import { formatNumber, formatPercent, t } from "./i18n.js";
 import { QUADRANTS, quadrantLegend, quadrantStack, resultsChart } from "./charts.js";
 import { flowDiagram } from "./shift-flows.js";
+import { themesBoard } from "./themes.js";
 
 const share = (n, total) => (total > 0 ? n / total : 0);
 
@@ -94,6 +95,10 @@ export function charactersChart(step, results, options = {}) {
         body = h("p", { class: "chart-waiting" }, t("characters.hidden", { count: options.minResponses ?? 3 }));
       } else if (c.answers.kind === "checkin") {
         body = characterCheckin(step, c.answers);
+      } else if (c.answers.themes && (options.fit || options.report)) {
+        // Each character's answers grouped apart: on the projector a few answers per theme, as
+        // many as fit; in the report all of them. Phones keep the cards.
+        body = themesBoard(c.answers, options.fit ? { fit: true } : { all: true });
       } else {
         body = resultsChart(step, { answers: c.answers },
           { ...options, fit: options.fit ? `${options.fit}:${c.id}` : undefined });
