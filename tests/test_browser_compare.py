@@ -45,6 +45,8 @@ MOVES = ([("stressed", "calm"), ("anxious", "relaxed"), ("worried", "calm"),
 """A room of 30 with the phone (stressed, then calm): most of the stressed calmer, some tired,
 two alone in their movement (hidden, with what would give them away)."""
 YOU_ARE = {"en": "You are", "fr": "Vous êtes", "zh": "你是"}
+RENAMED = {"en": "Nobody sees the nights", "fr": "Personne ne voit les nuits",
+           "zh": "没人看见那些深夜"}
 THOUGHTS = {
     "en": ["I stayed up until two finishing slides nobody else touched, and now I'm the one "
            "who looks unfair", "If I say why, everyone will look at me differently",
@@ -237,6 +239,23 @@ async def test_assigned_characters_side_by_side_on_the_projector(
     await expect(screen.locator(".character-column .theme-tile").first).to_be_visible(
         timeout=60_000)
     await expect(screen.locator(".character-column .chart-themes")).to_have_count(3)
+    # The console edits each character's themes apart, and a rename reaches the projector.
+    console_context = await browser.new_context(
+        viewport=ViewportSize(width=1280, height=800),
+        locale={"en": "en-GB", "fr": "fr-FR", "zh": "zh-CN"}[language])
+    console = watch.attach(await console_context.new_page())
+    await console.goto(f"{base}/console/#{created.session}.{created.token}")
+    sections = console.locator(".themes-character")
+    await expect(sections).to_have_count(3)
+    await expect(sections.first.locator(".themes-character-name")).to_have_text("Amara")
+    name = sections.first.locator(".theme-name").first
+    await name.fill(RENAMED[language])
+    await name.press("Enter")
+    await expect(screen.locator(".character-column .theme-label").first).to_have_text(
+        RENAMED[language])
+    await sections.first.scroll_into_view_if_needed()
+    await console.screenshot(path=SHOTS / f"compare-{language}-characters-console.png")
+    await console_context.close()
     failures += await check_projector(screen, f"{language}-characters-text")
     await phone.screenshot(path=SHOTS / f"compare-{language}-characters-phone.png",
                            full_page=True)
