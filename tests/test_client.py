@@ -7,7 +7,7 @@ import time
 import pytest
 
 from attune.core import protocol as p
-from tests.conftest import Running
+from tests.support.servers import Running
 
 
 @pytest.fixture

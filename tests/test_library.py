@@ -22,7 +22,8 @@ import yaml
 from attune.client import create_session
 from attune.config import Settings
 from attune.core import scenario as sc
-from tests.conftest import DATA, Running, free_port, start_server
+from tests.support.paths import DATA
+from tests.support.servers import Running, free_port, start_server
 
 EVERY_KIND = (DATA / "every-kind.yaml").read_text(encoding="utf-8")
 
@@ -298,7 +299,8 @@ async def test_the_emotion_words_are_listed_in_the_asked_language(
 @contextlib.asynccontextmanager
 async def serving(**options: Any) -> AsyncIterator[httpx.AsyncClient]:
     """A server with settings of its own, and a client to it."""
-    settings = Settings(port=free_port(), backend="memory://", scenarios=DATA, **options)
+    settings = Settings(port=free_port(), backend="memory://", scenarios=DATA,
+                        **{"themes": False, **options})
     uv, task, _ = await start_server(settings)
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{settings.port}",

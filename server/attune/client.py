@@ -253,6 +253,12 @@ class Client:
         await self.send(p.Ready(step=step, ready=ready))
         return await self.expect(p.GroupView, lambda v: (v.status != "unready") == ready)
 
+    async def tick(self, step: int, item: int, ticked: bool = True) -> p.GroupView:
+        """Tick (or untick) an item of this round's role's checklist; returns the group view
+        that shows it."""
+        await self.send(p.Tick(step=step, item=item, ticked=ticked))
+        return await self.expect(p.GroupView, lambda v: (item in v.ticked) == ticked)
+
     async def skip(self, step: int) -> p.Ack:
         submission = uuid.uuid4().hex
         await self.send(p.Pass(step=step, submission=submission))

@@ -16,7 +16,14 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    Dialog,
+    Page,
+    ViewportSize,
+    async_playwright,
+)
 
 SHOTS = Path(os.environ.get("ATTUNE_SCREENSHOTS") or tempfile.mkdtemp(prefix="attune-shots-"))
 CHROMIUM_ARGS = [
@@ -24,6 +31,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--disable-sync", "--disable-gpu",
 ]
 """Without the background-networking flags Chromium keeps dialling hosts this sandbox refuses."""
+PHONE = ViewportSize(width=390, height=844)
+DESKTOP = ViewportSize(width=1280, height=800)
 
 
 def chromium() -> str:
@@ -47,3 +56,47 @@ async def launched() -> AsyncIterator[Browser]:
             yield browser
         finally:
             await browser.close()
+
+
+EXPECTED_OFFLINE = "ERR_INTERNET_DISCONNECTED"
+"""Chromium logs the reconnect attempts made while a test has taken a phone offline."""
+
+
+class Watch:
+    """Collects what must never happen on a page: script errors and dialogs (alert())."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+
+    def attach(self, page: Page) -> Page:
+        page.on("pageerror", lambda error: self.errors.append(f"{page.url}: {error}"))
+        page.on("console", lambda m: self.errors.append(f"{page.url}: {m.text}")
+                if m.type == "error" and EXPECTED_OFFLINE not in m.text else None)
+
+        async def dismiss(dialog: Dialog) -> None:
+            self.dialogs.append(dialog.message)
+            await dialog.dismiss()
+
+        page.on("dialog", dismiss)
+        return page
+
+    def check(self) -> None:
+        assert not self.dialogs, f"a dialog opened: {self.dialogs}"
+        assert not self.errors, "\n".join(self.errors)
+
+
+async def device(browser: Browser, watch: Watch, size: ViewportSize, **options: object) -> Page:
+    mobile = size == PHONE
+    options = {"locale": "en-GB", **options}
+    context: BrowserContext = await browser.new_context(
+        viewport=size, is_mobile=mobile, has_touch=mobile, accept_downloads=True,
+        **options,  # type: ignore[arg-type]
+    )
+    return watch.attach(await context.new_page())
+
+
+async def at_step(page: Page, index: int) -> None:
+    await page.wait_for_function(
+        "n => window.attuneLive && window.attuneLive.state.step"
+        " && window.attuneLive.state.step.index === n", arg=index, timeout=10_000)

@@ -3,7 +3,7 @@
 // console (live), the projector (revealed), phones (revealed) and the printable report.
 
 import { h } from "./dom.js";
-import { formatAnd, formatNumber, formatPercent, t } from "./i18n.js";
+import { formatList, formatNumber, formatPercent, t } from "./i18n.js";
 import { charactersChart, shiftChart } from "./shift.js";
 
 export const QUADRANTS = ["high-unpleasant", "high-pleasant", "low-unpleasant", "low-pleasant"];
@@ -94,7 +94,7 @@ export function quadrantHeadline(aggregate) {
   const top = QUADRANTS.filter((q, i) => counts[i] === best);
   const percent = formatPercent(share(best, aggregate.count));
   if (top.length > 1) {
-    return t("checkin.tie", { quadrants: formatAnd(top.map((q) => t(`quadrant.${q}`))), share: percent });
+    return t("checkin.tie", { quadrants: formatList(top.map((q) => t(`quadrant.${q}`))), share: percent });
   }
   const key = best * 2 > aggregate.count ? "checkin.summary" : "checkin.largest";
   return t(key, { quadrant: t(`quadrant.${top[0]}`), share: percent });
@@ -252,11 +252,20 @@ export function textChart(answers, options = {}) {
         onclick: () => options.onCard?.(card, !card.hidden),
       }, card.hidden ? t("card.restore") : t("card.hide"))
       : null));
+  // A phone shows the first few cards and folds the rest away: a room of 300 is not a page to
+  // scroll past to reach the next question, but anyone who wants to read them all can.
+  const preview = options.preview ?? Infinity;
+  const list = (items) => h("ul", {
+    class: ["cards", options.fit && "fit-pages"], "aria-label": t("text.cards"),
+    dataset: options.fit ? { pager: `${options.fit}:cards` } : {},
+  }, items);
   return h("div", { class: "chart chart-text" },
     options.moderator ? null : h("p", { class: "chart-headline" }, t("text.summary", { count: answers.count })),
     wordCloud(answers.words, answers.count, { fit: Boolean(options.fit) }),
-    h("ul", {
-      class: ["cards", options.fit && "fit-pages"], "aria-label": t("text.cards"),
-      dataset: options.fit ? { pager: `${options.fit}:cards` } : {},
-    }, cards));
+    list(cards.slice(0, preview)),
+    cards.length > preview
+      ? h("details", { class: "cards-more" },
+        h("summary", { class: "button button-wide" }, t("text.more", { count: cards.length - preview })),
+        list(cards.slice(preview)))
+      : null);
 }

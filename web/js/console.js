@@ -2,10 +2,14 @@
 // it. The URL fragment holds SESSION.TOKEN, so a refresh (or reopening the link) rejoins the same
 // session; the token is never sent anywhere but this server.
 
-import { $, fill, h, randomId } from "./dom.js";
+import { $, fill, h } from "./dom.js";
 import { formatNumber, language, LANGUAGES, t } from "./i18n.js";
-import { Live } from "./live.js";
-import { setupPage, showConnection } from "./page.js";
+import { openLive, setupPage } from "./page.js";
+import { linkFromHash } from "./codes.js";
+import {
+  commander, noteLines, openCommand, openLabel, refusal, revealCommand, revealLabel, sessionNotFound,
+  stepName, stepProgress, tabTitle,
+} from "./command.js";
 import { breathingPacer, countdown } from "./pacer.js";
 import { resultsChart } from "./charts.js";
 import { ANSWERABLE } from "./steps.js";
@@ -16,7 +20,7 @@ import { cardsPanel, moderationChoice } from "./moderation.js";
 import { openLinkDialog, remember, sessionsPanel } from "./sessions.js";
 import { localhostWarning } from "./reach.js";
 import { handleKey, keysOf } from "./shortcuts.js";
-import { clockControls, showClock } from "./clock.js";
+import { clockControls, showClock, toggleClock } from "./clock.js";
 import { gallery } from "./gallery.js";
 import { renderThemesEditor } from "./themes.js";
 import { groupsConsole } from "./groups.js";
@@ -26,7 +30,6 @@ let live = null;
 let session = "";
 let token = "";
 let shown = null;
-let themesAvailable = false;
 /** The groups controls of the step on screen, if it is a groups step (groups.js). */
 let groupsPanel = null;
 
@@ -101,21 +104,15 @@ function connect(id, secret) {
   token = secret;
   shown = null;
   document.body.classList.add("console-live");
-  live = new Live({ role: "facilitator", session, token, onMessage: received, onStatus: status });
+  live = openLive({ role: "facilitator", session, token, onMessage: received, onFailed: failed });
   window.attuneLive = live;
   live.connect();
   render();
 }
 
-function status(kind) {
-  if (kind === "failed") {
-    fill(main, h("section", { class: "panel" }, h("h1", {}, t("console.notFound")),
-      h("p", {}, t("console.notFoundLead")),
-      h("a", { class: "button button-primary", href: "/console/" }, t("console.newSession"))));
-    showConnection("open");
-    return;
-  }
-  showConnection(kind);
+function failed() {
+  fill(main, sessionNotFound(t("console.notFoundLead"),
+    h("a", { class: "button button-primary", href: "/console/" }, t("console.newSession"))));
 }
 
 function received(message) {
@@ -126,9 +123,6 @@ function received(message) {
   }
   switch (message.type) {
     case "welcome":
-      themesAvailable = Boolean(message.themes);
-      render();
-      break;
     case "step":
     case "ended":
       render();
@@ -147,31 +141,20 @@ function received(message) {
       update();
       break;
     case "error":
-      toast(t(`error.${message.code}`));
+      refusal(message);
       break;
     default:
       break;
   }
 }
 
-function command(type, extra = {}) {
-  if (!live.send({ type, ref: randomId(), ...extra })) toast(t("console.notConnected"));
-}
-
-let toastTimer;
-function toast(text) {
-  const box = $("#toast");
-  box.textContent = text;
-  box.hidden = false;
-  clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => { box.hidden = true; }, 5000);
-}
+const command = commander(() => live);
 
 function header() {
   const state = live.state;
   const presence = state.presence || { joined: 0, connected: 0 };
   const slot = $("#session-slot");
-  document.title = state.code ? `${state.title} · ${state.code} · ${t("console.pageTitle")}` : t("console.pageTitle");
+  tabTitle(state, t("console.pageTitle"));
   fill(slot,
     h("span", { class: "session-title", dir: "auto" }, state.title),
     state.code ? h("span", { class: "code-pill", "aria-label": t("common.codeLabel", { code: state.code }) }, state.code) : null,
@@ -272,7 +255,11 @@ function stepPanel(step) {
   groupsPanel = groups;
   let pacer = null;
   if (step.kind === "breathe" && step.pacer) pacer = breathingPacer(step.pacer, state.started_at, () => live.now());
-  if (step.kind === "timer" && step.seconds) pacer = countdown(step.seconds, state.started_at, () => live.now());
+  if (step.kind === "timer" && step.seconds) {
+    pacer = h("div", { class: "timer-box" },
+      countdown(step.seconds, state.started_at, () => live.now(), () => live.state.clock),
+      h("div", { id: "clock-controls" }));
+  }
   const last = step.index >= state.step_count - 1;
   const controls = h("div", { class: "controls", role: "toolbar", "aria-label": t("console.controls") },
     h("button", { type: "button", class: "button", dataset: { keep: "back" }, "aria-keyshortcuts": keysOf("back"), disabled: step.index === 0, onclick: () => command("back") },
@@ -294,8 +281,8 @@ function stepPanel(step) {
     h("div", { id: "chart", class: "chart-box" })) : null;
   return h("section", { class: "step-panel", "aria-labelledby": "step-heading" },
     h("div", { class: "step-head" },
-      h("p", { class: "progress" }, t("common.stepOf", { n: step.index + 1, total: state.step_count }), " · ", t(`kind.${step.kind}`)),
-      h("h1", { id: "step-heading", dir: "auto" }, step.title || step.prompt || t(`kind.${step.kind}`))),
+      h("p", { class: "progress" }, stepProgress(step, state)),
+      h("h1", { id: "step-heading", dir: "auto" }, stepName(step))),
     controls,
     h("div", { class: "console-grid" },
       h("div", { class: "preview" },
@@ -303,7 +290,7 @@ function stepPanel(step) {
         h("div", { class: "preview-body" }, phonePreview(step)),
         pacer,
         step.notes ? h("aside", { class: "notes", "aria-label": t("console.notes") },
-          h("h2", { class: "section-label" }, t("console.notes")), h("div", {}, step.notes.split(/\n+/).map((line) => h("p", { dir: "auto" }, line)))) : null),
+          h("h2", { class: "section-label" }, t("console.notes")), h("div", {}, noteLines(step.notes))) : null),
       groups ? h("div", { class: "groups-side" }, groups.element, results) : results));
 }
 
@@ -345,14 +332,14 @@ function update() {
   if (state.step.kind === "groups") groupsPanel?.update(state, live);
   const open = $("#toggle-open");
   if (open) {
-    open.textContent = state.responses_open ? t("console.close") : t("console.open");
-    open.onclick = () => command(state.responses_open ? "close" : "open");
+    open.textContent = openLabel(state);
+    open.onclick = () => command(openCommand(state));
     open.setAttribute("aria-pressed", String(state.responses_open));
   }
   const reveal = $("#toggle-reveal");
   if (reveal) {
-    reveal.textContent = state.revealed ? t("console.hide") : t("console.reveal");
-    reveal.onclick = () => command(state.revealed ? "hide_results" : "reveal");
+    reveal.textContent = revealLabel(state);
+    reveal.onclick = () => command(revealCommand(state));
     reveal.setAttribute("aria-pressed", String(state.revealed));
   }
   const badge = $("#reveal-state");
@@ -379,17 +366,19 @@ function update() {
       : resultsChart(state.step.debrief ?? state.step, results, { moderator: true, minResponses: state.min_responses }));
   }
   const themesBox = $("#themes-box");
-  if (themesBox) renderThemesEditor(themesBox, results, { step: state.step.index, available: themesAvailable, command, minResponses: state.min_responses });
+  if (themesBox) renderThemesEditor(themesBox, results, { step: state.step.index, available: state.themes, command, minResponses: state.min_responses });
 }
 
 /** What each keyboard shortcut does here (see shortcuts.js), and whether it applies now. */
 const actions = {
   next: () => command("next"),
   back: () => command("back"),
-  toggleOpen: () => command(live.state.responses_open ? "close" : "open"),
-  toggleReveal: () => command(live.state.revealed ? "hide_results" : "reveal"),
+  toggleOpen: () => command(openCommand(live.state)),
+  toggleReveal: () => command(revealCommand(live.state)),
   approveAll: () => command("approve_all", { step: live.state.step.index }),
   toggleJoin: () => command("show_join", { shown: !live.state.join_shown }),
+  toggleClock: () => toggleClock(live, command),
+  moreTime: () => command("extend_clock", { seconds: 30 }),
   projector: () => window.open(`/screen/#${live.state.code}`, "_blank", "noopener"),
   link: () => openLinkDialog({ session, token, code: live.state.code, title: live.state.title }),
   end: () => $(".controls .button-danger")?.click(),
@@ -406,6 +395,7 @@ const actions = {
         && Boolean(state.results?.answers?.cards?.some((card) => card.held === "queue" && !card.hidden));
       case "projector": return Boolean(state.code);
       case "toggleJoin": return state.status === "running";
+      case "toggleClock": case "moreTime": return running && Boolean(state.clock);
       case "link": return !state.moderator;
       case "end": return running && !state.moderator;
       default: return true;
@@ -418,7 +408,7 @@ function onKey(event) {
 }
 
 function route() {
-  const [id, secret] = location.hash.slice(1).split(".");
+  const { session: id, token: secret } = linkFromHash(location.hash);
   if (id && secret) connect(id, secret);
   else {
     if (live) live.stop();

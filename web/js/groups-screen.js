@@ -8,6 +8,7 @@ import { formatNumber, t } from "./i18n.js";
 import { resultsChart } from "./charts.js";
 import { registerScreenView } from "./screen-views.js";
 import { groupNumbers, groupTile, roundTimer } from "./groups.js";
+import { checklistTotals } from "./groups-totals.js";
 
 let box = null;
 let shownKey = "";
@@ -18,7 +19,8 @@ function draw(state, live) {
   const tally = state.group_counts?.step === state.step?.index ? state.group_counts : null;
   const phase = groups?.phase ?? "gathering";
   const numbers = groupNumbers(groups);
-  const key = JSON.stringify([phase, groups?.round, numbers, tally?.ready, tally?.waiting, tally?.alone]);
+  const key = JSON.stringify([phase, groups?.round, numbers, tally?.ready, tally?.waiting, tally?.alone,
+    phase === "debrief" ? [tally?.ticked, tally?.checklist] : null]);
   if (key === shownKey) return;
   shownKey = key;
   box.dataset.phase = phase;
@@ -32,8 +34,10 @@ function draw(state, live) {
     return;
   }
   if (phase === "debrief") {
-    fill(box, state.step?.debrief?.prompt
-      ? h("p", { class: "groups-debrief", dir: "auto" }, state.step.debrief.prompt) : null);
+    // The observers' totals first: what the groups noticed, then the room's answer to the debrief.
+    fill(box, checklistTotals(tally, { minResponses: state.min_responses }),
+      state.step?.debrief?.prompt
+        ? h("p", { class: "groups-debrief", dir: "auto" }, state.step.debrief.prompt) : null);
     return;
   }
   fill(box,

@@ -7,9 +7,10 @@
 // (`group_counts`) and the shared `groups` event; a group's colour and word are a function of its
 // number, the same as COLOURS and WORDS in server/attune/core/groups.py.
 
-import { $, fill, h, store } from "./dom.js";
+import { $, fill, h } from "./dom.js";
 import { formatNumber, t } from "./i18n.js";
 import { clock } from "./pacer.js";
+import { checklistTotals } from "./groups-totals.js";
 
 export const COLOURS = ["green", "blue", "orange", "purple", "red", "teal", "yellow", "pink"];
 export const WORDS = [
@@ -82,11 +83,13 @@ export function groupTile(number, { big = false } = {}) {
 /**
  * The phone's part of a groups step: "I'm ready", then its own group card, role and timer.
  * Returns { element, update() }; `update` redraws from live.state without losing the checklist.
+ * Checklist ticks are answers (`tick`): the server keeps them (a refresh shows them again) and
+ * the room sees only totals at the debrief.
  */
 export function groupsPhone(step, live) {
   const element = h("div", { class: "groups-phone", "aria-live": "polite" });
-  const checked = (index) => `attune:check:${live.code}:${step.index}:${index}`;
   let shown = "";
+  let boxes = [];
 
   function ready(value) {
     live.send({ type: "ready", step: step.index, ready: value });
@@ -122,8 +125,9 @@ export function groupsPhone(step, live) {
           h("legend", {}, t("groups.checklist")),
           role.checklist.map((item, i) => {
             const id = `check-${group.round}-${i}`;
-            const box = h("input", { type: "checkbox", id, checked: Boolean(store.get(checked(`${role.id}:${i}`))) });
-            box.addEventListener("change", () => store.set(checked(`${role.id}:${i}`), box.checked));
+            const box = h("input", { type: "checkbox", id, checked: (group.ticked || []).includes(i), dataset: { item: i } });
+            box.addEventListener("change", () => live.send({ type: "tick", step: step.index, item: i, ticked: box.checked }));
+            boxes.push(box);
             return h("label", { for: id, class: "check-item" }, box, h("span", { dir: "auto" }, item));
           }),
           h("p", { class: "hint" }, t("groups.checklistPrivate"))) : null) : null,
@@ -136,9 +140,14 @@ export function groupsPhone(step, live) {
     const group = live.state.group?.step === step.index ? live.state.group : null;
     const status = group?.status ?? "unready";
     const phase = groups?.phase ?? "gathering";
-    const key = JSON.stringify([phase, group, groups?.round, groups?.rounds]);
-    if (key === shown) return;
+    // Ticks alone do not redraw (the box keeps focus); they are set from the server's view.
+    const key = JSON.stringify([phase, { ...group, ticked: null, seq: null }, groups?.round, groups?.rounds]);
+    if (key === shown) {
+      for (const box of boxes) box.checked = (group?.ticked || []).includes(Number(box.dataset.item));
+      return;
+    }
     shown = key;
+    boxes = [];
     element.dataset.status = status;
     if (phase === "debrief") {
       fill(element, group?.number ? h("p", { class: "hint" }, groupName(group.number)) : null,
@@ -176,7 +185,8 @@ export function groupsConsole(step, command) {
   const controls = h("div", { class: "controls groups-controls", role: "toolbar", "aria-label": t("groups.console.controls") });
   const timer = h("div", { class: "groups-console-timer" });
   const list = h("div", { class: "groups-list", id: "groups-list" });
-  element.append(counts, timer, controls, list);
+  const totals = h("div", { class: "groups-console-totals", id: "groups-totals" });
+  element.append(counts, timer, controls, totals, list);
   let timerFor = null;
 
   const button = (action, label, extra = {}, primary = false) => h("button", {
@@ -192,7 +202,9 @@ export function groupsConsole(step, command) {
       h("strong", { class: "count-big" }, formatNumber(tally?.ready ?? 0)), " ", t("groups.console.ready", { count: tally?.ready ?? 0 }),
       phase !== "gathering" ? ` · ${t("groups.console.groups", { count: tally?.groups ?? groups?.groups ?? 0 })}` : "",
       tally?.waiting ? ` · ${t("groups.console.waiting", { count: tally.waiting })}` : "",
-      tally?.alone ? ` · ${t("groups.console.alone", { count: tally.alone })}` : "");
+      tally?.alone ? ` · ${t("groups.console.alone", { count: tally.alone })}` : "",
+      tally?.ticked ? ` · ${t("groups.console.ticked", { count: tally.ticked })}` : "");
+    fill(totals, phase === "debrief" ? checklistTotals(tally, { minResponses: state.min_responses }) : null);
     if (phase === "grouped" && timerFor !== live) {
       timerFor = live;
       fill(timer, h("p", { class: "groups-round-label", id: "groups-round-label" }), roundTimer(() => live.state.groups, () => live.now()));

@@ -66,13 +66,8 @@ export function formatPercent(share) {
   return new Intl.NumberFormat(lang, { style: "percent", maximumFractionDigits: 0 }).format(share);
 }
 
+/** "a, b and c" in the page's language. ("unit" lists would run Chinese items together.) */
 export function formatList(items) {
-  // "unit" lists run Chinese items together ("课堂工作坊"); a conjunction separates them in every language.
-  return new Intl.ListFormat(lang, { style: "long", type: "conjunction" }).format(items);
-}
-
-/** "a, b and c" in the page's language. */
-export function formatAnd(items) {
   return new Intl.ListFormat(lang, { type: "conjunction" }).format(items);
 }
 

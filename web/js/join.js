@@ -1,12 +1,14 @@
 // The participant's phone: join with a code, answer the current step, pass, see what the room
 // said. No account and no name. Drafts and sent answers are kept in sessionStorage (this tab
 // only), so a refresh or a dropped network loses nothing; reflect notes stay in localStorage
-// on this device and are never sent.
+// on this device and are never sent. What the phone knows of its own answers is folded from the
+// server's messages by phone-state.js.
 
 import { $, announce, fill, h, randomId, store } from "./dom.js";
-import { formatNumber, formatPercent, t } from "./i18n.js";
-import { Live } from "./live.js";
-import { setupPage, showConnection } from "./page.js";
+import { formatList, formatNumber, formatPercent, t } from "./i18n.js";
+import { reducePhone, restored, submitted } from "./phone-state.js";
+import { followCode, openLive, setupPage } from "./page.js";
+import { codeFromHash, normalizeCode } from "./codes.js";
 import { breathingPacer, countdown, reducedMotion } from "./pacer.js";
 import { answerInput } from "./inputs.js";
 import { resultsChart } from "./charts.js";
@@ -20,18 +22,21 @@ import { holdWake } from "./wake.js";
 const main = $("#main");
 let live = null;
 let code = "";
+/** This phone's own part in each step (phone-state.js), saved beside the live state. */
+let phone = {};
 /** The step now on screen, so updates patch it instead of rebuilding (and losing focus). */
 let view = null;
 
 const draftKey = (index) => `attune:draft:${code}:${index}`;
-const sentKey = (index) => `attune:sent:${code}:${index}`;
-const feedbackKey = (index) => `attune:feedback:${code}:${index}`;
-const assignedKey = (index) => `attune:assigned:${code}:${index}`;
-const ownShiftKey = (index) => `attune:own-shift:${code}:${index}`;
 const noteKey = (index) => `attune:reflect:${code}:${index}`;
+/** Under the live state's key, so leaving the session forgets it with the rest. */
+const phoneKey = () => `${live.key}:phone`;
+const sentOf = (index) => phone[index]?.sent ?? null;
 
-function codeFromHash() {
-  return decodeURIComponent(location.hash.slice(1)).trim().toUpperCase().replace(/[^A-Z0-9]/g, "");
+function setPhone(changed) {
+  if (changed === phone) return;
+  phone = changed;
+  store.set(phoneKey(), phone);
 }
 
 // --- joining -------------------------------------------------------------------------------
@@ -47,9 +52,9 @@ function joinForm(problem) {
     class: "join-form",
     onsubmit: (event) => {
       event.preventDefault();
-      const wanted = input.value.trim().toUpperCase().replace(/[^A-Z0-9]/g, "");
+      const wanted = normalizeCode(input.value);
       if (!wanted) return;
-      if (codeFromHash() === wanted) start(wanted);
+      if (codeFromHash(location.hash) === wanted) start(wanted);
       else location.hash = wanted;
     },
   },
@@ -68,7 +73,8 @@ function start(wanted) {
   code = wanted;
   view = null;
   fill($("#code-slot"), h("span", { class: "code-pill", "aria-label": t("common.codeLabel", { code }) }, code));
-  live = new Live({ role: "participant", code, onMessage: received, onStatus: status });
+  live = openLive({ role: "participant", code, onMessage: received, onFailed: failed, onStatus: update });
+  phone = store.get(phoneKey(), {});
   window.attuneLive = live;
   if (live.state.status === "ended") render();
   else {
@@ -102,19 +108,14 @@ function leave() {
   main.querySelector("h1").focus();
 }
 
-function status(kind) {
-  if (kind === "failed") {
-    if (live.state.status === "ended") render();
-    // A phone that was in the session learns it is gone, not that it mistyped the code.
-    else joinForm(t(live.epoch ? "join.sessionGone" : "join.notFound", { code }));
-    showConnection("open");
-    return;
-  }
-  showConnection(kind);
-  update();
+function failed() {
+  if (live.state.status === "ended") render();
+  // A phone that was in the session learns it is gone, not that it mistyped the code.
+  else joinForm(t(live.epoch ? "join.sessionGone" : "join.notFound", { code }));
 }
 
 function received(message) {
+  setPhone(reducePhone(phone, message));
   showClock(live);
   switch (message.type) {
     case "welcome":
@@ -131,16 +132,11 @@ function received(message) {
       acknowledged(message);
       break;
     case "feedback":
-      store.set(feedbackKey(message.step), message);
+    case "own_shift":
       update();
       break;
     case "assigned":
-      store.set(assignedKey(message.step), message.character);
       showAssigned();
-      break;
-    case "own_shift":
-      store.set(ownShiftKey(message.step), message);
-      update();
       break;
     case "groups":
     case "group":
@@ -205,7 +201,7 @@ function buildStep(step) {
     section.append(breathingPacer(step.pacer, state.started_at, () => live.now()));
     holdWake(section);
   } else if (step.kind === "timer" && step.seconds) {
-    section.append(countdown(step.seconds, state.started_at, () => live.now()));
+    section.append(countdown(step.seconds, state.started_at, () => live.now(), () => live.state.clock));
     holdWake(section);
   } else if (step.kind === "reflect") {
     section.append(reflectNote(step));
@@ -288,19 +284,15 @@ function buildAnswer(step, section) {
     t("results.see"));
   section.append(results, form, arrived);
 
-  const sent = store.get(sentKey(step.index));
+  const sent = sentOf(step.index);
   const draft = store.get(draftKey(step.index));
   const server = live.state.answers?.[step.index];
   if (draft) input.set(draft.value, draft.guess);
   else if (sent?.value) input.set(sent.value, sent.guess);
   else if (server) input.set(server, null);
-  if (!sent && (server || live.state.passed?.includes(step.index))) {
-    store.set(sentKey(step.index), {
-      pass: !server, value: server ?? null, guess: null, acked: true, submission: null,
-    });
-  }
+  setPhone(restored(phone, live.state, step.index));
   Object.assign(view, { input, send, pass, back, state, closed, results, arrived, form, part: "answer" });
-  const resumed = store.get(sentKey(step.index)) || draft;
+  const resumed = sentOf(step.index) || draft;
   showPart(input.guessPart && resumed?.guess ? "guess" : "answer", { focus: false });
 }
 
@@ -326,7 +318,7 @@ function same(a, b) {
 
 function refreshButtons() {
   if (!view?.input) return;
-  const sent = store.get(sentKey(view.index));
+  const sent = sentOf(view.index);
   const changed = !sent || sent.pass || !same(sent.value, view.input.value()) || !same(sent.guess, view.input.guess());
   const open = live.state.responses_open;
   if (view.part === "answer" && view.input.guessPart) {
@@ -356,19 +348,15 @@ function submit(passing) {
     message = { type: "answer", step: index, submission, value };
     if (guess) message.guess = guess;
   }
-  store.set(sentKey(index), {
-    pass: passing, value: message.value ?? null, guess: message.guess ?? null, acked: false, submission,
-  });
+  setPhone(submitted(phone, message));
   live.send(message, { keep: true });
   update();
 }
 
+/** After reducePhone took the ack: say so, if it was for the answer this phone is showing. */
 function acknowledged(ack) {
-  const sent = store.get(sentKey(ack.step));
+  const sent = sentOf(ack.step);
   if (!sent || (sent.submission && sent.submission !== ack.submission)) return;
-  sent.acked = true;
-  sent.help = ack.help ?? null;
-  store.set(sentKey(ack.step), sent);
   if (view?.index === ack.step) {
     update();
     announce(sent.pass ? t("answer.passedNote") : t("answer.received"));
@@ -377,8 +365,6 @@ function acknowledged(ack) {
 
 function refused(error) {
   if (!view) return;
-  const sent = store.get(sentKey(view.index));
-  if (sent?.submission === error.ref) store.remove(sentKey(view.index));
   update();
   fill(view.state, h("p", { class: "problem", role: "alert" }, t(`error.${error.code}`)));
 }
@@ -391,7 +377,7 @@ function update() {
     const open = state.responses_open;
     view.input.disable(!open);
     view.closed.hidden = open;
-    const sent = store.get(sentKey(view.index));
+    const sent = sentOf(view.index);
     let note = null;
     if (sent && !sent.acked) {
       note = h("p", { class: "pending" }, live.joined ? t("answer.sending") : t("answer.willSend"));
@@ -412,6 +398,9 @@ function update() {
   }
 }
 
+const PHONE_CARDS = 6;
+/** Free-text cards a phone shows after a reveal before "Read N more". */
+
 function renderMyResults() {
   const state = live.state;
   const results = state.results;
@@ -424,12 +413,12 @@ function renderMyResults() {
     fill(box);
     return;
   }
-  const feedback = store.get(feedbackKey(view.index));
-  const own = store.get(ownShiftKey(view.index));
+  const feedback = phone[view.index]?.feedback;
+  const own = phone[view.index]?.own_shift;
   fill(box, h("h2", { id: `results-${view.index}`, tabindex: "-1" }, t("results.room")),
     feedback ? feedbackNote(view.step, feedback) : null,
     own ? ownShiftNote(view.step, own) : null,
-    resultsChart(view.step, results, { minResponses: state.min_responses }));
+    resultsChart(view.step, results, { minResponses: state.min_responses, preview: PHONE_CARDS }));
   if (fresh) {
     announce(t("results.shown"));
     box.classList.add("is-new");
@@ -455,16 +444,19 @@ function showResults(asked) {
 /** The character this phone answers as, sent privately by the server. */
 function showAssigned() {
   if (!view?.assigned) return;
-  const character = store.get(assignedKey(view.index));
+  const character = phone[view.index]?.assigned;
   fill(view.assigned, character ? assignedNote(character) : null);
 }
 
 function feedbackNote(step, feedback) {
   let text;
+  // On a tie the room was split: name every answer tied for the most common, not one winner.
+  const split = !feedback.close && (feedback.tied?.length ?? 0) > 1;
+  const most = (name) => (split ? formatList(feedback.tied.map(name)) : name(feedback.actual));
   if (step.kind === "checkin") {
-    text = t(feedback.close ? "feedback.checkinClose" : "feedback.checkinFar", {
-      guess: t(`quadrant.${feedback.guess}`), actual: t(`quadrant.${feedback.actual}`),
-      share: formatPercent(feedback.share ?? 0),
+    const quadrant = (q) => t(`quadrant.${q}`);
+    text = t(feedback.close ? "feedback.checkinClose" : split ? "feedback.checkinSplit" : "feedback.checkinFar", {
+      guess: quadrant(feedback.guess), actual: most(quadrant), share: formatPercent(feedback.share ?? 0),
     });
   } else if (step.kind === "scale") {
     text = t(feedback.close ? "feedback.scaleClose" : "feedback.scaleFar", {
@@ -472,8 +464,8 @@ function feedbackNote(step, feedback) {
     });
   } else {
     const label = (id) => step.options.find((o) => o.id === id)?.label ?? id;
-    text = t(feedback.close ? "feedback.choiceClose" : "feedback.choiceFar", {
-      guess: label(feedback.guess), actual: label(feedback.actual), share: formatPercent(feedback.share ?? 0),
+    text = t(feedback.close ? "feedback.choiceClose" : split ? "feedback.choiceSplit" : "feedback.choiceFar", {
+      guess: label(feedback.guess), actual: most(label), share: formatPercent(feedback.share ?? 0),
     });
   }
   return h("div", { class: ["feedback", feedback.close && "feedback-close"] },
@@ -484,10 +476,4 @@ function feedbackNote(step, feedback) {
 // --- start ---------------------------------------------------------------------------------
 
 await setupPage();
-window.addEventListener("hashchange", () => {
-  const wanted = codeFromHash();
-  if (wanted && wanted !== code) start(wanted);
-});
-const initial = codeFromHash();
-if (initial) start(initial);
-else joinForm();
+followCode({ current: () => code, open: start, ask: () => joinForm() });

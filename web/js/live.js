@@ -1,5 +1,6 @@
 // The live connection every page shares: hello, resume after a drop or a refresh, sequence
-// tracking, clock sync, and the session state folded from the server's messages.
+// tracking and clock sync. The session state is folded from the server's messages by the pure
+// reduce() of live-state.js; this file keeps the socket, the timers and the storage.
 //
 // The state is saved in sessionStorage after every event together with the epoch and the last
 // sequence number, so that after a refresh the page resumes with exactly the events it missed
@@ -7,6 +8,8 @@
 // one per code, so a refreshed phone comes back as the same anonymous participant.
 
 import { store } from "./dom.js";
+import { EVENTS, emptyState, order, reduce } from "./live-state.js";
+import { normalizeCode } from "./codes.js";
 
 const BACKOFF = [300, 1000, 2000, 3000, 5000];
 // Up to this much random wait on top: when a server restarts, a whole room reconnects at once,
@@ -21,17 +24,6 @@ const PONG_TIMEOUT = 4000;
 const CONNECT_TIMEOUT = 8000;
 /** Refusals after which retrying cannot help. */
 const FATAL = new Set(["unknown-session", "bad-token"]);
-const EVENTS = new Set(["step", "responses", "reveal", "ended", "groups", "clock", "join"]);
-
-export function emptyState() {
-  return {
-    title: "", language: "en", status: "lobby", step: null, step_count: 0, started_at: null,
-    responses_open: false, revealed: false, clock: null, join_shown: false, outline: [], answers: {}, passed: [],
-    results: null, presence: null, code: "", session: "", min_responses: 3,
-    groups: null, group: null, group_counts: null,
-  };
-}
-
 export class Live {
   /**
    * @param {object} options
@@ -44,7 +36,7 @@ export class Live {
    */
   constructor({ role, code, session, token, onMessage, onStatus }) {
     this.role = role;
-    this.code = (code || "").trim().toUpperCase();
+    this.code = normalizeCode(code);
     this.session = session;
     this.token = token;
     this.onMessage = onMessage;
@@ -202,16 +194,17 @@ export class Live {
   }
 
   receive(message) {
-    const state = this.state;
-    if (EVENTS.has(message.type)) {
-      if (message.seq <= this.seq) return;
-      if (message.seq !== this.seq + 1) {
+    switch (order(this.seq, message)) {
+      case "old":
+        return;
+      case "gap":
         // A gap: reconnecting resumes from the last event we saw and fills it.
         this.drop();
         return;
-      }
-      this.seq = message.seq;
+      default:
+        if (EVENTS.has(message.type)) this.seq = message.seq;
     }
+    this.state = reduce(this.state, message, this.role);
     switch (message.type) {
       case "welcome":
         clearTimeout(this.connectTimer);
@@ -223,65 +216,12 @@ export class Live {
         // whole state as of welcome.seq.
         if (!message.replay) this.seq = message.seq;
         if (message.token) this.resumeToken = message.token;
-        if (message.snapshot) {
-          const { results, presence } = state;
-          Object.assign(state, emptyState(), message.snapshot, { results, presence });
-          if (state.step && results && results.step !== state.step.index) state.results = null;
-        }
-        Object.assign(state, {
-          code: message.code, session: message.session, min_responses: message.min_responses,
-          moderator: Boolean(message.moderator),
-        });
-        // The headcount as of now, never the one saved before a refresh.
-        if (this.role !== "participant") {
-          state.presence = { joined: message.joined ?? 0, connected: message.connected ?? 0 };
-        }
         this.onStatus("open", this);
         for (const kept of this.outbox) this.ws.send(JSON.stringify(kept));
         this.bestRtt = Infinity;
         for (let i = 0; i < 4; i += 1) setTimeout(() => this.ping(), i * 250);
         clearInterval(this.pinger);
         this.pinger = setInterval(() => this.ping(), PING_EVERY);
-        break;
-      case "step":
-        Object.assign(state, {
-          clock: null,
-          status: "running", step: message.step, started_at: message.started_at,
-          responses_open: message.responses_open, revealed: false, results: null,
-          groups: null, group: null, group_counts: null,
-        });
-        break;
-      case "groups":  // a groups step's shared state (groups.js)
-        state.groups = message;
-        break;
-      case "group":  // this participant's own group, private
-        state.group = message;
-        break;
-      case "group_counts":
-        state.group_counts = message;
-        break;
-      case "responses":
-        state.responses_open = message.open;
-        break;
-      case "clock":
-        state.clock = message.clock ?? null;
-        break;
-      case "join":
-        state.join_shown = Boolean(message.shown);
-        break;
-      case "reveal":
-        state.revealed = message.revealed;
-        if (!message.revealed && this.role !== "facilitator") state.results = null;
-        break;
-      case "ended":
-        state.status = "ended";
-        state.responses_open = false;
-        break;
-      case "results":
-        if (!state.step || message.step === state.step.index) state.results = message;
-        break;
-      case "presence":
-        state.presence = { joined: message.joined, connected: message.connected };
         break;
       case "ack":
         this.forget(message.submission);

@@ -1,6 +1,7 @@
-// The breathing pacer and the countdown timer. Both count from the step's `started_at` on the
-// server clock, so every phone, the console and the projector show the same phase at the same
-// moment. With prefers-reduced-motion the circle does not move: a text countdown says the phase.
+// The breathing pacer and the countdown timer. The pacer counts from the step's `started_at`
+// and the timer from the step's clock, both on the server clock, so every phone, the console and
+// the projector show the same phase at the same moment. With prefers-reduced-motion the circle
+// does not move: a text countdown says the phase.
 
 import { h } from "./dom.js";
 import { t } from "./i18n.js";
@@ -77,22 +78,33 @@ export function clock(seconds) {
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
 }
 
-/** A countdown for a `timer` step. */
-export function countdown(seconds, startedAt, now) {
+/**
+ * A countdown for a `timer` step. Time left comes from the step's server clock, `source()`: a
+ * core/countdown.py Clock, running (`deadline`) or paused (`left`), so pause, resume and "+30 s"
+ * from the console reach every device alike. Until that clock arrives (it follows the step
+ * event), and in the editor's preview, the timer counts from `startedAt`.
+ */
+export function countdown(seconds, startedAt, now, source = () => null) {
   const time = h("p", { class: "timer-time", role: "timer", "aria-live": "off" });
   const bar = h("div", { class: "timer-bar" });
   const done = h("p", { class: "timer-done", "aria-live": "polite" });
   const element = h("div", { class: "timer" }, time,
     h("div", { class: "timer-track", "aria-hidden": "true" }, bar), done);
+  // The bar is full at the longest time left seen, so "+30 s" refills it instead of overflowing.
+  let span = seconds * 1000;
   loop(element, () => {
-    const left = seconds - (now() - startedAt) / 1000;
-    const text = clock(Math.min(left, seconds));
+    const running = source() ?? { deadline: startedAt + seconds * 1000 };
+    const left = Math.max(0, running.deadline != null ? running.deadline - now() : running.left ?? 0);
+    span = Math.max(span, left);
+    const paused = running.deadline == null && left > 0;
+    const text = clock(left / 1000);
     if (time.textContent !== text) time.textContent = text;
-    bar.style.width = `${Math.max(0, Math.min(1, left / seconds)) * 100}%`;
-    const over = left <= 0 ? t("timer.done") : "";
-    if (done.textContent !== over) {
-      done.textContent = over;
+    bar.style.width = `${(left / span) * 100}%`;
+    const said = left <= 0 ? t("timer.done") : paused ? t("timer.paused") : "";
+    if (done.textContent !== said) {
+      done.textContent = said;
       element.classList.toggle("timer-over", left <= 0);
+      element.classList.toggle("timer-paused", paused);
     }
     return left;
   });

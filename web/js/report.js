@@ -5,14 +5,16 @@
 import { $, fill, h } from "./dom.js";
 import { formatDate, formatNumber, t } from "./i18n.js";
 import { setupPage } from "./page.js";
+import { linkFromHash } from "./codes.js";
 import { resultsChart } from "./charts.js";
 import { fetchExport } from "./export.js";
 import { themesBoard } from "./themes.js";
+import { checklistTotals } from "./groups-totals.js";
 
 const main = $("#main");
 
 async function report() {
-  const [session, token] = location.hash.slice(1).split(".");
+  const { session, token } = linkFromHash(location.hash);
   if (!session || !token) {
     fill(main, h("p", { class: "problem" }, t("report.noSession")));
     return;
@@ -32,10 +34,12 @@ async function report() {
       h("h2", { dir: "auto" }, result.title || result.prompt || t(`kind.${result.kind}`)),
       result.title && result.prompt && result.prompt !== result.title
         ? h("p", { class: "step-prompt", dir: "auto" }, result.prompt) : null,
-      result.passes || !result.answers ? h("p", { class: "report-count" }, t("text.summary", { count: result.count }),
+      (result.passes || !result.answers) && (result.kind !== "groups" || step?.debrief) ? h("p", { class: "report-count" }, t("text.summary", { count: result.count }),
         result.passes ? ` · ${t("console.passes", { count: result.passes })}` : "") : null,
       result.answers?.themes ? themesBoard(result.answers, { all: true }) : null,
-      resultsChart(step?.debrief ?? step, result, { minResponses: data.min_responses, report: true }));
+      result.kind === "groups" ? checklistTotals(result, { minResponses: data.min_responses }) : null,
+      result.kind !== "groups" || step?.debrief
+        ? resultsChart(step?.debrief ?? step, result, { minResponses: data.min_responses, report: true }) : null);
   });
   fill(main,
     h("header", { class: "report-head" },

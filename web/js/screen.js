@@ -7,8 +7,8 @@
 
 import { $, fill, h } from "./dom.js";
 import { t } from "./i18n.js";
-import { Live } from "./live.js";
-import { setupPage, showConnection } from "./page.js";
+import { followCode, openLive, setupPage } from "./page.js";
+import { normalizeCode } from "./codes.js";
 import { breathingPacer, countdown } from "./pacer.js";
 import { resultsChart } from "./charts.js";
 import { ANSWERABLE, stepContent } from "./steps.js";
@@ -27,10 +27,6 @@ let live = null;
 let code = "";
 let shown = null;
 
-function codeFromHash() {
-  return decodeURIComponent(location.hash.slice(1)).trim().toUpperCase().replace(/[^A-Z0-9]/g, "");
-}
-
 function askCode(problem) {
   showStrip(false);
   const input = h("input", { id: "code", class: "code-input", autocomplete: "off", maxlength: 16, required: true });
@@ -38,7 +34,7 @@ function askCode(problem) {
     class: "panel join-panel",
     onsubmit: (event) => {
       event.preventDefault();
-      location.hash = input.value.trim().toUpperCase();
+      location.hash = normalizeCode(input.value);
     },
   },
   h("h1", {}, t("screen.title")),
@@ -51,14 +47,11 @@ function start(wanted) {
   if (live) live.stop();
   code = wanted;
   shown = null;
-  live = new Live({
+  live = openLive({
     role: "screen", code,
-    onStatus: (kind) => {
-      if (kind === "failed") {
-        if (live.state.status === "ended") render();
-        else askCode(t(live.epoch ? "screen.sessionGone" : "join.notFound", { code }));
-        showConnection("open");
-      } else showConnection(kind);
+    onFailed: () => {
+      if (live.state.status === "ended") render();
+      else askCode(t(live.epoch ? "screen.sessionGone" : "join.notFound", { code }));
     },
     onMessage: (message) => {
       showSpotlight(live.state);
@@ -110,7 +103,7 @@ function stage(step, state) {
   const custom = screenViews.get(step.kind);
   if (custom?.stage) parts.push(custom.stage(step, state, live));
   if (step.kind === "breathe" && step.pacer) parts.push(breathingPacer(step.pacer, state.started_at, () => live.now()));
-  if (step.kind === "timer" && step.seconds) parts.push(countdown(step.seconds, state.started_at, () => live.now()));
+  if (step.kind === "timer" && step.seconds) parts.push(countdown(step.seconds, state.started_at, () => live.now(), () => live.state.clock));
   if (step.kind === "reflect") parts.push(h("p", { class: "screen-hint" }, t("screen.reflect")));
   if (step.kind === "choice" && !state.revealed) {
     parts.push(h("ol", { class: ["screen-options", step.options.length > 4 && "screen-options-many"] },
@@ -124,7 +117,6 @@ function stage(step, state) {
 
 function render() {
   const state = live.state;
-  document.body.dataset.status = state.status;
   if (state.status === "lobby" || (!state.step && state.status !== "ended")) {
     shown = "lobby";
     showStrip(false);
@@ -208,10 +200,4 @@ function renderPresence() {
 
 await setupPage();
 fitOnResize(document.documentElement, current);
-window.addEventListener("hashchange", () => {
-  const wanted = codeFromHash();
-  if (wanted && wanted !== code) start(wanted);
-});
-const initial = codeFromHash();
-if (initial) start(initial);
-else askCode();
+followCode({ current: () => code, open: start, ask: () => askCode() });

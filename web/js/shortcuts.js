@@ -15,6 +15,8 @@ export const SHORTCUTS = [
   [["o"], "shortcuts.open", "toggleOpen"],
   [["r"], "shortcuts.reveal", "toggleReveal"],
   [["a"], "shortcuts.approveAll", "approveAll"],
+  [["t"], "shortcuts.pauseClock", "toggleClock"],
+  [["+", "="], "shortcuts.moreTime", "moreTime"],
   [["p"], "console.projector", "projector"],
   [["j"], "shortcuts.join", "toggleJoin"],
   [["l"], "sessions.linkButton", "link"],
@@ -60,5 +62,5 @@ export function showHelp(actions) {
 /** The `aria-keyshortcuts` value of an action, so assistive technology can announce it. */
 export function keysOf(name) {
   const found = SHORTCUTS.find(([, , n]) => n === name);
-  return found ? found[0].filter((k) => k.length > 1 || k !== "?").join(" ") : null;
+  return found ? found[0].filter((k) => k.length > 1 || !"?+".includes(k)).join(" ") : null;
 }

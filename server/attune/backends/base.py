@@ -12,17 +12,20 @@ scenario at once cannot silently overwrite each other: the second is told, and k
 
 Every method may raise ``BackendUnavailable`` when a shared store does not answer in time.
 
-What every backend keeps, and the contract suite (``tests/test_backend_contract.py``) checks:
+What every backend keeps, and the contract suite (``tests/backends/test_contract.py``) checks:
 
 - **Deleted and expired sessions are the same to callers.** ``info`` returns None, ``read``
-  returns ``[]``, ``lookup`` no longer finds the code, and ``append`` raises ``SessionGone``
-  without storing anything (a gone session's log is never recreated with offsets that restart
-  at 1). A subscribed node is told through ``gone``: at once for a deletion on this node, and
-  within a few seconds for a deletion on another node or an expiry.
+  returns ``[]``, ``lookup`` no longer finds the code (a new session may take it), and
+  ``append`` raises ``SessionGone`` without storing anything (a gone session's log is never
+  recreated with offsets that restart at 1). The store keeps nothing of a gone session, its
+  code included, for more than a few minutes. A subscribed node is told through ``gone``: at
+  once for a deletion on this node, and within a few seconds for a deletion on another node or
+  an expiry.
 - **Expiry.** An ended session expires ``retention_s`` after its end; a session never ended
   expires ``inactive_s`` after its last append (or its creation). Nothing else removes data.
 - **Durability** is the store's: an acknowledged append survives what the store survives (memory:
-  nothing; SQLite: a crash of the process or of the machine; Redis: what its AOF policy keeps).
+  nothing; SQLite: a crash of the process, and of the machine with ``?synchronous=full``; Redis:
+  what its AOF policy keeps).
 """
 
 from __future__ import annotations

@@ -1,5 +1,7 @@
 """Countdowns on answer steps: close responses at zero (and reveal, if asked), with pause,
-resume and more time, all on the server clock.
+resume and more time, all on the server clock. A scenario's ``timer`` step runs on the same
+clock, started when the step is entered, so it pauses and takes more time alike; its zero ends
+nothing on the server (the step stays until the facilitator moves on), so no node times it.
 
 A countdown is a ``p.Clock``: either running (``deadline``, server ms) or paused (``left``, ms).
 Every device shows the same time left because every device computes it from the same deadline
@@ -36,11 +38,13 @@ def resume(clock: p.Clock | None, at: float) -> p.Clock:
     return p.Clock(deadline=at + paused.left, reveal=paused.reveal)
 
 
-def extend(clock: p.Clock | None, seconds: int) -> p.Clock:
+def extend(clock: p.Clock | None, seconds: int, at: float) -> p.Clock:
+    """More time from what is left, or from now once the deadline has passed (a timer step
+    at zero: "+30 s" means thirty more seconds, not a deadline still in the past)."""
     now = _need(clock)
     more = seconds * 1000
     if now.deadline is not None:
-        return p.Clock(deadline=now.deadline + more, reveal=now.reveal)
+        return p.Clock(deadline=max(now.deadline, at) + more, reveal=now.reveal)
     return p.Clock(left=(now.left or 0.0) + more, reveal=now.reveal)
 
 

@@ -67,6 +67,7 @@ ErrorCode = Literal[
     "groups-not-formed",
     "no-more-rounds",
     "groups-over",
+    "not-in-group",
     "no-such-theme",
     "themes-unavailable",
     "rate-limited",
@@ -99,12 +100,14 @@ ERROR_CODES: Final[dict[ErrorCode, str]] = {
     "step.",
     "not-for-moderators": "A moderator link may moderate cards and move through the steps, but "
     "not end the session (nor delete it, over HTTP: 403).",
-    "not-groups-step": "`ready` and the `groups_*` commands apply only while a `groups` step is "
-    "the current step.",
+    "not-groups-step": "`ready`, `tick` and the `groups_*` commands apply only while a `groups` "
+    "step is the current step.",
     "too-few-ready": "Forming groups needs at least two participants who said they are ready.",
     "groups-not-formed": "Form the groups before starting, pausing or rotating a round.",
     "no-more-rounds": "This was the last round of the step; end the groups instead.",
     "groups-over": "The groups of this step have ended; form them again to restart.",
+    "not-in-group": "A checklist tick needs a place in a group of two or more, in a role whose "
+    "checklist has this item.",
     "no-such-theme": "No theme with this id on this step (a regrouping replaced it), or the edit "
     "does not apply (merging a theme into itself).",
     "themes-unavailable": "Grouping into themes needs the `themes` extra on the server "

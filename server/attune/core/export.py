@@ -33,6 +33,10 @@ class StepResult(msgspec.Struct, omit_defaults=True):
     """The room's shift since the step this one compares with: suppressed counts only."""
     characters: list[p.CharacterResult] = []
     """Per-character results of a step that handed characters out."""
+    ticked: int = 0
+    """A groups step: how many people ticked an item of a role's checklist."""
+    checklist: list[p.RoleChecklist] = []
+    """A groups step: the checklist totals per role, once at least ``min_responses`` ticked."""
 
 
 class Export(msgspec.Struct):
@@ -47,8 +51,10 @@ class Export(msgspec.Struct):
 def export(session: Session) -> Export:
     language = session.info.language
     steps = []
-    for index in sorted(session.tallies):
-        results = session.results("facilitator", index)
+    checklists = {i for i, state in session.groups.items() if any(state.checklists.items)}
+    for index in sorted(set(session.tallies) | checklists):
+        results = session.results("facilitator", index) if index in session.tallies \
+            else p.Results(seq=0, step=index, count=0, passes=0)
         assert results is not None
         answers = _room_themes(_shown(results.answers), session.themes(index, moderator=False))
         step = session.scenario.steps[index]
@@ -70,6 +76,10 @@ def export(session: Session) -> Export:
                 for c in results.characters
             ],
         ))
+        state = session.groups.get(index)
+        if state is not None and index in checklists:
+            steps[-1].ticked = state.checklists.reporters
+            steps[-1].checklist = session.checklist_totals(state)
     return Export(
         title=sc.localize(session.scenario.title, language) or "",
         language=language,
@@ -101,8 +111,9 @@ def _shown(aggregate: p.AnyAggregate | None) -> p.AnyAggregate | None:
 def to_csv(data: Export) -> str:
     """One row per number or text: step, kind, prompt, series, key, value.
 
-    Series: ``answers``, ``guesses``, ``shift`` (a suppressed count is the word ``hidden``) and
-    ``character:ID`` for each assigned character.
+    Series: ``answers``, ``guesses``, ``shift`` (a suppressed count is the word ``hidden``),
+    ``character:ID`` for each assigned character, and on a groups step ``checklist`` (how many
+    ticked) and ``checklist:ROLE`` (groups that held the role, then groups per item).
     """
     out = io.StringIO()
     writer = csv.writer(out)
@@ -116,6 +127,13 @@ def to_csv(data: Export) -> str:
                 writer.writerow([*head, series, key, value])
         for key, value in _shift_rows(step.shift):
             writer.writerow([*head, "shift", key, "hidden" if value is None else value])
+        if step.ticked:
+            writer.writerow([*head, "checklist", "ticked", step.ticked])
+        for total in step.checklist:
+            series = f"checklist:{total.role}"
+            writer.writerow([*head, series, "groups", total.groups])
+            for item in total.items:
+                writer.writerow([*head, series, item.text, item.groups])
         for character in step.characters:
             series = f"character:{character.id}"
             writer.writerow([*head, series, "name", character.name])

@@ -23,6 +23,9 @@ The rules, in the words a facilitator would use:
 - **Roles.** Member ``p`` of a group of ``n`` holds slot ``(p - round) mod n`` (or ``p`` without
   rotation): slot 0 the first role, 1 the second, and every slot past the last role shares the
   last role. A pair in a triad exercise is a speaker and a listener.
+- **Checklists.** Whoever holds a role with a checklist ticks what they noticed, for their group
+  and round; the room sees only totals per item, in how many groups it was noticed
+  (``core/checklist.py``).
 
 Nothing here names anyone to anyone else: a participant learns their own group's number, colour,
 word and size, never who is in it.
@@ -31,8 +34,10 @@ word and size, never who is in it.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Literal
+
+from attune.core.checklist import Checklists, Tick
 
 Phase = Literal["gathering", "grouped", "debrief"]
 Status = Literal["unready", "ready", "grouped", "waiting", "alone"]
@@ -96,7 +101,7 @@ class GroupsState:
     """
 
     def __init__(self, step: int, size: int, leftover: Literal["join", "own"], roles: int,
-                 rounds: int, rotate: bool, seconds: int) -> None:
+                 rounds: int, rotate: bool, seconds: int, checklists: Sequence[int] = ()) -> None:
         self.step = step
         self.seconds = seconds
         self.extra = 0
@@ -124,6 +129,8 @@ class GroupsState:
         """Participant to role index for the current round."""
         self.waiting: list[str] = []
         """Ready after forming, every group full: placed at the next round."""
+        self.checklists = Checklists(checklists or [0] * roles)
+        """Checklist items per role, the ticks and where each role was held (core/checklist.py)."""
 
     @property
     def largest(self) -> int:
@@ -250,6 +257,24 @@ class GroupsState:
         """Numbers of the groups that have anyone in them."""
         return [i + 1 for i, group in enumerate(self.groups) if group]
 
+    def tick(self, participant: str, item: int) -> Tick | None:
+        """Where a tick of ``item`` by this participant belongs (their role, group and round),
+        or None if they are not in a group of two or more with a role whose checklist has it."""
+        index = self.where.get(participant)
+        role = self.roles.get(participant)
+        if index is None or role is None or self.status(participant) != "grouped" \
+                or not 0 <= item < self.checklists.items[role]:
+            return None
+        return Tick(role, item, self.formings, index + 1, self.round)
+
+    def ticked(self, participant: str) -> list[int]:
+        """The items this participant ticked in their current role, group and round."""
+        index = self.where.get(participant)
+        role = self.roles.get(participant)
+        if index is None or role is None:
+            return []
+        return self.checklists.ticked(participant, role, self.formings, index + 1, self.round)
+
     def counts(self) -> tuple[int, int, int, int]:
         """Ready, in a group of two or more, waiting, alone: counts only, never who."""
         alone = sum(1 for group in self.groups if len(group) == 1)
@@ -283,6 +308,7 @@ class GroupsState:
         group.append(participant)
         self.where[participant] = index
         self.roles[participant] = self.role_count - 1
+        self.checklists.hold(self.role_count - 1, self.formings, index + 1)
         return set(group)
 
     def _regroup(self) -> None:
@@ -319,7 +345,11 @@ class GroupsState:
 
     def _assign_roles(self) -> None:
         self.roles = {}
-        for group in self.groups:
+        last = self.role_count - 1
+        hold = self.checklists.hold
+        for index, group in enumerate(self.groups):
             for position, who in enumerate(group):
-                slot = role_slot(position, len(group), self.round, self.rotate)
-                self.roles[who] = min(slot, self.role_count - 1)
+                role = min(role_slot(position, len(group), self.round, self.rotate), last)
+                self.roles[who] = role
+                if len(group) >= 2:
+                    hold(role, self.formings, index + 1)

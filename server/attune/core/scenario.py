@@ -153,7 +153,8 @@ class GroupRole(Schema, kw_only=True):
     name: Text
     prompt: Text
     checklist: Annotated[list[Text], msgspec.Meta(max_length=12)] = []
-    """What to notice while holding the role (an observer's list); ticked on the phone only."""
+    """What to notice while holding the role (an observer's list); ticked on the phone, totalled
+    for the room per group at the debrief (``core/checklist.py``)."""
 
 
 class Groups(StepBase, tag="groups", kw_only=True):

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import hashlib
 from collections import deque
+from collections.abc import Mapping
 from typing import Final, NamedTuple
 
 import msgspec
 
+from attune.core import checklist as ch
 from attune.core import countdown, views
 from attune.core import groups as g
 from attune.core import protocol as p
@@ -27,7 +29,7 @@ from attune.core import shift as shifts
 from attune.core import themes as th
 from attune.core.aggregate import CheckinTally, ChoiceTally, ScaleTally, Tally, TextTally
 from attune.core.assign import Assignments, Pool
-from attune.core.emotions import VOCABULARY
+from attune.core.emotions import QUADRANTS, VOCABULARY
 from attune.core.errors import Refused
 from attune.core.moderation import Flag, help_text
 
@@ -92,6 +94,15 @@ class Readied(Entry, tag="ready"):
     ready: bool
 
 
+class Ticked(Entry, tag="tick"):
+    """A checklist tick on a groups step (``core/checklist.py``): an answer, counted only."""
+
+    participant: str
+    step: int
+    item: int
+    ticked: bool
+
+
 class Themed(Entry, tag="themes"):
     """What the facilitator's node's grouper found (``core/themes.py`` says why it is logged)."""
 
@@ -113,7 +124,8 @@ class Delegated(Entry, tag="delegate"):
     token_hash: str
 
 
-AnyEntry = Joined | Submitted | Commanded | Left | Readied | Themed | Delegated | Expired
+AnyEntry = Joined | Submitted | Commanded | Left | Readied | Ticked | Themed | Delegated \
+    | Expired
 entry_encoder = msgspec.msgpack.Encoder()
 entry_decoder = msgspec.msgpack.Decoder(AnyEntry)
 info_decoder = msgspec.msgpack.Decoder(SessionInfo)
@@ -222,7 +234,7 @@ class Session:
         }
         self.groups: dict[int, g.GroupsState] = {
             i: g.GroupsState(i, step.size, step.leftover, len(step.roles), step.rounds,
-                             step.rotate, step.seconds)
+                             step.rotate, step.seconds, [len(r.checklist) for r in step.roles])
             for i, step in enumerate(self.scenario.steps) if isinstance(step, s.Groups)
         }
         self.books: dict[int, th.ThemeBook] = {
@@ -291,6 +303,8 @@ class Session:
                     return self._expire(entry)
                 case Readied():
                     return self._ready(entry)
+                case Ticked():
+                    return self._tick(entry)
                 case Themed():
                     self.book(entry.step).apply(entry.change)
                     return [Changed(entry.step)]
@@ -357,6 +371,8 @@ class Session:
         outcomes: list[Outcome] = [Changed(step) for step in sorted(gone.answers)]
         outcomes.append(Changed(PRESENCE))
         for state in self.groups.values():
+            if state.checklists.forget(participant):
+                outcomes.append(Changed(GROUP_COUNTS))
             if participant in state.ready or participant in state.where:
                 outcomes.append(Grouped(frozenset(state.remove(participant) - {participant})))
                 outcomes.append(Changed(GROUP_COUNTS))
@@ -460,7 +476,9 @@ class Session:
                 self.join_shown = command.shown
                 return [self._broadcast(p.JoinEvent(seq=0, shown=command.shown), at)]
             case p.Countdown() | p.PauseClock() | p.ResumeClock() | p.ExtendClock():
-                self._require_answer_step()
+                self._require_running()
+                if isinstance(command, p.Countdown) or not self._on_timer_step():
+                    self._require_answer_step()
                 match command:
                     case p.Countdown(seconds=None):
                         clock = None
@@ -477,7 +495,7 @@ class Session:
                     case p.ResumeClock():
                         clock = countdown.resume(self.clock, at)
                     case p.ExtendClock():
-                        clock = countdown.extend(self.clock, command.seconds)
+                        clock = countdown.extend(self.clock, command.seconds, at)
                 self.clock = clock
                 return [self._broadcast(p.ClockEvent(seq=0, clock=clock), at)]
             case p.Spotlight():
@@ -535,6 +553,17 @@ class Session:
             raise Refused("no-such-card", f"No card {card} on this step.")
         return tallies.answers
 
+    def _on_timer_step(self) -> bool:
+        """A scenario ``timer`` step, whose clock starts on entry and pauses like a countdown."""
+        return self.status != "lobby" and isinstance(self.scenario.steps[self.index], s.Timer)
+
+    def due(self) -> float | None:
+        """The deadline a node must time: a countdown that closes responses. A timer step's
+        zero is shown on every device from its clock and changes nothing here."""
+        if self.clock is None or self._on_timer_step():
+            return None
+        return self.clock.deadline
+
     def _require_answer_step(self) -> None:
         self._require_running()
         if self.index not in self.tallies:
@@ -558,6 +587,8 @@ class Session:
         seconds = getattr(step, "countdown", None)
         if seconds and self.responses_open:
             self.clock = countdown.start(at, seconds, False)
+        if isinstance(step, s.Timer):
+            self.clock = countdown.start(at, step.seconds, False)
         pool = self.pools.get(index)
         if pool:
             for participant in self.participants:
@@ -619,6 +650,26 @@ class Session:
             return []
         return [Grouped(frozenset(changed)), Changed(GROUP_COUNTS)]
 
+    def check_tick(self, participant: str, message: p.Tick) -> tuple[g.GroupsState, ch.Tick]:
+        """Where this tick belongs, or Refused: a tick needs a place in a group, in a role whose
+        checklist has the item, during the rounds."""
+        state = self.check_ready(p.Ready(step=message.step))
+        if state.phase != "grouped":
+            raise Refused("groups-not-formed", "Form the groups first.")
+        tick = state.tick(participant, message.item)
+        if tick is None:
+            raise Refused("not-in-group", "Only someone in a group, in a role with this "
+                          "checklist item, can tick it.")
+        return state, tick
+
+    def _tick(self, entry: Ticked) -> list[Outcome]:
+        if entry.participant not in self.participants:
+            raise Refused("not-joined", "Join the session first.")
+        state, tick = self.check_tick(entry.participant, p.Tick(step=entry.step, item=entry.item))
+        if not state.checklists.set(entry.participant, tick, entry.ticked):
+            return []
+        return [Grouped(frozenset((entry.participant,))), Changed(GROUP_COUNTS)]
+
     def _groups_command(self, command: p.FacilitatorCommand, at: float) -> list[Outcome]:
         state = self.current_groups()
         everyone: list[Outcome] = [Grouped(None), Changed(GROUP_COUNTS)]
@@ -631,7 +682,9 @@ class Session:
             if state.phase == "debrief":
                 return []
             state.end(at)
-            outcomes: list[Outcome] = [self._broadcast(self.groups_event(state), at)]
+            # The counts change with the phase: the checklist totals are shown from now on.
+            outcomes: list[Outcome] = [self._broadcast(self.groups_event(state), at),
+                                       Changed(GROUP_COUNTS)]
             if self.index in self.tallies and not self.responses_open:
                 self.responses_open = True
                 outcomes.append(self._broadcast(p.ResponsesEvent(seq=0, open=True), at))
@@ -686,6 +739,7 @@ class Session:
         upcoming = state.next_role(participant)
         if upcoming is not None:
             view.next_role = s.localize(step.roles[upcoming].name, language)
+        view.ticked = state.ticked(participant)
         return view
 
     def group_counts(self, role: p.Role) -> p.GroupCounts | None:
@@ -698,7 +752,29 @@ class Session:
                                waiting=waiting, alone=alone, groups=len(state.live_groups()))
         if role == "facilitator":
             counts.sizes = [len(group) for group in state.groups]
+        counts.ticked = state.checklists.reporters
+        if state.phase == "debrief" and counts.ticked >= self.info.min_responses:
+            counts.checklist = self.checklist_totals(state)
         return counts
+
+    def checklist_totals(self, state: g.GroupsState) -> list[p.RoleChecklist]:
+        """The room's checklist totals for a groups step, in the session's language; shown (and
+        exported) only once at least ``min_responses`` people ticked something."""
+        if state.checklists.reporters < self.info.min_responses:
+            return []
+        step = self.scenario.steps[state.step]
+        assert isinstance(step, s.Groups)
+        language = self.info.language
+        return [
+            p.RoleChecklist(
+                role=s.localize(step.roles[total.role].name, language) or "",
+                groups=total.groups,
+                items=[p.ChecklistItem(text=s.localize(text, language) or "", groups=noticed)
+                       for text, noticed in zip(step.roles[total.role].checklist, total.noticed,
+                                                strict=True)],
+            )
+            for total in state.checklists.totals()
+        ]
 
     def _broadcast(self, event: p.Event, at: float) -> Broadcast:
         self.seq += 1
@@ -940,7 +1016,9 @@ class Session:
             case p.CheckinValue(word=word), CheckinTally():
                 feedback.guess = VOCABULARY[word].quadrant
                 feedback.actual = actual.top_quadrant()
-                feedback.close = feedback.guess == feedback.actual
+                feedback.tied = _ties({q: actual.quadrants[q] for q in QUADRANTS}, feedback.actual)
+                most = actual.quadrants[feedback.actual]
+                feedback.close = actual.quadrants[feedback.guess] == most
                 feedback.share = round(actual.quadrants[feedback.guess] / actual.count, 3)
             case p.ScaleValue(value=value), ScaleTally():
                 mean = actual.mean()
@@ -949,11 +1027,18 @@ class Session:
                 feedback.close = feedback.distance <= (actual.high - actual.low) / 10
             case p.ChoiceValue(options=[option]), ChoiceTally():
                 feedback.guess, feedback.actual = option, actual.top()
+                feedback.tied = _ties(actual.options, feedback.actual)
                 feedback.close = actual.options[option] == actual.options[feedback.actual]
                 feedback.share = round(actual.options[option] / actual.count, 3)
             case _:
                 return None
         return feedback
+
+
+def _ties(counts: Mapping[str, int], top: str) -> list[str]:
+    """Every key as common as ``top``, ``top`` first, when there are several; else empty."""
+    tied = [top] + [key for key, n in counts.items() if n == counts[top] and key != top]
+    return tied if len(tied) > 1 else []
 
 
 def _check_value(step: s.AnswerStep, value: p.AnswerValue, guess: bool) -> None:

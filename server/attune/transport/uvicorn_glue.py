@@ -1,8 +1,9 @@
 """Every place Attune relies on uvicorn's insides, in one module.
 
 uvicorn accepts TCP connections and runs the HTTP app; Attune's protocol classes take over from
-there. What this module relies on, none of it a documented API (``tests/test_uvicorn_glue.py``
-checks each item and names the one an uvicorn release changed):
+there. What this module relies on, none of it a documented API
+(``tests/transport/test_uvicorn_glue.py`` checks each item and names the one an uvicorn release
+changed):
 
 - uvicorn builds its ``http`` protocol class as ``cls(config=, server_state=, app_state=,
   _loop=)`` for every connection, and its ``ws`` protocol class as ``cls(config=, server_state=,

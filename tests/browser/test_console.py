@@ -1,0 +1,478 @@
+"""The facilitator's tools in real headless Chromium: headcount, moderation queue, spotlight,
+"My sessions", and the phone's private help text.
+
+Each test starts its own server (memory backend) with ``tests/data`` as the scenarios folder, and
+scripts phones with the protocol client where the phone's screen is not what is being tested, so
+each test stays short on a busy machine. Screenshots go to a temporary folder, or to the folder
+named by ``ATTUNE_SCREENSHOTS``; the suite never writes into the checkout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, Page, ViewportSize, expect
+
+from attune.client import Client, create_session
+from attune.config import Settings
+from attune.core import protocol as p
+from tests.support.browser import SHOTS
+from tests.support.fault_proxy import FaultProxy
+from tests.support.paths import DATA
+from tests.support.servers import free_port, start_server
+
+pytestmark = pytest.mark.browser
+expect.set_options(timeout=10_000)
+
+PHONE = ViewportSize(width=390, height=844)
+PROJECTOR = ViewportSize(width=1280, height=720)
+WIDE = ViewportSize(width=1920, height=1080)
+TIMER = 6
+"""The `timer` step of tests/data/every-kind.yaml."""
+
+
+
+
+@pytest.fixture
+async def base() -> AsyncIterator[str]:
+    settings = Settings(port=free_port(), scenarios=DATA, min_responses=3, themes=False)
+    server, task, _ = await start_server(settings)
+    try:
+        yield f"http://127.0.0.1:{settings.port}"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 10)
+
+
+class Errors:
+    """Script errors on any page fail the test."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def watch(self, page: Page) -> Page:
+        page.on("pageerror", lambda error: self.seen.append(f"{page.url}: {error}"))
+        # A 404 is how "My sessions" learns that the server forgot a session: not an error.
+        page.on("console", lambda m: self.seen.append(f"{page.url}: {m.text}")
+                if m.type == "error" and "404" not in m.text else None)
+        return page
+
+
+async def page(browser: Browser, errors: Errors, size: ViewportSize = PROJECTOR,
+               locale: str = "en-GB") -> Page:
+    mobile = size == PHONE
+    context = await browser.new_context(viewport=size, is_mobile=mobile, has_touch=mobile,
+                                        locale=locale, accept_downloads=True)
+    return errors.watch(await context.new_page())
+
+
+async def shoot(view: Page, name: str, sizes: tuple[ViewportSize, ...]) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for size in sizes:
+        await view.set_viewport_size(size)
+        await view.wait_for_timeout(60)
+        await view.screenshot(path=SHOTS / f"{name}-{size['width']}x{size['height']}.png",
+                              animations="disabled")
+
+
+async def open_session(console: Page, base: str, scenario: str = "every-kind",
+                       moderation: str | None = None) -> str:
+    await console.goto(f"{base}/console/")
+    if moderation is not None:
+        await console.locator("#session-moderation").select_option(moderation)
+    await console.locator(f"button[data-scenario='{scenario}']").click()
+    code = console.locator(".big-code")
+    await expect(code).to_have_text(re.compile(r"^[A-Z2-9]{6}$"))
+    return (await code.text_content() or "").strip()
+
+
+async def test_views_opened_late_show_the_headcount_at_once(base: str, browser: Browser) -> None:
+    errors = Errors()
+    console = await page(browser, errors)
+    code = await open_session(console, base)
+    phones = [await Client.participant(code, base=base) for _ in range(3)]
+    await expect(console.locator("#presence")).to_have_text("3 connected · 3 joined")
+    screen = await page(browser, errors)
+    await screen.goto(f"{base}/screen/#{code}")
+    await expect(screen.locator("#screen-presence")).to_have_text("3 people are here")
+    # A second console, opened when nothing changes any more, and a refreshed one.
+    second = await page(browser, errors)
+    await second.goto(console.url)
+    await expect(second.locator("#presence")).to_have_text("3 connected · 3 joined")
+    await phones[0].send(p.Leave())
+    await expect(console.locator("#presence")).to_have_text("2 connected · 2 joined")
+    await console.reload()
+    await expect(console.locator("#presence")).to_have_text("2 connected · 2 joined")
+    await expect(screen.locator("#screen-presence")).to_have_text("2 people are here")
+    for phone in phones[1:]:
+        await phone.close()
+    assert not errors.seen, errors.seen
+
+
+LONG = ("Sam probably feels left out and a little embarrassed, because everyone laughed before "
+        "he could explain why he was late; he might be angry at himself more than at us.")
+FR = "Elle se sent peut-être trahie, et elle a peur que ses amis ne lui fassent plus confiance."
+
+
+async def at_step(view: Page, index: int) -> None:
+    await view.wait_for_function(
+        "n => window.attuneLive && window.attuneLive.state.step"
+        " && window.attuneLive.state.step.index === n", arg=index, timeout=10_000)
+
+
+async def phone_answers(phone: Page, text: str) -> None:
+    await phone.locator("textarea").fill(text)
+    await phone.locator(".answer-form button[type=submit]").click()
+    await expect(phone.locator(".received .received-title")).to_be_visible()
+
+
+@pytest.mark.timeout(300)
+async def test_moderation_queue_spotlight_and_private_help(base: str, browser: Browser) -> None:
+    errors = Errors()
+    console = await page(browser, errors)
+    code = await open_session(console, base, moderation="on")
+    screen = await page(browser, errors)
+    await screen.goto(f"{base}/screen/#{code}")
+    phone = await page(browser, errors, PHONE)
+    await phone.goto(f"{base}/join/#{code}")
+    others = [await Client.participant(code, base=base) for _ in range(3)]
+    await expect(console.locator("#presence")).to_have_text("4 connected · 4 joined")
+    await console.locator(".lobby .button-primary").click()
+    await at_step(console, 0)
+    await console.locator(".step-link").nth(4).click()
+    for view in (console, screen, phone):
+        await at_step(view, 4)
+    for client, text in zip(others, [LONG, "Noor is a selfish idiot", FR], strict=True):
+        await client.expect(p.StepEvent, lambda e: e.step.index == 4)
+        await client.answer(4, p.TextValue(text=text))
+    await phone_answers(phone, "Honestly I want to hurt myself")
+    # The writer, and only the writer, sees where help is.
+    await expect(phone.locator(".care")).to_be_visible()
+    await expect(phone.locator(".care-help")).to_contain_text("Childline")
+    await shoot(phone, "join-care", (PHONE,))
+    waiting = console.locator(".mod-waiting .mod-card")
+    await expect(waiting).to_have_count(4)
+    await expect(console.locator(".mod-distress .mod-care")).to_be_visible()
+    await expect(console.locator(".mod-distress .mod-approve")).to_have_count(0)
+    await expect(console.locator(".mod-abuse .mod-badge")).to_have_text("Held: insult or slur")
+    await console.locator("#toggle-reveal").click()
+    await expect(screen.locator(".screen-results")).not_to_contain_text("idiot")
+    await shoot(console, "console-moderation-queue", (PROJECTOR, WIDE, PHONE))
+    await console.set_viewport_size(PROJECTOR)
+    await console.locator(".mod-approve-all").click()
+    await expect(console.locator(".mod-room .mod-card")).to_have_count(2)
+    await expect(console.locator(".mod-waiting .mod-card")).to_have_count(2)
+    await expect(screen.locator(".screen-results")).to_contain_text("embarrassed")
+    await expect(screen.locator(".screen-results")).not_to_contain_text("hurt myself")
+    french = console.locator(".mod-room .mod-card", has_text="trahie")
+    await french.locator(".mod-spotlight").click()
+    await expect(screen.locator("#spotlight .spotlight-text")).to_have_text(FR)
+    await shoot(screen, "screen-spotlight", (PROJECTOR, WIDE))
+    await screen.set_viewport_size(PROJECTOR)
+    overflow = await screen.evaluate(
+        "() => { const b = document.querySelector('.spotlight-card').getBoundingClientRect();"
+        " return b.left < 0 || b.top < 0 || b.right > innerWidth || b.bottom > innerHeight; }")
+    assert not overflow, "the spotlight card leaves the projector's viewport"
+    await console.locator(".mod-room .mod-spotlit .mod-spotlight").click()
+    await expect(screen.locator("#spotlight")).to_have_count(0)
+    for client in others:
+        await client.close()
+    assert not errors.seen, errors.seen
+
+
+@pytest.mark.timeout(300)
+async def test_my_sessions_reopens_with_full_control(base: str, browser: Browser) -> None:
+    errors = Errors()
+    console = await page(browser, errors)
+    code = await open_session(console, base)
+    url = console.url
+    # The suite's server is on 127.0.0.1: the lobby says phones cannot reach it, and how to fix it.
+    await expect(console.locator(".reach-warning")).to_contain_text("--host 0.0.0.0")
+    # The facilitator link: copy field, file and QR, from the live console's menu.
+    await console.locator("#facilitator-link").click()
+    dialog = console.locator("#link-dialog")
+    await expect(dialog.locator(".link-field")).to_have_value(url)
+    await dialog.locator(".link-show-qr").click()
+    await expect(dialog.locator(".link-qr svg")).to_be_visible()
+    async with console.expect_download() as saved:
+        await dialog.locator(".link-save").click()
+    path = await (await saved.value).path()
+    assert url in Path(path).read_text(encoding="utf-8")
+    await shoot(console, "console-link-dialog", (PROJECTOR, PHONE))
+    await console.set_viewport_size(PROJECTOR)
+    await dialog.locator("form button").click()
+    await console.locator(".lobby .button-primary").click()
+    await expect(console.locator(".step-link.current")).to_be_visible()
+    # Closing the tab loses nothing: the chooser lists the session and reopens it.
+    context = console.context
+    await console.close()
+    again = errors.watch(await context.new_page())
+    await again.goto(f"{base}/console/")
+    mine = again.locator(".my-session", has_text=code)
+    await expect(mine).to_be_visible()
+    await expect(mine.locator(".tag")).to_have_text("Running")
+    await shoot(again, "console-my-sessions", (PROJECTOR, PHONE))
+    await again.set_viewport_size(PROJECTOR)
+    await mine.locator(".my-session-open").click()
+    await expect(again.locator(".step-link.current")).to_be_visible()
+    await again.locator(".controls .button-primary").click()
+    await expect(again.locator(".step-link.current .step-number")).to_have_text("2")
+    # A session the server no longer holds is said so, and can be forgotten.
+    session, token = url.split("#", 1)[1].split(".", 1)
+    response = await again.request.delete(f"{base}/api/sessions/{session}",
+                                          headers={"authorization": f"Bearer {token}"})
+    assert response.status == 204
+    await again.goto(f"{base}/console/")
+    await expect(mine.locator(".tag")).to_have_text("No longer on the server")
+    await mine.locator(".my-session-forget").click()
+    await expect(again.locator(".my-session")).to_have_count(0)
+    assert not errors.seen, errors.seen
+
+
+@pytest.mark.timeout(300)
+async def test_a_phone_on_a_dead_network_says_so_within_ten_seconds(
+    base: str, browser: Browser,
+) -> None:
+    """Packets silently dropped (a proxy that forwards nothing): no close event ever comes."""
+    port = int(base.rsplit(":", 1)[1])
+    proxy = FaultProxy("127.0.0.1", port)
+    await proxy.start()
+    try:
+        errors = Errors()
+        host = await Client.facilitator(await create_session(base, "every-kind"))
+        assert host.welcome is not None
+        code = host.welcome.code
+        phone = await page(browser, errors, PHONE)
+        await phone.goto(f"http://127.0.0.1:{proxy.port}/join/#{code}")
+        await expect(phone.locator("body[data-connection='open']")).to_have_count(1)
+        await host.command(p.Start())
+        await host.command(p.Goto(step=4))
+        await at_step(phone, 4)
+        proxy.hang()
+        started = asyncio.get_running_loop().time()
+        await phone.locator("textarea").fill("Sam might feel left out")
+        await expect(phone.locator("body[data-connection='reconnecting']")).to_have_count(
+            1, timeout=12_000)
+        noticed = asyncio.get_running_loop().time() - started
+        assert noticed < 10, f"the dead network showed after {noticed:.1f} s"
+        send = phone.locator(".answer-form button[type=submit]")
+        await expect(send).to_have_text("Send when connected")
+        await send.click()
+        await expect(phone.locator(".pending")).to_contain_text("will be sent")
+        await shoot(phone, "join-dead-network", (PHONE,))
+        proxy.heal()
+        await expect(phone.locator(".received .received-title")).to_be_visible(timeout=20_000)
+        results = await host.expect(p.Results, lambda r: r.step == 4 and r.count == 1,
+                                    timeout=10)
+        assert results.count == 1, "the queued answer counts once"
+        await host.close()
+        assert not errors.seen, errors.seen
+    finally:
+        await proxy.stop()
+
+
+async def test_a_lost_session_is_said_in_words_people_can_act_on(
+    base: str, browser: Browser,
+) -> None:
+    errors = Errors()
+    created = await create_session(base, "every-kind")
+    phone = await page(browser, errors, PHONE)
+    await phone.goto(f"{base}/join/#{created.code}")
+    screen = await page(browser, errors)
+    await screen.goto(f"{base}/screen/#{created.code}")
+    console = await page(browser, errors)
+    await console.goto(created.facilitator_url)
+    for view in (phone, screen, console):
+        await expect(view.locator("body[data-connection='open']")).to_have_count(1)
+    # What a restart of a server that keeps sessions in memory looks like to every view.
+    response = await console.request.delete(f"{base}/api/sessions/{created.session}",
+                                            headers={"authorization": f"Bearer {created.token}"})
+    assert response.status == 204
+    await expect(phone.locator(".problem")).to_contain_text("is no longer open")
+    await expect(phone.locator(".problem")).to_contain_text("enter the new code")
+    await expect(screen.locator(".problem")).to_contain_text("Start a new session")
+    await console.reload()
+    await expect(console.locator("h1")).to_have_text("This session is not available")
+    await expect(console.locator("main")).to_contain_text("lost when the server restarted")
+    await shoot(phone, "join-session-gone", (PHONE,))
+    assert not errors.seen, errors.seen
+
+
+@pytest.mark.timeout(300)
+async def test_moderator_link_and_phone_remote(base: str, browser: Browser) -> None:
+    errors = Errors()
+    console = await page(browser, errors)
+    await open_session(console, base)
+    await console.locator("#facilitator-link").click()
+    dialog = console.locator("#link-dialog")
+    await dialog.locator(".moderator-make").click()
+    field = dialog.locator(".moderator-field")
+    await expect(field).to_have_value(re.compile(r"/console/#[0-9a-f]+\.[\w-]+$"))
+    moderator_url = await field.input_value()
+    await expect(dialog.locator(".moderator-link-box .qr")).to_be_visible()
+    await shoot(console, "console-moderator-link", (PROJECTOR,))
+    await dialog.locator("form button").click()
+    # The co-facilitator's phone: the remote, with the moderator link.
+    remote = await page(browser, errors, PHONE)
+    await remote.goto(moderator_url.replace("/console/#", "/console/remote.html#"))
+    await remote.locator(".remote-start").click()
+    await expect(console.locator(".step-link.current .step-number")).to_have_text("1")
+    await remote.locator(".remote-next").click()
+    await expect(console.locator(".step-link.current .step-number")).to_have_text("2")
+    await expect(remote.locator(".remote-next-notes")).to_be_visible()
+    await expect(remote.locator(".remote-reveal")).to_be_visible()
+    await shoot(remote, "remote", (PHONE,))
+    sizes = await remote.evaluate(
+        "() => [...document.querySelectorAll('.remote-big')].map(b => b.getBoundingClientRect())"
+        ".map(r => Math.min(r.width, r.height))")
+    assert min(sizes) >= 44, f"remote buttons smaller than a thumb: {sizes}"
+    await remote.locator(".remote-reveal").click()
+    await expect(console.locator("#toggle-reveal")).to_have_attribute("aria-pressed", "true")
+    # The moderator's console: no End, no exports; the facilitator keeps them.
+    helper = await page(browser, errors)
+    await helper.goto(moderator_url)
+    await expect(helper.locator(".moderator-tag")).to_be_visible()
+    await expect(helper.locator(".controls .button-danger")).to_have_count(0)
+    await expect(helper.locator("#facilitator-link")).to_have_count(0)
+    await expect(console.locator(".controls .button-danger")).to_have_count(1)
+    assert not errors.seen, errors.seen
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("locale", ["fr-FR", "zh-CN", "en-GB"])
+async def test_shortcuts_titles_projector_tools_and_a_toolbar_that_never_wraps(
+    base: str, browser: Browser, locale: str,
+) -> None:
+    errors = Errors()
+    console = await page(browser, errors, ViewportSize(width=1440, height=900), locale=locale)
+    code = await open_session(console, base)
+    await expect(console).to_have_title(re.compile(f"{code}"))
+    await console.keyboard.press("?")
+    await expect(console.locator("#shortcuts-help")).to_be_visible()
+    await expect(console.locator("#shortcuts-help kbd").first).to_be_visible()
+    await console.keyboard.press("Escape")
+    await console.locator(".lobby .button-primary").click()
+    await expect(console.locator(".step-link.current .step-number")).to_have_text("1")
+    await console.keyboard.press("n")
+    await expect(console.locator(".step-link.current .step-number")).to_have_text("2")
+    await console.keyboard.press("r")
+    await expect(console.locator("#toggle-reveal")).to_have_attribute("aria-pressed", "true")
+    await console.keyboard.press("o")
+    await expect(console.locator("#toggle-open")).to_have_attribute("aria-pressed", "false")
+    await console.keyboard.press("b")
+    await expect(console.locator(".step-link.current .step-number")).to_have_text("1")
+    await console.keyboard.press("n")
+    await console.keyboard.press("?")
+    await shoot(console, f"console-shortcuts-{locale[:2]}", (ViewportSize(width=1440, height=900),))
+    await console.keyboard.press("Escape")
+    for width in (1280, 1440, 1920):
+        await console.set_viewport_size(ViewportSize(width=width, height=900))
+        tops = await console.evaluate(
+            "() => [...document.querySelectorAll('.controls .button')].map(b => "
+            "Math.round(b.getBoundingClientRect().top))")
+        assert len(set(tops)) == 1, f"the toolbar wraps at {width} px in {locale}: {tops}"
+        wide = await console.evaluate(
+            "() => { const c = document.querySelector('.controls'); return c.scrollWidth - "
+            "c.clientWidth; }")
+        assert wide <= 1, f"the toolbar overflows at {width} px in {locale}"
+    screen = await page(browser, errors, PROJECTOR, locale=locale)
+    await screen.goto(f"{base}/screen/#{code}")
+    await expect(screen).to_have_title(re.compile(f"{code}"))
+    await screen.keyboard.press("q")
+    await expect(screen.locator("#join-overlay .join-overlay-code")).to_have_text(code)
+    await shoot(screen, f"screen-join-overlay-{locale[:2]}", (PROJECTOR,))
+    await screen.keyboard.press("Escape")
+    await expect(screen.locator("#join-overlay")).to_have_count(0)
+    # From the console: J puts the join code over every projector, and takes it off.
+    await console.keyboard.press("j")
+    await expect(screen.locator("#join-overlay .join-overlay-code")).to_have_text(code)
+    await console.keyboard.press("j")
+    await expect(screen.locator("#join-overlay")).to_have_count(0)
+    await screen.mouse.move(600, 300)
+    await screen.mouse.move(620, 320)
+    await expect(screen.locator(".screen-fullscreen")).to_be_visible()
+    await screen.locator(".screen-join-button").click()
+    await expect(screen.locator("#join-overlay")).to_be_visible()
+    assert not errors.seen, errors.seen
+
+
+@pytest.mark.timeout(300)
+async def test_countdown_in_step_on_console_projector_and_phone(
+    base: str, browser: Browser,
+) -> None:
+    errors = Errors()
+    console = await page(browser, errors)
+    code = await open_session(console, base)
+    screen = await page(browser, errors, WIDE)
+    await screen.goto(f"{base}/screen/#{code}")
+    phone = await page(browser, errors, PHONE)
+    await phone.goto(f"{base}/join/#{code}")
+    await console.locator(".lobby .button-primary").click()
+    await console.locator(".step-link").nth(2).click()
+    for view in (console, screen, phone):
+        await at_step(view, 2)
+    await console.locator(".clock-start[data-seconds='60']").click()
+    for view in (console, screen, phone):
+        await expect(view.locator("#clock-badge")).to_have_text(re.compile(r"^(1:00|0:5\d)$"))
+    await shoot(screen, "screen-countdown", (WIDE, PROJECTOR))
+    await shoot(phone, "join-countdown", (PHONE,))
+    await console.locator(".clock-pause").click()
+    for view in (screen, phone):
+        await expect(view.locator("#clock-badge")).to_contain_text("paused")
+    await console.locator(".clock-more").click()
+    await expect(phone.locator("#clock-badge")).to_have_text(re.compile(r"^1:(2\d|30) · paused$"))
+    await console.locator(".clock-resume").click()
+    await expect(screen.locator("#clock-badge")).to_have_text(re.compile(r"^1:[23]\d$"))
+    await console.locator(".clock-stop").click()
+    for view in (console, screen, phone):
+        await expect(view.locator("#clock-badge")).to_have_count(0)
+    assert not errors.seen, errors.seen
+
+
+@pytest.mark.timeout(300)
+async def test_a_timer_step_pauses_and_takes_more_time_on_every_device(
+    base: str, browser: Browser,
+) -> None:
+    errors = Errors()
+    console = await page(browser, errors)
+    code = await open_session(console, base)
+    screen = await page(browser, errors, WIDE)
+    await screen.goto(f"{base}/screen/#{code}")
+    phone = await page(browser, errors, PHONE)
+    await phone.goto(f"{base}/join/#{code}")
+    await console.locator(".lobby .button-primary").click()
+    remote = await page(browser, errors, PHONE)
+    await remote.goto(console.url.replace("/console/#", "/console/remote.html#"))
+    await console.locator(".step-link").nth(TIMER).click()
+    views = (console, screen, phone, remote)
+    for view in views:
+        await at_step(view, TIMER)
+        await expect(view.locator(".timer-time")).to_have_text(re.compile(r"^(1:00|0:5\d)$"))
+        # One timer on a timer step: the step's own, not the countdown badge as well.
+        await expect(view.locator("#clock-badge")).to_have_count(0)
+    await console.locator(".timer-box .clock-pause").click()
+    for view in (screen, phone):
+        await expect(view.locator(".timer-done")).to_have_text("Paused")
+    held = await screen.locator(".timer-time").text_content()
+    await screen.wait_for_timeout(1500)
+    assert await screen.locator(".timer-time").text_content() == held, "a paused timer holds"
+    assert await phone.locator(".timer-time").text_content() == held
+    await shoot(screen, "screen-timer-paused", (WIDE, PROJECTOR))
+    await shoot(phone, "join-timer-paused", (PHONE,))
+    await remote.locator(".remote-more").click()
+    for view in (screen, phone):
+        await expect(view.locator(".timer-time")).to_have_text(re.compile(r"^1:(2\d|30)$"))
+    await shoot(remote, "remote-timer-paused", (PHONE,))
+    await console.keyboard.press("t")
+    for view in (screen, phone):
+        await expect(view.locator(".timer-done")).to_have_text("")
+    running = await phone.locator(".timer-time").text_content()
+    await expect(phone.locator(".timer-time")).not_to_have_text(running or "", timeout=3000)
+    await console.keyboard.press("+")
+    await expect(screen.locator(".timer-time")).to_have_text(re.compile(r"^(1:5\d|2:00)$"))
+    await expect(remote.locator(".remote-pause")).to_have_text("Pause")
+    assert not errors.seen, errors.seen

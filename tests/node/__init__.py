@@ -1,0 +1,2 @@
+"""Session behaviour over a real server and real sockets (attune.node, attune.app),
+once per backend."""

@@ -1,0 +1,64 @@
+"""Every built-in scenario runs start to end through the engine with a small group."""
+
+from __future__ import annotations
+
+import pytest
+
+from attune.config import BUILTIN_SCENARIOS, Settings
+from attune.core import protocol as p
+from attune.core import scenario as sc
+from tests.support.servers import Running, free_port
+
+SCENARIOS = sorted(sc.load_folder(BUILTIN_SCENARIOS))
+
+
+@pytest.fixture
+def settings(backend_url: str) -> Settings:
+    return Settings(port=free_port(), backend=backend_url, scenarios=BUILTIN_SCENARIOS,
+                    themes=False)
+
+
+def value_for(step: p.StepView, who: int) -> p.AnswerValue:
+    match step.kind:
+        case "checkin":
+            return p.CheckinValue(word=step.words[who % len(step.words)].id,
+                                  intensity=3 if step.intensity else None)
+        case "scale":
+            assert step.min is not None and step.max is not None
+            return p.ScaleValue(value=step.min + who % (step.max - step.min + 1))
+        case "choice":
+            return p.ChoiceValue(options=[step.options[who % len(step.options)].id])
+        case _:
+            return p.TextValue(text=f"answer {who}: maybe they felt unsure")
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+async def test_builtin_scenario_runs_end_to_end(server: Running, scenario: str) -> None:
+    created = await server.session(scenario)
+    host = await server.facilitator(created)
+    phones = [await server.participant(created) for _ in range(3)]
+    screen = await server.screen(created)
+    assert host.welcome is not None and host.welcome.snapshot is not None
+    count = host.welcome.snapshot.step_count
+    await host.command(p.Start())
+    for index in range(count):
+        if index:
+            await host.command(p.Next())
+        event = await screen.expect(p.StepEvent, lambda e, i=index: e.step.index == i)
+        step = event.step
+        for phone in phones:
+            await phone.expect(p.StepEvent, lambda e, i=index: e.step.index == i)
+        if step.kind in ("checkin", "scale", "choice", "perspective"):
+            for who, phone in enumerate(phones):
+                guess = value_for(step, 0) if step.predict else None
+                await phone.answer(index, value_for(step, who), guess)
+            await host.command(p.Reveal())
+            shown = await screen.expect(
+                p.Results, lambda r, i=index: r.step == i and r.answers is not None
+            )
+            assert shown.answers is not None and shown.answers.count == 3  # type: ignore[union-attr]
+            if step.predict:
+                assert shown.guesses is not None
+                assert isinstance(await phones[0].expect(p.Feedback), p.Feedback)
+    await host.command(p.End())
+    await screen.expect(p.EndedEvent)

@@ -1,0 +1,1 @@
+"""What installing and deploying relies on: README commands, constraints, the wheel, deploy/."""

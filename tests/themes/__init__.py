@@ -1,0 +1,1 @@
+"""attune.themes: the worker process and the quality of its grouping."""

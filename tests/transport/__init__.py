@@ -1,0 +1,2 @@
+"""attune.transport: the handshake, the uvicorn seam, bad input, hostile clients
+and the fuzzed edge."""
