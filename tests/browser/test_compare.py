@@ -12,6 +12,7 @@ shift, or the character it was given. Screenshots go to a temporary folder or
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -61,19 +62,32 @@ THOUGHTS = {
 }
 
 
-@pytest.fixture
-async def base(tmp_path: Path) -> AsyncIterator[str]:
+@contextlib.asynccontextmanager
+async def serving(tmp_path: Path, themes: bool) -> AsyncIterator[str]:
     folder = tmp_path / "scenarios"
     folder.mkdir()
     for name in ("breathing-body-checkin", "three-chairs"):
         shutil.copy(ROOT / "scenarios" / f"{name}.yaml", folder)
-    settings = Settings(port=free_port(), scenarios=folder, min_responses=3, themes=False)
+    settings = Settings(port=free_port(), scenarios=folder, min_responses=3, themes=themes)
     server, task, _ = await start_server(settings)
     try:
         yield f"http://127.0.0.1:{settings.port}"
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, 30)
+
+
+@pytest.fixture
+async def base(tmp_path: Path) -> AsyncIterator[str]:
+    async with serving(tmp_path, themes=False) as url:
+        yield url
+
+
+@pytest.fixture
+async def themed_base(tmp_path: Path) -> AsyncIterator[str]:
+    """With the themes worker: three-chairs groups each character's answers on reveal."""
+    async with serving(tmp_path, themes=True) as url:
+        yield url
 
 
 async def pages(browser: Browser, watch: Watch, base: str, code: str, language: str
@@ -202,8 +216,9 @@ async def test_shift_reveal_fits_the_projector_and_the_phone_sees_its_own(
 
 @pytest.mark.parametrize("language", ["en", "fr", "zh"])
 async def test_assigned_characters_side_by_side_on_the_projector(
-    base: str, browser: Browser, language: str,
+    themed_base: str, browser: Browser, language: str,
 ) -> None:
+    base = themed_base
     created = await create_session(base, "three-chairs", language=language)
     host = await Client.facilitator(created)
     room = await room_of(base, created.code)

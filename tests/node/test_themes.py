@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from attune.client import Client
+from attune.client import Client, create_session
 from attune.config import Settings
 from attune.core import protocol as p
 from tests.support.http import aget
@@ -120,9 +120,8 @@ async def test_without_the_grouper_the_console_is_told_plainly(backend_url: str)
     settings = Settings(port=free_port(), backend=backend_url, scenarios=Path(DATA), themes=False)
     uv, task, _ = await start_server(settings)
     try:
-        running = Running(f"http://127.0.0.1:{settings.port}", _, settings)
-        created = await running.session(scenario_yaml=STORY)
-        host = await running.facilitator(created)
+        created = await create_session(f"http://127.0.0.1:{settings.port}", scenario_yaml=STORY)
+        host = await Client.facilitator(created)
         welcome = host.seen[0]
         assert isinstance(welcome, p.Welcome) and not welcome.themes
         await host.command(p.Start())
