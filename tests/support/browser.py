@@ -20,6 +20,7 @@ from playwright.async_api import (
     Browser,
     BrowserContext,
     Dialog,
+    Locator,
     Page,
     ViewportSize,
     async_playwright,
@@ -100,3 +101,13 @@ async def at_step(page: Page, index: int) -> None:
     await page.wait_for_function(
         "n => window.attuneLive && window.attuneLive.state.step"
         " && window.attuneLive.state.step.index === n", arg=index, timeout=10_000)
+
+
+async def session_button(console: Page, name: str) -> Locator:
+    """A button of the console's session bar by its accessible name, from the bar's "More" menu
+    when the window has no room for it there (``web/js/overflow.js``)."""
+    button = console.get_by_role("button", name=name)
+    more = console.locator(".topbar .more-menu")
+    if await more.count() and not await button.is_visible():
+        await more.locator("summary").click()
+    return button
