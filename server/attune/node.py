@@ -335,7 +335,7 @@ class Node:
     async def _group(self, replica: Replica, step: int, origin: str) -> None:
         assert self.grouper is not None
         session = replica.session
-        change = await self.grouper.group(self._visible(session, step),
+        change = await self.grouper.group(self._groupable(session, step),
                                           session.info.min_responses, session.info.language)
         await self.append(session.info.id, Themed(at=self.clock.now_ms(), origin=origin, step=step,
                                                    change=change))
@@ -353,12 +353,22 @@ class Node:
                                                    step=command.step, change=change))
 
     @staticmethod
-    def _visible(session: Session, step: int) -> dict[str, str]:
-        """The cards a grouping considers: only those the room may see (hidden, queued and
-        flagged cards stay out of themes and labels)."""
-        tally = session.tallies[step].answers
+    def _visible(session: Session, step: int, character: str | None = None) -> dict[str, str]:
+        """The cards a grouping considers (of one character, when given): only those the room
+        may see (hidden, queued and flagged cards stay out of themes and labels)."""
+        tally = (session.tallies[step] if character is None
+                 else session.by_character[step][character]).answers
         assert isinstance(tally, TextTally)
         return {c: t for c, t in tally.cards.items() if tally.shown(c)}
+
+    @classmethod
+    def _groupable(cls, session: Session, step: int) -> dict[str | None, dict[str, str]]:
+        """What a grouping groups: the step's cards, or each character's apart on a step that
+        hands characters out (``core/themes.py``)."""
+        characters = session.by_character.get(step)
+        if not characters:
+            return {None: cls._visible(session, step)}
+        return {c: cls._visible(session, step, c) for c in characters}
 
     def _member(self, replica: Replica, origin: str) -> Member | None:
         """The member an entry came from, if it is attached to this node."""
@@ -438,7 +448,7 @@ class Node:
         event = broadcast.others
         if isinstance(event, p.StepEvent):
             self._mark(replica, event.step.index)
-            if event.step.assign:
+            if isinstance(event.step, p.AssigningView) and event.step.assign:
                 for member in replica.members.values():
                     self._send_assigned(replica, member)
         elif isinstance(event, p.RevealEvent):
