@@ -376,7 +376,7 @@ function update() {
       : resultsChart(state.step.debrief ?? state.step, results, { moderator: true, minResponses: state.min_responses }));
   }
   const themesBox = $("#themes-box");
-  if (themesBox) renderThemesEditor(themesBox, results, { step: state.step.index, available: state.themes, command });
+  if (themesBox) renderThemesEditor(themesBox, results, { step: state.step.index, available: state.themes, command, minResponses: state.min_responses });
 }
 
 /** What each keyboard shortcut does here (see shortcuts.js), and whether it applies now. */
