@@ -123,7 +123,7 @@ async def test_only_a_serving_process_tunes_the_collector(monkeypatch: pytest.Mo
     """An app started inside another process (here, the test's) keeps that process's collector;
     ``attune serve``'s worker factory raises the thresholds and freezes what exists."""
     before = gc.get_threshold(), gc.get_freeze_count()
-    settings = Settings(port=free_port(), backend="memory://", scenarios=DATA)
+    settings = Settings(port=free_port(), backend="memory://", scenarios=DATA, themes=False)
     uv, task, _app = await start_server(settings)
     uv.should_exit = True
     await task

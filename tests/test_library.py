@@ -299,7 +299,8 @@ async def test_the_emotion_words_are_listed_in_the_asked_language(
 @contextlib.asynccontextmanager
 async def serving(**options: Any) -> AsyncIterator[httpx.AsyncClient]:
     """A server with settings of its own, and a client to it."""
-    settings = Settings(port=free_port(), backend="memory://", scenarios=DATA, **options)
+    settings = Settings(port=free_port(), backend="memory://", scenarios=DATA,
+                        **{"themes": False, **options})
     uv, task, _ = await start_server(settings)
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{settings.port}",

@@ -47,7 +47,8 @@ HOSTILE = '<img src=x onerror="alert(1)"><script>alert(2)</script><b>bold?</b>'
 @pytest.fixture
 async def base() -> AsyncIterator[str]:
     # Memory: each test starts with an empty library (the same ids are saved by several tests).
-    settings = Settings(port=free_port(), backend="memory://", scenarios=DATA, min_responses=2)
+    settings = Settings(port=free_port(), backend="memory://", scenarios=DATA, min_responses=2,
+                        themes=False)
     server, task, _ = await start_server(settings)
     try:
         yield f"http://127.0.0.1:{settings.port}"

@@ -134,7 +134,7 @@ async def base(tmp_path: Path) -> AsyncIterator[str]:
     folder = tmp_path / "scenarios"
     folder.mkdir()
     shutil.copy(FIT_DATA / "long-content.yaml", folder)
-    settings = Settings(port=free_port(), scenarios=folder, min_responses=3)
+    settings = Settings(port=free_port(), scenarios=folder, min_responses=3, themes=False)
     server, task, _ = await start_server(settings)
     try:
         yield f"http://127.0.0.1:{settings.port}"

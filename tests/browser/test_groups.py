@@ -40,7 +40,7 @@ async def base(tmp_path: Path) -> AsyncIterator[str]:
     folder.mkdir()
     for name in ("listening-triads", "remote-listening-rooms"):
         shutil.copy(ROOT / "scenarios" / f"{name}.yaml", folder)
-    settings = Settings(port=free_port(), scenarios=folder, min_responses=3)
+    settings = Settings(port=free_port(), scenarios=folder, min_responses=3, themes=False)
     server, task, _ = await start_server(settings)
     try:
         yield f"http://127.0.0.1:{settings.port}"

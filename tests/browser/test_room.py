@@ -32,7 +32,16 @@ from playwright.async_api import (
 )
 
 from attune.config import Settings
-from tests.support.browser import DESKTOP, PHONE, SHOTS, Watch, at_step, device, offline
+from tests.support.browser import (
+    DESKTOP,
+    PHONE,
+    SHOTS,
+    Watch,
+    at_step,
+    device,
+    offline,
+    session_button,
+)
 from tests.support.paths import DATA, ROOT
 from tests.support.servers import free_port, start_server
 
@@ -55,7 +64,7 @@ async def base(tmp_path: Path) -> AsyncIterator[str]:
     folder.mkdir()
     shutil.copy(DATA / "every-kind.yaml", folder)
     shutil.copy(ROOT / "scenarios" / "snapped-at-friend.yaml", folder)
-    settings = Settings(port=free_port(), scenarios=folder, min_responses=3)
+    settings = Settings(port=free_port(), scenarios=folder, min_responses=3, themes=False)
     server, task, _ = await start_server(settings)
     try:
         yield f"http://127.0.0.1:{settings.port}"
@@ -311,7 +320,7 @@ async def test_facilitator_and_three_phones_run_a_builtin_scenario(
 
     # the downloads hold what was answered, and nothing hidden
     async with console.expect_download() as waiting:
-        await console.get_by_role("button", name="Download JSON").click()
+        await (await session_button(console, "Download JSON")).click()
     exported = json.loads(Path(await (await waiting.value).path()).read_text())
     steps = {s["index"]: s for s in exported["steps"]}
     assert exported["participants"] == 3
@@ -326,7 +335,7 @@ async def test_facilitator_and_three_phones_run_a_builtin_scenario(
     assert (steps[5]["count"], steps[5]["passes"]) == (2, 1)
     assert steps[6]["answers"]["histogram"] == [1, 2, 0, 0, 0]
     async with console.expect_download() as waiting:
-        await console.get_by_role("button", name="Download CSV").click()
+        await (await session_button(console, "Download CSV")).click()
     download = await waiting.value
     assert download.suggested_filename == f"attune-{code}.csv"
     rows = list(csv.DictReader(io.StringIO(Path(await download.path()).read_text())))
@@ -487,7 +496,7 @@ async def test_every_kind_refresh_reconnect_hostile_text_and_pacer(
     assert not [frame for frame in sent if "jaw" in frame]
 
     async with console.expect_download() as waiting:
-        await console.get_by_role("button", name="Download JSON").click()
+        await (await session_button(console, "Download JSON")).click()
     exported = json.loads(Path(await (await waiting.value).path()).read_text())
     checkin = next(s for s in exported["steps"] if s["kind"] == "checkin")
     assert checkin["answers"]["words"] == {"calm": 2, "tired": 1}

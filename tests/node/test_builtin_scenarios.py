@@ -14,7 +14,8 @@ SCENARIOS = sorted(sc.load_folder(BUILTIN_SCENARIOS))
 
 @pytest.fixture
 def settings(backend_url: str) -> Settings:
-    return Settings(port=free_port(), backend=backend_url, scenarios=BUILTIN_SCENARIOS)
+    return Settings(port=free_port(), backend=backend_url, scenarios=BUILTIN_SCENARIOS,
+                    themes=False)
 
 
 def value_for(step: p.StepView, who: int) -> p.AnswerValue:

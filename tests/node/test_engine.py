@@ -335,13 +335,13 @@ async def test_broadcasts_go_straight_to_ready_transports(server: Running) -> No
     phone = await server.participant(created)
     await host.command(p.Start())
     await phone.expect(p.StepEvent)
-    replica = server.app.state.node.replicas[created.session]
-    conns = list(replica.conns.values())
-    assert conns and all(c.transport is not None and c.direct for c in conns)
+    conns = [conn for conn, client in server.app.state.endpoint.sockets.items()
+             if client.member is not None and client.member.session == created.session]
+    assert len(conns) == 2 and all(c.transport is not None and c.outbox.ready for c in conns)
     sock = conns[0].transport.get_extra_info("socket")  # type: ignore[union-attr]
     assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF) <= 2 * 64 * 1024, "bounded"
     for _ in range(100):  # the last message's handling ends just after its reply is written
-        if all(c.runner is None for c in conns):
+        if not any(c.busy for c in conns):
             break
         await asyncio.sleep(0.01)
-    assert all(c.runner is None for c in conns), "an idle socket holds no task"
+    assert not any(c.busy for c in conns), "an idle socket holds no task"

@@ -20,6 +20,7 @@ from playwright.async_api import (
     Browser,
     BrowserContext,
     Dialog,
+    Locator,
     Page,
     ViewportSize,
     async_playwright,
@@ -107,3 +108,13 @@ async def offline(page: Page) -> None:
     ``offline`` and shows that it is reconnecting (web/js/live.js)."""
     await page.context.set_offline(True)
     await page.locator("body[data-connection='reconnecting']").wait_for(state="attached")
+
+
+async def session_button(console: Page, name: str) -> Locator:
+    """A button of the console's session bar by its accessible name, from the bar's "More" menu
+    when the window has no room for it there (``web/js/overflow.js``)."""
+    button = console.get_by_role("button", name=name)
+    more = console.locator(".topbar .more-menu")
+    if await more.count() and not await button.is_visible():
+        await more.locator("summary").click()
+    return button

@@ -34,7 +34,7 @@ def _missing(what: str, obj: object, names: list[str]) -> list[str]:
 
 
 def test_uvicorn_still_has_what_the_glue_uses() -> None:
-    settings = Settings(port=free_port(), backend="memory://", scenarios=DATA)
+    settings = Settings(port=free_port(), backend="memory://", scenarios=DATA, themes=False)
     config = uvicorn.Config(create_app(settings), log_level="warning",
                             **uvicorn_config(settings))  # type: ignore[arg-type]
     config.load()
@@ -84,7 +84,7 @@ async def test_uvicorn_builds_the_glues_protocols(monkeypatch: pytest.MonkeyPatc
         original(self, event)
 
     monkeypatch.setattr(uvicorn_glue.GuardedH11Protocol, "handle_websocket_upgrade", spy)
-    settings = Settings(port=free_port(), backend="memory://", scenarios=DATA)
+    settings = Settings(port=free_port(), backend="memory://", scenarios=DATA, themes=False)
     uv, task, _app = await start_server(settings)
     base = f"http://127.0.0.1:{settings.port}"
     try:

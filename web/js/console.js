@@ -21,6 +21,7 @@ import { openLinkDialog, remember, sessionsPanel } from "./sessions.js";
 import { localhostWarning } from "./reach.js";
 import { handleKey, keysOf } from "./shortcuts.js";
 import { clockControls, showClock, toggleClock } from "./clock.js";
+import { keepOnOneLine } from "./overflow.js";
 import { gallery } from "./gallery.js";
 import { renderThemesEditor } from "./themes.js";
 import { groupsConsole } from "./groups.js";
@@ -155,26 +156,27 @@ function header() {
   const slot = $("#session-slot");
   tabTitle(state, t("console.pageTitle"));
   fill(slot,
-    h("span", { class: "session-title", dir: "auto" }, state.title),
+    h("span", { class: "session-title", dir: "auto", title: state.title }, state.title),
     state.code ? h("span", { class: "code-pill", "aria-label": t("common.codeLabel", { code: state.code }) }, state.code) : null,
     h("span", { class: "presence", id: "presence" },
       t("console.presence", { count: presence.connected, joined: presence.joined })),
     h("nav", { class: "session-menu", "aria-label": t("console.sessionMenu") },
-      state.code ? h("a", { href: `/screen/#${state.code}`, target: "_blank", rel: "noopener", class: "button button-small" },
+      state.code ? h("a", { href: `/screen/#${state.code}`, target: "_blank", rel: "noopener", class: "button button-small", dataset: { overflow: "0" } },
         t("console.projector")) : null,
       state.moderator ? h("span", { class: "tag moderator-tag" }, t("moderator.tag")) : null,
       state.status === "running" ? h("button", {
-        type: "button", class: "button button-small", id: "show-join", "aria-pressed": String(Boolean(state.join_shown)),
+        type: "button", class: "button button-small", id: "show-join", "aria-pressed": String(Boolean(state.join_shown)), dataset: { overflow: "1" },
         "aria-keyshortcuts": "j", onclick: () => actions.toggleJoin(),
       }, state.join_shown ? t("console.hideJoin") : t("console.showJoin")) : null,
-      state.moderator ? null : h("button", { type: "button", class: "button button-small", "aria-label": t("console.csv"), onclick: () => download(session, token, "csv", state.code) }, "CSV"),
-      state.moderator ? null : h("button", { type: "button", class: "button button-small", "aria-label": t("console.json"), onclick: () => download(session, token, "json", state.code) }, "JSON"),
-      state.moderator ? null : h("a", { href: `/console/report.html#${session}.${token}`, target: "_blank", rel: "noopener", class: "button button-small" },
+      state.moderator ? null : h("button", { type: "button", class: "button button-small", "aria-label": t("console.csv"), dataset: { overflow: "4" }, onclick: () => download(session, token, "csv", state.code) }, "CSV"),
+      state.moderator ? null : h("button", { type: "button", class: "button button-small", "aria-label": t("console.json"), dataset: { overflow: "4" }, onclick: () => download(session, token, "json", state.code) }, "JSON"),
+      state.moderator ? null : h("a", { href: `/console/report.html#${session}.${token}`, target: "_blank", rel: "noopener", class: "button button-small", dataset: { overflow: "3" } },
         t("console.reportShort")),
       state.moderator ? null : h("button", {
-        type: "button", class: "button button-small", id: "facilitator-link",
+        type: "button", class: "button button-small", id: "facilitator-link", dataset: { overflow: "2" },
         onclick: () => openLinkDialog({ session, token, code: state.code, title: state.title }),
       }, t("sessions.linkButton"))));
+  keepOnOneLine(slot, { small: true });
 }
 
 function stepList() {
@@ -266,8 +268,8 @@ function stepPanel(step) {
     h("button", { type: "button", class: "button button-primary", dataset: { keep: "next" }, "aria-keyshortcuts": keysOf("next"), disabled: last, onclick: () => command("next") },
       t("console.next"), " →"),
     answerable ? h("span", { class: "control-gap" }) : null,
-    answerable ? h("button", { type: "button", class: "button", id: "toggle-open", dataset: { keep: "open" }, "aria-keyshortcuts": keysOf("toggleOpen") }) : null,
-    answerable ? h("button", { type: "button", class: "button button-accent", id: "toggle-reveal", dataset: { keep: "reveal" }, "aria-keyshortcuts": keysOf("toggleReveal") }) : null,
+    answerable ? h("button", { type: "button", class: "button", id: "toggle-open", dataset: { keep: "open", overflow: "2" }, "aria-keyshortcuts": keysOf("toggleOpen") }) : null,
+    answerable ? h("button", { type: "button", class: "button button-accent", id: "toggle-reveal", dataset: { keep: "reveal", overflow: "1" }, "aria-keyshortcuts": keysOf("toggleReveal") }) : null,
     h("span", { class: "control-gap" }),
     state.moderator ? null : endButton());
   const results = answerable ? h("div", { class: "live-results", id: "live-results" },
@@ -297,7 +299,7 @@ function endButton() {
   let armed = false;
   let timer;
   const button = h("button", {
-    type: "button", class: "button button-danger", dataset: { keep: "end" },
+    type: "button", class: "button button-danger", dataset: { keep: "end", overflow: "3" },
     onclick: () => {
       if (armed) {
         command("end");
@@ -324,7 +326,11 @@ function update() {
   const state = live.state;
   const presence = state.presence || { joined: 0, connected: 0 };
   const presenceBox = $("#presence");
-  if (presenceBox) presenceBox.textContent = t("console.presence", { count: presence.connected, joined: presence.joined });
+  const said = t("console.presence", { count: presence.connected, joined: presence.joined });
+  if (presenceBox && presenceBox.textContent !== said) {
+    presenceBox.textContent = said;
+    keepOnOneLine($("#session-slot"), { small: true });
+  }
   const lobbyCount = $("#lobby-count");
   if (lobbyCount) lobbyCount.textContent = t("console.joined", { count: presence.connected });
   if (state.status !== "running" || !state.step) return;
@@ -341,6 +347,8 @@ function update() {
     reveal.onclick = () => command(revealCommand(state));
     reveal.setAttribute("aria-pressed", String(state.revealed));
   }
+  const toolbar = $(".controls");
+  if (toolbar) keepOnOneLine(toolbar);
   const badge = $("#reveal-state");
   if (badge) {
     badge.textContent = state.revealed ? t("console.shown") : t("console.private");
@@ -365,7 +373,7 @@ function update() {
       : resultsChart(state.step.debrief ?? state.step, results, { moderator: true, minResponses: state.min_responses }));
   }
   const themesBox = $("#themes-box");
-  if (themesBox) renderThemesEditor(themesBox, results, { step: state.step.index, available: state.themes, command });
+  if (themesBox) renderThemesEditor(themesBox, results, { step: state.step.index, available: state.themes, command, minResponses: state.min_responses });
 }
 
 /** What each keyboard shortcut does here (see shortcuts.js), and whether it applies now. */
@@ -380,7 +388,12 @@ const actions = {
   moreTime: () => command("extend_clock", { seconds: 30 }),
   projector: () => window.open(`/screen/#${live.state.code}`, "_blank", "noopener"),
   link: () => openLinkDialog({ session, token, code: live.state.code, title: live.state.title }),
-  end: () => $(".controls .button-danger")?.click(),
+  end: () => {
+    // In the "More" menu at narrow widths: open it, so "press again to confirm" is seen.
+    const button = $(".controls .button-danger");
+    button?.closest("details")?.setAttribute("open", "");
+    button?.click();
+  },
   applies(name) {
     const state = live?.state;
     if (!state?.session) return false;

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import logging
 import os
 import queue
@@ -44,8 +43,10 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from filelock import FileLock, Timeout
 
 from attune.backends.base import INACTIVE_S, Backend, CodeTaken, Deliver, Gone, VersionConflict
 from attune.core.errors import AttuneError, BackendUnavailable, SessionGone
@@ -329,7 +330,7 @@ class SQLiteBackend(Backend):
         self._pending: list[_Call] = []
         """Calls made since the loop last handed calls to the thread (once per iteration)."""
         self._thread: threading.Thread | None = None
-        self._lock: TextIO | None = None
+        self._lock: FileLock | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._deliver: Deliver | None = None
         self._gone: Gone | None = None
@@ -610,26 +611,37 @@ class SQLiteBackend(Backend):
 
     def _release(self) -> None:
         if self._lock is not None:
-            self._lock.close()
+            self._lock.release()
             self._lock = None
 
 
-def lock(path: Path) -> TextIO:
-    """Hold ``<path>.lock`` for as long as the returned file is open (the OS frees it when the
-    process dies, ``kill -9`` included). Raises DataFolderBusy if another process holds it."""
+def lock(path: Path) -> FileLock:
+    """Hold ``<path>.lock`` until ``release()``; raises DataFolderBusy if another process holds it.
+
+    The lock is the operating system's (``flock`` on Unix, ``msvcrt.locking`` on Windows, through
+    the ``filelock`` library), so the system frees it when the process dies, ``kill -9``
+    included, and a stale lock file never stands in the way. A file system without such locks
+    is refused rather than quietly trusted with a lock file that a crash would leave behind.
+    The holder's pid is written into the file, for whoever wonders which process it is.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    held = open(f"{path}.lock", "a")  # noqa: SIM115 - kept open for the lock's lifetime
+    held = FileLock(f"{path}.lock", timeout=0, thread_local=False, fallback_to_soft=False,
+                    on_acquired=_write_pid)
     try:
-        fcntl.flock(held.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        held.close()
+        held.acquire()
+    except Timeout:
         raise DataFolderBusy(
             f"another Attune process is using {path}; stop it, or give this one another data "
             "folder (--data) or backend") from None
-    held.truncate(0)
-    held.write(f"{os.getpid()}\n")
-    held.flush()
+    except OSError as exc:
+        raise OSError(exc.errno, f"cannot lock {path}.lock ({exc.strerror}): put the data "
+                      "folder on a local file system") from exc
     return held
+
+
+def _write_pid(fd: int) -> None:
+    os.ftruncate(fd, 0)
+    os.write(fd, f"{os.getpid()}\n".encode())
 
 
 def backup(path: Path, destination: Path) -> None:
