@@ -448,7 +448,7 @@ class Node:
         event = broadcast.others
         if isinstance(event, p.StepEvent):
             self._mark(replica, event.step.index)
-            if event.step.assign:
+            if isinstance(event.step, p.AssigningView) and event.step.assign:
                 for member in replica.members.values():
                     self._send_assigned(replica, member)
         elif isinstance(event, p.RevealEvent):

@@ -371,6 +371,22 @@ async def test_checklist_ticks_become_totals_that_fit_at_the_debrief(
     await expect(screen.locator(".screen-results .chart")).to_be_visible()
     await expect(screen.locator(".groups-totals .bar-row")).to_have_count(4)
     await projector("totals-revealed")
+
+    # The printable breakout-room list: group numbers and sizes, never a name.
+    await console.evaluate("""() => { window.print = () => {
+        window.attunePrinted = [...document.querySelectorAll('#groups-print li')]
+          .map(li => li.textContent); }; }""")
+    await console.locator(".groups-list-head button").click()
+    printed = await console.evaluate("window.attunePrinted")
+    assert len(printed) == TRIADS and all("3" in line for line in printed), printed
+    await console.evaluate("window.dispatchEvent(new Event('afterprint'))")
+    assert not await console.locator("#groups-print").count()
+    # The session report carries the totals too.
+    report = await page_of(browser, watch, CONSOLE, language)
+    await report.goto(f"{base}/console/report.html#{created.session}.{created.token}")
+    await expect(report.locator(".groups-totals .bar-row")).to_have_count(4)
+    await report.screenshot(path=shots / f"report-totals-{language}.png", full_page=True,
+                            animations="disabled")
     for client in others:
         await client.close()
     watch.check()

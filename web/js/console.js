@@ -278,8 +278,10 @@ function stepPanel(step) {
       h("span", { id: "reveal-state", class: "badge" })),
     h("p", { class: "live-count", id: "live-count", "aria-live": "polite" }),
     h("div", { id: "clock-controls" }),
-    step.kind === "perspective" ? h("div", { id: "themes-box", class: "themes-box" }) : null,
-    h("div", { id: "chart", class: "chart-box" })) : null;
+    // The cards (and their moderation queue) before themes: what waits for approval is the
+    // urgent part, and a 1280x720 console shows it without scrolling.
+    h("div", { id: "chart", class: "chart-box" }),
+    step.kind === "perspective" ? h("div", { id: "themes-box", class: "themes-box" }) : null) : null;
   return h("section", { class: "step-panel", "aria-labelledby": "step-heading" },
     h("div", { class: "step-head" },
       h("p", { class: "progress" }, stepProgress(step, state)),
