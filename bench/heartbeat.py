@@ -217,16 +217,15 @@ async def measure(phones: int, seconds: float, interval: float, workers: int,
             replies = await load.call("window", kind=kind, seconds=seconds, interval=interval)
             # Per second of the window itself: the few pongs of the drain after it count in its
             # CPU, the drain's idle seconds do not dilute it.
-            wall = seconds
             cpu = server.cpu() - cpu0
             trips = [t for r in replies for t in r["round_trips"]]
             sent = sum(r["sent"] for r in replies)
             windows[kind] = {
-                "seconds": round(wall, 2),
-                "server_cores": round(cpu / wall, 4),
+                "seconds": seconds,
+                "server_cores": round(cpu / seconds, 4),
                 "server_cpu_s": round(cpu, 3),
                 "server_waited_s": round(system.wait_seconds(server.pid) - wait0, 3),
-                "load_cores": round((load.cpu() - load0) / wall, 4),
+                "load_cores": round((load.cpu() - load0) / seconds, 4),
                 "pings_sent": sent,
                 "pongs": sum(r["pongs"] for r in replies),
                 "pings_per_s": round(sent / seconds, 1),

@@ -20,7 +20,7 @@ from playwright.async_api import Browser, Page, ViewportSize, expect
 from attune.client import Client, create_session
 from attune.config import Settings
 from attune.core import protocol as p
-from tests.support.browser import SHOTS
+from tests.support.browser import SHOTS, at_step
 from tests.support.fault_proxy import FaultProxy
 from tests.support.paths import DATA
 from tests.support.servers import free_port, start_server
@@ -116,12 +116,6 @@ async def test_views_opened_late_show_the_headcount_at_once(base: str, browser: 
 LONG = ("Sam probably feels left out and a little embarrassed, because everyone laughed before "
         "he could explain why he was late; he might be angry at himself more than at us.")
 FR = "Elle se sent peut-être trahie, et elle a peur que ses amis ne lui fassent plus confiance."
-
-
-async def at_step(view: Page, index: int) -> None:
-    await view.wait_for_function(
-        "n => window.attuneLive && window.attuneLive.state.step"
-        " && window.attuneLive.state.step.index === n", arg=index, timeout=10_000)
 
 
 async def phone_answers(phone: Page, text: str) -> None:

@@ -106,7 +106,6 @@ function connect(id, secret) {
   shown = null;
   document.body.classList.add("console-live");
   live = openLive({ role: "facilitator", session, token, onMessage: received, onFailed: failed });
-  window.attuneLive = live;
   live.connect();
   render();
 }

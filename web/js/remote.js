@@ -102,7 +102,6 @@ async function start() {
     },
     onFailed: () => fill(main, sessionNotFound(t("console.notFoundLead"))),
   });
-  window.attuneLive = live;
   live.connect();
   render();
 }
