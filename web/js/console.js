@@ -156,7 +156,10 @@ function header() {
   const slot = $("#session-slot");
   tabTitle(state, t("console.pageTitle"));
   fill(slot,
-    h("span", { class: "session-title", dir: "auto", title: state.title }, state.title),
+    // It gives way down to 8rem before controls move into "More", but a short title keeps no
+    // empty space beside it (a character is at most 1em wide: 1em each is an upper bound).
+    h("span", { class: "session-title", dir: "auto", title: state.title,
+      style: { minWidth: `min(8rem, ${[...(state.title || "")].length}em)` } }, state.title),
     state.code ? h("span", { class: "code-pill", "aria-label": t("common.codeLabel", { code: state.code }) }, state.code) : null,
     h("span", { class: "presence", id: "presence" },
       t("console.presence", { count: presence.connected, joined: presence.joined })),
@@ -259,7 +262,7 @@ function stepPanel(step) {
   if (step.kind === "timer" && step.seconds) {
     pacer = h("div", { class: "timer-box" },
       countdown(step.seconds, state.started_at, () => live.now(), () => live.state.clock),
-      h("div", { id: "clock-controls" }));
+      h("div", { id: "clock-controls", role: "group", "aria-label": t("clock.timer") }));
   }
   const last = step.index >= state.step_count - 1;
   const controls = h("div", { class: "controls", role: "toolbar", "aria-label": t("console.controls") },
