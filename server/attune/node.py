@@ -18,7 +18,7 @@ import hmac
 import itertools
 import logging
 import secrets
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterable
 from typing import TYPE_CHECKING, Protocol
 
 import msgspec
@@ -126,6 +126,9 @@ class Replica:
         self.members: dict[str, Member] = {}
         self.connected: dict[str, int] = {}
         """Participant id to number of open connections (several tabs count once)."""
+        self.phones: dict[str, list[Member]] = {}
+        """Participant id to their members, so a private push to a few participants (their
+        group view after "I'm ready" or a tick) does not walk every socket."""
         self.dirty: set[int] = set()
         self.flush: asyncio.TimerHandle | None = None
         self.last_flush = 0.0
@@ -332,7 +335,7 @@ class Node:
     async def _group(self, replica: Replica, step: int, origin: str) -> None:
         assert self.grouper is not None
         session = replica.session
-        change = await self.grouper.group(self._visible(session, step),
+        change = await self.grouper.group(self._groupable(session, step),
                                           session.info.min_responses, session.info.language)
         await self.append(session.info.id, Themed(at=self.clock.now_ms(), origin=origin, step=step,
                                                    change=change))
@@ -350,12 +353,22 @@ class Node:
                                                    step=command.step, change=change))
 
     @staticmethod
-    def _visible(session: Session, step: int) -> dict[str, str]:
-        """The cards a grouping considers: only those the room may see (hidden, queued and
-        flagged cards stay out of themes and labels)."""
-        tally = session.tallies[step].answers
+    def _visible(session: Session, step: int, character: str | None = None) -> dict[str, str]:
+        """The cards a grouping considers (of one character, when given): only those the room
+        may see (hidden, queued and flagged cards stay out of themes and labels)."""
+        tally = (session.tallies[step] if character is None
+                 else session.by_character[step][character]).answers
         assert isinstance(tally, TextTally)
         return {c: t for c, t in tally.cards.items() if tally.shown(c)}
+
+    @classmethod
+    def _groupable(cls, session: Session, step: int) -> dict[str | None, dict[str, str]]:
+        """What a grouping groups: the step's cards, or each character's apart on a step that
+        hands characters out (``core/themes.py``)."""
+        characters = session.by_character.get(step)
+        if not characters:
+            return {None: cls._visible(session, step)}
+        return {c: cls._visible(session, step, c) for c in characters}
 
     def _member(self, replica: Replica, origin: str) -> Member | None:
         """The member an entry came from, if it is attached to this node."""
@@ -375,8 +388,15 @@ class Node:
     # --- fan-out ---------------------------------------------------------------------------
 
     def _dispatch(self, session_id: str, replica: Replica, outcomes: list[Outcome]) -> None:
-        for outcome in outcomes:
+        grouped = False
+        for i, outcome in enumerate(outcomes):
             match outcome:
+                case Broadcast(others=p.GroupsEvent()) if i + 1 < len(outcomes) \
+                        and outcomes[i + 1] == Grouped(None):
+                    self._broadcast_grouped(replica, outcome)
+                    grouped = True
+                case Grouped(participants=None) if grouped:
+                    grouped = False  # sent with the event
                 case Broadcast():
                     self._broadcast(replica, outcome)
                 case Reply(origin=origin, message=message):
@@ -392,12 +412,32 @@ class Node:
 
     def _send_groups(self, replica: Replica, participants: frozenset[str] | None) -> None:
         """Each participant's own group view, to their own sockets only (it is private)."""
-        for member in replica.members.values():
+        if participants is None:
+            members: Iterable[Member] = replica.members.values()
+        else:
+            members = [m for who in participants for m in replica.phones.get(who, ())]
+        for member in members:
             who = member.participant
-            if who is not None and (participants is None or who in participants):
+            if who is not None:
                 view = replica.session.group_view(who)
                 if view is not None:
                     member.peer.push("group", Outgoing(view))
+
+    def _broadcast_grouped(self, replica: Replica, broadcast: Broadcast) -> None:
+        """A ``groups`` event followed by every phone's own group view (forming, a new round,
+        entering a groups step): each phone gets both in one write (``Outgoing.both``), as a
+        step's fan-out is one write, not two. Same order, same bytes as ``_broadcast`` then
+        ``_send_groups``."""
+        moderator = Outgoing(broadcast.facilitator)
+        others = Outgoing(broadcast.others)
+        session = replica.session
+        for member in replica.members.values():
+            view = session.group_view(member.participant) \
+                if member.participant is not None else None
+            if view is None:
+                member.peer.send(moderator if member.role == "facilitator" else others)
+            else:
+                member.peer.send(Outgoing.both(others, Outgoing(view)))
 
     def _broadcast(self, replica: Replica, broadcast: Broadcast) -> None:
         moderator = Outgoing(broadcast.facilitator)
@@ -408,7 +448,7 @@ class Node:
         event = broadcast.others
         if isinstance(event, p.StepEvent):
             self._mark(replica, event.step.index)
-            if event.step.assign:
+            if isinstance(event.step, p.AssigningView) and event.step.assign:
                 for member in replica.members.values():
                     self._send_assigned(replica, member)
         elif isinstance(event, p.RevealEvent):
@@ -645,6 +685,7 @@ class Node:
         if member.participant is not None:
             replica.connected[member.participant] = \
                 replica.connected.get(member.participant, 0) + 1
+            replica.phones.setdefault(member.participant, []).append(member)
         if member.role == "facilitator":
             replica.hosts += 1
         self._mark(replica, PRESENCE)
@@ -664,6 +705,11 @@ class Node:
                 replica.connected[member.participant] = left
             else:
                 replica.connected.pop(member.participant, None)
+            phones = replica.phones.get(member.participant, [])
+            if member in phones:
+                phones.remove(member)
+            if not phones:
+                replica.phones.pop(member.participant, None)
         self._mark(replica, PRESENCE)
         if not replica.members:
             replica.detach = asyncio.get_running_loop().call_later(

@@ -43,6 +43,8 @@ def test_quick_run_covers_every_scenario(tmp_path: Path) -> None:
                     "server_cpu_us_per_frame", "load_cpu_us_per_frame"):
             assert _number(fanout[key]), (name, key)
 
+    assert results["groups"]["received"] == 50 and _number(results["groups"]["form_ms"])
+
     attune = records["attune"]
     ingest = attune["ingest"]["rounds"][0]
     assert ingest["sent"] == ingest["acked"] == 50
@@ -99,10 +101,13 @@ def test_quick_run_covers_every_scenario(tmp_path: Path) -> None:
 
 
 def test_groups_bench_runs(capsys: pytest.CaptureFixture[str]) -> None:
-    """``python -m bench.groups`` on a tiny room: its figures are there (none is asserted)."""
-    assert groups_bench(["--sizes", "30", "--live", "6"]) == 0
+    """``python -m bench.groups`` on a tiny room, pure and over sockets: every phone got its
+    group and the figures are there (none of their values is asserted)."""
+    assert groups_bench(["--sizes", "30", "--sockets", "30", "--workers", "2"]) == 0
     results = json.loads(capsys.readouterr().out)
     (pure,) = results["pure"]
     assert pure["participants"] == 30 and pure["groups"] == 10
     assert all(_number(pure[key]) for key in ("fold_ms", "views_ms", "us_per_member"))
-    assert results["live"]["participants"] == 6 and _number(results["live"]["form_to_last_view_ms"])
+    over = results["sockets"]
+    assert (over["connected"], over["received"], over["groups"]) == (30, 30, 10)
+    assert all(_number(over[key]) for key in ("form_ms", "step_ms", "form_cpu_us_per_phone"))

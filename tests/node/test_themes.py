@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from attune.client import Client
+from attune.client import Client, create_session
 from attune.config import Settings
 from attune.core import protocol as p
 from tests.support.http import aget
@@ -120,9 +120,8 @@ async def test_without_the_grouper_the_console_is_told_plainly(backend_url: str)
     settings = Settings(port=free_port(), backend=backend_url, scenarios=Path(DATA), themes=False)
     uv, task, _ = await start_server(settings)
     try:
-        running = Running(f"http://127.0.0.1:{settings.port}", _, settings)
-        created = await running.session(scenario_yaml=STORY)
-        host = await running.facilitator(created)
+        created = await create_session(f"http://127.0.0.1:{settings.port}", scenario_yaml=STORY)
+        host = await Client.facilitator(created)
         welcome = host.seen[0]
         assert isinstance(welcome, p.Welcome) and not welcome.themes
         await host.command(p.Start())
@@ -132,3 +131,49 @@ async def test_without_the_grouper_the_console_is_told_plainly(backend_url: str)
     finally:
         uv.should_exit = True
         await asyncio.wait_for(task, 10)
+
+
+CHAIRS = (DATA / "themes" / "chairs.yaml").read_text(encoding="utf-8")
+
+
+async def test_a_step_that_hands_characters_out_groups_each_characters_answers(
+    server: Running,
+) -> None:
+    """Reveal groups each character's answers apart: every theme of a column holds only that
+    character's cards, the step itself carries none, and the export has them per character."""
+    created = await server.session(scenario_yaml=CHAIRS)
+    host = await server.facilitator(created)
+    texts = answers(["deadline", "family", "tired", "saturday"], per_language=1)
+    phones = [await server.participant(created) for _ in texts]
+    screen = await server.screen(created)
+    await host.command(p.Start())
+    await host.command(p.Next())
+    for phone, text in zip(phones, texts, strict=True):
+        await phone.expect(p.Assigned, timeout=10)
+        await phone.answer(1, p.TextValue(text=text))
+    await host.command(p.Reveal())
+
+    def grouped(results: p.Results) -> bool:
+        return len(results.characters) == 2 and all(
+            isinstance(c.answers, p.TextAggregate) and c.answers.themes is not None
+            for c in results.characters)
+
+    results = await screen.expect(p.Results, grouped, timeout=60)
+    assert isinstance(results.answers, p.TextAggregate) and results.answers.themes is None
+    for column in results.characters:
+        assert isinstance(column.answers, p.TextAggregate) and column.answers.themes
+        own = {card.id for card in column.answers.cards}
+        themes = column.answers.themes
+        assert {c for t in themes.themes for c in t.cards} | set(themes.other) == own
+    theme = next(t for c in results.characters
+                 for t in c.answers.themes.themes)  # type: ignore[union-attr]
+    await host.command(p.RenameTheme(step=1, theme=theme.id, label="Renamed"))
+    await screen.expect(p.Results, lambda r: any(
+        t.label == "Renamed" for c in r.characters if isinstance(c.answers, p.TextAggregate)
+        and c.answers.themes for t in c.answers.themes.themes), timeout=10)
+    url = f"{server.base}/api/sessions/{created.session}/export"
+    status, body = await aget(url, {"authorization": f"Bearer {created.token}"})
+    assert status == 200
+    [step] = [s for s in json.loads(body)["steps"] if s["index"] == 1]
+    labels = [t["label"] for c in step["characters"] for t in c["answers"]["themes"]["themes"]]
+    assert "Renamed" in labels

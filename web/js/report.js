@@ -39,7 +39,7 @@ async function report() {
       result.answers?.themes ? themesBoard(result.answers, { all: true }) : null,
       result.kind === "groups" ? checklistTotals(result, { minResponses: data.min_responses }) : null,
       result.kind !== "groups" || step?.debrief
-        ? resultsChart(step?.debrief ?? step, result, { minResponses: data.min_responses }) : null);
+        ? resultsChart(step?.debrief ?? step, result, { minResponses: data.min_responses, report: true }) : null);
   });
   fill(main,
     h("header", { class: "report-head" },

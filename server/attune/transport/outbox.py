@@ -47,6 +47,15 @@ class Outgoing:
     def __init__(self, message: p.Message) -> None:
         self.frame = frame(p.encoder.encode(message))
 
+    @classmethod
+    def both(cls, first: Outgoing, second: Outgoing) -> Outgoing:
+        """Two messages as one write, in order: a shared event and one client's own state
+        after it (a groups event and that phone's group view), so a fan-out that gives each
+        client a private message too still costs one write per socket."""
+        both = cls.__new__(cls)
+        both.frame = first.frame + second.frame
+        return both
+
 
 class Outbox:
     """The queue of events, the latest-state slots and the drop rule of one socket.
