@@ -14,11 +14,12 @@ import sys
 import time
 from pathlib import Path
 
-from bench import report
+from bench import groups, report
 from bench.run import Bench, Plan
 from bench.targets import ALL, available
 
-SCENARIOS = ("fanout", "ingest", "memory", "slow", "storm", "redis", "restart")
+SCENARIOS = ("fanout", "ingest", "memory", "slow", "storm", "redis", "restart", "groups")
+"""``groups`` (bench/groups.py): forming triads over sockets, once, at the largest size."""
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
@@ -84,6 +85,9 @@ def main(argv: list[str] | None = None) -> Path:
     for name in plan.skipped:  # type: ignore[attr-defined]
         say(f"  skipping {name}: its package is not installed (pip install -e '.[bench]')")
     results = asyncio.run(Bench(plan, say).main())
+    if "groups" in plan.scenarios:
+        results["groups"] = asyncio.run(groups.sockets(max(plan.sizes), plan.workers,
+                                                       pin=plan.pin, say=say))
     results["meta"]["skipped"] = plan.skipped  # type: ignore[attr-defined]
     results["targets"] = report.check_targets(results)
     path = plan.out / f"{'quick' if plan.quick else 'full'}-{started}.json"
@@ -92,6 +96,8 @@ def main(argv: list[str] | None = None) -> Path:
     say(report.table(results))
     say("")
     say(report.targets_table(results))
+    if "groups" in results:
+        say(groups.table(results["groups"]))
     say(f"\nresults: {path}")
     if args.docs if args.docs is not None else not plan.quick:
         written = report.write_docs(results, path)

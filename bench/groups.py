@@ -3,31 +3,50 @@
 Forming is one facilitator command, but unlike a step it gives every participant a message of
 their own (their group, their role), so its cost grows with the room twice: the fold (shuffle by
 keyed hash, cut into groups, assign roles) and one private ``group`` message built, encoded and
-written per member. This measures both on the server's own code, with no sockets, in CPU time:
+written per member. Two measurements:
 
-    python -m bench.groups --sizes 1000,10000          # the pure cost, per member
-    python -m bench.groups --sizes 1000 --live 300     # and end to end over a real server
+    python -m bench.groups --sizes 1000,10000          # the pure cost, per member, no sockets
+    python -m bench.groups --sizes 1000 --sockets 10000
+
+``--sockets N`` is the real thing: an Attune server in its own process (pinned to the server CPU,
+as ``python -m bench`` does), N phones on real WebSockets held by the load generator's processes,
+all tap "I'm ready", and the facilitator forms triads; the time runs from the command to the
+last phone's ``group`` message, against one step event's fan-out to the same phones in the same
+run. ``python -m bench`` runs it as its ``groups`` section at its largest size.
 
 The target (issue #15) is that 10,000 participants form triads within the fan-out time of one
-step: docs/benchmarks.md measures that at 72-113 ms on this machine (7-11 us of server CPU per
-frame). A private message per member costs one fan-out frame's write on top of the fold and the
-encode measured here.
+step; docs/benchmarks.md ("Forming groups over sockets") has the figures.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import multiprocessing
+import os
+import statistics
+import sys
 import time
+from collections.abc import Callable
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from attune.client import create_session
+from attune.core import groups as g
 from attune.core import protocol as p
 from attune.core import scenario as sc
 from attune.core.session import Commanded, Joined, Readied, Session, SessionInfo, digest
+from bench import system
+from bench.loadgen import Handle, Load, Worker
+from bench.run import Watcher
+from bench.targets import ServerProcess
+from bench.wsclient import Client, Probe
 
 SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "listening-triads.yaml"
+RESULTS = Path(__file__).resolve().parent / "results"
 GROUPS = 1
 
 
@@ -69,60 +88,214 @@ def measure(n: int, repeat: int = 3) -> dict[str, Any]:
     }
 
 
-async def live(n: int) -> dict[str, Any]:
-    """End to end on a real server (memory backend): the form command to the last member's view."""
-    import socket
+# --- over real sockets: the load generator's phones, the server in its own process ----------
 
-    import uvicorn
 
-    from attune.app import create_app, uvicorn_config
-    from attune.client import Client, create_session
-    from attune.config import Settings
+class GroupsWorker(Worker):
+    """A load worker that also says "I'm ready" and notes when each phone gets its ``group``."""
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    settings = Settings(port=port, scenarios=SCENARIO.parent, min_responses=3)
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="warning",
-                                           **uvicorn_config(settings)))  # type: ignore[arg-type]
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    base = f"http://127.0.0.1:{port}"
+    def __init__(self, pipe: Connection, number: int) -> None:
+        super().__init__(pipe, number)
+        self.group_times: dict[int, float] = {}
+        """Client index to the kernel time of its first ``group`` message since ``arm``."""
+        self.step_times: dict[int, list[float]] = {}
+        """Step event seq to the kernel times at which each phone got it."""
+
+    def on_step(self, client: Client, seq: int, started_at: float, kernel: float,
+                app: float) -> None:
+        self.step_times.setdefault(seq, []).append(kernel)
+
+    def on_message(self, client: Client, probe: Probe, kernel: float) -> None:
+        if probe.type == "group":
+            self.group_times.setdefault(client.index, kernel)
+        else:
+            super().on_message(client, probe, kernel)
+
+    async def arm(self) -> int:
+        self.group_times = {}
+        return len(self.live())
+
+    async def ready(self, step: int) -> int:
+        frame = b'{"type":"ready","step":%d}' % step
+        clients = self.live()
+        for client in clients:
+            client.send(frame)
+        return len(clients)
+
+    async def wait_groups(self, timeout: float) -> dict[str, Any]:
+        """Wait until every phone has had a ``group`` message since ``arm``: the last's time."""
+        expected = len(self.live())
+        deadline = time.monotonic() + timeout
+        while len(self.group_times) < expected and time.monotonic() < deadline:
+            await asyncio.sleep(0.002)
+        times = list(self.group_times.values())
+        return {"expected": expected, "got": len(times), "last": max(times, default=0.0)}
+
+    async def wait_step(self, seq: int, timeout: float) -> dict[str, Any]:
+        expected = len(self.live())
+        deadline = time.monotonic() + timeout
+        while len(self.step_times.get(seq, ())) < expected and time.monotonic() < deadline:
+            await asyncio.sleep(0.002)
+        times = self.step_times.pop(seq, [])
+        return {"expected": expected, "got": len(times), "last": max(times, default=0.0)}
+
+
+def _worker_main(pipe: Connection, number: int, cpus: list[int] | None) -> None:
+    system.raise_open_files()
+    if cpus:
+        system.pin(os.getpid(), cpus)
+
+    async def run() -> None:
+        await GroupsWorker(pipe, number).serve()
+
+    asyncio.run(run())
+
+
+class GroupsHandle(Handle):
+    """``bench.loadgen.Handle`` with a ``GroupsWorker`` in the child process."""
+
+    def __init__(self, number: int, cpus: list[int] | None) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.pipe, child = context.Pipe()
+        self.process = context.Process(target=_worker_main, args=(child, number, cpus),
+                                       daemon=True)
+        self.process.start()
+        child.close()
+        self.pending = {}
+        self.ids = 0
+        self.listening = False
+
+
+class GroupsLoad(Load):
+    def __init__(self, workers: int, cpus: list[int] | None) -> None:
+        self.handles = [GroupsHandle(i, cpus) for i in range(workers)]
+
+
+def _median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+async def sockets(n: int, workers: int = 4, repeat: int = 3, pin: bool = True,
+                  say: Callable[[str], None] = print) -> dict[str, Any]:
+    """``n`` phones on real sockets, all ready; the facilitator forms triads ``repeat`` times.
+
+    Figures, each from the moment the command leaves the facilitator's socket to the kernel
+    timestamp at which the last phone's socket received its message (the load generator's
+    clock, see ``bench/wsclient.py``), and the server's CPU over the same span:
+
+    - ``step_ms``: one step event to everyone (re-entering the first step), the reference;
+    - ``form_ms``: forming groups, until the last phone has its private ``group`` message.
+    """
+    server_cpus, load_cpus = system.plan_cpus(pin)
+    system.raise_open_files()
+    if load_cpus:
+        system.pin(0, load_cpus)
+    log = RESULTS / "logs" / f"groups-{n}.log"
+    server = ServerProcess("attune", [], server_cpus, log)
+    server.start()
+    load = GroupsLoad(workers, load_cpus)
+    # The facilitator is the load generator's lean client too (no keepalive pings that a server
+    # busy with 10,000 sockets on a loaded machine could miss), as in bench/run.py.
+    host = Client(asyncio.get_running_loop(), Watcher(), "attune")
+    timeout = 30 + n / 200
+
+    async def command(body: dict[str, Any]) -> None:
+        host.send(json.dumps(body).encode())
+
+    async def at_seq(seq: int) -> None:
+        deadline = time.monotonic() + timeout
+        while host.seq < seq and time.monotonic() < deadline:
+            await asyncio.sleep(0.002)
+
     try:
-        created = await create_session(base, "listening-triads")
-        host = await Client.facilitator(created)
-        people = [await Client.participant(created.code, base=base) for _ in range(n)]
-        await host.command(p.Start())
-        await host.command(p.Next())
-        for person in people:
-            await person.expect(p.GroupsEvent, timeout=30)
-        await asyncio.gather(*(person.ready(GROUPS) for person in people))
-        start = time.perf_counter()
-        await host.command(p.GroupsForm())
-        await asyncio.gather(*(person.expect(p.GroupView, lambda v: v.status == "grouped",
-                                             timeout=30) for person in people))
-        elapsed = time.perf_counter() - start
-        for client in [host, *people]:
-            await client.close()
-        return {"participants": n, "form_to_last_view_ms": round(elapsed * 1000, 1)}
+        created = await create_session(server.api, "listening-triads")
+        await host.connect("127.0.0.1", server.port, "/ws")
+        await command({"type": "hello", "role": "facilitator", "session": created.session,
+                       "token": created.token})
+        await asyncio.wait_for(host.welcomed, 10)
+        await command({"type": "start"})
+        await at_seq(1)
+        hello = json.dumps({"type": "hello", "role": "participant", "code": created.code})
+        shares = [{"n": k} for k in load.split(n)]
+        started = time.perf_counter()
+        replies = await load.each("connect", shares=shares, host="127.0.0.1", port=server.port,
+                                  kind="attune", path="/ws", hello=hello, slow_every=0,
+                                  concurrency=64)
+        connected = sum(r["connected"] for r in replies)
+        say(f"  groups: {connected} phones connected in {time.perf_counter() - started:.1f} s")
+
+        async def broadcast(body: dict[str, Any]) -> tuple[float, float, int]:
+            seq = host.seq + 1
+            cpu, sent = server.cpu(), time.time() * 1000
+            await command(body)
+            got = await load.each("wait_step", seq=seq, timeout=timeout)
+            await at_seq(seq)
+            return (max(r["last"] for r in got) - sent, server.cpu() - cpu,
+                    sum(r["got"] for r in got))
+
+        async def grouped(body: dict[str, Any] | None) -> tuple[float, float, int]:
+            await load.each("arm")
+            cpu, sent = server.cpu(), time.time() * 1000
+            if body is None:
+                await load.each("ready", step=GROUPS)
+            else:
+                await command(body)
+            got = await load.each("wait_groups", timeout=timeout)
+            return (max(r["last"] for r in got) - sent, server.cpu() - cpu,
+                    sum(r["got"] for r in got))
+
+        steps = [await broadcast({"type": "goto", "step": 0}) for _ in range(repeat)]
+        await load.each("arm")
+        await command({"type": "next"})  # the groups step: a step event and a group view each
+        await load.each("wait_groups", timeout=timeout)
+        ready = await grouped(None)  # every phone's "I'm ready", answered by its own view
+        forms = [await grouped({"type": "groups_form"}) for _ in range(repeat)]
+        step_ms, step_cpu = _median([s[0] for s in steps]), _median([s[1] for s in steps])
+        form_ms, form_cpu = _median([f[0] for f in forms]), _median([f[1] for f in forms])
+        return {
+            "participants": n, "connected": connected,
+            "groups": len(g.sizes(connected, 3, "join")) if connected >= 2 else 0,
+            "received": min(f[2] for f in forms),
+            "step_ms": round(step_ms, 1), "form_ms": round(form_ms, 1),
+            "form_over_step": round(form_ms / step_ms, 2) if step_ms else None,
+            "ready_ms": round(ready[0], 1),
+            "step_cpu_us_per_phone": round(step_cpu / connected * 1e6, 2),
+            "form_cpu_us_per_phone": round(form_cpu / connected * 1e6, 2),
+            "form_ms_runs": [round(f[0], 1) for f in forms],
+            "step_ms_runs": [round(s[0], 1) for s in steps],
+            "load_average": system.load_average(),
+        }
     finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 30)
+        host.abort()
+        with contextlib.suppress(Exception):
+            await load.each("close_all")
+        load.stop()
+        server.stop()
+
+
+def table(result: dict[str, Any]) -> str:
+    """One line for the benchmark's summary."""
+    return (f"groups: {result['connected']} phones into {result['groups']} triads: forming "
+            f"{result['form_ms']} ms to the last phone ({result['form_cpu_us_per_phone']} us "
+            f"server CPU per phone), one step {result['step_ms']} ms "
+            f"({result['step_cpu_us_per_phone']} us); forming / step "
+            f"{result['form_over_step']}x")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.groups", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1000,10000", help="comma-separated room sizes")
-    parser.add_argument("--live", type=int, default=0,
-                        help="also form this many script phones over a real server")
+    parser.add_argument("--sockets", type=int, default=0,
+                        help="also form this many phones on real sockets (a server process and "
+                        "the load generator's)")
+    parser.add_argument("--workers", type=int, default=4, help="load generator processes")
+    parser.add_argument("--no-pin", action="store_true", help="do not pin server and load")
     args = parser.parse_args(argv)
     results: dict[str, Any] = {"pure": [measure(int(n)) for n in args.sizes.split(",")]}
-    if args.live:
-        results["live"] = asyncio.run(live(args.live))
+    if args.sockets:
+        results["sockets"] = asyncio.run(sockets(args.sockets, args.workers, pin=not args.no_pin,
+                                                 say=lambda line: print(line, file=sys.stderr)))
     print(json.dumps(results, indent=2))
     return 0
 

@@ -246,24 +246,26 @@ class Worker:
         await self.done.wait()
 
 
-def _main(pipe: Connection, number: int, cpus: list[int] | None) -> None:
+def _main(pipe: Connection, number: int, cpus: list[int] | None, kind: type[Worker]) -> None:
     system.raise_open_files()
     if cpus:
         system.pin(os.getpid(), cpus)
 
     async def run() -> None:
-        await Worker(pipe, number).serve()
+        await kind(pipe, number).serve()
 
     asyncio.run(run())
 
 
 class Handle:
-    """The orchestrator's end of one worker."""
+    """The orchestrator's end of one worker (``kind``: a ``Worker`` subclass with more commands,
+    importable by module and name so a spawned process finds it)."""
 
-    def __init__(self, number: int, cpus: list[int] | None) -> None:
+    def __init__(self, number: int, cpus: list[int] | None, kind: type[Worker] = Worker) -> None:
         context = multiprocessing.get_context("spawn")
         self.pipe, child = context.Pipe()
-        self.process = context.Process(target=_main, args=(child, number, cpus), daemon=True)
+        self.process = context.Process(target=_main, args=(child, number, cpus, kind),
+                                       daemon=True)
         self.process.start()
         child.close()
         self.pending: dict[int, asyncio.Future[Any]] = {}
@@ -315,8 +317,8 @@ class Handle:
 class Load:
     """All load workers; calls go to every worker at once."""
 
-    def __init__(self, workers: int, cpus: list[int] | None) -> None:
-        self.handles = [Handle(i, cpus) for i in range(workers)]
+    def __init__(self, workers: int, cpus: list[int] | None, kind: type[Worker] = Worker) -> None:
+        self.handles = [Handle(i, cpus, kind) for i in range(workers)]
 
     @property
     def pids(self) -> list[int]:

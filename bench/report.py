@@ -70,6 +70,7 @@ def check_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
 
     for size in sizes:
         floor = _get(results, "floor", size)
+        cfloor = _get(results, "cfloor", size)
         ws = _get(results, "websockets", size)
         plain = _get(results, "starlette", size)
         sio = _get(results, "socketio", size)
@@ -114,13 +115,22 @@ def check_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                 kib = a["memory"]["kib_per_connection"]
                 if kib is not None:
                     add(name, size, "KiB per idle participant", kib, "<= 16", kib <= 16)
+            if cfloor and cpu and cfloor["fanout"]["server_cpu_us_per_frame"]:
+                ratio = cpu / cfloor["fanout"]["server_cpu_us_per_frame"]
+                add(name, size, "CPU per frame / compiled floor's", ratio, "(no target)", None)
+                ratio = f["last_ms"] / cfloor["fanout"]["last_ms"]
+                add(name, size, "last-participant latency / compiled floor's", ratio,
+                    "(no target)", None)
             ingest = a.get("ingest")
-            floor_ingest = (floor or {}).get("ingest")
-            if ingest and floor_ingest and ingest["server_cpu_us_per_answer"]:
-                ratio = (floor_ingest["server_cpu_us_per_answer"]
-                         / ingest["server_cpu_us_per_answer"])
-                add(name, size, "CPU: answers per CPU-second vs floor (no target)", ratio, "-",
-                    None)
+            mine = (ingest or {}).get("server_cpu_us_per_answer")
+            theirs = ((floor or {}).get("ingest") or {}).get("server_cpu_us_per_answer")
+            if mine and theirs:
+                add(name, size, "ingest CPU per answer / floor's", mine / theirs, "<= 1.3",
+                    mine / theirs <= 1.3)
+            theirs = ((cfloor or {}).get("ingest") or {}).get("server_cpu_us_per_answer")
+            if mine and theirs:
+                add(name, size, "ingest CPU per answer / compiled floor's", mine / theirs,
+                    "(no target)", None)
             if ingest:
                 rate = ingest["answers_per_s"]
                 add(name, size, "answers/s (measured, one process)", rate, ">= 50,000",
@@ -185,6 +195,11 @@ def check_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             if r.get("ingest"):
                 add(name, size, "answers/s through Redis", r["ingest"]["answers_per_s"],
                     "(no target)", None)
+                mine = r["ingest"]["server_cpu_us_per_answer"]
+                theirs = (memory_a.get("ingest") or {}).get("server_cpu_us_per_answer")
+                if mine and theirs:
+                    add(name, size, "ingest CPU per answer vs memory backend (all nodes)",
+                        mine / theirs, "<= 2", mine / theirs <= 2)
     return rows
 
 
@@ -259,13 +274,16 @@ def _ingest_rows(results: dict[str, Any]) -> list[list[str]]:
                          _fmt(i["capacity_per_process"], 0),
                          _fmt(i["projector_after_last_send_ms"]),
                          _fmt(i["projector_after_last_ack_ms"]),
-                         f"{i['server_busy']:.0%}" if not math.isnan(i["server_busy"]) else "-"])
+                         f"{i['server_busy']:.0%}" if not math.isnan(i["server_busy"]) else "-",
+                         _fmt(i.get("load_cpu_us_per_answer"), 1),
+                         f"{i['load_busy']:.0%}" if i.get("load_busy") is not None else "-"])
     return rows
 
 
 INGEST_HEADERS = ["target", "participants", "answers/s", "server us/answer",
                   "answers/s at 100% CPU", "projector after last send ms",
-                  "projector after last ack ms", "server busy"]
+                  "projector after last ack ms", "server busy", "load us/answer",
+                  "load busy"]
 
 
 def _scenario_rows(results: dict[str, Any]) -> tuple[list[list[str]], list[list[str]]]:

@@ -132,6 +132,11 @@ class Run:
     async def start(self) -> None:
         target, plan = self.target, self.bench.plan
         args = list(target.options)
+        if not target.attune:
+            # The peers pad their step frame to the size of Attune's, so all move the same bytes.
+            args += ["--frame-size", str(self.bench.frame_bytes)]
+        if target.kind == "cfloor":
+            args += ["--binary", str(self.bench.cfloor)]
         if target.redis:
             from tests.support.redis_server import RedisProcess
 
@@ -303,6 +308,7 @@ class Run:
 
     async def ingest(self, rounds: int) -> dict[str, Any]:
         per_round = []
+        load_cores = len(self.bench.load_cpus or system.cpus())
         for _ in range(rounds):
             step = self.scale_step
             self.scale_step = FIRST_SCALE + (step + 1 - FIRST_SCALE) % SCALE_STEPS
@@ -344,6 +350,7 @@ class Run:
                 "server_cpu_us_per_answer": round(cpu_s / acked * 1e6, 2) if acked else None,
                 "load_cpu_us_per_answer": round(cpu_l / acked * 1e6, 2) if acked else None,
                 "server_busy": round(cpu_s / span / len(self.servers), 3) if span > 0 else None,
+                "load_busy": round(cpu_l / span / load_cores, 3) if span > 0 else None,
             })
             await asyncio.sleep(0.2)
 
@@ -360,6 +367,8 @@ class Run:
             "server_cpu_us_per_answer": cpu,
             "capacity_per_process": round(1e6 / cpu) if cpu else None,
             "server_busy": med("server_busy"),
+            "load_cpu_us_per_answer": med("load_cpu_us_per_answer"),
+            "load_busy": med("load_busy"),
         }
 
     async def slow(self) -> dict[str, Any]:
@@ -520,12 +529,17 @@ class Bench:
         self.long_frame_bytes = step_frame_size(LONG_STEPS[0])
         self.results: list[dict[str, Any]] = []
         self.load: Load
+        self.cfloor: Path | None = None
 
     async def main(self) -> dict[str, Any]:
         system.raise_open_files()
         if self.load_cpus:
             system.pin(0, self.load_cpus)
         self.plan.out.mkdir(parents=True, exist_ok=True)
+        if any(t.kind == "cfloor" for t in self.plan.targets):
+            from bench.cfloor import build
+
+            self.cfloor = build(self.plan.out / "bin")  # before anything runs: fails clearly
         started = time.time()
         meta = {
             "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),

@@ -4,7 +4,9 @@ Each runs in its own process (pinned by the orchestrator with ``taskset``) so it
 memory can be read from ``/proc``. Kinds:
 
 - ``attune``: the real server, ``create_app`` with ``uvicorn_config`` as shipped;
-- ``floor``, ``websockets``, ``starlette``, ``socketio``: the peers in ``bench.peers``.
+- ``floor``, ``websockets``, ``starlette``, ``socketio``: the peers in ``bench.peers``;
+- ``cfloor``: the compiled floor (``bench/cfloor.c``), which this process becomes with ``exec``
+  (same pid, so the orchestrator reads its CPU time as any other server's).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import uvloop
 
 from bench import peers, system
 
-KINDS = ("attune", "floor", "websockets", "starlette", "socketio")
+KINDS = ("attune", "cfloor", "floor", "websockets", "starlette", "socketio")
 
 
 def _uvicorn(app: Any, port: int, **options: Any) -> Any:
@@ -76,8 +78,11 @@ def main() -> None:
     parser.add_argument("--backend", default="memory://")
     parser.add_argument("--frame-size", type=int, default=400)
     parser.add_argument("--collector-log", help="file for the cyclic collector's passes")
+    parser.add_argument("--binary", help="the compiled floor's executable (kind cfloor)")
     args = parser.parse_args()
     system.raise_open_files()
+    if args.kind == "cfloor":
+        os.execv(args.binary, [args.binary, str(args.port), str(args.frame_size)])
     warnings.simplefilter("ignore", DeprecationWarning)
     trace = os.environ.get("BENCH_TRACEMALLOC")
     if trace:

@@ -51,6 +51,8 @@ class Target:
 
 
 PEERS = [
+    Target("cfloor", "cfloor", "raw", "/",
+           "compiled floor: C, epoll, one pre-built frame send() per socket"),
     Target("floor", "floor", "raw", "/", "floor: asyncio, one pre-built frame per transport"),
     Target("websockets", "websockets", "raw", "/", "websockets 'broadcast()'"),
     Target("starlette", "starlette", "raw", "/ws",

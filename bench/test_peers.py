@@ -1,7 +1,7 @@
-"""The peer comparison still works end to end: a quick run of the harness against every peer in
-``bench/peers.py`` (a floor server, ``websockets.broadcast()``, plain Starlette,
-python-socketio) beside Attune produces a well-formed result for each, and the comparisons of
-docs/benchmarks.md are made. No timing is asserted.
+"""The peer comparison still works end to end: a quick run of the harness against the servers
+Attune is compared with (``websockets.broadcast()``, plain Starlette, python-socketio, in
+``bench/peers.py``) beside Attune and the Python floor produces a well-formed result for each,
+and the comparisons of docs/benchmarks.md are made. No timing is asserted.
 
 Outside the product suite (``python -m pytest`` collects ``tests/`` only): it needs the
 ``bench`` extra, which brings the competitors. Run it with ``bash .ci/run --peers``, or, with

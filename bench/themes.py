@@ -35,13 +35,21 @@ import subprocess
 import sys
 import tempfile
 import time
+from array import array
+from collections import Counter
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import yaml
 
 from attune.client import Client, Created, create_session
 from attune.core import protocol as p
+from bench import system
+from bench.loadgen import Load, Worker
+from bench.wsclient import Client as LoadClient
+from bench.wsclient import Probe
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "themes" / "noor.yaml"
@@ -61,6 +69,21 @@ def texts(n: int) -> list[str]:
     if n > len(found):
         raise ValueError(f"at most {len(found)} distinct answers")
     return found[:n]
+
+
+TAILS = ("", " Maybe.", " I think.", " Peut-être.", " 也许。", " Or so it seems.", " Je crois.",
+         " 我觉得。")
+"""Endings that make the labelled answers into more distinct ones: the worker keeps every vector
+it made, so a text seen in an earlier burst would cost it nothing."""
+
+
+def burst_texts(n: int, bursts: int) -> list[list[str]]:
+    """``bursts`` lists of ``n`` answers, no text twice across all of them."""
+    base = texts(2000)
+    if n * bursts > len(base) * len(TAILS):
+        raise ValueError(f"at most {len(base) * len(TAILS)} distinct answers")
+    every = [base[j % len(base)] + TAILS[j // len(base)] for j in range(n * bursts)]
+    return [every[k * n:(k + 1) * n] for k in range(bursts)]
 
 
 def pct(values: list[float], q: float) -> float:
@@ -108,43 +131,46 @@ def free_port() -> int:
 
 
 class Server:
-    """``attune serve`` in its own process, with or without the themes worker."""
+    """``attune serve`` in its own process, with or without the themes worker, pinned to
+    ``cpus`` when given (its themes worker inherits the pinning: the strict case, where every
+    cycle the worker takes is one the server could have had)."""
 
-    def __init__(self, themes: bool, min_responses: int, on_reveal: bool) -> None:
+    def __init__(self, themes: bool, min_responses: int, scenario: dict[str, Any],
+                 cpus: list[int] | None = None) -> None:
         self.port = free_port()
         self.themes = themes
         self.min_responses = min_responses
         self.base = f"http://127.0.0.1:{self.port}"
         self.folder = tempfile.TemporaryDirectory()
-        scenario = yaml.safe_load((ROOT / "tests/data/themes/story.yaml").read_text("utf-8"))
-        scenario["steps"][0]["themes"] = on_reveal
-        scenario["steps"][0]["max_length"] = 1000
-        (Path(self.folder.name) / "story.yaml").write_text(yaml.safe_dump(scenario), "utf-8")
-        command = [sys.executable, "-m", "attune.cli", "serve", "--port", str(self.port),
-                   "--backend", "memory://",
+        (Path(self.folder.name) / "scenario.yaml").write_text(yaml.safe_dump(scenario), "utf-8")
+        command = [*system.pin_prefix(cpus), sys.executable, "-m", "attune.cli", "serve",
+                   "--port", str(self.port), "--backend", "memory://",
                    "--scenarios", self.folder.name, "--min-responses", str(min_responses)]
         if not themes:
             command.append("--no-themes")
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                         env={**os.environ, "PYTHONUNBUFFERED": "1"})
 
-    async def ready(self) -> None:
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    async def listening(self) -> None:
         deadline = time.monotonic() + 60
         while True:
             try:
                 _, writer = await asyncio.open_connection("127.0.0.1", self.port)
                 writer.close()
-                break
+                return
             except OSError:
                 if time.monotonic() > deadline:
                     raise TimeoutError("attune serve did not start") from None
                 await asyncio.sleep(0.2)
-        if self.themes and self.min_responses <= 6:
+
+    async def ready(self) -> None:
+        await self.listening()
+        if self.themes:
             await self.warm_up()
-        elif self.themes:
-            # Above the threshold nothing is shown to wait for: give the worker the time its
-            # model takes to load on a loaded machine (seconds; measured up to about 10 here).
-            await asyncio.sleep(20)
 
     async def warm_up(self) -> None:
         """Group a throwaway session's answers once, so the worker has loaded its model (seconds
@@ -169,6 +195,14 @@ class Server:
         self.folder.cleanup()
 
 
+def story_scenario() -> dict[str, Any]:
+    """The themes test scenario, its free-text step grouped on reveal."""
+    scenario: dict[str, Any] = yaml.safe_load(
+        (ROOT / "tests/data/themes/story.yaml").read_text("utf-8"))
+    scenario["steps"][0]["max_length"] = 1000
+    return scenario
+
+
 async def join(created: Created, n: int) -> list[Client]:
     people: list[Client] = []
     for start in range(0, n, 100):
@@ -182,7 +216,7 @@ def themed(results: p.Results) -> bool:
 
 
 async def reveal_to_themes(n: int, warm: bool) -> dict[str, Any]:
-    server = Server(themes=True, min_responses=3, on_reveal=True)
+    server = Server(themes=True, min_responses=3, scenario=story_scenario())
     try:
         await server.ready()
         created = await create_session(server.base, "themes-story")
@@ -220,74 +254,323 @@ async def reveal_to_themes(n: int, warm: bool) -> dict[str, Any]:
         server.stop()
 
 
-async def burst(n: int, themes: bool, every_ms: float) -> dict[str, Any]:
-    # A threshold above n: phones get the reveal events but no aggregate, so what is measured is
-    # the fan-out of events while answers pour in, not the size of the results pushes.
-    server = Server(themes=themes, min_responses=n + 1, on_reveal=False)
+# --- fan-out during a burst, on the multi-process load generator --------------------------------
+
+
+class TextWorker(Worker):
+    """A load process whose participants answer in free text and note when each toggled event
+    (``TOGGLES``) arrives (kernel time, as ``Worker`` notes step events)."""
+
+    def __init__(self, pipe: Connection, number: int) -> None:
+        super().__init__(pipe, number)
+        self.reveals: dict[int, array[float]] = {}
+
+    def on_message(self, client: LoadClient, probe: Probe, kernel: float) -> None:
+        if probe.type in TOGGLES:
+            self.reveals.setdefault(probe.seq, array("d")).append(kernel)
+        else:
+            super().on_message(client, probe, kernel)
+
+    async def answer_texts(self, step: int, texts: list[str], timeout: float) -> dict[str, Any]:
+        """Every reading client answers ``step`` at once, each with its own text; wait for the
+        acks (as ``Worker.answer`` does for scale answers)."""
+        self.acks, self.ack_times, self.errors = 0, array("d"), Counter()
+        clients = self.live()
+        first = time.time() * 1000
+        for client, text in zip(clients, texts, strict=False):
+            client.send(answer_frame(step, f"{self.number}-{client.index}-{step}", text))
+        sent = min(len(clients), len(texts))
+        deadline = time.monotonic() + timeout
+        while self.acks + sum(self.errors.values()) < sent and time.monotonic() < deadline:
+            await asyncio.sleep(0.002)
+        return {"sent": sent, "acked": self.acks, "errors": dict(self.errors),
+                "first_send": first, "acks": self.ack_times.tobytes()}
+
+    async def take_reveals(self) -> dict[int, bytes]:
+        taken, self.reveals = self.reveals, {}
+        return {seq: times.tobytes() for seq, times in taken.items()}
+
+
+answer_encoder = msgspec.json.Encoder()
+
+
+def answer_frame(step: int, submission: str, text: str) -> bytes:
+    return answer_encoder.encode(p.Answer(step=step, submission=submission,
+                                          value=p.TextValue(text=text)))
+
+
+TOGGLES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
+    "reveal": ({"type": "reveal"}, {"type": "hide_results"}),
+    "join": ({"type": "show_join", "shown": True}, {"type": "show_join", "shown": False})}
+"""Two independent states a facilitator can flip, each making one event per flip: a connection
+may send 20 messages a second (``transport/ws.py``), so two connections, each flipping its own,
+make events twice as often, and each one's events stay in the order it sent them."""
+
+
+class Control:
+    """A facilitator's socket, in this process, flipping one of ``TOGGLES`` and noting each of
+    its events' seq. Connected, it is also what makes the node embed answers (only where a
+    facilitator is connected)."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.seqs: list[int] = []
+        """Seq of each of this kind's events, in order: the i-th is the i-th flip sent."""
+        self.sent: list[float] = []
+        self.errors: Counter[str] = Counter()
+        self.client: LoadClient | None = None
+
+    def on_open(self, client: LoadClient) -> None:
+        pass
+
+    def on_step(self, client: LoadClient, seq: int, started_at: float, kernel: float,
+                app: float) -> None:
+        pass
+
+    def on_message(self, client: LoadClient, probe: Probe, kernel: float) -> None:
+        if probe.type == self.kind:
+            self.seqs.append(probe.seq)
+        elif probe.type == "error":
+            self.errors[probe.code] += 1
+
+    def on_close(self, client: LoadClient, code: int | None) -> None:
+        pass
+
+    async def open(self, server: Server, created: Created) -> None:
+        self.client = LoadClient(asyncio.get_running_loop(), self, "attune")
+        await self.client.connect("127.0.0.1", server.port, "/ws")
+        self.send({"type": "hello", "role": "facilitator", "session": created.session,
+                   "token": created.token})
+        await asyncio.wait_for(self.client.welcomed, 30)
+
+    def send(self, message: dict[str, Any]) -> None:
+        assert self.client is not None
+        self.client.send(json.dumps(message).encode())
+
+    async def step(self, index: int) -> None:
+        assert self.client is not None
+        seq = self.client.seq
+        self.send({"type": "goto", "step": index} if index else {"type": "start"})
+        deadline = time.monotonic() + 30
+        while self.client.seq <= seq:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"step {index} did not start")
+            await asyncio.sleep(0.005)
+
+    async def flip(self, start: float, period: float, count: int) -> None:
+        """``count`` flips, one every ``period`` s from ``start`` (perf_counter), on a fixed
+        rhythm: a busy server gets as many as a quiet one, each with its own queueing delay."""
+        self.seqs, self.sent, self.errors = [], [], Counter()
+        on, off = TOGGLES[self.kind]
+        for i in range(count):
+            await asyncio.sleep(max(0.0, start + i * period - time.perf_counter()))
+            self.sent.append(time.time() * 1000)
+            self.send(on if i % 2 == 0 else off)
+
+    def state(self) -> None:
+        """Back to off between bursts (an even number of flips leaves it there anyway)."""
+        self.send(TOGGLES[self.kind][1])
+
+
+def family(pid: int) -> list[int]:
+    """A process's descendants (the themes worker and multiprocessing's helpers), from
+    ``/proc/<pid>/task/*/children``."""
+    found: list[int] = []
     try:
-        await server.ready()
-        created = await create_session(server.base, "themes-story")
-        host = await Client.facilitator(created)
-        people = await join(created, n)
-        await host.command(p.Start())
-        await asyncio.gather(*(person.expect(p.StepEvent, timeout=60) for person in people))
-        for person in people:
-            person.seen.clear()
-        sent: dict[int, float] = {}
-        stop = asyncio.Event()
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return found
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                children = [int(c) for c in f.read().split()]
+        except OSError:
+            continue
+        for child in children:
+            found += [child, *family(child)]
+    return found
 
-        async def toggle() -> None:
-            # Each toggle makes exactly one event, in order: the n-th is event seq + n. They are
-            # sent on a fixed rhythm, not after the previous arrives, so a busy server gets as
-            # many as a quiet one and each carries its own queueing delay.
-            revealed, seq = False, host.seq
-            while not stop.is_set():
-                await asyncio.sleep(every_ms / 1000)
-                revealed, seq = not revealed, seq + 1
-                sent[seq] = time.perf_counter()
-                await host.command(p.Reveal() if revealed else p.HideResults())
 
-        arrivals: dict[int, list[float]] = {}
+def helpers_cpu(pid: int) -> float:
+    return sum(system.cpu_seconds(child) for child in family(pid))
 
-        def note(person: Client) -> None:
-            # The test client keeps no arrival times; wrap its one entry point for messages.
-            original = person._receive
 
-            async def receive(message: p.ServerMessage) -> None:
-                if isinstance(message, p.RevealEvent):
-                    arrivals.setdefault(message.seq, []).append(time.perf_counter())
-                await original(message)
+async def settled(pid: int, timeout: float = 60) -> float:
+    """Wait until the server's helper processes stop using CPU (the worker has embedded what it
+    was sent); returns their CPU seconds meanwhile."""
+    start = last = helpers_cpu(pid)
+    deadline = time.monotonic() + timeout
+    quiet = 0
+    while quiet < 3 and time.monotonic() < deadline:
+        await asyncio.sleep(0.2)
+        now = helpers_cpu(pid)
+        quiet = quiet + 1 if now - last < 0.005 else 0
+        last = now
+    return last - start
 
-            person._receive = receive  # type: ignore[method-assign]
 
-        for person in people:
-            note(person)
-        toggler = asyncio.create_task(toggle())
-        t0 = time.perf_counter()
-        acks = await asyncio.gather(*(timed_answer(person, text)
-                                      for person, text in zip(people, texts(n), strict=True)))
-        burst_s = time.perf_counter() - t0
-        stop.set()
-        await asyncio.wait_for(toggler, 30)
-        await asyncio.sleep(1.0)
-        latencies = [(at - sent[seq]) * 1000 for seq, times in arrivals.items() if seq in sent
-                     for at in times]
-        await asyncio.gather(*(c.close() for c in [*people, host]))
-        return {
-            "answers": n, "themes": themes, "burst_s": round(burst_s, 2),
-            "events": len(sent), "deliveries": len(latencies),
-            "fanout_p50_ms": round(pct(latencies, 0.5), 1),
-            "fanout_p99_ms": round(pct(latencies, 0.99), 1),
-            "ack_p50_ms": round(pct(acks, 0.5), 1), "ack_p99_ms": round(pct(acks, 0.99), 1),
-        }
+def burst_scenario(steps: int) -> dict[str, Any]:
+    """``steps`` free-text steps, one per burst (an answer is to the current step). They do not
+    group on reveal: the toggles measure the fan-out while the worker embeds, not a grouping."""
+    return {
+        "id": "themes-burst", "title": "Burst", "summary": "Free-text steps for bench.themes.",
+        "audience": ["workshop"], "duration_minutes": 10, "languages": ["en"],
+        "steps": [{"kind": "perspective", "prompt": f"Why might Noor have said that? ({i + 1})",
+                   "max_length": 1000} for i in range(steps)],
+    }
+
+
+async def burst_run(args: argparse.Namespace, themes: bool,
+                    server_cpus: list[int] | None, load_cpus: list[int] | None) -> dict[str, Any]:
+    """One server (themes on or off) and ``--bursts`` bursts of ``--burst`` answers, each on a
+    fresh free-text step with answers never seen before. From each burst's first answer, for
+    ``--window`` s, the facilitators flip their toggles so that an event goes out every
+    ``--every`` ms; every participant's load process notes each event's kernel arrival time.
+    Between bursts the worker is let finish."""
+    n = args.burst
+    # A threshold above n: the reveals carry no aggregate, so what is measured is the fan-out
+    # of events while answers pour in, not the size of results pushes.
+    server = Server(themes=themes, min_responses=n + 1, scenario=burst_scenario(args.bursts + 1),
+                    cpus=server_cpus)
+    load = Load(args.workers, load_cpus, TextWorker)
+    controls = [Control(kind) for kind in TOGGLES]
+    try:
+        await server.listening()
+        created = await create_session(server.base, "themes-burst")
+        for control in controls:
+            await control.open(server, created)
+        await controls[0].step(0)
+        hello = json.dumps({"type": "hello", "role": "participant", "code": created.code})
+        split = load.split(n)
+        replies = await load.each("connect", shares=[{"n": k} for k in split], host="127.0.0.1",
+                                  port=server.port, kind="attune", path="/ws", hello=hello,
+                                  slow_every=0, concurrency=64)
+        connected = sum(r["connected"] for r in replies)
+        if connected < n:
+            raise RuntimeError(f"only {connected} of {n} participants connected: {replies}")
+        answers = burst_texts(n, args.bursts + 1)
+        # Step 0 is a warm-up burst: the model is loaded and has embedded once (seconds on a
+        # loaded machine) before anything is measured.
+        await load.each("answer_texts", shares=portions(answers[0], split), step=0, timeout=60)
+        await settled(server.pid, 120)
+        bursts = [await one_burst(args, load, controls, server, step,
+                                  portions(answers[step], split))
+                  for step in range(1, args.bursts + 1)]
     finally:
+        for control in controls:
+            if control.client is not None:
+                control.client.abort()
+        load.stop()
         server.stop()
+    every = [lat for b in bursts for lat in b.pop("latencies")]
+    during = [lat for b in bursts for lat in b.pop("during")]
+    return {
+        "themes": themes, "answers": n, "bursts": bursts,
+        "events": sum(b["events"] for b in bursts),
+        "deliveries": len(every),
+        "missing": sum(b["expected"] - b["deliveries"] for b in bursts),
+        "fanout_p50_ms": round(pct(every, 0.5), 2),
+        "fanout_p99_ms": round(pct(every, 0.99), 2),
+        "fanout_p99_during_answers_ms": round(pct(during, 0.99), 2),
+        "deliveries_during_answers": len(during),
+        "ack_p99_ms": round(statistics.median(b["ack_p99_ms"] for b in bursts), 2),
+        "helpers_cpu_s": round(sum(b["helpers_cpu_s"] for b in bursts), 3),
+        "load": os.getloadavg()[0],
+    }
 
 
-async def timed_answer(person: Client, text: str) -> float:
-    t0 = time.perf_counter()
-    await person.answer(STEP, p.TextValue(text=text))
-    return (time.perf_counter() - t0) * 1000
+def portions(answers: list[str], split: list[int]) -> list[dict[str, Any]]:
+    """Each load process's share of the answers, as ``Load.each`` shares."""
+    starts = [sum(split[:i]) for i in range(len(split))]
+    return [{"texts": answers[s:s + k]} for s, k in zip(starts, split, strict=True)]
+
+
+async def one_burst(args: argparse.Namespace, load: Load, controls: list[Control],
+                    server: Server, step: int, shares: list[dict[str, Any]]) -> dict[str, Any]:
+    await controls[0].step(step)
+    await asyncio.sleep(0.3)
+    await load.each("take_reveals")
+    helpers = helpers_cpu(server.pid)
+    period = args.every / 1000 * len(controls)
+    count = int(args.window / period) // 2 * 2  # even: each toggle ends where it began
+    start = time.perf_counter()
+    flips = [asyncio.create_task(c.flip(start + i * args.every / 1000, period, count))
+             for i, c in enumerate(controls)]
+    replies = await load.each("answer_texts", shares=shares, step=step, timeout=60)
+    await asyncio.gather(*flips)
+    deadline = time.monotonic() + 60
+    while any(len(c.seqs) < len(c.sent) for c in controls) and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.5)  # the controls' copies are among the last written
+    helpers = helpers_cpu(server.pid) - helpers
+    first = min(r["first_send"] for r in replies)
+    acks = [a - first for a in floats([r["acks"] for r in replies])]
+    last_ack = first + max(acks)
+    arrivals: dict[int, list[float]] = {}
+    for reply in await load.each("take_reveals"):
+        for seq, blob in reply.items():
+            arrivals.setdefault(seq, []).extend(floats([blob]))
+    latencies: list[float] = []
+    during: list[float] = []
+    for control in controls:
+        if len(control.seqs) != len(control.sent) or control.errors:
+            raise RuntimeError(f"{control.kind}: {len(control.sent)} flips sent, "
+                               f"{len(control.seqs)} events, errors {dict(control.errors)}")
+        for at, seq in zip(control.sent, control.seqs, strict=True):
+            times = [t - at for t in arrivals.get(seq, [])]
+            latencies += times
+            if at <= last_ack:
+                during += times
+    events = sum(len(c.sent) for c in controls)
+    after = await settled(server.pid)
+    return {
+        "step": step, "acked": sum(r["acked"] for r in replies),
+        "errors": {k: v for r in replies for k, v in r["errors"].items()},
+        "answers_s": round(max(acks) / 1000, 3), "events": events,
+        "events_during_answers": sum(1 for c in controls for at in c.sent if at <= last_ack),
+        "deliveries": len(latencies), "expected": events * args.burst,
+        "fanout_p99_ms": round(pct(latencies, 0.99), 2),
+        "ack_p99_ms": round(pct(acks, 0.99), 2),
+        "helpers_cpu_s": round(helpers, 3),
+        "helpers_cpu_after_s": round(after, 3),
+        "latencies": latencies, "during": during,
+    }
+
+
+def floats(blobs: list[bytes]) -> list[float]:
+    out = array("d")
+    for blob in blobs:
+        out.frombytes(blob)
+    return out.tolist()
+
+
+async def bursts(args: argparse.Namespace) -> dict[str, Any]:
+    """``--repeat`` pairs of runs, alternating which goes first (on-off, off-on, ...), so slow
+    drifts of the shared machine's load fall on both alike."""
+    server_cpus, load_cpus = system.plan_cpus(not args.no_pin)
+    runs: list[dict[str, Any]] = []
+    for pair in range(args.repeat):
+        for themes in ((True, False) if pair % 2 == 0 else (False, True)):
+            print(f"pair {pair + 1}: {args.bursts} bursts of {args.burst} answers, themes "
+                  f"{'on' if themes else 'off'} (load {os.getloadavg()[0]:.2f}) ...", flush=True)
+            run = await burst_run(args, themes, server_cpus, load_cpus)
+            run["pair"] = pair + 1
+            runs.append(run)
+            print({k: v for k, v in run.items() if k != "bursts"}, flush=True)
+    summary: dict[str, Any] = {"runs": runs}
+    for key in ("fanout_p99_ms", "fanout_p99_during_answers_ms"):
+        on = [r[key] for r in runs if r["themes"]]
+        off = [r[key] for r in runs if not r["themes"]]
+        pairs = [a[key] / b[key] for a, b in zip(
+            [r for r in runs if r["themes"]], [r for r in runs if not r["themes"]], strict=True)]
+        summary[key] = {
+            "on_median": round(statistics.median(on), 2), "on_range": [min(on), max(on)],
+            "off_median": round(statistics.median(off), 2), "off_range": [min(off), max(off)],
+            "ratio_of_medians": round(statistics.median(on) / statistics.median(off), 3),
+            "pair_ratios": [round(r, 3) for r in pairs],
+        }
+    summary["pinned"] = {"server": server_cpus, "load": load_cpus}
+    return summary
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -303,16 +586,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             print(f"reveal to themes, {n} answers, {'warm' if warm else 'cold'} ...", flush=True)
             results["reveal"].append(await reveal_to_themes(n, warm))
             print(results["reveal"][-1], flush=True)
-    results["burst"] = []
-    for round_ in range(args.repeat):
-        for themes in ((True, False) if round_ % 2 == 0 else (False, True)):
-            print(f"burst of {args.burst} answers, themes {'on' if themes else 'off'} ...",
-                  flush=True)
-            results["burst"].append(await burst(args.burst, themes, args.every))
-            print(results["burst"][-1], flush=True)
-    on = [r["fanout_p99_ms"] for r in results["burst"] if r["themes"]]
-    off = [r["fanout_p99_ms"] for r in results["burst"] if not r["themes"]]
-    results["fanout_p99_ratio_median"] = round(statistics.median(on) / statistics.median(off), 3)
+    if args.repeat:
+        results["burst"] = await bursts(args)
     results["machine"]["load_after"] = os.getloadavg()
     return results
 
@@ -324,9 +599,16 @@ def main(argv: list[str] | None = None) -> None:
                         help="answers for reveal to themes (none: skip)")
     parser.add_argument("--single", type=int, default=200,
                         help="answers embedded one by one (0: skip the embedding cost)")
-    parser.add_argument("--burst", type=int, default=1000, help="answers in the burst")
-    parser.add_argument("--every", type=float, default=50, help="ms between reveal toggles")
-    parser.add_argument("--repeat", type=int, default=3, help="on/off pairs of bursts")
+    parser.add_argument("--burst", type=int, default=1000, help="answers in a burst")
+    parser.add_argument("--bursts", type=int, default=6, help="bursts per server run")
+    parser.add_argument("--every", type=float, default=50, help="ms between toggled events")
+    parser.add_argument("--window", type=float, default=2.0,
+                        help="seconds of toggles from each burst's first answer")
+    parser.add_argument("--workers", type=int, default=2, help="load generator processes")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="on/off pairs of server runs (0: skip the bursts)")
+    parser.add_argument("--no-pin", action="store_true",
+                        help="do not pin the server and the load to separate CPUs")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = parser.parse_args(argv)
     results = asyncio.run(run(args))

@@ -9,7 +9,8 @@ from __future__ import annotations
 import contextlib
 import hmac
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Annotated, ClassVar
 
 import msgspec
@@ -21,7 +22,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from attune.backends import CodeTaken, open_backend
+from attune.backends import Backend, CodeTaken, open_backend
 from attune.clock import Clock
 from attune.config import Settings, missing
 from attune.core import scenario as sc
@@ -42,6 +43,7 @@ CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 """No 0/O, 1/I: a code read off a projector must not be misread."""
 CODE_LENGTH = 6
 MAX_UPLOAD = sc.MAX_FILE_BYTES
+Lifespan = Callable[[Starlette], AbstractAsyncContextManager[dict[str, Endpoint]]]
 
 
 class CreateSession(msgspec.Struct, forbid_unknown_fields=True):
@@ -100,10 +102,61 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
                            data=settings.data)
     node = Node(backend, settings, metrics, clock=clock)
     library = Library(backend, settings)
-    scenarios = library.builtins
+    limits = AddressLimits()
+    routes: list[BaseRoute] = [
+        *library_routes(library),
+        *Sessions(node, library, settings).routes(),
+        *Health(backend, metrics).routes(),
+        Route("/join/{code:str}", join_redirect),
+        Mount("/", StaticFiles(directory=settings.web_root, html=True)),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan(node, limits, settings),
+                    middleware=[Middleware(SecurityHeaders)])
+    app.state.node = node
+    app.state.limits = limits
+    app.state.scenarios = library.builtins
+    return app
 
-    async def create_session(request: Request) -> Response:
-        admin_key = settings.admin_key
+
+def lifespan(node: Node, limits: AddressLimits, settings: Settings) -> Lifespan:
+    """Start the node (and the themes worker), and open the ``/ws`` endpoint while serving."""
+
+    @contextlib.asynccontextmanager
+    async def serving(app: Starlette) -> AsyncIterator[dict[str, Endpoint]]:
+        # The lifespan state is how uvicorn's WebSocket protocol (``Connection``) finds the node.
+        if settings.themes:
+            node.grouper = open_grouper()
+        await node.start()
+        try:
+            async with Endpoint(node, limits, settings) as endpoint:
+                app.state.endpoint = endpoint
+                yield {uvicorn_glue.ENDPOINT_KEY: endpoint}
+        finally:
+            await node.stop()
+
+    return serving
+
+
+class Sessions:
+    """``/api/sessions``: start a session; then, with its facilitator token, hand out the
+    moderator link, export the answers, delete it."""
+
+    def __init__(self, node: Node, library: Library, settings: Settings) -> None:
+        self.node = node
+        self.library = library
+        self.settings = settings
+
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route("/api/sessions", self.create, methods=["POST"]),
+            Route("/api/sessions/{session}", self.delete, methods=["DELETE"]),
+            Route("/api/sessions/{session}/export", self.export),
+            Route("/api/sessions/{session}/moderator", self.moderator,
+                  methods=["POST", "DELETE"]),
+        ]
+
+    async def create(self, request: Request) -> Response:
+        admin_key = self.settings.admin_key
         if admin_key is not None and not hmac.compare_digest(
             _bearer(request).encode(), admin_key.encode()
         ):
@@ -116,55 +169,66 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             wanted = msgspec.json.decode(body, type=CreateSession)
         except msgspec.DecodeError as exc:
             return _problem(400, f"Invalid request: {exc}")
+        scenario = await self._scenario(wanted)
+        if isinstance(scenario, Response):
+            return scenario
+        token = secrets.token_urlsafe(24)
+        info = await self._store(wanted, scenario, token)
+        if info is None:
+            return _problem(503, "Could not find a free join code; try again.")
+        self.node.metrics.sessions_created.inc()
+        base = str(request.base_url).rstrip("/")
+        return _json(Created(
+            session=info.id, code=info.code, token=token,
+            join_url=f"{base}/join/{info.code}",
+            facilitator_url=f"{base}/console/#{info.id}.{token}",
+            screen_url=f"{base}/screen/#{info.code}",
+        ), 201)
+
+    async def _scenario(self, wanted: CreateSession) -> sc.Scenario | Response:
+        """The uploaded scenario, or a copy of the library's: changing the library later changes
+        nothing for this session."""
         if wanted.scenario_yaml is not None:
             try:
-                scenario = sc.loads(wanted.scenario_yaml, "upload")
+                return sc.loads(wanted.scenario_yaml, "upload")
             except sc.ScenarioError as exc:
                 # Every mistake at once, in the file's order, as the library's API lists them.
                 return _problem(422, "\n".join(str(e) for e in exc.found), path=exc.path,
                                 line=exc.line, errors=[{"path": e.path, "line": e.line,
                                                         "message": e.detail} for e in exc.found])
-        else:
-            # A copy goes into the session record: changing the library later changes nothing
-            # for this session.
-            found = await library.resolve(wanted.scenario) if wanted.scenario else None
-            if found is None:
-                return _problem(404, f"Unknown scenario {wanted.scenario!r}.",
-                                known=sorted(scenarios))
-            scenario = found
+        found = await self.library.resolve(wanted.scenario) if wanted.scenario else None
+        if found is None:
+            return _problem(404, f"Unknown scenario {wanted.scenario!r}.",
+                            known=sorted(self.library.builtins))
+        return found
+
+    async def _store(self, wanted: CreateSession, scenario: sc.Scenario,
+                     token: str) -> SessionInfo | None:
+        """Create the session under a free join code; None if twenty draws were all taken."""
+        settings = self.settings
         language = wanted.language if wanted.language in scenario.languages else "en"
         queue = wanted.moderation if wanted.moderation is not None \
             else "classroom" in scenario.audience
-        token = secrets.token_urlsafe(24)
         session_id = secrets.token_hex(8)
         for _ in range(20):
             info = SessionInfo(
                 id=session_id, code=new_code(), epoch=secrets.token_hex(4),
                 secret=secrets.token_hex(16), token_hash=digest(token), language=language,
                 min_responses=max(settings.min_responses, wanted.min_responses or 0),
-                created_at=node.clock.now_ms(), scenario=scenario, moderation=queue,
+                created_at=self.node.clock.now_ms(), scenario=scenario, moderation=queue,
                 help_text=help_text(language, sc.localize(scenario.help, language),
                                     settings.help_text),
             )
             try:
-                await backend.create(session_id, info.code, entry_encoder.encode(info))
-                break
+                await self.node.backend.create(session_id, info.code, entry_encoder.encode(info))
             except CodeTaken:
                 continue
-        else:
-            return _problem(503, "Could not find a free join code; try again.")
-        metrics.sessions_created.inc()
-        base = str(request.base_url).rstrip("/")
-        return _json(Created(
-            session=session_id, code=info.code, token=token,
-            join_url=f"{base}/join/{info.code}",
-            facilitator_url=f"{base}/console/#{session_id}.{token}",
-            screen_url=f"{base}/screen/#{info.code}",
-        ), 201)
+            return info
+        return None
 
-    async def facilitated(request: Request) -> Replica | Response:
+    async def _facilitated(self, request: Request) -> Replica | Response:
         """The session named in the path if the request carries its facilitator token."""
-        replica = await node.replica(request.path_params["session"])
+        replica = await self.node.replica(request.path_params["session"])
         if replica is None:
             return _problem(404, "No such session.")
         proof = digest(_bearer(request))
@@ -176,30 +240,30 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             return _problem(403, "The facilitator token does not match this session.")
         return replica
 
-    async def make_moderator(request: Request) -> Response:
+    async def moderator(self, request: Request) -> Response:
         """A new moderator link (revoking the one before), or, with DELETE, none."""
-        replica = await facilitated(request)
+        replica = await self._facilitated(request)
         if isinstance(replica, Response):
             return replica
         if request.method == "DELETE":
-            await node.delegate(replica, "")
+            await self.node.delegate(replica, "")
             return Response(status_code=204)
         token = secrets.token_urlsafe(24)
-        await node.delegate(replica, digest(token))
+        await self.node.delegate(replica, digest(token))
         base = str(request.base_url).rstrip("/")
         session_id = replica.session.info.id
         return _json(ModeratorLink(token=token,
                                    moderator_url=f"{base}/console/#{session_id}.{token}"), 201)
 
-    async def delete_session(request: Request) -> Response:
-        replica = await facilitated(request)
+    async def delete(self, request: Request) -> Response:
+        replica = await self._facilitated(request)
         if isinstance(replica, Response):
             return replica
-        await node.delete(replica.session.info.id)
+        await self.node.delete(replica.session.info.id)
         return Response(status_code=204)
 
-    async def export_session(request: Request) -> Response:
-        replica = await facilitated(request)
+    async def export(self, request: Request) -> Response:
+        replica = await self._facilitated(request)
         if isinstance(replica, Response):
             return replica
         session_id = replica.session.info.id
@@ -209,56 +273,36 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
                 "content-disposition": f'attachment; filename="attune-{session_id}.csv"'})
         return _json(data)
 
-    async def healthz(request: Request) -> Response:
+
+class Health:
+    """``/healthz`` (the process answers), ``/readyz`` (and reaches its store), ``/metrics``."""
+
+    def __init__(self, backend: Backend, metrics: Metrics) -> None:
+        self.backend = backend
+        self.metrics = metrics
+
+    def routes(self) -> list[BaseRoute]:
+        return [Route("/healthz", self.healthz), Route("/readyz", self.readyz),
+                Route("/metrics", self.render)]
+
+    async def healthz(self, request: Request) -> Response:
         return PlainTextResponse("ok")
 
-    async def readyz(request: Request) -> Response:
+    async def readyz(self, request: Request) -> Response:
         try:
-            ready = await backend.ready()
+            ready = await self.backend.ready()
         except BackendUnavailable:
             ready = False
         return PlainTextResponse("ready" if ready else "backend unavailable",
                                  200 if ready else 503)
 
-    async def metrics_endpoint(request: Request) -> Response:
-        return Response(metrics.render(), media_type="text/plain; version=0.0.4")
+    async def render(self, request: Request) -> Response:
+        return Response(self.metrics.render(), media_type="text/plain; version=0.0.4")
 
-    async def join_redirect(request: Request) -> Response:
-        return RedirectResponse(f"/join/#{request.path_params['code']}")
 
-    limits = AddressLimits()
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Endpoint]]:
-        # The lifespan state is how uvicorn's WebSocket protocol (``Connection``) finds the node.
-        if settings.themes:
-            node.grouper = open_grouper()
-        await node.start()
-        try:
-            async with Endpoint(node, limits, settings) as endpoint:
-                app.state.endpoint = endpoint
-                yield {uvicorn_glue.ENDPOINT_KEY: endpoint}
-        finally:
-            await node.stop()
-
-    routes: list[BaseRoute] = [
-        *library_routes(library),
-        Route("/api/sessions", create_session, methods=["POST"]),
-        Route("/api/sessions/{session}", delete_session, methods=["DELETE"]),
-        Route("/api/sessions/{session}/export", export_session),
-        Route("/api/sessions/{session}/moderator", make_moderator, methods=["POST", "DELETE"]),
-        Route("/healthz", healthz),
-        Route("/readyz", readyz),
-        Route("/metrics", metrics_endpoint),
-        Route("/join/{code:str}", join_redirect),
-    ]
-    routes.append(Mount("/", StaticFiles(directory=settings.web_root, html=True)))
-    app = Starlette(routes=routes, lifespan=lifespan,
-                    middleware=[Middleware(SecurityHeaders)])
-    app.state.node = node
-    app.state.limits = limits
-    app.state.scenarios = scenarios
-    return app
+async def join_redirect(request: Request) -> Response:
+    """``/join/CODE``, the address printed and in the QR code: the join page with the code."""
+    return RedirectResponse(f"/join/#{request.path_params['code']}")
 
 
 class SecurityHeaders:

@@ -119,7 +119,7 @@ def serve(settings: Settings) -> int:
 
         try:
             path = path_from_url(settings.backend, settings.data)[0]
-            lock(path).close()
+            lock(path).release()
         except (DataFolderBusy, ValueError, OSError) as error:
             print(f"attune: {error}", file=sys.stderr)
             return 2

@@ -5,16 +5,21 @@ the entries the backend delivers into each session replica, and fans the outcome
 sockets. A broadcast is encoded once per audience, framed once, and the same bytes go to every
 socket.
 Aggregate pushes are coalesced: at most one per session per ``PUSH_INTERVAL``, always the latest.
+
+The node knows its clients as ``Member``s: who each is (role, session, participant), decided here
+from its ``hello``, and the ``Peer`` that carries its messages. Of a socket it needs no more than
+``Peer`` says; how fast a client may talk and where it comes from are the endpoint's business.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hmac
+import itertools
 import logging
 import secrets
-from collections.abc import Awaitable
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Iterable
+from typing import TYPE_CHECKING, Protocol
 
 import msgspec
 
@@ -59,7 +64,7 @@ from attune.core.session import (
     info_decoder,
 )
 from attune.metrics import Metrics
-from attune.transport.connection import Connection, Outgoing
+from attune.transport.outbox import Outgoing
 
 if TYPE_CHECKING:
     from attune.themes.runner import Grouper
@@ -72,6 +77,44 @@ DETACH_AFTER = 30.0
 """Seconds a session replica outlives its last connection, so a refresh finds it warm."""
 
 log = logging.getLogger("attune.node")
+_ids = itertools.count(1)
+
+
+class Peer(Protocol):
+    """What the node needs from a client's socket (``attune.transport.connection.Connection``).
+
+    A broadcast is one ``Outgoing`` handed to every peer: a peer whose socket takes data writes
+    the shared frame at once, so fan-out costs one write per socket and nothing more.
+    """
+
+    def send(self, message: Outgoing) -> None:
+        """A message that must arrive, in order (events, replies); a client too far behind to
+        take it is dropped."""
+
+    def push(self, kind: str, message: Outgoing) -> None:
+        """The latest state of ``kind`` (results, presence ...); an older one not yet written
+        is replaced."""
+
+    def close(self, code: int) -> None:
+        """Close with ``code`` once what is queued is written."""
+
+
+class Member:
+    """A connection attached to a session: who it is, as its ``hello`` proved."""
+
+    __slots__ = ("id", "moderator", "participant", "peer", "role", "session")
+
+    def __init__(self, peer: Peer, role: p.Role, session: str, moderator: bool = False) -> None:
+        self.peer = peer
+        self.id = str(next(_ids))
+        """This node's name for it: log entries it causes carry ``node id/member id`` as their
+        origin, so the reply comes back here."""
+        self.role = role
+        self.session = session
+        self.participant: str | None = None
+        """The participant id (participants only)."""
+        self.moderator = moderator
+        """A facilitator who joined with the moderator link: no ``end``."""
 
 
 class Replica:
@@ -80,9 +123,12 @@ class Replica:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.offset = 0
-        self.conns: dict[str, Connection] = {}
+        self.members: dict[str, Member] = {}
         self.connected: dict[str, int] = {}
         """Participant id to number of open connections (several tabs count once)."""
+        self.phones: dict[str, list[Member]] = {}
+        """Participant id to their members, so a private push to a few participants (their
+        group view after "I'm ready" or a tick) does not walk every socket."""
         self.dirty: set[int] = set()
         self.flush: asyncio.TimerHandle | None = None
         self.last_flush = 0.0
@@ -107,6 +153,8 @@ class Node:
     def __init__(self, backend: Backend, settings: Settings, metrics: Metrics,
                  grouper: Grouper | None = None, clock: Clock | None = None) -> None:
         self.backend = backend
+        self.prefix = backend.node_id + "/"
+        """What every entry this node appends starts its ``origin`` with."""
         self.clock: Clock = clock or SystemClock()
         """Session time: every entry's ``at`` and the countdowns' ends (tests move it)."""
         self.settings = settings
@@ -117,6 +165,11 @@ class Node:
         self.lexicon = Lexicon.builtin(settings.lexicon)
         self._loading: dict[str, asyncio.Future[Replica | None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._appending: dict[bytes, AnyEntry] = {}
+        """Answers this node is appending, by their bytes: one delivered back before its append
+        returns (always, with the memory backend) is folded without decoding it again. Only
+        answers: their fields came off the wire and survive the round trip exactly, so every
+        node folds the same values."""
         self._presence_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -127,8 +180,8 @@ class Node:
         if self._presence_task is not None:
             self._presence_task.cancel()
         for replica in self.replicas.values():
-            for conn in list(replica.conns.values()):
-                conn.close(CLOSE_GOING_AWAY)
+            for member in list(replica.members.values()):
+                member.peer.close(CLOSE_GOING_AWAY)
         await self.backend.close()
         if self.grouper is not None:
             self.grouper.close()
@@ -194,7 +247,7 @@ class Node:
         if offset != replica.offset + 1:
             return
         replica.offset = offset
-        entry = entry_decoder.decode(raw)
+        entry = self._appending.pop(raw, None) or entry_decoder.decode(raw)
         if isinstance(entry, Commanded) and entry.origin.startswith(self.prefix):
             self.metrics.command_latency.observe(max(0.0, self.clock.now_ms() - entry.at) / 1000)
         outcomes = replica.session.apply(entry)
@@ -213,9 +266,9 @@ class Node:
         self._time(session_id, replica)
         if isinstance(entry, Delegated):
             # The old moderator link no longer opens anything, on every node.
-            for conn in list(replica.conns.values()):
-                if conn.moderator:
-                    conn.close(CLOSE_REVOKED)
+            for member in list(replica.members.values()):
+                if member.moderator:
+                    member.peer.close(CLOSE_REVOKED)
 
     def _time(self, session_id: str, replica: Replica) -> None:
         """Keep a timer for the running countdown's deadline. Every node holding the session
@@ -284,7 +337,7 @@ class Node:
     async def _group(self, replica: Replica, step: int, origin: str) -> None:
         assert self.grouper is not None
         session = replica.session
-        change = await self.grouper.group(self._visible(session, step),
+        change = await self.grouper.group(self._groupable(session, step),
                                           session.info.min_responses, session.info.language)
         await self.append(session.info.id, Themed(at=self.clock.now_ms(), origin=origin, step=step,
                                                    change=change))
@@ -302,37 +355,54 @@ class Node:
                                                    step=command.step, change=change))
 
     @staticmethod
-    def _visible(session: Session, step: int) -> dict[str, str]:
-        """The cards a grouping considers: only those the room may see (hidden, queued and
-        flagged cards stay out of themes and labels)."""
-        tally = session.tallies[step].answers
+    def _visible(session: Session, step: int, character: str | None = None) -> dict[str, str]:
+        """The cards a grouping considers (of one character, when given): only those the room
+        may see (hidden, queued and flagged cards stay out of themes and labels)."""
+        tally = (session.tallies[step] if character is None
+                 else session.by_character[step][character]).answers
         assert isinstance(tally, TextTally)
         return {c: t for c, t in tally.cards.items() if tally.shown(c)}
 
-    def _tell(self, replica: Replica, origin: str, message: p.Error) -> None:
-        if origin.startswith(self.prefix):
-            conn = replica.conns.get(origin[len(self.prefix):])
-            if conn is not None:
-                conn.send(Outgoing(message))
+    @classmethod
+    def _groupable(cls, session: Session, step: int) -> dict[str | None, dict[str, str]]:
+        """What a grouping groups: the step's cards, or each character's apart on a step that
+        hands characters out (``core/themes.py``)."""
+        characters = session.by_character.get(step)
+        if not characters:
+            return {None: cls._visible(session, step)}
+        return {c: cls._visible(session, step, c) for c in characters}
 
-    @property
-    def prefix(self) -> str:
-        return self.backend.node_id + "/"
+    def _member(self, replica: Replica, origin: str) -> Member | None:
+        """The member an entry came from, if it is attached to this node."""
+        if origin.startswith(self.prefix):
+            return replica.members.get(origin[len(self.prefix):])
+        return None
+
+    def _tell(self, replica: Replica, origin: str, message: p.Error) -> None:
+        member = self._member(replica, origin)
+        if member is not None:
+            member.peer.send(Outgoing(message))
 
     # --- fan-out ---------------------------------------------------------------------------
 
     def _dispatch(self, session_id: str, replica: Replica, outcomes: list[Outcome]) -> None:
-        for outcome in outcomes:
+        grouped = False
+        for i, outcome in enumerate(outcomes):
             match outcome:
+                case Broadcast(others=p.GroupsEvent()) if i + 1 < len(outcomes) \
+                        and outcomes[i + 1] == Grouped(None):
+                    self._broadcast_grouped(replica, outcome)
+                    grouped = True
+                case Grouped(participants=None) if grouped:
+                    grouped = False  # sent with the event
                 case Broadcast():
                     self._broadcast(replica, outcome)
                 case Reply(origin=origin, message=message):
-                    if origin.startswith(self.prefix):
-                        conn = replica.conns.get(origin[len(self.prefix):])
-                        if conn is not None:
-                            if isinstance(message, p.Error):
-                                self.metrics.series(self.metrics.errors, message.code).inc()
-                            conn.send(Outgoing(message))
+                    member = self._member(replica, origin)
+                    if member is not None:
+                        if isinstance(message, p.Error):
+                            self.metrics.series(self.metrics.errors, message.code).inc()
+                        member.peer.send(Outgoing(message))
                 case Changed(step=step):
                     self._mark(replica, step)
                 case Grouped(participants=participants):
@@ -340,51 +410,67 @@ class Node:
 
     def _send_groups(self, replica: Replica, participants: frozenset[str] | None) -> None:
         """Each participant's own group view, to their own sockets only (it is private)."""
-        for conn in replica.conns.values():
-            who = conn.participant
-            if who is not None and (participants is None or who in participants):
+        if participants is None:
+            members: Iterable[Member] = replica.members.values()
+        else:
+            members = [m for who in participants for m in replica.phones.get(who, ())]
+        for member in members:
+            who = member.participant
+            if who is not None:
                 view = replica.session.group_view(who)
                 if view is not None:
-                    conn.push("group", Outgoing(view))
+                    member.peer.push("group", Outgoing(view))
+
+    def _broadcast_grouped(self, replica: Replica, broadcast: Broadcast) -> None:
+        """A ``groups`` event followed by every phone's own group view (forming, a new round,
+        entering a groups step): each phone gets both in one write (``Outgoing.both``), as a
+        step's fan-out is one write, not two. Same order, same bytes as ``_broadcast`` then
+        ``_send_groups``."""
+        moderator = Outgoing(broadcast.facilitator)
+        others = Outgoing(broadcast.others)
+        session = replica.session
+        for member in replica.members.values():
+            view = session.group_view(member.participant) \
+                if member.participant is not None else None
+            if view is None:
+                member.peer.send(moderator if member.role == "facilitator" else others)
+            else:
+                member.peer.send(Outgoing.both(others, Outgoing(view)))
 
     def _broadcast(self, replica: Replica, broadcast: Broadcast) -> None:
         moderator = Outgoing(broadcast.facilitator)
         others = Outgoing(broadcast.others)
-        frame = others.frame
-        for conn in replica.conns.values():
-            # The hot loop of fan-out: ready sockets get the shared bytes with no further call.
-            if conn.direct and conn.role != "facilitator":
-                conn.transport.write(frame)  # type: ignore[union-attr]
-            else:
-                conn.send(moderator if conn.role == "facilitator" else others)
+        for member in replica.members.values():
+            # The hot loop of fan-out: a ready peer writes the shared bytes at once.
+            member.peer.send(moderator if member.role == "facilitator" else others)
         event = broadcast.others
         if isinstance(event, p.StepEvent):
             self._mark(replica, event.step.index)
-            if event.step.assign:
-                for conn in replica.conns.values():
-                    self._send_assigned(replica, conn)
+            if isinstance(event.step, p.AssigningView) and event.step.assign:
+                for member in replica.members.values():
+                    self._send_assigned(replica, member)
         elif isinstance(event, p.RevealEvent):
             self._mark(replica, replica.session.index)
             if event.revealed:
-                for conn in replica.conns.values():
-                    self._send_feedback(replica, conn)
+                for member in replica.members.values():
+                    self._send_feedback(replica, member)
 
-    def _send_feedback(self, replica: Replica, conn: Connection) -> None:
+    def _send_feedback(self, replica: Replica, member: Member) -> None:
         """What a reveal tells one participant alone: how close their guess was, and their own
         shift since the step this one compares with."""
-        if conn.participant is not None:
-            feedback = replica.session.feedback(conn.participant)
+        if member.participant is not None:
+            feedback = replica.session.feedback(member.participant)
             if feedback is not None:
-                conn.send(Outgoing(feedback))
-            own = replica.session.own_shift(conn.participant)
+                member.peer.send(Outgoing(feedback))
+            own = replica.session.own_shift(member.participant)
             if own is not None:
-                conn.send(Outgoing(own))
+                member.peer.send(Outgoing(own))
 
-    def _send_assigned(self, replica: Replica, conn: Connection) -> None:
-        if conn.participant is not None:
-            assigned = replica.session.assigned(conn.participant)
+    def _send_assigned(self, replica: Replica, member: Member) -> None:
+        if member.participant is not None:
+            assigned = replica.session.assigned(member.participant)
             if assigned is not None:
-                conn.send(Outgoing(assigned))
+                member.peer.send(Outgoing(assigned))
 
     def _mark(self, replica: Replica, step: int) -> None:
         replica.dirty.add(step)
@@ -409,20 +495,20 @@ class Node:
             for role in ROLES:
                 results = session.results(role, step)
                 frames[role] = Outgoing(results) if results is not None else None
-            for conn in replica.conns.values():
-                frame = frames[conn.role] if conn.role is not None else None
+            for member in replica.members.values():
+                frame = frames[member.role]
                 if frame is not None:
-                    conn.push("results", frame)
+                    member.peer.push("results", frame)
 
     def _push_group_counts(self, replica: Replica) -> None:
         frames: dict[p.Role, Outgoing | None] = {}
         for role in ("facilitator", "screen"):
             counts = replica.session.group_counts(role)
             frames[role] = Outgoing(counts) if counts is not None else None
-        for conn in replica.conns.values():
-            frame = frames.get(conn.role) if conn.role is not None else None
+        for member in replica.members.values():
+            frame = frames.get(member.role)
             if frame is not None:
-                conn.push("group_counts", frame)
+                member.peer.push("group_counts", frame)
 
     def _push_presence(self, replica: Replica) -> None:
         self._spawn(self._share_presence(replica))
@@ -442,9 +528,9 @@ class Node:
                     presence = p.Presence(seq=replica.session.seq, joined=counts[0],
                                           connected=counts[1])
                     frame = Outgoing(presence)
-                    for conn in replica.conns.values():
-                        if conn.role != "participant":
-                            conn.push("presence", frame)
+                    for member in replica.members.values():
+                        if member.role != "participant":
+                            member.peer.push("presence", frame)
                 if not replica.share_again:
                     return
         finally:
@@ -461,201 +547,235 @@ class Node:
         while True:
             await asyncio.sleep(PRESENCE_REFRESH)
             for replica in list(self.replicas.values()):
-                if replica.conns:
+                if replica.members:
                     self._push_presence(replica)
 
     # --- client messages -------------------------------------------------------------------
 
-    async def hello(self, conn: Connection, hello: p.Hello) -> None:
-        """Attach a connection to its session, or raise Refused."""
-        if conn.role is not None:
-            raise Refused("already-joined", "This connection has already joined.")
+    async def hello(self, peer: Peer, hello: p.Hello) -> Member:
+        """Attach a connection to its session as the member its ``hello`` proves it is, or
+        raise Refused."""
+        replica, moderator = await self._authenticate(hello)
+        member = Member(peer, hello.role, replica.session.info.id, moderator)
+        token = await self._identify(replica, member, hello.resume)
+        await self._welcome(replica, member, hello.resume, token)
+        return member
+
+    async def _authenticate(self, hello: p.Hello) -> tuple[Replica, bool]:
+        """The session a hello may open, and whether it opens it with the moderator link: a
+        facilitator proves the session's token (or the moderator's); others need the join code
+        of a session that has not ended."""
         if hello.role == "facilitator":
             replica = await self.replica(hello.session) if hello.session else None
             if replica is None:
                 raise Refused("unknown-session", "No session with this id.")
             proof = digest(hello.token or "")
-            conn.moderator = bool(replica.session.moderator_hash) and hmac.compare_digest(
+            moderator = bool(replica.session.moderator_hash) and hmac.compare_digest(
                 proof, replica.session.moderator_hash
             )
-            if not hello.token or not (conn.moderator or hmac.compare_digest(
+            if not hello.token or not (moderator or hmac.compare_digest(
                 proof, replica.session.info.token_hash
             )):
                 raise Refused("bad-token", "This facilitator token does not match the session.")
-        else:
-            session_id = await self.backend.lookup((hello.code or "").strip().upper())
-            replica = await self.replica(session_id) if session_id else None
-            if replica is None or replica.session.status == "ended":
-                raise Refused("unknown-session", "No open session has this code.")
+            return replica, moderator
+        session_id = await self.backend.lookup((hello.code or "").strip().upper())
+        replica = await self.replica(session_id) if session_id else None
+        if replica is None or replica.session.status == "ended":
+            raise Refused("unknown-session", "No open session has this code.")
+        return replica, False
+
+    async def _identify(self, replica: Replica, member: Member,
+                        resume: p.Resume | None) -> str | None:
+        """Which participant this is: the one its resume token proves, or a new one (joined to
+        the log, and told when a resume failed). Returns a new participant's resume token."""
+        if member.role != "participant":
+            return None
         session = replica.session
-        session_id = session.info.id
-        token: str | None = None
-        resume = hello.resume
-        if hello.role == "participant":
-            conn.participant, token = self._returning(session, resume)
-            if conn.participant is None:
-                conn.participant = secrets.token_hex(12)
-                token = f"{conn.participant}.{secrets.token_urlsafe(16)}"
-                secret = token.partition(".")[2]
-                offset = await self.append(session_id, Joined(
-                    at=self.clock.now_ms(), participant=conn.participant, token_hash=digest(secret)
-                ))
-                await self._folded(replica, offset)
-                if resume is not None and resume.token:
-                    conn.send(Outgoing(session.error(Refused(
-                        "bad-resume", "Could not resume; joined as a new participant."
-                    ))))
-        conn.role = hello.role
-        conn.session = session_id
+        member.participant = self._returning(session, resume)
+        if member.participant is not None:
+            return None
+        member.participant = secrets.token_hex(12)
+        token = f"{member.participant}.{secrets.token_urlsafe(16)}"
+        secret = token.partition(".")[2]
+        offset = await self.append(session.info.id, Joined(
+            at=self.clock.now_ms(), participant=member.participant, token_hash=digest(secret)
+        ))
+        await self._folded(replica, offset)
+        if resume is not None and resume.token:
+            member.peer.send(Outgoing(session.error(Refused(
+                "bad-resume", "Could not resume; joined as a new participant."
+            ))))
+        return token
+
+    async def _welcome(self, replica: Replica, member: Member, resume: p.Resume | None,
+                       token: str | None) -> None:
+        """Send the welcome (a snapshot, or the events missed since ``resume``), then what this
+        member alone is owed, and attach it so that pushes reach it from now on."""
+        session = replica.session
+        role = member.role
         counts: tuple[int | None, int | None] = (None, None)
-        if hello.role != "participant":
+        if role != "participant":
             # The headcount a new view starts from; pushes only follow changes.
             counts = await self._counts(replica)
         missed = None
         if resume is not None and resume.last_seq is not None \
                 and resume.epoch == session.info.epoch \
-                and (hello.role != "participant" or token is None):
+                and (role != "participant" or token is None):
             missed = session.missed(
                 resume.last_seq, self.clock.now_ms(), self.settings.resume_window_s * 1000
             )
-        welcome = p.Welcome(
+        peer = member.peer
+        peer.send(Outgoing(p.Welcome(
             seq=session.seq,
             epoch=session.info.epoch,
-            role=hello.role,
-            session=session_id,
+            role=role,
+            session=member.session,
             code=session.info.code,
             replay=missed is not None,
-            snapshot=None if missed is not None else session.snapshot(hello.role, conn.participant),
+            snapshot=None if missed is not None else session.snapshot(role, member.participant),
             token=token,
             min_responses=session.info.min_responses,
-            moderator=conn.moderator,
-            themes=hello.role == "facilitator" and self.grouper is not None,
+            moderator=member.moderator,
+            themes=role == "facilitator" and self.grouper is not None,
             joined=counts[0],
             connected=counts[1],
-        )
-        conn.send(Outgoing(welcome))
+        )))
         for broadcast in missed or []:
-            event = broadcast.facilitator if hello.role == "facilitator" else broadcast.others
-            conn.send(Outgoing(event))
-        self._send_assigned(replica, conn)
-        results = session.results(hello.role)
+            peer.send(Outgoing(broadcast.facilitator if role == "facilitator"
+                               else broadcast.others))
+        self._send_assigned(replica, member)
+        results = session.results(role)
         if results is not None:
-            conn.push("results", Outgoing(results))
-        self._send_feedback(replica, conn)
-        if conn.participant is not None:
-            view = session.group_view(conn.participant)
+            peer.push("results", Outgoing(results))
+        self._send_feedback(replica, member)
+        if member.participant is not None:
+            view = session.group_view(member.participant)
             if view is not None:
-                conn.push("group", Outgoing(view))
+                peer.push("group", Outgoing(view))
         else:
-            grouped = session.group_counts(hello.role)
+            grouped = session.group_counts(role)
             if grouped is not None:
-                conn.push("group_counts", Outgoing(grouped))
-        self._attach(replica, conn)
-        if hello.role != "participant" and replica.presence not in (None, counts):
+                peer.push("group_counts", Outgoing(grouped))
+        self._attach(replica, member)
+        if role != "participant" and replica.presence not in (None, counts):
             # A share that finished while this one was counting was not sent here.
             joined, connected = replica.presence
-            conn.push("presence", Outgoing(p.Presence(seq=session.seq, joined=joined,
+            peer.push("presence", Outgoing(p.Presence(seq=session.seq, joined=joined,
                                                       connected=connected)))
 
-    def _returning(self, session: Session, resume: p.Resume | None) -> tuple[str | None, None]:
+    @staticmethod
+    def _returning(session: Session, resume: p.Resume | None) -> str | None:
         """The participant id a resume token proves, if it proves one."""
         if resume is None or not resume.token:
-            return None, None
+            return None
         participant, _, secret = resume.token.partition(".")
         known = session.participants.get(participant)
         if known is None or not hmac.compare_digest(digest(secret), known.token_hash):
-            return None, None
-        return participant, None
+            return None
+        return participant
 
-    def _attach(self, replica: Replica, conn: Connection) -> None:
+    def _attach(self, replica: Replica, member: Member) -> None:
         if replica.detach is not None:
             replica.detach.cancel()
             replica.detach = None
-        replica.conns[conn.id] = conn
-        assert conn.role is not None
-        self.metrics.series(self.metrics.connections, conn.role).inc()
-        if conn.participant is not None:
-            replica.connected[conn.participant] = replica.connected.get(conn.participant, 0) + 1
-        if conn.role == "facilitator":
+        replica.members[member.id] = member
+        self.metrics.series(self.metrics.connections, member.role).inc()
+        if member.participant is not None:
+            replica.connected[member.participant] = \
+                replica.connected.get(member.participant, 0) + 1
+            replica.phones.setdefault(member.participant, []).append(member)
+        if member.role == "facilitator":
             replica.hosts += 1
         self._mark(replica, PRESENCE)
 
-    def detach(self, conn: Connection) -> None:
-        """The socket closed: forget it; drop the replica once nobody has used it for a while."""
-        replica = self.replicas.get(conn.session or "")
-        if replica is None or replica.conns.pop(conn.id, None) is None:
+    def detach(self, member: Member) -> None:
+        """Its socket closed: forget the member; drop the replica once nobody has used it for a
+        while."""
+        replica = self.replicas.get(member.session)
+        if replica is None or replica.members.pop(member.id, None) is None:
             return
-        assert conn.role is not None
-        self.metrics.series(self.metrics.connections, conn.role).dec()
-        if conn.role == "facilitator":
+        self.metrics.series(self.metrics.connections, member.role).dec()
+        if member.role == "facilitator":
             replica.hosts -= 1
-        if conn.participant is not None:
-            left = replica.connected.get(conn.participant, 1) - 1
+        if member.participant is not None:
+            left = replica.connected.get(member.participant, 1) - 1
             if left:
-                replica.connected[conn.participant] = left
+                replica.connected[member.participant] = left
             else:
-                replica.connected.pop(conn.participant, None)
+                replica.connected.pop(member.participant, None)
+            phones = replica.phones.get(member.participant, [])
+            if member in phones:
+                phones.remove(member)
+            if not phones:
+                replica.phones.pop(member.participant, None)
         self._mark(replica, PRESENCE)
-        if not replica.conns and conn.session is not None:
+        if not replica.members:
             replica.detach = asyncio.get_running_loop().call_later(
-                DETACH_AFTER, self._drop, conn.session
+                DETACH_AFTER, self._drop, member.session
             )
 
     def _drop(self, session_id: str) -> None:
         replica = self.replicas.get(session_id)
-        if replica is not None and not replica.conns:
+        if replica is not None and not replica.members:
             del self.replicas[session_id]
             self.metrics.sessions.set(len(self.replicas))
             self._spawn(self.backend.unsubscribe(session_id))
 
-    async def message(self, conn: Connection, message: p.ClientMessage) -> None:
-        """Carry out one message from an attached connection, or raise Refused."""
-        replica = self.replicas.get(conn.session or "")
-        if conn.role is None or replica is None:
+    def error(self, member: Member | None, error: Refused, ref: str | None = None) -> p.Error:
+        """The ``error`` message refusing what ``member`` (None: not joined yet) sent, with the
+        ``seq`` of its session."""
+        replica = self.replicas.get(member.session) if member is not None else None
+        seq = replica.session.seq if replica is not None else 0
+        return p.Error(seq=seq, code=error.code, message=error.message, ref=ref)
+
+    async def message(self, member: Member, message: p.ClientMessage) -> None:
+        """Carry out one message from an attached member, or raise Refused."""
+        replica = self.replicas.get(member.session)
+        if replica is None:
             raise Refused("not-joined", "Say hello first.")
         session = replica.session
-        origin = self.prefix + conn.id
+        origin = self.prefix + member.id
         match message:
             case p.Answer() | p.Pass():
-                if conn.role != "participant" or conn.participant is None:
+                if member.role != "participant" or member.participant is None:
                     raise Refused("forbidden", "Only participants answer.")
                 session.check_answer(message)
                 flag = None
                 if isinstance(message, p.Answer) and isinstance(message.value, p.TextValue):
                     flag = self.lexicon.flag(message.value.text, session.info.language)
                 await self.append(session.info.id, Submitted(
-                    at=self.clock.now_ms(), origin=origin, participant=conn.participant,
+                    at=self.clock.now_ms(), origin=origin, participant=member.participant,
                     message=message, flag=flag,
                 ))
             case p.Leave():
-                if conn.role != "participant" or conn.participant is None:
+                if member.role != "participant" or member.participant is None:
                     raise Refused("forbidden", "Only participants leave.")
                 await self.append(session.info.id, Left(
-                    at=self.clock.now_ms(), origin=origin, participant=conn.participant
+                    at=self.clock.now_ms(), origin=origin, participant=member.participant
                 ))
-                conn.close(CLOSE_NORMAL)
+                member.peer.close(CLOSE_NORMAL)
             case p.Ready():
-                if conn.role != "participant" or conn.participant is None:
+                if member.role != "participant" or member.participant is None:
                     raise Refused("forbidden", "Only participants say they are ready.")
                 session.check_ready(message)
                 await self.append(session.info.id, Readied(
-                    at=self.clock.now_ms(), origin=origin, participant=conn.participant,
+                    at=self.clock.now_ms(), origin=origin, participant=member.participant,
                     step=message.step, ready=message.ready,
                 ))
             case p.Tick():
-                if conn.role != "participant" or conn.participant is None:
+                if member.role != "participant" or member.participant is None:
                     raise Refused("forbidden", "Only participants tick a checklist.")
-                session.check_tick(conn.participant, message)
+                session.check_tick(member.participant, message)
                 await self.append(session.info.id, Ticked(
-                    at=self.clock.now_ms(), origin=origin, participant=conn.participant,
+                    at=self.clock.now_ms(), origin=origin, participant=member.participant,
                     step=message.step, item=message.item, ticked=message.ticked,
                 ))
             case p.Hello():
                 raise Refused("already-joined", "This connection has already joined.")
             case p.Ping():
-                conn.send(Outgoing(p.Pong(t=message.t, server=self.clock.now_ms())))
+                member.peer.send(Outgoing(p.Pong(t=message.t, server=self.clock.now_ms())))
             case p.GroupThemes() | p.SplitTheme():
-                if conn.role != "facilitator":
+                if member.role != "facilitator":
                     raise Refused("forbidden", "Only the facilitator can do this.")
                 if self.grouper is None:
                     raise Refused("themes-unavailable", "Themes need the themes extra on the "
@@ -666,9 +786,9 @@ class Node:
                 else:
                     await self._group(replica, message.step, origin)
             case _:
-                if conn.role != "facilitator":
+                if member.role != "facilitator":
                     raise Refused("forbidden", "Only the facilitator can do this.")
-                if conn.moderator and isinstance(message, p.End):
+                if member.moderator and isinstance(message, p.End):
                     raise Refused("not-for-moderators", "A moderator link cannot end the "
                                   "session; the facilitator can.")
                 await self.append(session.info.id, Commanded(
@@ -680,11 +800,16 @@ class Node:
     ) -> int:
         """Append to the session's log; if the session was deleted or expired meanwhile, its
         clients here are closed with 4004 and the sender is refused."""
+        raw = entry_encoder.encode(entry)
+        if isinstance(entry, Submitted):
+            self._appending[raw] = entry
         try:
-            return await self.backend.append(session_id, entry_encoder.encode(entry))
+            return await self.backend.append(session_id, raw)
         except SessionGone:
             self.gone(session_id)
             raise Refused("unknown-session", "This session no longer exists.") from None
+        finally:
+            self._appending.pop(raw, None)
 
     async def delegate(self, replica: Replica, token_hash: str) -> None:
         """Make (or, with an empty hash, revoke) the moderator link, and wait until it holds
@@ -703,9 +828,9 @@ class Node:
         replica = self.replicas.get(session_id)
         if replica is None:
             return
-        for conn in list(replica.conns.values()):
-            conn.close(CLOSE_SESSION_GONE)
-            self.detach(conn)
+        for member in list(replica.members.values()):
+            member.peer.close(CLOSE_SESSION_GONE)
+            self.detach(member)
         del self.replicas[session_id]
         self.metrics.sessions.set(len(self.replicas))
         self._spawn(self.backend.unsubscribe(session_id))

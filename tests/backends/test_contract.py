@@ -12,10 +12,12 @@ Redis, key expiry, key removal, hash tags, and outages of the server itself.
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
 import signal
 import sqlite3
 import subprocess
+import sys
 import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -406,6 +408,33 @@ async def test_a_second_process_cannot_open_the_same_sqlite_file(tmp_path: Path)
         await first.close()
     await second.start(Recorder())
     await second.close()
+
+
+async def test_the_lock_is_held_by_a_process_and_freed_when_it_is_killed(tmp_path: Path) -> None:
+    """The system's lock, not a marker file: a holder killed with SIGKILL leaves its lock file
+    behind, and it stands in nobody's way."""
+    path = tmp_path / "attune.sqlite3"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from pathlib import Path; "
+         "from attune.backends.sqlite import lock; held = lock(Path(sys.argv[1])); print('held', "
+         "flush=True); time.sleep(60)", str(path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        assert Path(f"{path}.lock").read_text() == f"{holder.pid}\n", "names its holder"
+        with pytest.raises(DataFolderBusy, match="another Attune process is using"):
+            await SQLiteBackend(path, 3600).start(Recorder())
+    finally:
+        holder.kill()
+        holder.wait()
+        assert holder.stdout is not None
+        holder.stdout.close()
+    assert Path(f"{path}.lock").exists()
+    backend = SQLiteBackend(path, 3600)
+    await backend.start(Recorder())
+    try:
+        assert Path(f"{path}.lock").read_text() == f"{os.getpid()}\n"
+    finally:
+        await backend.close()
 
 
 async def test_a_blocked_sqlite_file_never_stalls_the_loop(tmp_path: Path) -> None:

@@ -1,7 +1,9 @@
-"""The benchmark harness still works end to end on Attune's own targets: a quick run on tiny sizes
-produces a well-formed result for every scenario. No timing is asserted; the figures only have to
-be there. The peers (the floor, websockets, Starlette, python-socketio) are compared by their own
-command, ``bash .ci/run --peers`` (bench/test_peers.py), which installs the ``bench`` extra."""
+"""The benchmark harness still works end to end on Attune's own targets and the two floors they are
+measured against (bench/cfloor.c and the Python floor, neither needing a package): a quick run on
+tiny sizes produces a well-formed result for every scenario. No timing is asserted; the figures
+only have to be there. The other servers Attune is compared with (websockets, Starlette,
+python-socketio) have their own command, ``bash .ci/run --peers`` (bench/test_peers.py), which
+installs the ``bench`` extra."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from bench.__main__ import main
 from bench.groups import main as groups_bench
 from bench.report import median
 
-TARGETS = "attune,attune-sqlite,attune-redis-2"
+TARGETS = "cfloor,floor,attune,attune-sqlite,attune-redis-2"
 
 
 def _number(value: object) -> bool:
@@ -32,7 +34,7 @@ def test_quick_run_covers_every_scenario(tmp_path: Path) -> None:
     assert meta["machine"]["nproc"] >= 1
     assert meta["frame_bytes"] > 100
     records = {r["target"]: r for r in results["results"]}
-    assert meta["skipped"] == [], "Attune's own targets need no extra"
+    assert meta["skipped"] == [], "these targets need no extra"
     assert set(records) == set(TARGETS.split(","))
     for name, record in records.items():
         assert "error" not in record, (name, record.get("error"))
@@ -44,6 +46,8 @@ def test_quick_run_covers_every_scenario(tmp_path: Path) -> None:
         for key in ("p50_ms", "p99_ms", "max_ms", "last_ms", "frames_per_s",
                     "server_cpu_us_per_frame", "load_cpu_us_per_frame"):
             assert _number(fanout[key]), (name, key)
+
+    assert results["groups"]["received"] == 50 and _number(results["groups"]["form_ms"])
 
     attune = records["attune"]
     ingest = attune["ingest"]["rounds"][0]
@@ -71,7 +75,16 @@ def test_quick_run_covers_every_scenario(tmp_path: Path) -> None:
     assert restart["attempted"] == restart["resumed"] == 50
     assert _number(restart["server_ready_ms"]) and _number(restart["restart_to_all_resumed_ms"])
 
+    for floor in ("cfloor", "floor"):
+        assert records[floor]["ingest"]["rounds"][0]["acked"] == 50, floor
+        assert _number(records[floor]["ingest"]["load_cpu_us_per_answer"]), floor
+
     checks = {(t["target"], t["check"]) for t in results["targets"]}
+    assert ("attune", "frames/s vs floor") in checks
+    assert ("attune", "ingest CPU per answer / floor's") in checks
+    assert ("attune", "ingest CPU per answer / compiled floor's") in checks
+    assert ("attune", "CPU per frame / compiled floor's") in checks
+    assert ("attune-redis-2", "ingest CPU per answer vs memory backend (all nodes)") in checks
     assert ("attune", "KiB per idle participant") in checks
     assert ("attune-redis-2", "Redis publishes per event") in checks
     assert ("attune-sqlite", "ingest CPU per answer vs memory backend") in checks
@@ -92,10 +105,13 @@ def test_quick_run_covers_every_scenario(tmp_path: Path) -> None:
 
 
 def test_groups_bench_runs(capsys: pytest.CaptureFixture[str]) -> None:
-    """``python -m bench.groups`` on a tiny room: its figures are there (none is asserted)."""
-    assert groups_bench(["--sizes", "30", "--live", "6"]) == 0
+    """``python -m bench.groups`` on a tiny room, pure and over sockets: every phone got its
+    group and the figures are there (none of their values is asserted)."""
+    assert groups_bench(["--sizes", "30", "--sockets", "30", "--workers", "2"]) == 0
     results = json.loads(capsys.readouterr().out)
     (pure,) = results["pure"]
     assert pure["participants"] == 30 and pure["groups"] == 10
     assert all(_number(pure[key]) for key in ("fold_ms", "views_ms", "us_per_member"))
-    assert results["live"]["participants"] == 6 and _number(results["live"]["form_to_last_view_ms"])
+    over = results["sockets"]
+    assert (over["connected"], over["received"], over["groups"]) == (30, 30, 10)
+    assert all(_number(over[key]) for key in ("form_ms", "step_ms", "form_cpu_us_per_phone"))

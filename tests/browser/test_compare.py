@@ -32,7 +32,20 @@ expect.set_options(timeout=15_000)
 PROJECTORS = [ViewportSize(width=1920, height=1080), ViewportSize(width=1280, height=720)]
 ROOM = 11
 """Protocol clients beside the one phone page: 12 people, 4 per character in three-chairs."""
+MOVES = ([("stressed", "calm"), ("anxious", "relaxed"), ("worried", "calm"),
+          ("frustrated", "peaceful"), ("overwhelmed", "content")] * 2
+         + [("stressed", "stressed"), ("anxious", "worried"), ("frustrated", "stressed"),
+            ("worried", "anxious")]
+         + [("stressed", "tired"), ("overwhelmed", "drained"), ("anxious", "tired")]
+         + [("tired", "calm"), ("drained", "relaxed"), ("sad", "calm"), ("tired", "content")]
+         + [("tired", "tired"), ("drained", "sad"), ("sad", "drained")]
+         + [("calm", "calm"), ("relaxed", "calm"), ("content", "peaceful")]
+         + [("excited", "calm"), ("energized", "excited")])
+"""A room of 30 with the phone (stressed, then calm): most of the stressed calmer, some tired,
+two alone in their movement (hidden, with what would give them away)."""
 YOU_ARE = {"en": "You are", "fr": "Vous êtes", "zh": "你是"}
+RENAMED = {"en": "Nobody sees the nights", "fr": "Personne ne voit les nuits",
+           "zh": "没人看见那些深夜"}
 THOUGHTS = {
     "en": ["I stayed up until two finishing slides nobody else touched, and now I'm the one "
            "who looks unfair", "If I say why, everyone will look at me differently",
@@ -92,8 +105,8 @@ async def phone_answers_word(phone: Page, step: int, word: str) -> None:
     await expect(phone.locator(".received")).to_be_visible()
 
 
-async def room_of(base: str, code: str) -> list[Client]:
-    return list(await asyncio.gather(*(Client.participant(code, base=base) for _ in range(ROOM))))
+async def room_of(base: str, code: str, n: int = ROOM) -> list[Client]:
+    return list(await asyncio.gather(*(Client.participant(code, base=base) for _ in range(n))))
 
 
 async def step_for_all(host: Client, room: list[Client], command: p.FacilitatorCommand,
@@ -109,15 +122,13 @@ async def test_shift_reveal_fits_the_projector_and_the_phone_sees_its_own(
 ) -> None:
     created = await create_session(base, "breathing-body-checkin", language=language)
     host = await Client.facilitator(created)
-    room = await room_of(base, created.code)
+    room = await room_of(base, created.code, len(MOVES))
     watch = Watch()
     screen, phone = await pages(browser, watch, base, created.code, language)
 
     await step_for_all(host, room, p.Start(), 0)
     await phone_answers_word(phone, 0, "stressed")
-    before = ["stressed", "anxious", "tired", "worried", "drained", "calm", "frustrated",
-              "stressed", "tired", "overwhelmed", "calm"]
-    for client, word in zip(room, before, strict=True):
+    for client, (word, _) in zip(room, MOVES, strict=True):
         await client.answer(0, p.CheckinValue(word=word, intensity=3))
     await step_for_all(host, room, p.Next(), 1)
     await expect(phone.locator('section.step[data-step="1"]')).to_be_visible()
@@ -126,9 +137,7 @@ async def test_shift_reveal_fits_the_projector_and_the_phone_sees_its_own(
         await client.answer(1, p.ScaleValue(value=4 + n % 2))
     await step_for_all(host, room, p.Goto(step=5), 5)
     await phone_answers_word(phone, 5, "calm")
-    after = ["calm", "calm", "relaxed", "calm", "tired", "calm", "stressed", "peaceful",
-             "relaxed", "calm", "content"]
-    for client, word in zip(room, after, strict=True):
+    for client, (_, word) in zip(room, MOVES, strict=True):
         await client.answer(5, p.CheckinValue(word=word, intensity=2))
     # The facilitator sees the shift live, before the room does.
     console_context = await browser.new_context(viewport=ViewportSize(width=1280, height=800))
@@ -140,6 +149,19 @@ async def test_shift_reveal_fits_the_projector_and_the_phone_sees_its_own(
     await host.command(p.Reveal())
     await expect(screen.locator(".chart-shift")).to_be_visible()
     await expect(screen.locator(".chart-shift .chart-headline")).to_contain_text("%")
+    # The flow diagram draws what the server sent and nothing else: a band for each shown flow
+    # of anyone, a dashed line (no width) for each hidden one, and only shown counts.
+    watcher = await Client.screen(created.code, base=base)
+    shift = (await watcher.expect(p.Results, lambda r: r.shift is not None, timeout=10)).shift
+    assert isinstance(shift, p.CheckinShift)
+    shown = [f.count for f in shift.flows if f.count]
+    hidden = [f for f in shift.flows if f.count is None]
+    assert shown and hidden, "the room has flows shown and flows hidden"
+    await expect(screen.locator(".alluvial-band")).to_have_count(len(shown))
+    await expect(screen.locator(".alluvial-hidden")).to_have_count(len(hidden))
+    marks = await screen.locator(".alluvial-count").all_inner_texts()
+    assert marks and {int(m) for m in marks} <= set(shown)
+    await watcher.close()
     failures = await check_projector(screen, f"{language}-checkin")
     own = phone.locator(".own-shift")
     await expect(own).to_be_visible()
@@ -162,6 +184,8 @@ async def test_shift_reveal_fits_the_projector_and_the_phone_sees_its_own(
     await asyncio.gather(*(c.close() for c in [host, *room]))
 
 
+@pytest.mark.served(BUILTIN / "breathing-body-checkin.yaml", BUILTIN / "three-chairs.yaml",
+                   min_responses=3, themes=True)  # three-chairs groups each character's answers
 @pytest.mark.parametrize("language", ["en", "fr", "zh"])
 async def test_assigned_characters_side_by_side_on_the_projector(
     base: str, browser: Browser, language: str,
@@ -197,7 +221,27 @@ async def test_assigned_characters_side_by_side_on_the_projector(
     # A classroom scenario queues cards for the facilitator's approval (core/moderation.py).
     await host.command(p.ApproveAll(step=2))
     await host.command(p.Reveal())
-    await expect(screen.locator(".character-column .card").first).to_be_visible()
+    # The step asks for themes: each column's answers are grouped apart on reveal.
+    await expect(screen.locator(".character-column .theme-tile").first).to_be_visible(
+        timeout=60_000)
+    await expect(screen.locator(".character-column .chart-themes")).to_have_count(3)
+    # The console edits each character's themes apart, and a rename reaches the projector.
+    console_context = await browser.new_context(
+        viewport=ViewportSize(width=1280, height=800),
+        locale={"en": "en-GB", "fr": "fr-FR", "zh": "zh-CN"}[language])
+    console = watch.attach(await console_context.new_page())
+    await console.goto(f"{base}/console/#{created.session}.{created.token}")
+    sections = console.locator(".themes-character")
+    await expect(sections).to_have_count(3)
+    await expect(sections.first.locator(".themes-character-name")).to_have_text("Amara")
+    name = sections.first.locator(".theme-name").first
+    await name.fill(RENAMED[language])
+    await name.press("Enter")
+    await expect(screen.locator(".character-column .theme-label").first).to_have_text(
+        RENAMED[language])
+    await sections.first.scroll_into_view_if_needed()
+    await console.screenshot(path=SHOTS / f"compare-{language}-characters-console.png")
+    await console_context.close()
     failures += await check_projector(screen, f"{language}-characters-text")
     await phone.screenshot(path=SHOTS / f"compare-{language}-characters-phone.png",
                            full_page=True)

@@ -145,3 +145,92 @@ def test_bad_theme_edits_are_refused_to_the_sender_and_change_nothing() -> None:
         [reply] = session.apply(Commanded(at=5, origin="n/c", command=command))
         assert reply.message.code == code  # type: ignore[union-attr]
     assert session.books[0].themes["t1"].label == "x"
+
+
+# --- themes per character (a step that hands characters out) ------------------------------------
+
+CHAIRS = DATA / "themes" / "chairs.yaml"
+
+
+def chairs_session(n: int) -> tuple[Session, dict[str, list[str]]]:
+    """``n`` people on the free-text step of ``chairs.yaml``, each answering as the character
+    they were given; the cards of each character."""
+    info = SessionInfo(id="s", code="C", epoch="e", secret="k" * 32, token_hash="", language="en",
+                       min_responses=3, created_at=0.0, scenario=sc.load(CHAIRS))
+    session = Session(info)
+    session.apply(Commanded(at=1, command=p.Start()))
+    session.apply(Commanded(at=1, command=p.Next()))
+    cards: dict[str, list[str]] = {"noor": [], "sam": []}
+    for i in range(n):
+        session.apply(Joined(at=2, participant=f"p{i}", token_hash=""))
+        session.apply(Submitted(at=3, participant=f"p{i}", message=p.Answer(
+            step=1, submission=f"s{i}", value=p.TextValue(text=f"thought {i}"))))
+        character = session.assignments.of(session.pools[1], f"p{i}")
+        assert character is not None
+        cards[character].append(session.card_id(f"p{i}", 1))
+    return session, cards
+
+
+def per_character(*themes: tuple[str, str, list[str]]) -> th.Grouped:
+    return th.Grouped(seeds=[th.Seed(label=label, cards=cards, character=character)
+                             for character, label, cards in themes], model="test")
+
+
+def test_each_character_has_its_own_themes_in_results_and_export() -> None:
+    session, cards = chairs_session(12)
+    noor, sam = cards["noor"], cards["sam"]
+    assert len(noor) == len(sam) == 6
+    session.apply(Themed(at=4, step=1, change=per_character(
+        ("noor", "tired", noor[:4]), ("noor", "alone", noor[4:]), ("sam", "hurt", sam))))
+    session.apply(Commanded(at=5, command=p.Reveal()))
+    results = session.results("screen")
+    assert results is not None and isinstance(results.answers, p.TextAggregate)
+    assert results.answers.themes is None, "no step-wide themes: the columns carry them"
+    by = {c.id: c.answers for c in results.characters}
+    assert all(isinstance(a, p.TextAggregate) and a.themes for a in by.values())
+    noor_answers, sam_answers = by["noor"], by["sam"]
+    assert isinstance(noor_answers, p.TextAggregate) and isinstance(sam_answers, p.TextAggregate)
+    noor_themes, sam_themes = noor_answers.themes, sam_answers.themes
+    assert noor_themes is not None and sam_themes is not None
+    assert [(t.label, t.cards) for t in noor_themes.themes] == [("tired", noor[:4])]
+    assert noor_themes.other == sorted(noor[4:]), "a theme of two is folded into other"
+    assert [(t.label, t.cards) for t in sam_themes.themes] == [("hurt", sam)]
+    facilitator = session.results("facilitator")
+    assert facilitator is not None
+    folded = [t for c in facilitator.characters if c.id == "noor"
+              for t in c.answers.themes.themes]  # type: ignore[union-attr]
+    assert [(t.label, t.folded) for t in folded] == [("tired", False), ("alone", True)]
+
+    data = export(session)
+    [step] = [s for s in data.steps if s.index == 1]
+    exported = {c.id: c.answers for c in step.characters}
+    assert [t.label for t in exported["sam"].themes.themes] == ["hurt"]  # type: ignore[union-attr]
+    assert "theme:hurt,thought" in to_csv(data)
+
+
+def test_no_edit_mixes_two_characters_and_a_split_keeps_its_character() -> None:
+    session, cards = chairs_session(12)
+    noor, sam = cards["noor"], cards["sam"]
+    session.apply(Themed(at=4, step=1, change=per_character(
+        ("noor", "tired", noor), ("sam", "hurt", sam[:3]), ("sam", "late", sam[3:]))))
+    for command in (p.MergeThemes(step=1, theme="t1", into="t2"),
+                    p.MoveCard(step=1, card=noor[0], theme="t2")):
+        [reply] = session.apply(Commanded(at=5, origin="n/c", command=command))
+        assert reply.message.code == "no-such-theme"  # type: ignore[union-attr]
+    session.apply(Commanded(at=6, command=p.MergeThemes(step=1, theme="t3", into="t2")))
+    session.apply(Commanded(at=6, command=p.MoveCard(step=1, card=noor[0], theme=th.OTHER)))
+    book = session.books[1]
+    assert book.themes["t2"].cards == sam and "t3" not in book.themes
+    book.apply(th.Divided(theme="t1", seeds=[th.Seed(label="a", cards=noor[1:3]),
+                                             th.Seed(label="b", cards=noor[3:])]))
+    assert book.themes["t4"].character == "noor" and book.themes["t4"].cards == noor[3:]
+
+
+def test_a_grouping_keeps_a_few_themes_per_character() -> None:
+    book = th.ThemeBook()
+    book.apply(th.Grouped(model="test", seeds=[
+        th.Seed(label=f"{c}{i}", cards=[f"{c}{i}"], character=c)
+        for c in ("x", "y") for i in range(th.CHARACTER_THEMES + 2)]))
+    for c in ("x", "y"):
+        view = book.view({f"{c}{i}" for i in range(9)}, set(), 1, True, c)
+        assert view is not None and len(view.themes) == th.CHARACTER_THEMES

@@ -125,3 +125,49 @@ async def test_without_the_grouper_the_console_is_told_plainly(backend_url: str)
         await host.command(p.GroupThemes(step=0))
         error = await host.expect(p.Error)
         assert error.code == "themes-unavailable" and "attune[themes]" in error.message
+
+
+CHAIRS = (DATA / "themes" / "chairs.yaml").read_text(encoding="utf-8")
+
+
+async def test_a_step_that_hands_characters_out_groups_each_characters_answers(
+    server: Running,
+) -> None:
+    """Reveal groups each character's answers apart: every theme of a column holds only that
+    character's cards, the step itself carries none, and the export has them per character."""
+    created = await server.session(scenario_yaml=CHAIRS)
+    host = await server.facilitator(created)
+    texts = answers(["deadline", "family", "tired", "saturday"], per_language=1)
+    phones = [await server.participant(created) for _ in texts]
+    screen = await server.screen(created)
+    await host.command(p.Start())
+    await host.command(p.Next())
+    for phone, text in zip(phones, texts, strict=True):
+        await phone.expect(p.Assigned, timeout=10)
+        await phone.answer(1, p.TextValue(text=text))
+    await host.command(p.Reveal())
+
+    def grouped(results: p.Results) -> bool:
+        return len(results.characters) == 2 and all(
+            isinstance(c.answers, p.TextAggregate) and c.answers.themes is not None
+            for c in results.characters)
+
+    results = await screen.expect(p.Results, grouped, timeout=60)
+    assert isinstance(results.answers, p.TextAggregate) and results.answers.themes is None
+    for column in results.characters:
+        assert isinstance(column.answers, p.TextAggregate) and column.answers.themes
+        own = {card.id for card in column.answers.cards}
+        themes = column.answers.themes
+        assert {c for t in themes.themes for c in t.cards} | set(themes.other) == own
+    theme = next(t for c in results.characters
+                 for t in c.answers.themes.themes)  # type: ignore[union-attr]
+    await host.command(p.RenameTheme(step=1, theme=theme.id, label="Renamed"))
+    await screen.expect(p.Results, lambda r: any(
+        t.label == "Renamed" for c in r.characters if isinstance(c.answers, p.TextAggregate)
+        and c.answers.themes for t in c.answers.themes.themes), timeout=10)
+    url = f"{server.base}/api/sessions/{created.session}/export"
+    status, body = await aget(url, {"authorization": f"Bearer {created.token}"})
+    assert status == 200
+    [step] = [s for s in json.loads(body)["steps"] if s["index"] == 1]
+    labels = [t["label"] for c in step["characters"] for t in c["answers"]["themes"]["themes"]]
+    assert "Renamed" in labels

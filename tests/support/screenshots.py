@@ -4,9 +4,12 @@ Runs the browser suite (marker ``browser``) with ``ATTUNE_SCREENSHOTS`` naming a
 which also fixes the server's random draws per test (tests/support/fixed.py: join codes, QR
 codes, groups and characters are the same on every run); the session data is the tests' own
 fixed files, animations are off and the caret hidden. Then every PNG already in docs/screenshots/
-is replaced by the new shot of the same name. Shots the suite makes that are not committed are
-listed, not added (``--add NAME...`` adds them), and committed ones it no longer makes are listed
-too. Extra arguments go to pytest, e.g. ``-k fit`` to retake a few.
+is replaced by the new shot it is a copy of: the one of the same name, or by the naming the
+committed copies were given (``source`` below: ``facilitator-NAME`` is the suite's ``NAME``,
+``groups-VIEW-phone`` its ``groups/VIEW``, ``fit-en-choice-collecting-SIZE`` its
+``fit-en-4-choice-SIZE``). Shots the suite makes that are not committed are listed, not added
+(``--add NAME...`` adds them under their own names), and committed ones it no longer makes are
+listed too. Extra arguments go to pytest, e.g. ``-k fit`` to retake a few.
 
 Not fixed: the wall clock (times and dates a view shows) and anything that depends on the order
 in which concurrent clients happen to join.
@@ -15,6 +18,7 @@ in which concurrent clients happen to join.
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import os
 import shutil
 import subprocess
@@ -25,6 +29,27 @@ from pathlib import Path
 from tests.support.paths import ROOT
 
 COMMITTED = ROOT / "docs" / "screenshots"
+RENAMED = {
+    "groups-console-fr-desktop.png": "groups/console-round-fr.png",
+    "groups-console-zh-desktop.png": "groups/console-round-zh.png",
+    "groups-join-card-en-phone.png": "groups/join-group-en.png",
+    "groups-join-card-zh-phone.png": "groups/join-group-zh.png",
+}
+"""Committed copies whose names follow no rule."""
+
+
+def source(name: str, made: set[str]) -> str | None:
+    """The shot the suite takes that the committed file ``name`` is a copy of."""
+    candidates = [name, RENAMED.get(name, "")]
+    if name.startswith("facilitator-"):
+        candidates.append(name.removeprefix("facilitator-"))
+    if name.startswith("groups-"):
+        view = name.removeprefix("groups-").removesuffix(".png")
+        candidates.append(f"groups/{view.removesuffix('-phone').removesuffix('-desktop')}.png")
+    if name.startswith("fit-"):
+        language, rest = name[4:6], name[7:].replace("choice-collecting", "choice")
+        candidates += sorted(fnmatch.filter(made, f"fit-{language}-[0-9]-{rest}"))
+    return next((found for found in candidates if found in made), None)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,18 +67,23 @@ def main(argv: list[str] | None = None) -> int:
         return result.returncode
     made = {path.relative_to(shots).as_posix(): path for path in shots.rglob("*.png")}
     committed = {path.relative_to(COMMITTED).as_posix() for path in COMMITTED.rglob("*.png")}
-    changed = 0
-    for name in sorted(committed & made.keys() | set(args.add)):
+    copies = {name: source(name, set(made)) for name in committed}
+    copies.update({name: name for name in args.add})
+    changed = copied = 0
+    for name, found in sorted(copies.items()):
+        if found is None:
+            continue
         target = COMMITTED / name
         before = target.read_bytes() if target.exists() else None
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(made[name], target)
+        shutil.copyfile(made[found], target)
+        copied += 1
         changed += before != target.read_bytes()
-    print(f"{changed} of {len(committed & made.keys())} committed shots changed")
-    stale = sorted(committed - made.keys())
+    print(f"{changed} of {copied} committed shots changed")
+    stale = sorted(name for name, found in copies.items() if found is None)
     if stale and not pytest_args:
         print("committed but no longer taken (delete them or retake them):", *stale, sep="\n  ")
-    new = sorted(made.keys() - committed - set(args.add))
+    new = sorted(made.keys() - set(copies.values()))
     if new:
         print(f"taken but not committed ({len(new)}; --add NAME to commit one): in {shots}")
     else:

@@ -31,6 +31,7 @@ from attune.core.errors import Refused
 from attune.core.session import Session, Submitted
 from attune.transport import connection as connection_module
 from attune.transport import limits as limits_module
+from attune.transport import outbox as outbox_module
 from attune.transport import uvicorn_glue
 from attune.transport import ws as ws_module
 from tests.support.servers import ONE_BACKEND, Running
@@ -125,7 +126,7 @@ async def _two_long_stories(server: Running) -> Created:
 async def test_a_slow_reader_is_dropped_and_nobody_else_waits(
     server: Running, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(connection_module, "MAX_QUEUED", 16)
+    monkeypatch.setattr(outbox_module, "MAX_QUEUED", 16)
     monkeypatch.setattr(ws_module, "RATE", 10_000.0)
     monkeypatch.setattr(ws_module, "BURST", 10_000.0)
     created = await _two_long_stories(server)
@@ -134,7 +135,7 @@ async def test_a_slow_reader_is_dropped_and_nobody_else_waits(
     stalled = await _stalled_participant(server.settings.port, created.code)
     node: node_module.Node = server.app.state.node
     replica = node.replicas[created.session]
-    await until(lambda: len(replica.conns) == 3, "all three have joined", 5)
+    await until(lambda: len(replica.members) == 3, "all three have joined", 5)
     await host.command(p.Start())
     moves = 100  # 100 events of 100 kB: more than every buffer between server and phone
     for i in range(moves):
@@ -143,10 +144,10 @@ async def test_a_slow_reader_is_dropped_and_nobody_else_waits(
     last = await healthy.expect(p.StepEvent, lambda e: e.seq == moves + 1, timeout=30)
     assert last.seq == moves + 1, "the healthy phone got every event"
     for _ in range(100):
-        if len(replica.conns) == 2:
+        if len(replica.members) == 2:
             break
         await asyncio.sleep(0.05)
-    assert len(replica.conns) == 2, "the stalled phone was dropped"
+    assert len(replica.members) == 2, "the stalled phone was dropped"
     metrics = await asyncio.to_thread(
         lambda: urllib.request.urlopen(f"{server.base}/metrics").read().decode()
     )
@@ -162,13 +163,13 @@ async def test_a_client_that_stops_answering_pings_is_dropped(server: Running) -
     alive = await server.participant(created)
     gone = await _stalled_participant(server.settings.port, created.code)
     replica = server.app.state.node.replicas[created.session]
-    await until(lambda: len(replica.conns) == 3, "all three have joined", 5)
+    await until(lambda: len(replica.members) == 3, "all three have joined", 5)
     endpoint = server.app.state.endpoint
     endpoint.ping_timeout = 1.0
-    for conn in replica.conns.values():
+    for conn in endpoint.sockets:
         conn.ping_after = 0.5
     # Pinged within a sweep of 0.5 s passing, dropped within a sweep of the 1 s timeout.
-    await until(lambda: len(replica.conns) == 2, "the silent socket was dropped",
+    await until(lambda: len(replica.members) == 2, "the silent socket was dropped",
                 4 * ws_module.SWEEP + 2.0)
     await host.command(p.Start())
     step = await alive.expect(p.StepEvent)
@@ -237,12 +238,13 @@ async def test_closing_a_socket_that_stopped_reading_still_ends_it(
     host = await server.facilitator(created)
     stalled = await _stalled_participant(server.settings.port, created.code)
     replica = server.app.state.node.replicas[created.session]
-    await until(lambda: len(replica.conns) == 2, "both have joined", 5)
-    conn = next(c for c in replica.conns.values() if c.role == "participant")
+    await until(lambda: len(replica.members) == 2, "both have joined", 5)
+    conn = next(c for c, client in server.app.state.endpoint.sockets.items()
+                if client.member is not None and client.member.role == "participant")
     await host.command(p.Start())
     for i in range(6):
         await host.command(p.Goto(step=(i + 1) % 2))
-    await until(lambda: conn.paused, "the stalled socket is paused", 10)
+    await until(lambda: conn.outbox.paused, "the stalled socket is paused", 10)
     status, _ = await asyncio.to_thread(
         _delete, f"{server.base}/api/sessions/{created.session}", created.token)
     assert status == 204

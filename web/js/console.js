@@ -2,10 +2,14 @@
 // it. The URL fragment holds SESSION.TOKEN, so a refresh (or reopening the link) rejoins the same
 // session; the token is never sent anywhere but this server.
 
-import { $, fill, h, randomId } from "./dom.js";
+import { $, fill, h } from "./dom.js";
 import { formatNumber, language, LANGUAGES, t } from "./i18n.js";
-import { Live } from "./live.js";
-import { setupPage, showConnection } from "./page.js";
+import { openLive, setupPage } from "./page.js";
+import { linkFromHash } from "./codes.js";
+import {
+  commander, noteLines, openCommand, openLabel, refusal, revealCommand, revealLabel, sessionNotFound,
+  stepName, stepProgress, tabTitle,
+} from "./command.js";
 import { breathingPacer, countdown } from "./pacer.js";
 import { resultsChart } from "./charts.js";
 import { ANSWERABLE } from "./steps.js";
@@ -17,6 +21,7 @@ import { openLinkDialog, remember, sessionsPanel } from "./sessions.js";
 import { localhostWarning } from "./reach.js";
 import { handleKey, keysOf } from "./shortcuts.js";
 import { clockControls, showClock, toggleClock } from "./clock.js";
+import { keepOnOneLine } from "./overflow.js";
 import { gallery } from "./gallery.js";
 import { renderThemesEditor } from "./themes.js";
 import { groupsConsole } from "./groups.js";
@@ -26,7 +31,6 @@ let live = null;
 let session = "";
 let token = "";
 let shown = null;
-let themesAvailable = false;
 /** The groups controls of the step on screen, if it is a groups step (groups.js). */
 let groupsPanel = null;
 
@@ -101,21 +105,14 @@ function connect(id, secret) {
   token = secret;
   shown = null;
   document.body.classList.add("console-live");
-  live = new Live({ role: "facilitator", session, token, onMessage: received, onStatus: status });
-  window.attuneLive = live;
+  live = openLive({ role: "facilitator", session, token, onMessage: received, onFailed: failed });
   live.connect();
   render();
 }
 
-function status(kind) {
-  if (kind === "failed") {
-    fill(main, h("section", { class: "panel" }, h("h1", {}, t("console.notFound")),
-      h("p", {}, t("console.notFoundLead")),
-      h("a", { class: "button button-primary", href: "/console/" }, t("console.newSession"))));
-    showConnection("open");
-    return;
-  }
-  showConnection(kind);
+function failed() {
+  fill(main, sessionNotFound(t("console.notFoundLead"),
+    h("a", { class: "button button-primary", href: "/console/" }, t("console.newSession"))));
 }
 
 function received(message) {
@@ -126,9 +123,6 @@ function received(message) {
   }
   switch (message.type) {
     case "welcome":
-      themesAvailable = Boolean(message.themes);
-      render();
-      break;
     case "step":
     case "ended":
       render();
@@ -147,52 +141,45 @@ function received(message) {
       update();
       break;
     case "error":
-      toast(t(`error.${message.code}`));
+      refusal(message);
       break;
     default:
       break;
   }
 }
 
-function command(type, extra = {}) {
-  if (!live.send({ type, ref: randomId(), ...extra })) toast(t("console.notConnected"));
-}
-
-let toastTimer;
-function toast(text) {
-  const box = $("#toast");
-  box.textContent = text;
-  box.hidden = false;
-  clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => { box.hidden = true; }, 5000);
-}
+const command = commander(() => live);
 
 function header() {
   const state = live.state;
   const presence = state.presence || { joined: 0, connected: 0 };
   const slot = $("#session-slot");
-  document.title = state.code ? `${state.title} · ${state.code} · ${t("console.pageTitle")}` : t("console.pageTitle");
+  tabTitle(state, t("console.pageTitle"));
   fill(slot,
-    h("span", { class: "session-title", dir: "auto" }, state.title),
+    // It gives way down to 8rem before controls move into "More", but a short title keeps no
+    // empty space beside it (a character is at most 1em wide: 1em each is an upper bound).
+    h("span", { class: "session-title", dir: "auto", title: state.title,
+      style: { minWidth: `min(8rem, ${[...(state.title || "")].length}em)` } }, state.title),
     state.code ? h("span", { class: "code-pill", "aria-label": t("common.codeLabel", { code: state.code }) }, state.code) : null,
     h("span", { class: "presence", id: "presence" },
       t("console.presence", { count: presence.connected, joined: presence.joined })),
     h("nav", { class: "session-menu", "aria-label": t("console.sessionMenu") },
-      state.code ? h("a", { href: `/screen/#${state.code}`, target: "_blank", rel: "noopener", class: "button button-small" },
+      state.code ? h("a", { href: `/screen/#${state.code}`, target: "_blank", rel: "noopener", class: "button button-small", dataset: { overflow: "0" } },
         t("console.projector")) : null,
       state.moderator ? h("span", { class: "tag moderator-tag" }, t("moderator.tag")) : null,
       state.status === "running" ? h("button", {
-        type: "button", class: "button button-small", id: "show-join", "aria-pressed": String(Boolean(state.join_shown)),
+        type: "button", class: "button button-small", id: "show-join", "aria-pressed": String(Boolean(state.join_shown)), dataset: { overflow: "1" },
         "aria-keyshortcuts": "j", onclick: () => actions.toggleJoin(),
       }, state.join_shown ? t("console.hideJoin") : t("console.showJoin")) : null,
-      state.moderator ? null : h("button", { type: "button", class: "button button-small", "aria-label": t("console.csv"), onclick: () => download(session, token, "csv", state.code) }, "CSV"),
-      state.moderator ? null : h("button", { type: "button", class: "button button-small", "aria-label": t("console.json"), onclick: () => download(session, token, "json", state.code) }, "JSON"),
-      state.moderator ? null : h("a", { href: `/console/report.html#${session}.${token}`, target: "_blank", rel: "noopener", class: "button button-small" },
+      state.moderator ? null : h("button", { type: "button", class: "button button-small", "aria-label": t("console.csv"), dataset: { overflow: "4" }, onclick: () => download(session, token, "csv", state.code) }, "CSV"),
+      state.moderator ? null : h("button", { type: "button", class: "button button-small", "aria-label": t("console.json"), dataset: { overflow: "4" }, onclick: () => download(session, token, "json", state.code) }, "JSON"),
+      state.moderator ? null : h("a", { href: `/console/report.html#${session}.${token}`, target: "_blank", rel: "noopener", class: "button button-small", dataset: { overflow: "3" } },
         t("console.reportShort")),
       state.moderator ? null : h("button", {
-        type: "button", class: "button button-small", id: "facilitator-link",
+        type: "button", class: "button button-small", id: "facilitator-link", dataset: { overflow: "2" },
         onclick: () => openLinkDialog({ session, token, code: state.code, title: state.title }),
       }, t("sessions.linkButton"))));
+  keepOnOneLine(slot, { small: true });
 }
 
 function stepList() {
@@ -275,7 +262,7 @@ function stepPanel(step) {
   if (step.kind === "timer" && step.seconds) {
     pacer = h("div", { class: "timer-box" },
       countdown(step.seconds, state.started_at, () => live.now(), () => live.state.clock),
-      h("div", { id: "clock-controls" }));
+      h("div", { id: "clock-controls", role: "group", "aria-label": t("clock.timer") }));
   }
   const last = step.index >= state.step_count - 1;
   const controls = h("div", { class: "controls", role: "toolbar", "aria-label": t("console.controls") },
@@ -284,8 +271,8 @@ function stepPanel(step) {
     h("button", { type: "button", class: "button button-primary", dataset: { keep: "next" }, "aria-keyshortcuts": keysOf("next"), disabled: last, onclick: () => command("next") },
       t("console.next"), " →"),
     answerable ? h("span", { class: "control-gap" }) : null,
-    answerable ? h("button", { type: "button", class: "button", id: "toggle-open", dataset: { keep: "open" }, "aria-keyshortcuts": keysOf("toggleOpen") }) : null,
-    answerable ? h("button", { type: "button", class: "button button-accent", id: "toggle-reveal", dataset: { keep: "reveal" }, "aria-keyshortcuts": keysOf("toggleReveal") }) : null,
+    answerable ? h("button", { type: "button", class: "button", id: "toggle-open", dataset: { keep: "open", overflow: "2" }, "aria-keyshortcuts": keysOf("toggleOpen") }) : null,
+    answerable ? h("button", { type: "button", class: "button button-accent", id: "toggle-reveal", dataset: { keep: "reveal", overflow: "1" }, "aria-keyshortcuts": keysOf("toggleReveal") }) : null,
     h("span", { class: "control-gap" }),
     state.moderator ? null : endButton());
   const results = answerable ? h("div", { class: "live-results", id: "live-results" },
@@ -294,12 +281,14 @@ function stepPanel(step) {
       h("span", { id: "reveal-state", class: "badge" })),
     h("p", { class: "live-count", id: "live-count", "aria-live": "polite" }),
     h("div", { id: "clock-controls" }),
-    step.kind === "perspective" ? h("div", { id: "themes-box", class: "themes-box" }) : null,
-    h("div", { id: "chart", class: "chart-box" })) : null;
+    // The cards (and their moderation queue) before themes: what waits for approval is the
+    // urgent part, and a 1280x720 console shows it without scrolling.
+    h("div", { id: "chart", class: "chart-box" }),
+    step.kind === "perspective" ? h("div", { id: "themes-box", class: "themes-box" }) : null) : null;
   return h("section", { class: "step-panel", "aria-labelledby": "step-heading" },
     h("div", { class: "step-head" },
-      h("p", { class: "progress" }, t("common.stepOf", { n: step.index + 1, total: state.step_count }), " · ", t(`kind.${step.kind}`)),
-      h("h1", { id: "step-heading", dir: "auto" }, step.title || step.prompt || t(`kind.${step.kind}`))),
+      h("p", { class: "progress" }, stepProgress(step, state)),
+      h("h1", { id: "step-heading", dir: "auto" }, stepName(step))),
     controls,
     h("div", { class: "console-grid" },
       h("div", { class: "preview" },
@@ -307,7 +296,7 @@ function stepPanel(step) {
         h("div", { class: "preview-body" }, phonePreview(step)),
         pacer,
         step.notes ? h("aside", { class: "notes", "aria-label": t("console.notes") },
-          h("h2", { class: "section-label" }, t("console.notes")), h("div", {}, step.notes.split(/\n+/).map((line) => h("p", { dir: "auto" }, line)))) : null),
+          h("h2", { class: "section-label" }, t("console.notes")), h("div", {}, noteLines(step.notes))) : null),
       groups ? h("div", { class: "groups-side" }, groups.element, results) : results));
 }
 
@@ -315,7 +304,7 @@ function endButton() {
   let armed = false;
   let timer;
   const button = h("button", {
-    type: "button", class: "button button-danger", dataset: { keep: "end" },
+    type: "button", class: "button button-danger", dataset: { keep: "end", overflow: "3" },
     onclick: () => {
       if (armed) {
         command("end");
@@ -342,23 +331,29 @@ function update() {
   const state = live.state;
   const presence = state.presence || { joined: 0, connected: 0 };
   const presenceBox = $("#presence");
-  if (presenceBox) presenceBox.textContent = t("console.presence", { count: presence.connected, joined: presence.joined });
+  const said = t("console.presence", { count: presence.connected, joined: presence.joined });
+  if (presenceBox && presenceBox.textContent !== said) {
+    presenceBox.textContent = said;
+    keepOnOneLine($("#session-slot"), { small: true });
+  }
   const lobbyCount = $("#lobby-count");
   if (lobbyCount) lobbyCount.textContent = t("console.joined", { count: presence.connected });
   if (state.status !== "running" || !state.step) return;
   if (state.step.kind === "groups") groupsPanel?.update(state, live);
   const open = $("#toggle-open");
   if (open) {
-    open.textContent = state.responses_open ? t("console.close") : t("console.open");
-    open.onclick = () => command(state.responses_open ? "close" : "open");
+    open.textContent = openLabel(state);
+    open.onclick = () => command(openCommand(state));
     open.setAttribute("aria-pressed", String(state.responses_open));
   }
   const reveal = $("#toggle-reveal");
   if (reveal) {
-    reveal.textContent = state.revealed ? t("console.hide") : t("console.reveal");
-    reveal.onclick = () => command(state.revealed ? "hide_results" : "reveal");
+    reveal.textContent = revealLabel(state);
+    reveal.onclick = () => command(revealCommand(state));
     reveal.setAttribute("aria-pressed", String(state.revealed));
   }
+  const toolbar = $(".controls");
+  if (toolbar) keepOnOneLine(toolbar);
   const badge = $("#reveal-state");
   if (badge) {
     badge.textContent = state.revealed ? t("console.shown") : t("console.private");
@@ -383,22 +378,27 @@ function update() {
       : resultsChart(state.step.debrief ?? state.step, results, { moderator: true, minResponses: state.min_responses }));
   }
   const themesBox = $("#themes-box");
-  if (themesBox) renderThemesEditor(themesBox, results, { step: state.step.index, available: themesAvailable, command });
+  if (themesBox) renderThemesEditor(themesBox, results, { step: state.step.index, available: state.themes, command, minResponses: state.min_responses });
 }
 
 /** What each keyboard shortcut does here (see shortcuts.js), and whether it applies now. */
 const actions = {
   next: () => command("next"),
   back: () => command("back"),
-  toggleOpen: () => command(live.state.responses_open ? "close" : "open"),
-  toggleReveal: () => command(live.state.revealed ? "hide_results" : "reveal"),
+  toggleOpen: () => command(openCommand(live.state)),
+  toggleReveal: () => command(revealCommand(live.state)),
   approveAll: () => command("approve_all", { step: live.state.step.index }),
   toggleJoin: () => command("show_join", { shown: !live.state.join_shown }),
   toggleClock: () => toggleClock(live, command),
   moreTime: () => command("extend_clock", { seconds: 30 }),
   projector: () => window.open(`/screen/#${live.state.code}`, "_blank", "noopener"),
   link: () => openLinkDialog({ session, token, code: live.state.code, title: live.state.title }),
-  end: () => $(".controls .button-danger")?.click(),
+  end: () => {
+    // In the "More" menu at narrow widths: open it, so "press again to confirm" is seen.
+    const button = $(".controls .button-danger");
+    button?.closest("details")?.setAttribute("open", "");
+    button?.click();
+  },
   applies(name) {
     const state = live?.state;
     if (!state?.session) return false;
@@ -425,7 +425,7 @@ function onKey(event) {
 }
 
 function route() {
-  const [id, secret] = location.hash.slice(1).split(".");
+  const { session: id, token: secret } = linkFromHash(location.hash);
   if (id && secret) connect(id, secret);
   else {
     if (live) live.stop();

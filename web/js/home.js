@@ -1,10 +1,11 @@
 // The landing page: join with a code, or open the facilitator console.
 
 import { setupPage } from "./page.js";
+import { normalizeCode } from "./codes.js";
 
 await setupPage();
 document.getElementById("home-join").addEventListener("submit", (event) => {
   event.preventDefault();
-  const code = document.getElementById("home-code").value.trim().toUpperCase().replace(/[^A-Z0-9]/g, "");
+  const code = normalizeCode(document.getElementById("home-code").value);
   if (code) location.href = `/join/#${code}`;
 });

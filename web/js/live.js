@@ -9,6 +9,7 @@
 
 import { store } from "./dom.js";
 import { EVENTS, emptyState, order, reduce } from "./live-state.js";
+import { normalizeCode } from "./codes.js";
 
 const BACKOFF = [300, 1000, 2000, 3000, 5000];
 // Up to this much random wait on top: when a server restarts, a whole room reconnects at once,
@@ -35,7 +36,7 @@ export class Live {
    */
   constructor({ role, code, session, token, onMessage, onStatus }) {
     this.role = role;
-    this.code = (code || "").trim().toUpperCase();
+    this.code = normalizeCode(code);
     this.session = session;
     this.token = token;
     this.onMessage = onMessage;
@@ -54,6 +55,9 @@ export class Live {
     this.joined = false;
     this.ws = null;
     window.addEventListener("online", () => this.retryNow());
+    // A browser that knows it has lost its network says so: the socket is dead then, so it is
+    // abandoned at once instead of after the missed pong (up to 9 s), and "online" reconnects.
+    window.addEventListener("offline", () => this.abandon());
     document.addEventListener("visibilitychange", () => {
       if (document.visibilityState === "visible") this.retryNow();
     });
@@ -121,11 +125,6 @@ export class Live {
     if (this.stopped || (this.ws && this.ws.readyState <= WebSocket.OPEN)) return;
     clearTimeout(this.retryTimer);
     this.connect();
-  }
-
-  /** Drop the socket as a lost network would; the page reconnects by itself. */
-  drop() {
-    this.abandon();
   }
 
   /** Participant: leave for good, withdrawing every answer, and forget this session here. */
@@ -198,7 +197,7 @@ export class Live {
         return;
       case "gap":
         // A gap: reconnecting resumes from the last event we saw and fills it.
-        this.drop();
+        this.abandon();
         return;
       default:
         if (EVENTS.has(message.type)) this.seq = message.seq;

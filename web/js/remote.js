@@ -5,36 +5,29 @@
 // /console/remote.html#SESSION.TOKEN) and sends the same commands as the console; a moderator
 // link cannot end the session, and the remote never offers to.
 
-import { $, fill, h, randomId } from "./dom.js";
+import { $, fill, h } from "./dom.js";
 import { formatNumber, t } from "./i18n.js";
-import { Live } from "./live.js";
-import { setupPage, showConnection } from "./page.js";
+import { openLive, setupPage } from "./page.js";
+import { linkFromHash } from "./codes.js";
 import { countdown } from "./pacer.js";
 import { toggleClock } from "./clock.js";
+import { ANSWERABLE } from "./steps.js";
+import {
+  commander, noteLines, openCommand, openLabel, refusal, revealCommand, revealLabel, sessionNotFound,
+  stepName, stepProgress, tabTitle,
+} from "./command.js";
 
 const main = $("#main");
 let live = null;
-
-function command(type, extra = {}) {
-  if (!live.send({ type, ref: randomId(), ...extra })) toast(t("console.notConnected"));
-}
-
-let toastTimer;
-function toast(text) {
-  const box = $("#toast");
-  box.textContent = text;
-  box.hidden = false;
-  clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => { box.hidden = true; }, 5000);
-}
+const command = commander(() => live);
 
 function notes(text) {
-  return text ? text.split(/\n+/).map((line) => h("p", { dir: "auto" }, line)) : h("p", { class: "hint" }, t("remote.noNotes"));
+  return text ? noteLines(text) : h("p", { class: "hint" }, t("remote.noNotes"));
 }
 
 function render() {
   const state = live.state;
-  document.title = state.code ? `${state.title} · ${state.code} · ${t("remote.title")}` : t("remote.pageTitle");
+  tabTitle(state, t("remote.title"), t("remote.pageTitle"));
   if (!state.session) {
     fill(main, h("p", { class: "panel" }, t("connection.connecting")));
     return;
@@ -52,39 +45,41 @@ function render() {
   }
   const step = state.step;
   const next = state.outline.find((item) => item.index === step.index + 1);
-  const answerable = ["checkin", "scale", "choice", "perspective"].includes(step.kind);
+  const answerable = ANSWERABLE.has(step.kind);
   const results = state.results;
   const held = results?.answers?.held ?? 0;
   fill(main, head,
-    h("p", { class: "progress" }, t("common.stepOf", { n: step.index + 1, total: state.step_count }), " · ", t(`kind.${step.kind}`)),
-    h("h1", { class: "remote-title", dir: "auto" }, step.title || step.prompt || t(`kind.${step.kind}`)),
+    h("p", { class: "progress" }, stepProgress(step, state)),
+    h("h1", { class: "remote-title", dir: "auto" }, stepName(step)),
     answerable ? h("p", { class: "remote-count", id: "remote-count" },
       h("strong", {}, formatNumber(results?.count ?? 0)), " ", t("console.answers", { count: results?.count ?? 0 }),
       held ? ` · ${t("remote.held", { count: held })}` : "") : null,
     h("div", { class: "remote-pad" },
       h("button", { type: "button", class: "button remote-big remote-back", disabled: step.index === 0, onclick: () => command("back") }, "← ", t("console.back")),
-      h("button", { type: "button", class: "button button-primary remote-big remote-next", disabled: !next, onclick: () => command("next") }, t("console.next"), " →"),
+      h("button", { type: "button", class: "button button-primary remote-big remote-next", disabled: !next, onclick: () => command("next") }, t("console.next"), "\u00a0→"),
       answerable ? h("button", {
         type: "button", class: "button button-accent remote-big remote-reveal", "aria-pressed": String(state.revealed),
-        onclick: () => command(state.revealed ? "hide_results" : "reveal"),
-      }, state.revealed ? t("console.hide") : t("console.reveal")) : null,
+        onclick: () => command(revealCommand(state)),
+      }, revealLabel(state)) : null,
       answerable ? h("button", {
         type: "button", class: "button remote-big remote-open", "aria-pressed": String(state.responses_open),
-        onclick: () => command(state.responses_open ? "close" : "open"),
-      }, state.responses_open ? t("console.close") : t("console.open")) : null),
+        onclick: () => command(openCommand(state)),
+      }, openLabel(state)) : null),
     remoteClock(step),
     h("section", { class: "remote-notes", "aria-labelledby": "remote-notes-now" },
       h("h2", { id: "remote-notes-now", class: "section-label" }, t("console.notes")), notes(step.notes)),
     next ? h("section", { class: "remote-notes remote-next-notes", "aria-labelledby": "remote-notes-next" },
-      h("h2", { id: "remote-notes-next", class: "section-label" }, t("remote.nextNotes", { title: next.title })), notes(next.notes)) : null);
+      h("h2", { id: "remote-notes-next", class: "section-label" }, t("remote.nextNotes", { title: next.title || t(`kind.${next.kind}`) })), notes(next.notes)) : null);
 }
 
 /** A timer step's time left, or an answer step's countdown, with pause or resume and +30 s. */
 function remoteClock(step) {
   const { clock } = live.state;
   if (!clock) return null;
-  const shown = step.kind === "timer" && step.seconds
-    ? countdown(step.seconds, live.state.started_at, () => live.now(), () => live.state.clock) : null;
+  // A timer step's bar spans its seconds; an answer step's countdown, the time left now.
+  const left = clock.deadline != null ? clock.deadline - live.now() : clock.left ?? 0;
+  const seconds = step.kind === "timer" && step.seconds ? step.seconds : Math.max(1, Math.ceil(left / 1000));
+  const shown = countdown(seconds, live.state.started_at, () => live.now(), () => live.state.clock);
   return h("section", { class: "remote-clock", "aria-label": t(step.kind === "timer" ? "clock.timer" : "clock.title") },
     shown,
     h("div", { class: "remote-pad" },
@@ -96,27 +91,19 @@ function remoteClock(step) {
 
 async function start() {
   await setupPage();
-  const [session, token] = location.hash.slice(1).split(".");
+  const { session, token } = linkFromHash(location.hash);
   if (!session || !token) {
-    fill(main, h("section", { class: "panel" }, h("h1", {}, t("console.notFound")), h("p", {}, t("remote.needLink"))));
+    fill(main, sessionNotFound(t("remote.needLink")));
     return;
   }
-  live = new Live({
+  live = openLive({
     role: "facilitator", session, token,
     onMessage: (message) => {
-      if (message.type === "error") toast(t(`error.${message.code}`));
+      refusal(message);
       if (["welcome", "step", "ended", "responses", "reveal", "results", "clock"].includes(message.type)) render();
     },
-    onStatus: (kind) => {
-      if (kind === "failed") {
-        fill(main, h("section", { class: "panel" }, h("h1", {}, t("console.notFound")), h("p", {}, t("console.notFoundLead"))));
-        showConnection("open");
-        return;
-      }
-      showConnection(kind);
-    },
+    onFailed: () => fill(main, sessionNotFound(t("console.notFoundLead"))),
   });
-  window.attuneLive = live;
   live.connect();
   render();
 }

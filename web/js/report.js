@@ -5,6 +5,7 @@
 import { $, fill, h } from "./dom.js";
 import { formatDate, formatNumber, t } from "./i18n.js";
 import { setupPage } from "./page.js";
+import { linkFromHash } from "./codes.js";
 import { resultsChart } from "./charts.js";
 import { fetchExport } from "./export.js";
 import { themesBoard } from "./themes.js";
@@ -13,7 +14,7 @@ import { checklistTotals } from "./groups-totals.js";
 const main = $("#main");
 
 async function report() {
-  const [session, token] = location.hash.slice(1).split(".");
+  const { session, token } = linkFromHash(location.hash);
   if (!session || !token) {
     fill(main, h("p", { class: "problem" }, t("report.noSession")));
     return;
@@ -38,7 +39,7 @@ async function report() {
       result.answers?.themes ? themesBoard(result.answers, { all: true }) : null,
       result.kind === "groups" ? checklistTotals(result, { minResponses: data.min_responses }) : null,
       result.kind !== "groups" || step?.debrief
-        ? resultsChart(step?.debrief ?? step, result, { minResponses: data.min_responses }) : null);
+        ? resultsChart(step?.debrief ?? step, result, { minResponses: data.min_responses, report: true }) : null);
   });
   fill(main,
     h("header", { class: "report-head" },

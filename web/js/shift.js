@@ -5,76 +5,38 @@
 import { h } from "./dom.js";
 import { formatNumber, formatPercent, t } from "./i18n.js";
 import { QUADRANTS, quadrantLegend, quadrantStack, resultsChart } from "./charts.js";
+import { flowDiagram } from "./shift-flows.js";
+import { themesBoard } from "./themes.js";
 
 const share = (n, total) => (total > 0 ? n / total : 0);
-
-/** The room's average feeling then and now on the pleasantness x energy plane, with an arrow
- * from one to the other. Axis values run from -5 to 5; both averages are public already. */
-function meanPlane(before, after) {
-  const svg = (tag, attrs, ...kids) => h(`svg:${tag}`, attrs, ...kids);
-  const x = (p) => ((p + 5) * 10).toFixed(1);
-  const y = (e) => ((5 - e) * 10).toFixed(1);
-  const id = `shift-head-${Math.random().toString(36).slice(2, 8)}`;
-  const from = [x(before.mean_pleasantness), y(before.mean_energy)];
-  const to = [x(after.mean_pleasantness), y(after.mean_energy)];
-  const label = t("shift.meanArrow", {
-    before: t(`quadrant.${quadrantAt(before)}`), after: t(`quadrant.${quadrantAt(after)}`),
-  });
-  return h("figure", { class: "shift-plane" },
-    h("div", { class: "plane-axes", "aria-hidden": "true" },
-      h("span", {}, t("axis.moreEnergy")), h("span", {}, t("axis.morePleasant"))),
-    svg("svg", { viewBox: "-2 -2 104 104", role: "img", "aria-label": label, class: "shift-plane-svg" },
-      svg("defs", {}, svg("marker", { id, viewBox: "0 0 10 10", refX: "8", refY: "5", markerWidth: "5", markerHeight: "5", orient: "auto-start-reverse" },
-        svg("path", { d: "M 0 0 L 10 5 L 0 10 z", class: "shift-arrow-head" }))),
-      svg("rect", { x: "0", y: "0", width: "50", height: "50", class: "plane-hu" }),
-      svg("rect", { x: "50", y: "0", width: "50", height: "50", class: "plane-hp" }),
-      svg("rect", { x: "0", y: "50", width: "50", height: "50", class: "plane-lu" }),
-      svg("rect", { x: "50", y: "50", width: "50", height: "50", class: "plane-lp" }),
-      svg("circle", { cx: from[0], cy: from[1], r: "3.2", class: "plane-then" }),
-      svg("line", { x1: from[0], y1: from[1], x2: to[0], y2: to[1], class: "plane-arrow", "marker-end": `url(#${id})` }),
-      svg("circle", { cx: to[0], cy: to[1], r: "3.2", class: "plane-now" })),
-    h("figcaption", {},
-      h("span", { class: "plane-key plane-key-then" }, t("shift.then")), " ",
-      h("span", { class: "plane-key plane-key-now" }, t("shift.now"))));
-}
-
-function quadrantAt(aggregate) {
-  return `${aggregate.mean_energy > 0 ? "high" : "low"}-${aggregate.mean_pleasantness > 0 ? "pleasant" : "unpleasant"}`;
-}
 
 function checkinShift(step, results, options) {
   const shift = results.shift;
   const pairs = shift.pairs;
+  const flows = shift.flows || [];
   let headline;
   if (shift.moved !== undefined && shift.moved !== null) {
     headline = t("shift.moved", { moved: formatNumber(shift.moved), pairs: formatNumber(pairs), share: formatPercent(share(shift.moved, pairs)) });
-  } else if (!shift.flows?.length) {
+  } else if (!flows.length) {
     headline = t("shift.waiting", { count: options.minResponses ?? 3 });
   } else if (shift.moved_at_least) {
     headline = t("shift.movedAtLeast", { moved: formatNumber(shift.moved_at_least), pairs: formatNumber(pairs), share: formatPercent(share(shift.moved_at_least, pairs)) });
   } else {
     headline = t("shift.mostlyHidden");
   }
-  // Only the shown movements, biggest first: a hidden count is said once, in the note.
-  const flows = (shift.flows || []).filter((f) => f.before !== f.after && f.count)
-    .sort((a, b) => b.count - a.count);
-  const hidden = (shift.flows || []).some((f) => f.count === null);
+  const hidden = flows.some((f) => f.count === null);
+  // Until enough people answered both there are no flows: the two steps' own results, as bars.
+  // On a phone the diagram's labels keep only their shares, and the colour key names them.
+  const body = flows.length
+    ? [flowDiagram(shift, results.answers), h("div", { class: "alluvial-legend" }, quadrantLegend())]
+    : h("div", { class: "shift-bars" },
+      shift.before ? quadrantStack(t("shift.then"), shift.before) : null,
+      quadrantStack(t("shift.now"), results.answers), quadrantLegend());
   return h("div", { class: "chart chart-shift chart-shift-checkin" },
     h("p", { class: "chart-headline" }, headline),
-    h("div", { class: "shift-layout" },
-      shift.before ? meanPlane(shift.before, results.answers) : null,
-      h("div", { class: "shift-side" },
-    h("div", { class: "shift-bars" },
-      shift.before ? quadrantStack(t("shift.then"), shift.before) : null,
-      quadrantStack(t("shift.now"), results.answers), quadrantLegend()),
-    flows.length ? h("ol", { class: "shift-flows", "aria-label": t("shift.flows") },
-      flows.slice(0, 4).map((f) => h("li", { class: "shift-flow" },
-        h("span", { class: ["shift-q", `q-${f.before}`] }, t(`quadrant.${f.before}`)),
-        h("span", { class: "shift-arrow", "aria-hidden": "true" }, "→"),
-        h("span", { class: ["shift-q", `q-${f.after}`] }, t(`quadrant.${f.after}`)),
-        h("strong", { class: "shift-count" }, t("shift.people", { count: f.count, share: formatPercent(share(f.count, pairs)) }))))) : null,
+    body,
     h("p", { class: "chart-note" }, t("shift.pairs", { count: pairs }),
-      hidden ? ` ${t("shift.hiddenNote", { count: options.minResponses ?? 3 })}` : ""))));
+      hidden ? ` ${t("shift.hiddenNote", { count: options.minResponses ?? 3 })}` : ""));
 }
 
 function scaleShift(step, results, options) {
@@ -133,6 +95,10 @@ export function charactersChart(step, results, options = {}) {
         body = h("p", { class: "chart-waiting" }, t("characters.hidden", { count: options.minResponses ?? 3 }));
       } else if (c.answers.kind === "checkin") {
         body = characterCheckin(step, c.answers);
+      } else if (c.answers.themes && (options.fit || options.report)) {
+        // Each character's answers grouped apart: on the projector a few answers per theme, as
+        // many as fit; in the report all of them. Phones keep the cards.
+        body = themesBoard(c.answers, options.fit ? { fit: true } : { all: true });
       } else {
         body = resultsChart(step, { answers: c.answers },
           { ...options, fit: options.fit ? `${options.fit}:${c.id}` : undefined });

@@ -64,7 +64,11 @@ export function renderThemesEditor(box, results, options) {
       h("code", { class: "themes-install" }, "pip install 'attune[themes]'")));
     return;
   }
-  const grouped = Boolean(answers?.themes);
+  // On a step that hands characters out, each character's answers have their own themes.
+  const columns = results?.characters?.length
+    ? results.characters.map((c) => ({ name: c.name, answers: c.answers }))
+    : [{ name: null, answers }];
+  const grouped = columns.some((c) => c.answers?.themes);
   const head = h("div", { class: "themes-head" },
     h("h2", { class: "section-label" }, t("themes.title")),
     h("button", {
@@ -85,6 +89,20 @@ export function renderThemesEditor(box, results, options) {
       h("p", { class: "themes-hint" }, t("themes.lead"))));
     return;
   }
+  const model = columns.find((c) => c.answers?.themes).answers.themes.model;
+  box.replaceChildren(h("div", { class: "themes-editor" }, head,
+    h("p", { class: "themes-hint" }, t("themes.model", { model })),
+    columns.map((c) => {
+      const list = c.answers?.themes ? h("ol", { class: "theme-panels" }, themePanels(c.answers, send, c.name))
+        : h("p", { class: "themes-hint" }, t("characters.hidden", { count: options.minResponses ?? 3 }));
+      return c.name === null ? list : h("section", { class: "themes-character" },
+        h("h3", { class: "themes-character-name", dir: "auto" }, c.name), list);
+    })));
+}
+
+/** The editing panels of one set of themes (a step's, or one character's): rename, split and
+ * merge each theme, move each answer; merges and moves stay within the set. */
+function themePanels(answers, send, character) {
   const { themes, other = [] } = answers.themes;
   const texts = textsOf(answers);
   const targets = (except) => [
@@ -99,8 +117,8 @@ export function renderThemesEditor(box, results, options) {
   // Each theme's answers fold away, so the console shows every theme at a glance; a theme stays
   // open across re-renders once the facilitator opens it.
   const cardList = (ids, from) => h("details", {
-    class: "theme-edit-details", open: opened.has(from),
-    ontoggle: (event) => (event.target.open ? opened.add(from) : opened.delete(from)),
+    class: "theme-edit-details", open: opened.has(`${character}/${from}`),
+    ontoggle: (event) => (event.target.open ? opened.add(`${character}/${from}`) : opened.delete(`${character}/${from}`)),
   },
   h("summary", {}, t("themes.answers", { count: ids.length })),
   h("ul", { class: "theme-edit-cards" }, ids.map((id) => {
@@ -143,7 +161,5 @@ export function renderThemesEditor(box, results, options) {
         h("span", { class: "badge" }, formatNumber(other.length))),
       cardList(other, OTHER)));
   }
-  box.replaceChildren(h("div", { class: "themes-editor" }, head,
-    h("p", { class: "themes-hint" }, t("themes.model", { model: answers.themes.model })),
-    h("ol", { class: "theme-panels" }, panels)));
+  return panels;
 }

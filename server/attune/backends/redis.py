@@ -15,10 +15,12 @@ The library's two hashes share one hash tag, so the compare-and-set scripts touc
 
 The log is the source of truth: every node folds it in order to rebuild the same replica (see
 ``attune.core.session``), so it is a plain LIST, never trimmed while the session lives, rather
-than a capped Stream. ``append`` is one Lua script that checks the session exists, RPUSHes the
-entry and PUBLISHes ``<offset>\\n<entry>`` on the channel ``attune:{S}:log``: the offset is exact
-and consecutive, the write and the fan-out are atomic, and a new event costs one publish however
-many nodes and sockets listen. ``delete`` publishes ``gone`` on the same channel.
+than a capped Stream. ``append`` batches: the entries of a session queued while the previous
+batch was out go in one Lua script call that checks the session exists, RPUSHes them all and
+PUBLISHes them as one message on the channel ``attune:{S}:log`` (``<first offset> <length>...\\n``
+then the entries): the offsets are exact and consecutive, the write and the fan-out are atomic,
+and a batch costs one publish however many nodes and sockets listen. ``delete`` publishes
+``gone`` on the same channel.
 
 Pub/sub is at most once, so a listener task remembers the last offset it delivered per subscribed
 session; after a reconnect, and once a second anyway, it compares with the list's length and
@@ -65,7 +67,7 @@ PROVISIONAL_MS = 60_000
 """A session record stays this short-lived until its join code is claimed, so a node dying in
 between leaves nothing behind."""
 APPEND_BATCH = 1000
-"""Appends sent in one pipeline at most; a burst of 10,000 answers takes ten round trips."""
+"""Entries of one session in one script call at most (each is an argument of its RPUSH)."""
 READ_PAGE = 2000
 """Entries per LRANGE when reading a log, so each call stays small and bounded."""
 BACKOFF = (0.05, 1.0)
@@ -77,22 +79,26 @@ redis.call('HSET', KEYS[1], 'record', ARGV[1], 'code', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 """
 
-# KEYS: info, log; ARGV: channel, entry, inactivity (ms). Refuses (0) when the session is gone,
-# so a deleted or expired session's log is never recreated with offsets that restart at 1. An
-# open session's record and log live for the inactivity period after its latest entry; an ended
-# one's log expires with its record.
+# KEYS: info, log; ARGV: channel, inactivity (ms), then one or more entries. Refuses (0) when the
+# session is gone, so a deleted or expired session's log is never recreated with offsets that
+# restart at 1. An open session's record and log live for the inactivity period after its latest
+# entry; an ended one's log expires with its record. All the entries go into the list with one
+# RPUSH and out with one PUBLISH: "<first offset> <length of each entry>...\n<the entries>".
+# Returns the offset of the last entry.
 APPEND = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local offset = redis.call('RPUSH', KEYS[2], ARGV[2])
+local last = redis.call('RPUSH', KEYS[2], unpack(ARGV, 3))
 if redis.call('HEXISTS', KEYS[1], 'ended') == 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[3])
-  redis.call('PEXPIRE', KEYS[2], ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  redis.call('PEXPIRE', KEYS[2], ARGV[2])
 else
   local ttl = redis.call('PTTL', KEYS[1])
   if ttl > 0 and redis.call('PTTL', KEYS[2]) < 0 then redis.call('PEXPIRE', KEYS[2], ttl) end
 end
-redis.call('PUBLISH', ARGV[1], offset .. '\\n' .. ARGV[2])
-return offset
+local head = {last - (#ARGV - 2) + 1}
+for i = 3, #ARGV do head[#head + 1] = #ARGV[i] end
+redis.call('PUBLISH', ARGV[1], table.concat(head, ' ') .. '\\n' .. table.concat(ARGV, '', 3))
+return last
 """
 
 # KEYS: info, log, presence, alive; ARGV: retention (ms). The first end marks the record and sets
@@ -265,8 +271,22 @@ def _raw(value: bytes | str) -> bytes:
     return value.encode() if isinstance(value, str) else value
 
 
-_Append = tuple[str, bytes, "asyncio.Future[int]"]
-"""A queued append: session id, entry, and the caller waiting for its offset."""
+_Append = tuple[bytes, "asyncio.Future[int]"]
+"""A queued append: the entry, and the caller waiting for its offset."""
+
+
+def published(data: bytes) -> list[tuple[int, bytes]]:
+    """The (offset, entry) pairs of one message the append script published."""
+    head, _, body = data.partition(b"\n")
+    first, *lengths = head.split(b" ")
+    offset = int(first)
+    if not lengths:  # the single-entry form "<offset>\n<entry>"
+        return [(offset, body)]
+    entries, at = [], 0
+    for i, length in enumerate(map(int, lengths)):
+        entries.append((offset + i, body[at:at + length]))
+        at += length
+    return entries
 
 
 class _Subscription:
@@ -316,7 +336,8 @@ class RedisBackend(Backend):
         """The listener's connection while it is subscribed and reading; None otherwise."""
         self._confirmations: dict[str, asyncio.Future[None]] = {}
         self._resync = asyncio.Event()
-        self._appends: list[_Append] = []
+        self._appends: dict[str, list[_Append]] = {}
+        """Appends waiting for the next batch, per session, in order."""
         self._flushing = False
         self._flusher: asyncio.Task[None] | None = None
         self._singles: set[asyncio.Task[None]] = set()
@@ -397,21 +418,17 @@ class RedisBackend(Backend):
         return _raw(record) if record is not None else None
 
     async def append(self, session_id: str, entry: bytes) -> int:
-        """Appends wait in a batch that goes out as one pipeline per round trip: under a burst
-        of answers every caller waits for one network round, not for a pooled connection.
-        (A Cluster refuses scripts in pipelines, so there each append is its own call.)"""
-        if isinstance(self._redis, RedisCluster):
-            offset = int(await self._call(self._append(
-                keys=[info_key(session_id), log_key(session_id)],
-                args=[log_key(session_id), entry, self.inactive_ms],
-            )))
-        else:
-            future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-            self._appends.append((session_id, entry, future))
-            if not self._flushing:
-                self._flushing = True
-                self._flusher = asyncio.create_task(self._flush_appends())
-            offset = await future
+        """Appends wait in a batch: everything queued while a batch is out goes in the next, as
+        one script call per session (one RPUSH, one PUBLISH for all its entries) and, on a single
+        server, one pipeline for all the sessions. Under a burst of answers every caller waits
+        for one round trip, and Redis does its work once per batch, not once per answer. The
+        offset comes back once the entry is in Redis; nothing is acknowledged before."""
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._appends.setdefault(session_id, []).append((entry, future))
+        if not self._flushing:
+            self._flushing = True
+            self._flusher = asyncio.create_task(self._flush_appends())
+        offset = await future
         if offset == 0:
             self._code_renewals.pop(session_id, None)
             self._mark_gone(session_id)
@@ -441,49 +458,54 @@ class RedisBackend(Backend):
     async def _flush_appends(self) -> None:
         try:
             while self._appends:
-                batch, self._appends = self._appends[:APPEND_BATCH], self._appends[APPEND_BATCH:]
+                queued, self._appends = self._appends, {}
+                batch = [(session_id, appends[i:i + APPEND_BATCH])
+                         for session_id, appends in queued.items()
+                         for i in range(0, len(appends), APPEND_BATCH)]
                 try:
                     results = await self._call(self._append_all(batch))
                 except Exception as exc:
                     # Whatever went wrong, nobody may be left waiting for an offset.
-                    for _, _, future in batch:
-                        if not future.done():
-                            future.set_exception(BackendUnavailable(f"Redis: {exc}"))
+                    for _, appends in batch:
+                        _fail_all(appends, BackendUnavailable(f"Redis: {exc}"))
                     continue
-                for (session_id, entry, future), result in zip(batch, results, strict=True):
-                    if future.done():
-                        continue
+                for (session_id, appends), result in zip(batch, results, strict=True):
                     if isinstance(result, NoScriptError):
-                        # A pipeline does not load scripts on every kind of server (Cluster):
-                        # the single call does, once.
-                        self._spawn_single(session_id, entry, future)
+                        # A pipeline does not load scripts: the single call does, once.
+                        self._spawn_single(session_id, appends)
                     elif isinstance(result, Exception):
-                        future.set_exception(BackendUnavailable(f"Redis: {result}"))
+                        _fail_all(appends, BackendUnavailable(f"Redis: {result}"))
                     else:
-                        future.set_result(int(result))
+                        _succeed_all(appends, int(result))
         finally:
             self._flushing = False
 
-    async def _append_all(self, batch: list[_Append]) -> list[Any]:
+    def _append_args(self, session_id: str, appends: list[_Append]) -> list[Any]:
+        return [log_key(session_id), self.inactive_ms, *(entry for entry, _ in appends)]
+
+    async def _append_all(self, batch: list[tuple[str, list[_Append]]]) -> list[Any]:
+        if isinstance(self._redis, RedisCluster):
+            # A Cluster refuses scripts in pipelines: one call per session, all at once (each
+            # goes to its session's shard).
+            calls = [self._append(keys=[info_key(s), log_key(s)],
+                                  args=self._append_args(s, appends)) for s, appends in batch]
+            return list(await asyncio.gather(*calls, return_exceptions=True))
         pipe = self._redis.pipeline(transaction=False)
-        for session_id, entry, _ in batch:
+        for session_id, appends in batch:
             pipe.evalsha(self._append.sha, 2, info_key(session_id), log_key(session_id),
-                         log_key(session_id), entry, self.inactive_ms)
+                         *self._append_args(session_id, appends))
         return list(await pipe.execute(raise_on_error=False))
 
-    def _spawn_single(self, session_id: str, entry: bytes, future: asyncio.Future[int]) -> None:
+    def _spawn_single(self, session_id: str, appends: list[_Append]) -> None:
         async def single() -> None:
             try:
-                offset = int(await self._call(self._append(
+                last = int(await self._call(self._append(
                     keys=[info_key(session_id), log_key(session_id)],
-                    args=[log_key(session_id), entry, self.inactive_ms],
-                )))
+                    args=self._append_args(session_id, appends))))
             except BackendUnavailable as exc:
-                if not future.done():
-                    future.set_exception(exc)
+                _fail_all(appends, exc)
             else:
-                if not future.done():
-                    future.set_result(offset)
+                _succeed_all(appends, last)
 
         self._singles.add(task := asyncio.create_task(single()))
         task.add_done_callback(self._singles.discard)
@@ -641,8 +663,7 @@ class RedisBackend(Backend):
         if data == b"gone":
             self._mark_gone(session_id)
             return
-        head, _, entry = data.partition(b"\n")
-        self._hand_over(session_id, [(int(head), entry)])
+        self._hand_over(session_id, published(data))
 
     def _hand_over(self, session_id: str, entries: Iterable[tuple[int, bytes]]) -> None:
         subscription = self._subs.get(session_id)
@@ -740,3 +761,17 @@ class RedisBackend(Backend):
                 return await work
         except (RedisError, OSError, TimeoutError) as exc:
             raise BackendUnavailable(f"Redis: {exc or type(exc).__name__}") from exc
+
+
+def _succeed_all(appends: list[_Append], last: int) -> None:
+    """Each waiting append learns its offset (0 for all when the session is gone)."""
+    first = last - len(appends) + 1 if last else 0
+    for i, (_, future) in enumerate(appends):
+        if not future.done():
+            future.set_result(first + i if last else 0)
+
+
+def _fail_all(appends: list[_Append], error: Exception) -> None:
+    for _, future in appends:
+        if not future.done():
+            future.set_exception(error)

@@ -13,7 +13,9 @@ SQLite calls block, so none runs on the event loop. One writer thread owns the c
 takes calls from a queue: it waits for the first, takes every call queued behind it (up to
 ``BATCH``), runs them all in one transaction and commits once, then hands the results back to
 the loop in one callback. Under a burst of answers every caller waits for one commit, as the
-Redis backend's callers wait for one pipelined round trip. A call is answered only after its
+Redis backend's callers wait for one pipelined round trip; a batch of answers alone is a single
+multi-row ``INSERT``, its own transaction (see ``_Writer.write_appended`` for why the number of
+statements per batch matters more than their size). A call is answered only after its
 transaction committed, so an acknowledged answer is in the file. With ``synchronous=NORMAL`` (the
 default; in WAL mode a commit is a write to the journal, fsynced at checkpoints) it survives any
 crash of the process, ``kill -9`` included; a crash of the machine itself (power, kernel) may
@@ -32,7 +34,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import logging
 import os
 import queue
@@ -42,8 +43,10 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from filelock import FileLock, Timeout
 
 from attune.backends.base import INACTIVE_S, Backend, CodeTaken, Deliver, Gone, VersionConflict
 from attune.core.errors import AttuneError, BackendUnavailable, SessionGone
@@ -57,6 +60,15 @@ BATCH = 1000
 SWEEP_INTERVAL = 1.0
 """Seconds between looks for expired sessions."""
 SCHEMA_VERSION = 1
+INSERT_ROWS = 1024
+"""Log rows inserted by one statement at most (3 parameters each, far below SQLite's limit of
+32,766): a whole batch of ``BATCH`` calls."""
+INSERTS = {size: "INSERT INTO log (session, offset, entry) SELECT * FROM (VALUES "
+           + ", ".join(["(?, ?, ?)"] * size) + ") WHERE column2 IS NOT NULL"
+           for size in (1 << i for i in range(INSERT_ROWS.bit_length()))}
+"""One statement per power of two up to ``INSERT_ROWS``, its unused rows padded with NULLs that
+the WHERE drops: any number of rows is one statement, and the sqlite3 module's statement cache
+keeps all eleven prepared."""
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -113,8 +125,9 @@ class _Known:
         self.ended_at = ended_at
 
 
-Work = Callable[["_Writer"], Any]
-_Call = tuple[Work, "asyncio.Future[Any]"]
+Work = Callable[..., Any]
+"""A ``_Writer`` method (or a function of the writer), called with the writer and its arguments."""
+_Call = tuple[Work, tuple[Any, ...], "asyncio.Future[Any]"]
 
 
 class _Writer:
@@ -134,10 +147,49 @@ class _Writer:
         days, so the file needs it to the minute, not a second write on every commit."""
         self.now = time.time()
         self.appended: list[tuple[str, int, bytes]] = []
-        """Entries written by this batch, delivered once it commits."""
+        """Entries appended by this batch, delivered once it commits."""
+        self.written = 0
+        """How many of ``appended`` are in the file's log table yet (see ``write_appended``)."""
         self.gone: list[str] = []
         """Sessions removed by this batch (deleted or expired)."""
         self.touched: set[str] = set()
+
+    def execute(self, sql: str, parameters: tuple[Any, ...] = ()) -> sqlite3.Cursor:
+        """Run one statement inside the batch's transaction; the entries this batch appended
+        so far are written first, so what it reads (a log, a session's last offset) or
+        removes includes them."""
+        self.transaction()
+        if self.written < len(self.appended):
+            self.write_appended()
+        return self.db.execute(sql, parameters)
+
+    def transaction(self) -> None:
+        """Open the batch's transaction, unless it is open (see ``write_appended``)."""
+        if not self.db.in_transaction:
+            self.db.execute("BEGIN")
+
+    def write_appended(self) -> None:
+        """Insert the entries appended since the last write: one statement per 1,024.
+
+        An append only adds its entry to ``appended``; rows are inserted when a later
+        statement of the batch could see them, and before the commit. Each statement is one
+        ``sqlite3_step``, the sqlite3 module lets go of the GIL around every step (an
+        ``executemany`` steps once per row), and the writer thread then waits for the event
+        loop to give it back, up to the interpreter's switch interval (5 ms) when the loop is
+        busy. A batch of answers alone is one statement and no ``BEGIN`` or ``COMMIT`` at all
+        (one statement is its own transaction): one hand-over instead of one per answer, so
+        a burst's answers wait for their commit for less time, and fewer of them are in flight
+        at once (each in-flight answer holds a dozen objects that the cyclic collector scans).
+        """
+        rows, start = self.appended, self.written
+        while start < len(rows):
+            chunk = rows[start:start + INSERT_ROWS]
+            size = 1 << (len(chunk) - 1).bit_length()
+            parameters: list[str | int | bytes | None] = [value for row in chunk for value in row]
+            parameters.extend([None] * (3 * (size - len(chunk))))
+            self.db.execute(INSERTS[size], parameters)
+            start += len(chunk)
+        self.written = start
 
     def expired(self, touched_at: float, ended_at: float | None) -> bool:
         if ended_at is not None:
@@ -147,7 +199,7 @@ class _Writer:
     def live(self, session_id: str) -> _Known | None:
         known = self.known.get(session_id)
         if known is None:
-            row = self.db.execute(
+            row = self.execute(
                 "SELECT touched_at, ended_at, "
                 "(SELECT coalesce(max(offset), 0) FROM log WHERE session = ?1) "
                 "FROM sessions WHERE id = ?1", (session_id,)).fetchone()
@@ -160,8 +212,8 @@ class _Writer:
         return known
 
     def remove(self, session_id: str) -> None:
-        self.db.execute("DELETE FROM log WHERE session = ?", (session_id,))
-        removed = self.db.execute("DELETE FROM sessions WHERE id = ?", (session_id,)).rowcount
+        self.execute("DELETE FROM log WHERE session = ?", (session_id,))
+        removed = self.execute("DELETE FROM sessions WHERE id = ?", (session_id,)).rowcount
         self.known.pop(session_id, None)
         self.touched.discard(session_id)
         if removed:
@@ -170,23 +222,23 @@ class _Writer:
     # --- the calls ---------------------------------------------------------------------------
 
     def create(self, session_id: str, code: str, info: bytes) -> None:
-        holder = self.db.execute(
+        holder = self.execute(
             "SELECT id FROM sessions WHERE code = ? AND ended_at IS NULL", (code,)).fetchone()
         if holder is not None and self.live(holder[0]) is not None:
             raise CodeTaken(code)
-        self.db.execute("INSERT INTO sessions (id, code, record, touched_at) VALUES (?, ?, ?, ?)",
-                        (session_id, code, info, self.now))
+        self.execute("INSERT INTO sessions (id, code, record, touched_at) VALUES (?, ?, ?, ?)",
+                     (session_id, code, info, self.now))
         self.known[session_id] = _Known(0, self.now, None)
 
     def lookup(self, code: str) -> str | None:
-        row = self.db.execute(
+        row = self.execute(
             "SELECT id FROM sessions WHERE code = ? AND ended_at IS NULL", (code,)).fetchone()
         return str(row[0]) if row is not None and self.live(row[0]) is not None else None
 
     def info(self, session_id: str) -> bytes | None:
         if self.live(session_id) is None:
             return None
-        row = self.db.execute("SELECT record FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        row = self.execute("SELECT record FROM sessions WHERE id = ?", (session_id,)).fetchone()
         return bytes(row[0])
 
     def append(self, session_id: str, entry: bytes) -> int:
@@ -194,8 +246,6 @@ class _Writer:
         if known is None:
             raise SessionGone(session_id)
         known.last += 1
-        self.db.execute("INSERT INTO log (session, offset, entry) VALUES (?, ?, ?)",
-                        (session_id, known.last, entry))
         known.touched_at = self.now
         if self.now - known.stored_touch >= self.touch_every:
             self.touched.add(session_id)
@@ -205,7 +255,7 @@ class _Writer:
     def read(self, session_id: str, after: int) -> list[tuple[int, bytes]]:
         if self.live(session_id) is None:
             return []
-        return [(int(offset), bytes(entry)) for offset, entry in self.db.execute(
+        return [(int(offset), bytes(entry)) for offset, entry in self.execute(
             "SELECT offset, entry FROM log WHERE session = ? AND offset > ? ORDER BY offset",
             (session_id, after))]
 
@@ -213,34 +263,34 @@ class _Writer:
         known = self.live(session_id)
         if known is not None and known.ended_at is None:
             known.ended_at = self.now
-            self.db.execute("UPDATE sessions SET ended_at = ? WHERE id = ?",
-                            (self.now, session_id))
+            self.execute("UPDATE sessions SET ended_at = ? WHERE id = ?",
+                         (self.now, session_id))
 
     def delete(self, session_id: str) -> None:
         self.remove(session_id)
 
     def library_version(self, scenario_id: str) -> int:
-        row = self.db.execute("SELECT version FROM library WHERE id = ?",
-                              (scenario_id,)).fetchone()
+        row = self.execute("SELECT version FROM library WHERE id = ?",
+                           (scenario_id,)).fetchone()
         return int(row[0]) if row is not None else 0
 
     def library_put(self, scenario_id: str, data: bytes, expected: int) -> int:
         current = self.library_version(scenario_id)
         if current != expected:
             raise VersionConflict(scenario_id, current)
-        self.db.execute("INSERT OR REPLACE INTO library (id, version, data) VALUES (?, ?, ?)",
-                        (scenario_id, current + 1, data))
+        self.execute("INSERT OR REPLACE INTO library (id, version, data) VALUES (?, ?, ?)",
+                     (scenario_id, current + 1, data))
         return current + 1
 
     def library_delete(self, scenario_id: str, expected: int) -> None:
         current = self.library_version(scenario_id)
         if current != expected or current == 0:
             raise VersionConflict(scenario_id, current)
-        self.db.execute("DELETE FROM library WHERE id = ?", (scenario_id,))
+        self.execute("DELETE FROM library WHERE id = ?", (scenario_id,))
 
     def sweep(self) -> None:
         """Remove every expired session (with its log)."""
-        rows = self.db.execute(
+        rows = self.execute(
             "SELECT id FROM sessions WHERE (ended_at IS NULL AND touched_at < ?) "
             "OR ended_at < ?", (self.now - self.inactive_s, self.now - self.retention_s))
         for (session_id,) in rows.fetchall():
@@ -250,7 +300,11 @@ class _Writer:
                 self.remove(session_id)
 
     def finish(self) -> None:
-        """Before the commit: the activity this batch saw, once per session."""
+        """Before the commit: the entries not yet written, and the activity this batch saw,
+        once per session. Only entries in one statement need no transaction."""
+        if self.touched or len(self.appended) - self.written > INSERT_ROWS:
+            self.transaction()
+        self.write_appended()
         self.db.executemany("UPDATE sessions SET touched_at = ? WHERE id = ?",
                             [(self.now, session_id) for session_id in self.touched])
         for session_id in self.touched:
@@ -259,6 +313,7 @@ class _Writer:
     def begin(self) -> None:
         self.now = time.time()
         self.appended, self.gone, self.touched = [], [], set()
+        self.written = 0
 
 
 class SQLiteBackend(Backend):
@@ -275,7 +330,7 @@ class SQLiteBackend(Backend):
         self._pending: list[_Call] = []
         """Calls made since the loop last handed calls to the thread (once per iteration)."""
         self._thread: threading.Thread | None = None
-        self._lock: TextIO | None = None
+        self._lock: FileLock | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._deliver: Deliver | None = None
         self._gone: Gone | None = None
@@ -283,6 +338,10 @@ class SQLiteBackend(Backend):
         self._presence: dict[str, int] = {}
         self._sweeper: asyncio.Task[None] | None = None
         self._closed = False
+        self._thread_running = False
+        """True while the writer thread takes calls; set and read under ``_handing``, so that
+        no call is queued after the thread's last look at the queue."""
+        self._handing = threading.Lock()
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -325,7 +384,7 @@ class SQLiteBackend(Backend):
 
     async def ready(self) -> bool:
         try:
-            await self._call(lambda w: w.db.execute("SELECT 1").fetchone())
+            await self._call(lambda w: w.execute("SELECT 1").fetchone())
         except BackendUnavailable:
             return False
         return True
@@ -333,49 +392,49 @@ class SQLiteBackend(Backend):
     # --- sessions ----------------------------------------------------------------------------
 
     async def create(self, session_id: str, code: str, info: bytes) -> None:
-        await self._call(lambda w: w.create(session_id, code, info))
+        await self._call(_Writer.create, session_id, code, info)
 
     async def lookup(self, code: str) -> str | None:
-        found: str | None = await self._call(lambda w: w.lookup(code))
+        found: str | None = await self._call(_Writer.lookup, code)
         return found
 
     async def info(self, session_id: str) -> bytes | None:
-        record: bytes | None = await self._call(lambda w: w.info(session_id))
+        record: bytes | None = await self._call(_Writer.info, session_id)
         return record
 
     async def append(self, session_id: str, entry: bytes) -> int:
-        offset: int = await self._call(lambda w: w.append(session_id, entry))
+        offset: int = await self._call(_Writer.append, session_id, entry)
         return offset
 
     async def read(self, session_id: str, after: int) -> list[tuple[int, bytes]]:
-        entries: list[tuple[int, bytes]] = await self._call(lambda w: w.read(session_id, after))
+        entries: list[tuple[int, bytes]] = await self._call(_Writer.read, session_id, after)
         return entries
 
     async def end(self, session_id: str) -> None:
-        await self._call(lambda w: w.end(session_id))
+        await self._call(_Writer.end, session_id)
 
     async def delete(self, session_id: str) -> None:
         self._presence.pop(session_id, None)
-        await self._call(lambda w: w.delete(session_id))
+        await self._call(_Writer.delete, session_id)
 
     # --- the scenario library ----------------------------------------------------------------
 
     async def library_list(self) -> dict[str, tuple[int, bytes]]:
         rows: list[tuple[str, int, bytes]] = await self._call(
-            lambda w: w.db.execute("SELECT id, version, data FROM library").fetchall())
+            lambda w: w.execute("SELECT id, version, data FROM library").fetchall())
         return {str(i): (int(version), bytes(data)) for i, version, data in rows}
 
     async def library_get(self, scenario_id: str) -> tuple[int, bytes] | None:
-        row: tuple[int, bytes] | None = await self._call(lambda w: w.db.execute(
+        row: tuple[int, bytes] | None = await self._call(lambda w: w.execute(
             "SELECT version, data FROM library WHERE id = ?", (scenario_id,)).fetchone())
         return (int(row[0]), bytes(row[1])) if row is not None else None
 
     async def library_put(self, scenario_id: str, data: bytes, expected: int) -> int:
-        version: int = await self._call(lambda w: w.library_put(scenario_id, data, expected))
+        version: int = await self._call(_Writer.library_put, scenario_id, data, expected)
         return version
 
     async def library_delete(self, scenario_id: str, expected: int) -> None:
-        await self._call(lambda w: w.library_delete(scenario_id, expected))
+        await self._call(_Writer.library_delete, scenario_id, expected)
 
     # --- presence and delivery (this process only) -------------------------------------------
 
@@ -398,29 +457,37 @@ class SQLiteBackend(Backend):
         while True:
             await asyncio.sleep(SWEEP_INTERVAL)
             try:
-                await self._call(lambda w: w.sweep())
+                await self._call(_Writer.sweep)
             except BackendUnavailable as exc:
                 log.warning("could not look for expired sessions: %s", exc)
 
     # --- the writer thread -------------------------------------------------------------------
 
-    async def _call(self, work: Work) -> Any:
-        """Queue ``work`` for the writer thread; its result once the batch committed."""
-        if self._closed or self._thread is None or not self._thread.is_alive():
+    def _call(self, work: Work, *args: Any) -> asyncio.Future[Any]:
+        """Queue ``work(writer, *args)`` for the writer thread; the future has its result once
+        the batch committed. A plain function, not a coroutine: under a burst it runs once per
+        answer, and the caller awaits the future itself."""
+        if self._closed or not self._thread_running:
             raise BackendUnavailable(f"the SQLite file {self.path} is not open")
         assert self._loop is not None
         future: asyncio.Future[Any] = self._loop.create_future()
         if not self._pending:
             self._loop.call_soon(self._hand_over)
-        self._pending.append((work, future))
-        return await future
+        self._pending.append((work, args, future))
+        return future
 
     def _hand_over(self) -> None:
         """Every call of this loop iteration to the thread at once: one wake-up, and one
         transaction for all the answers a single read of the sockets brought."""
         calls, self._pending = self._pending, []
-        if calls:
-            self._calls.put(calls)
+        if not calls:
+            return
+        with self._handing:
+            if self._thread_running:
+                self._calls.put(calls)
+                return
+        self._settle([(future, None, BackendUnavailable("the SQLite file was closed"))
+                      for _, _, future in calls], [], [])
 
     def _run(self, opened: asyncio.Future[None]) -> None:
         try:
@@ -429,8 +496,10 @@ class SQLiteBackend(Backend):
             self._to_loop(_fail, opened, BackendUnavailable(
                 f"cannot open the SQLite file {self.path}: {exc}"))
             return
-        self._to_loop(_succeed, opened, None)
         writer = _Writer(connection, self.retention_s, self.inactive_s)
+        with self._handing:
+            self._thread_running = True
+        self._to_loop(_succeed, opened, None)
         try:
             while True:
                 first = self._calls.get()
@@ -451,6 +520,8 @@ class SQLiteBackend(Backend):
                 if stop:
                     return
         finally:
+            with self._handing:
+                self._thread_running = False
             connection.close()
             self._drain()
 
@@ -458,23 +529,24 @@ class SQLiteBackend(Backend):
         writer.begin()
         results: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
         try:
-            writer.db.execute("BEGIN")
-            for work, future in batch:
+            for work, args, future in batch:
                 try:
-                    results.append((future, work(writer), None))
+                    results.append((future, work(writer, *args), None))
                 except (CodeTaken, SessionGone, VersionConflict) as refusal:
                     results.append((future, None, refusal))
             writer.finish()
-            writer.db.execute("COMMIT")
+            if writer.db.in_transaction:
+                writer.db.execute("COMMIT")
         except Exception as exc:
             # A failed statement (disk full, I/O error) or a bug: nothing of the batch stays.
             log.error("a SQLite transaction of %d calls failed: %s", len(batch), exc)
-            with contextlib.suppress(sqlite3.Error):
-                writer.db.execute("ROLLBACK")
+            if writer.db.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    writer.db.execute("ROLLBACK")
             # What the thread remembered may include the rolled-back writes: read it again.
             writer.known.clear()
             failure = BackendUnavailable(f"SQLite: {exc}")
-            self._to_loop(self._settle, [(f, None, failure) for _, f in batch], [], [])
+            self._to_loop(self._settle, [(f, None, failure) for _, _, f in batch], [], [])
             return
         self._to_loop(self._settle, results, writer.appended, writer.gone)
 
@@ -499,7 +571,7 @@ class SQLiteBackend(Backend):
                 call = self._calls.get_nowait()
             except queue.Empty:
                 break
-            for _, future in call or []:
+            for _, _, future in call or []:
                 stranded.append((future, None, BackendUnavailable("the SQLite file was closed")))
         if stranded:
             self._to_loop(self._settle, stranded, [], [])
@@ -539,26 +611,37 @@ class SQLiteBackend(Backend):
 
     def _release(self) -> None:
         if self._lock is not None:
-            self._lock.close()
+            self._lock.release()
             self._lock = None
 
 
-def lock(path: Path) -> TextIO:
-    """Hold ``<path>.lock`` for as long as the returned file is open (the OS frees it when the
-    process dies, ``kill -9`` included). Raises DataFolderBusy if another process holds it."""
+def lock(path: Path) -> FileLock:
+    """Hold ``<path>.lock`` until ``release()``; raises DataFolderBusy if another process holds it.
+
+    The lock is the operating system's (``flock`` on Unix, ``msvcrt.locking`` on Windows, through
+    the ``filelock`` library), so the system frees it when the process dies, ``kill -9``
+    included, and a stale lock file never stands in the way. A file system without such locks
+    is refused rather than quietly trusted with a lock file that a crash would leave behind.
+    The holder's pid is written into the file, for whoever wonders which process it is.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    held = open(f"{path}.lock", "a")  # noqa: SIM115 - kept open for the lock's lifetime
+    held = FileLock(f"{path}.lock", timeout=0, thread_local=False, fallback_to_soft=False,
+                    on_acquired=_write_pid)
     try:
-        fcntl.flock(held.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        held.close()
+        held.acquire()
+    except Timeout:
         raise DataFolderBusy(
             f"another Attune process is using {path}; stop it, or give this one another data "
             "folder (--data) or backend") from None
-    held.truncate(0)
-    held.write(f"{os.getpid()}\n")
-    held.flush()
+    except OSError as exc:
+        raise OSError(exc.errno, f"cannot lock {path}.lock ({exc.strerror}): put the data "
+                      "folder on a local file system") from exc
     return held
+
+
+def _write_pid(fd: int) -> None:
+    os.ftruncate(fd, 0)
+    os.write(fd, f"{os.getpid()}\n".encode())
 
 
 def backup(path: Path, destination: Path) -> None:

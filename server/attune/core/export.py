@@ -25,7 +25,7 @@ class StepResult(msgspec.Struct, omit_defaults=True):
     prompt: str | None
     count: int
     passes: int
-    step: p.StepView
+    step: p.AnyStepView
     """The step as participants saw it, so option and word labels travel with the numbers."""
     answers: p.AnyAggregate | None = None
     guesses: p.AnyAggregate | None = None
@@ -56,11 +56,7 @@ def export(session: Session) -> Export:
         results = session.results("facilitator", index) if index in session.tallies \
             else p.Results(seq=0, step=index, count=0, passes=0)
         assert results is not None
-        answers = _shown(results.answers)
-        if isinstance(answers, p.TextAggregate):
-            answers = msgspec.structs.replace(
-                answers, themes=session.themes(index, moderator=False),
-            )
+        answers = _room_themes(_shown(results.answers), session.themes(index, moderator=False))
         step = session.scenario.steps[index]
         asked = step.debrief if isinstance(step, sc.Groups) and step.debrief else step
         steps.append(StepResult(
@@ -75,7 +71,9 @@ def export(session: Session) -> Export:
             guesses=results.guesses,
             shift=results.shift,
             characters=[
-                msgspec.structs.replace(c, answers=_shown(c.answers)) for c in results.characters
+                msgspec.structs.replace(c, answers=_room_themes(
+                    _shown(c.answers), session.themes(index, moderator=False, character=c.id)))
+                for c in results.characters
             ],
         ))
         state = session.groups.get(index)
@@ -90,6 +88,14 @@ def export(session: Session) -> Export:
         participants=len(session.participants),
         steps=steps,
     )
+
+
+def _room_themes(aggregate: p.AnyAggregate | None,
+                 themes: p.Themes | None) -> p.AnyAggregate | None:
+    """A free-text aggregate with its themes as the room saw them (small ones under "other")."""
+    if isinstance(aggregate, p.TextAggregate):
+        return msgspec.structs.replace(aggregate, themes=themes)
+    return aggregate
 
 
 def _shown(aggregate: p.AnyAggregate | None) -> p.AnyAggregate | None:
@@ -113,7 +119,7 @@ def to_csv(data: Export) -> str:
     writer = csv.writer(out)
     writer.writerow(["step", "kind", "prompt", "series", "key", "value"])
     for step in data.steps:
-        head = [step.index + 1, step.kind, step.prompt or step.title]
+        head = [step.index + 1, step.kind, getattr(step, "prompt", None) or step.title]
         writer.writerow([*head, "answers", "count", step.count])
         writer.writerow([*head, "answers", "passes", step.passes])
         for series, aggregate in (("answers", step.answers), ("guesses", step.guesses)):

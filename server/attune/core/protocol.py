@@ -146,6 +146,18 @@ class Command(Message, kw_only=True):
     ref: _Id | None = None
 
 
+class _OnStep(Command, kw_only=True):
+    """A command about one step (by index), not necessarily the current one."""
+
+    step: _Step
+
+
+class _OnCard(_OnStep, kw_only=True):
+    """A command about one free-text card of a step."""
+
+    card: _Id
+
+
 class Start(Command, tag="start", kw_only=True):
     pass
 
@@ -160,8 +172,7 @@ class Back(Command, tag="back", kw_only=True):
     going back to look at a step never lets people change their old answers."""
 
 
-class Goto(Command, tag="goto", kw_only=True):
-    step: _Step
+class Goto(_OnStep, tag="goto", kw_only=True):
     reopen: bool = False
     """As for ``back``: a step entered before opens again only when asked."""
 
@@ -182,32 +193,25 @@ class HideResults(Command, tag="hide_results", kw_only=True):
     pass
 
 
-class HideCard(Command, tag="hide_card", kw_only=True):
-    step: _Step
-    card: _Id
+class HideCard(_OnCard, tag="hide_card", kw_only=True):
+    pass
 
 
-class RestoreCard(Command, tag="restore_card", kw_only=True):
-    step: _Step
-    card: _Id
+class RestoreCard(_OnCard, tag="restore_card", kw_only=True):
+    pass
 
 
 class End(Command, tag="end", kw_only=True):
     pass
 
 
-class ApproveCard(Command, tag="approve_card", kw_only=True):
+class ApproveCard(_OnCard, tag="approve_card", kw_only=True):
     """Moderation: let a waiting or flagged card reach the room (never a distress card)."""
 
-    step: _Step
-    card: _Id
 
-
-class ApproveAll(Command, tag="approve_all", kw_only=True):
+class ApproveAll(_OnStep, tag="approve_all", kw_only=True):
     """Moderation: approve every card waiting in the queue; flagged cards stay held, to be
     approved one by one."""
-
-    step: _Step
 
 
 class Countdown(Command, tag="countdown", kw_only=True):
@@ -236,10 +240,9 @@ class ExtendClock(Command, tag="extend_clock", kw_only=True):
     seconds: Annotated[int, msgspec.Meta(ge=1, le=600)] = 30
 
 
-class Spotlight(Command, tag="spotlight", kw_only=True):
+class Spotlight(_OnStep, tag="spotlight", kw_only=True):
     """Show one approved card full-screen on the projector; no ``card`` clears the spotlight."""
 
-    step: _Step
     card: _Id | None = None
 
 
@@ -274,39 +277,34 @@ GroupsCommand = GroupsForm | GroupsStart | GroupsPause | GroupsExtend | GroupsNe
 _ThemeId = Annotated[str, msgspec.Meta(min_length=1, max_length=16)]
 
 
-class GroupThemes(Command, tag="group_themes", kw_only=True):
+class _OnTheme(_OnStep, kw_only=True):
+    """A command about one theme of a free-text step."""
+
+    theme: _ThemeId
+
+
+class GroupThemes(_OnStep, tag="group_themes", kw_only=True):
     """Group a free-text step's answers into themes now (needs the ``themes`` extra on the
     facilitator's node); the result reaches everyone as part of the step's ``results``."""
 
-    step: _Step
 
-
-class RenameTheme(Command, tag="rename_theme", kw_only=True):
-    step: _Step
-    theme: _ThemeId
+class RenameTheme(_OnTheme, tag="rename_theme", kw_only=True):
     label: Annotated[str, msgspec.Meta(min_length=1, max_length=60)]
 
 
-class MergeThemes(Command, tag="merge_themes", kw_only=True):
+class MergeThemes(_OnTheme, tag="merge_themes", kw_only=True):
     """Fold ``theme`` into ``into``; ``into`` keeps its label."""
 
-    step: _Step
-    theme: _ThemeId
     into: _ThemeId
 
 
-class SplitTheme(Command, tag="split_theme", kw_only=True):
+class SplitTheme(_OnTheme, tag="split_theme", kw_only=True):
     """Split one theme in two by meaning (needs the ``themes`` extra, like ``group_themes``)."""
 
-    step: _Step
-    theme: _ThemeId
 
-
-class MoveCard(Command, tag="move_card", kw_only=True):
+class MoveCard(_OnCard, tag="move_card", kw_only=True):
     """Move a card to another theme, or to ``other`` to take it out of every theme."""
 
-    step: _Step
-    card: _Id
     theme: _ThemeId
 
 
@@ -357,46 +355,103 @@ class RoleView(msgspec.Struct, omit_defaults=True, kw_only=True):
     name: str
     prompt: str | None = None
     checklist: list[str] = []
+    note: str | None = None
+    """A question answered privately on the phone (it is never sent back)."""
 
 
-class StepView(msgspec.Struct, omit_defaults=True, kw_only=True):
-    """One step in the session's language, as a client shows it; facilitator notes only for them."""
+class StepView(msgspec.Struct, tag_field="kind", omit_defaults=True, kw_only=True):
+    """One step in the session's language, as a client shows it: one struct per step kind,
+    tagged by ``kind``, with what that kind needs; facilitator notes only for them."""
 
     index: int
-    kind: str
     title: str | None = None
+    notes: str | None = None
+
+    @property
+    def kind(self) -> str:
+        return str(self.__struct_config__.tag)
+
+
+class StoryView(StepView, tag="story", kw_only=True):
     text: str | None = None
-    prompt: str | None = None
     image: str | None = None
     characters: list[Character] = []
-    options: list[Option] = []
-    multiple: bool = False
-    min: int | None = None
-    max: int | None = None
-    min_label: str | None = None
-    max_label: str | None = None
+
+
+class CheckinView(StepView, tag="checkin", kw_only=True):
+    prompt: str | None = None
     words: list[Word] = []
     intensity: bool = False
     predict: str | None = None
-    character: str | None = None
-    max_length: int | None = None
-    pacer: Pacer | None = None
-    seconds: int | None = None
+    """The question about the group, when the step asks for a guess too."""
     compare: int | None = None
     """Index of the earlier step this one is compared with; its shift comes with the results."""
     compare_title: str | None = None
     assign: str | None = None
     """``each``: every participant is given one of ``characters`` privately (``assigned``)."""
-    size: int | None = None
-    """``groups``: the group size aimed for."""
-    rounds: int | None = None
+    characters: list[Character] = []
+
+
+class ScaleView(StepView, tag="scale", kw_only=True):
+    prompt: str | None = None
+    min: int
+    max: int
+    min_label: str | None = None
+    max_label: str | None = None
+    predict: str | None = None
+    compare: int | None = None
+    compare_title: str | None = None
+
+
+class ChoiceView(StepView, tag="choice", kw_only=True):
+    prompt: str | None = None
+    options: list[Option] = []
+    multiple: bool = False
+    predict: str | None = None
+
+
+class PerspectiveView(StepView, tag="perspective", kw_only=True):
+    prompt: str | None = None
+    character: str | None = None
+    max_length: int
+    assign: str | None = None
+    characters: list[Character] = []
+
+
+class BreatheView(StepView, tag="breathe", kw_only=True):
+    prompt: str | None = None
+    pacer: Pacer
+
+
+class TimerView(StepView, tag="timer", kw_only=True):
+    prompt: str | None = None
+    seconds: int
+
+
+class ReflectView(StepView, tag="reflect", kw_only=True):
+    prompt: str | None = None
+
+
+class GroupsView(StepView, tag="groups", kw_only=True):
+    prompt: str | None = None
+    size: int
+    """The group size aimed for."""
+    rounds: int
     rotate: bool = False
+    seconds: int
     roles: list[RoleView] = []
-    debrief: StepView | None = None
-    """``groups``: the question asked once the rounds end, rendered as a step of its kind."""
+    debrief: ScaleView | ChoiceView | None = None
+    """The question asked once the rounds end, rendered as a step of its kind."""
     remote: str | None = None
-    """``groups``, facilitator only: how to mirror the groups in video breakout rooms."""
-    notes: str | None = None
+    """Facilitator only: how to mirror the groups in video breakout rooms."""
+
+
+AnyStepView = (
+    StoryView | CheckinView | ScaleView | ChoiceView | PerspectiveView | BreatheView | TimerView
+    | ReflectView | GroupsView
+)
+AssigningView = (CheckinView, PerspectiveView)
+"""The kinds of step that can hand story characters out (``assign: each``)."""
 
 
 class Outline(msgspec.Struct, omit_defaults=True):
@@ -552,13 +607,25 @@ class CharacterResult(msgspec.Struct, omit_defaults=True, kw_only=True):
 # --- server to client ------------------------------------------------------------------------
 
 
+class _Sequenced(Message, kw_only=True):
+    """A server message, with the session's ``seq`` it was made at (see the module's docstring)."""
+
+    seq: int
+
+
+class _OfStep(_Sequenced, kw_only=True):
+    """A server message about one step, by index."""
+
+    step: int
+
+
 class Snapshot(msgspec.Struct, omit_defaults=True, kw_only=True):
     """The whole current state as one role may see it."""
 
     title: str
     language: str
     status: Status
-    step: StepView | None
+    step: AnyStepView | None
     step_count: int
     started_at: float | None = None
     """Server clock (ms) when the current step began; pacers and timers count from it."""
@@ -579,12 +646,11 @@ class Snapshot(msgspec.Struct, omit_defaults=True, kw_only=True):
     ``group`` message."""
 
 
-class Welcome(Message, tag="welcome", kw_only=True):
+class Welcome(_Sequenced, tag="welcome", kw_only=True):
     """Reply to ``hello``. ``replay`` true: the missed events follow and no snapshot is sent.
     ``replay`` false: ``snapshot`` is the full state (a new join, or a resume that came too late
     or on another epoch)."""
 
-    seq: int
     epoch: str
     role: Role
     session: str
@@ -606,25 +672,22 @@ class Welcome(Message, tag="welcome", kw_only=True):
     """Facilitator and screen: participants connected now, over every node."""
 
 
-class StepEvent(Message, tag="step", kw_only=True):
-    seq: int
-    step: StepView
+class StepEvent(_Sequenced, tag="step", kw_only=True):
+    step: AnyStepView
     started_at: float
     responses_open: bool
 
 
-class ResponsesEvent(Message, tag="responses", kw_only=True):
-    seq: int
+class ResponsesEvent(_Sequenced, tag="responses", kw_only=True):
     open: bool
 
 
-class RevealEvent(Message, tag="reveal", kw_only=True):
-    seq: int
+class RevealEvent(_Sequenced, tag="reveal", kw_only=True):
     revealed: bool
 
 
-class EndedEvent(Message, tag="ended", kw_only=True):
-    seq: int
+class EndedEvent(_Sequenced, tag="ended", kw_only=True):
+    pass
 
 
 class Clock(msgspec.Struct, omit_defaults=True, kw_only=True):
@@ -636,25 +699,23 @@ class Clock(msgspec.Struct, omit_defaults=True, kw_only=True):
     reveal: bool = False
 
 
-class JoinEvent(Message, tag="join", kw_only=True):
+class JoinEvent(_Sequenced, tag="join", kw_only=True):
     """The facilitator put the join QR code and code over the projector, or took them off."""
 
-    seq: int
     shown: bool
 
 
-class ClockEvent(Message, tag="clock", kw_only=True):
+class ClockEvent(_Sequenced, tag="clock", kw_only=True):
     """The current step's countdown changed (started, paused, resumed, extended, stopped: no
     ``clock``); a new step has none."""
 
-    seq: int
     clock: Clock | None = None
 
 
 GroupsPhase = Literal["gathering", "grouped", "debrief"]
 
 
-class GroupsEvent(Message, tag="groups", kw_only=True):
+class GroupsEvent(_OfStep, tag="groups", kw_only=True):
     """The shared state of the current ``groups`` step: what the projector shows to the room.
 
     The round timer is on the server clock: while ``started_at`` is set it runs, and the time
@@ -663,8 +724,6 @@ class GroupsEvent(Message, tag="groups", kw_only=True):
     function of ``n`` (see ``core/groups.py``), so clients draw the grid from ``groups`` alone.
     """
 
-    seq: int
-    step: int
     phase: GroupsPhase
     round: int
     """0-based."""
@@ -683,12 +742,10 @@ class GroupsEvent(Message, tag="groups", kw_only=True):
 Event = StepEvent | ResponsesEvent | RevealEvent | EndedEvent | GroupsEvent | ClockEvent | JoinEvent
 
 
-class Results(Message, tag="results", kw_only=True):
+class Results(_OfStep, tag="results", kw_only=True):
     """The current step's aggregate. ``count`` always; the aggregates only once at least
     ``min_responses`` answers exist (facilitator), and to others only once revealed."""
 
-    seq: int
-    step: int
     count: int
     passes: int
     answers: AnyAggregate | None = None
@@ -702,8 +759,7 @@ class Results(Message, tag="results", kw_only=True):
     """On a step that assigns characters: the answers per character, side by side."""
 
 
-class Presence(Message, tag="presence", kw_only=True):
-    seq: int
+class Presence(_Sequenced, tag="presence", kw_only=True):
     joined: int
     """Participants who ever joined this session."""
     connected: int
@@ -713,7 +769,7 @@ class Presence(Message, tag="presence", kw_only=True):
 GroupStatus = Literal["unready", "ready", "grouped", "waiting", "alone"]
 
 
-class GroupView(Message, tag="group", kw_only=True):
+class GroupView(_OfStep, tag="group", kw_only=True):
     """Private to one participant: their own group and role. It names no one: a group is a
     number, a colour and a word, and ``others`` says how many people to look for.
 
@@ -722,8 +778,6 @@ class GroupView(Message, tag="group", kw_only=True):
     (the others left: joins another group at the next round).
     """
 
-    seq: int
-    step: int
     status: GroupStatus
     round: int = 0
     number: int = 0
@@ -754,15 +808,13 @@ class RoleChecklist(msgspec.Struct, kw_only=True):
     items: list[ChecklistItem]
 
 
-class GroupCounts(Message, tag="group_counts", kw_only=True):
+class GroupCounts(_OfStep, tag="group_counts", kw_only=True):
     """Facilitator and projector: how many are ready, grouped, waiting or alone; counts only.
     ``sizes`` (facilitator only) lists each group's size by number, for breakout rooms.
 
     ``ticked`` counts the people who ticked a checklist item; once the groups end (``debrief``)
     and at least ``min_responses`` did, ``checklist`` holds the totals per role and item."""
 
-    seq: int
-    step: int
     ready: int
     grouped: int
     waiting: int
@@ -773,9 +825,7 @@ class GroupCounts(Message, tag="group_counts", kw_only=True):
     checklist: list[RoleChecklist] = []
 
 
-class Ack(Message, tag="ack", kw_only=True):
-    seq: int
-    step: int
+class Ack(_OfStep, tag="ack", kw_only=True):
     submission: str
     duplicate: bool = False
     help: str | None = None
@@ -783,11 +833,9 @@ class Ack(Message, tag="ack", kw_only=True):
     the operator's text, or a default for the language). Nobody else learns of it."""
 
 
-class Feedback(Message, tag="feedback", kw_only=True):
+class Feedback(_OfStep, tag="feedback", kw_only=True):
     """Private to one participant on reveal: how close their guess about the group was."""
 
-    seq: int
-    step: int
     guess: str
     actual: str
     close: bool
@@ -798,19 +846,15 @@ class Feedback(Message, tag="feedback", kw_only=True):
     """On a tie for the most common answer: every answer tied, ``actual`` first; else empty."""
 
 
-class Assigned(Message, tag="assigned", kw_only=True):
+class Assigned(_OfStep, tag="assigned", kw_only=True):
     """Private to one participant: the character they answer as on this step."""
 
-    seq: int
-    step: int
     character: Character
 
 
-class OwnShift(Message, tag="own_shift", kw_only=True):
+class OwnShift(_OfStep, tag="own_shift", kw_only=True):
     """Private to one participant on reveal: their own two answers and how they moved."""
 
-    seq: int
-    step: int
     compare: int
     before: AnswerValue
     after: AnswerValue
@@ -825,8 +869,7 @@ class Pong(Message, tag="pong", kw_only=True):
     server: float
 
 
-class Error(Message, tag="error", kw_only=True):
-    seq: int
+class Error(_Sequenced, tag="error", kw_only=True):
     code: ErrorCode
     message: str
     ref: str | None = None

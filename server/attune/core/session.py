@@ -250,7 +250,8 @@ class Session:
         """The join QR code and code are over the projector, until taken off."""
         self.moderator_hash = ""
         """SHA-256 of the moderator link's token; empty when there is none."""
-        self._views: dict[tuple[int, bool], p.StepView] = {}
+        self._views: dict[tuple[int, bool], p.AnyStepView] = {}
+        self._roles: dict[tuple[int, int], p.RoleView] = {}
         self.visited: set[int] = set()
         """Steps entered before: entering one again leaves its responses closed."""
         self.compares: dict[int, int] = {}
@@ -519,7 +520,8 @@ class Session:
                 book = self.book(command.step)
                 if command.card not in self.text_cards(command.step):
                     raise Refused("no-such-card", f"No card {command.card} on this step.")
-                book.move(command.card, command.theme)
+                book.move(command.card, command.theme,
+                          self.character_of_card(command.step, command.card))
                 return [Changed(command.step)]
             case p.GroupThemes() | p.SplitTheme():
                 # Carried out by the facilitator's node, which logs the result as ``Themed``.
@@ -731,15 +733,22 @@ class Session:
         assert isinstance(step, s.Groups)
         view.number, view.colour, view.word = number, g.colour(number), g.word(number)
         view.others = state.members(number) - 1
-        language = self.info.language
         role = state.role(participant)
         if role is not None:
-            view.role = views.role_view(step.roles[role], language, private=True)
+            view.role = self._role_view(step, role)
         upcoming = state.next_role(participant)
         if upcoming is not None:
-            view.next_role = s.localize(step.roles[upcoming].name, language)
+            view.next_role = self._role_view(step, upcoming).name
         view.ticked = state.ticked(participant)
         return view
+
+    def _role_view(self, step: s.Groups, role: int) -> p.RoleView:
+        """A role with its private prompt, rendered once per step and role: forming 10,000
+        people builds 10,000 views of three roles."""
+        key = (self.index, role)
+        if key not in self._roles:
+            self._roles[key] = views.role_view(step.roles[role], self.info.language, private=True)
+        return self._roles[key]
 
     def group_counts(self, role: p.Role) -> p.GroupCounts | None:
         """Counts for the facilitator and the projector; sizes (for breakout rooms) to the host."""
@@ -787,7 +796,7 @@ class Session:
 
     # --- reading the state -------------------------------------------------------------------
 
-    def step_view(self, index: int, moderator: bool) -> p.StepView:
+    def step_view(self, index: int, moderator: bool) -> p.AnyStepView:
         key = (index, moderator)
         if key not in self._views:
             view = views.step_view(
@@ -804,15 +813,28 @@ class Session:
             raise Refused("not-answerable", f"Step {step} has no free-text answers to group.")
         return book
 
-    def themes(self, step: int, moderator: bool) -> p.Themes | None:
-        """A free-text step's themes as the facilitator (or the room) may see them."""
-        tally = self.tallies[step].answers
+    def themes(self, step: int, moderator: bool,
+               character: str | None = None) -> p.Themes | None:
+        """A free-text step's themes as the facilitator (or the room) may see them; on a step
+        that hands characters out, only per character (``core/themes.py``)."""
+        if (character is None) != (step not in self.pools):
+            return None
+        tally = (self.tallies[step] if character is None
+                 else self.by_character[step][character]).answers
         book = self.books.get(step)
         if book is None or not isinstance(tally, TextTally):
             return None
         # What the room may not see (hidden, queued, flagged) is what themes treat as hidden.
         unseen = {card for card in tally.cards if not tally.shown(card)}
-        return book.view(set(tally.cards), unseen, self.info.min_responses, moderator)
+        return book.view(set(tally.cards), unseen, self.info.min_responses, moderator,
+                         character)
+
+    def character_of_card(self, step: int, card: str) -> str | None:
+        """The character a free-text card was written as, on a step that hands them out."""
+        for character, group in self.by_character.get(step, {}).items():
+            if isinstance(group.answers, TextTally) and card in group.answers.cards:
+                return character
+        return None
 
     def text_cards(self, step: int) -> dict[str, str]:
         """Card id to text, hidden cards included, of a free-text step."""
@@ -950,14 +972,23 @@ class Session:
             return []
         counts = [group.answers.count for group in groups.values()]
         shown = shifts.partition(counts, self.info.min_responses)
-        names = {c.id: c.name for c in self.step_view(step, False).characters}
-        return [
+        names = {c.id: c.name for c in self._characters(step)}
+        results = [
             p.CharacterResult(
                 id=c, name=names.get(c, c), count=n,
                 answers=group.answers.view(moderator) if visible else None,
             )
             for (c, group), n, visible in zip(groups.items(), counts, shown, strict=True)
         ]
+        for result in results:
+            if isinstance(result.answers, p.TextAggregate):
+                result.answers.themes = self.themes(step, moderator, result.id)
+        return results
+
+    def _characters(self, step: int) -> list[p.Character]:
+        """The story characters a step hands out (none on a step that hands none out)."""
+        view = self.step_view(step, False)
+        return view.characters if isinstance(view, p.AssigningView) else []
 
     def assigned(self, participant: str) -> p.Assigned | None:
         """The character a participant answers as on the current step, for them alone."""
@@ -965,7 +996,7 @@ class Session:
         character = self.assignments.of(pool, participant) if pool else None
         if character is None:
             return None
-        view = next(c for c in self.step_view(self.index, False).characters if c.id == character)
+        view = next(c for c in self._characters(self.index) if c.id == character)
         return p.Assigned(seq=self.seq, step=self.index, character=view)
 
     def own_shift(self, participant: str) -> p.OwnShift | None:

@@ -13,6 +13,11 @@ aimed at a theme that a regrouping replaced is refused instead of hitting a stra
 What the room sees (``view``): themes with fewer cards than the minimum-responses threshold are
 folded into "other", as are cards no theme holds (answers that arrived after the grouping, or
 moved there by hand). Moderated (hidden) cards reach the facilitator only.
+
+On a step that hands characters out (``assign: each``), each character's answers are grouped
+apart: every theme belongs to one character (``Theme.character``), a grouping holds each
+character's themes side by side, and no edit mixes two characters (a merge across them or a
+card moved into another character's theme is refused). Without characters ``character`` is None.
 """
 
 from __future__ import annotations
@@ -28,6 +33,9 @@ OTHER = "other"
 """The id a card is moved to to take it out of every theme."""
 MAX_THEMES = 8
 """A projector holds this many labelled groups legibly at 1280x720; the grouper asks for no more."""
+CHARACTER_THEMES = 4
+"""Themes per character on a step that hands characters out: each is a column of the projector,
+side by side with the others, and a column holds about four groups legibly."""
 LABEL_LENGTH = 60
 
 
@@ -36,6 +44,8 @@ class Seed(msgspec.Struct, forbid_unknown_fields=True):
 
     label: Annotated[str, msgspec.Meta(max_length=LABEL_LENGTH)]
     cards: list[str]
+    character: str | None = None
+    """The character whose answers these are, on a step that hands characters out."""
 
 
 class Grouped(msgspec.Struct, tag="grouped", forbid_unknown_fields=True):
@@ -57,12 +67,14 @@ Change = Grouped | Divided
 
 
 class Theme:
-    __slots__ = ("cards", "id", "label")
+    __slots__ = ("cards", "character", "id", "label")
 
-    def __init__(self, id: str, label: str, cards: list[str]) -> None:
+    def __init__(self, id: str, label: str, cards: list[str],
+                 character: str | None = None) -> None:
         self.id = id
         self.label = label
         self.cards = cards
+        self.character = character
 
 
 class ThemeBook:
@@ -81,9 +93,9 @@ class ThemeBook:
     def grouped(self) -> bool:
         return bool(self.model)
 
-    def _new(self, seed: Seed) -> Theme:
+    def _new(self, seed: Seed, character: str | None) -> Theme:
         self.counter += 1
-        theme = Theme(f"t{self.counter}", seed.label[:LABEL_LENGTH], [])
+        theme = Theme(f"t{self.counter}", seed.label[:LABEL_LENGTH], [], character)
         self.themes[theme.id] = theme
         return theme
 
@@ -101,8 +113,13 @@ class ThemeBook:
                 self.of.clear()
                 self.model = change.model
                 self.edited = False
-                for seed in change.seeds[:MAX_THEMES]:
-                    self._place(self._new(seed), seed.cards)
+                most = CHARACTER_THEMES if any(seed.character for seed in change.seeds) \
+                    else MAX_THEMES
+                taken: dict[str | None, int] = {}
+                for seed in change.seeds:
+                    taken[seed.character] = taken.get(seed.character, 0) + 1
+                    if taken[seed.character] <= most:
+                        self._place(self._new(seed, seed.character), seed.cards)
             case Divided():
                 theme = self._theme(change.theme)
                 if len(change.seeds) < 2:
@@ -112,7 +129,7 @@ class ThemeBook:
                 for card in moved:
                     del self.of[card]
                 for seed in change.seeds[1:]:
-                    part = self._new(seed)
+                    part = self._new(seed, theme.character)  # a part stays with its character
                     self._place(part, [c for c in seed.cards if c in moved])
                     if not part.cards:
                         del self.themes[part.id]
@@ -127,15 +144,20 @@ class ThemeBook:
         if theme == into:
             raise Refused("no-such-theme", "A theme cannot be merged into itself.")
         source, target = self._theme(theme), self._theme(into)
+        if source.character != target.character:
+            raise Refused("no-such-theme", "Themes of two characters cannot be merged.")
         for card in source.cards:
             self.of[card] = target.id
         target.cards.extend(source.cards)
         del self.themes[source.id]
         self.edited = True
 
-    def move(self, card: str, theme: str) -> None:
-        """Put ``card`` at the end of ``theme``, or in no theme for ``OTHER``."""
+    def move(self, card: str, theme: str, character: str | None = None) -> None:
+        """Put ``card`` (an answer as ``character``) at the end of ``theme``, or in no theme for
+        ``OTHER``."""
         target = None if theme == OTHER else self._theme(theme)
+        if target is not None and target.character != character:
+            raise Refused("no-such-theme", "That theme holds another character's answers.")
         current = self.of.pop(card, None)
         if current is not None:
             self.themes[current].cards.remove(card)
@@ -161,12 +183,13 @@ class ThemeBook:
         return not self.edited and any(card not in self.of for card in cards)
 
     def view(self, cards: set[str], hidden: set[str], threshold: int,
-             moderator: bool) -> p.Themes | None:
+             moderator: bool, character: str | None = None) -> p.Themes | None:
         """The themes as one audience may see them, or None before any grouping.
 
         ``cards`` are the cards the step holds now (answers withdrawn since the grouping drop
-        out). A theme below ``threshold`` is folded into "other" for the room; the facilitator
-        still sees it, marked ``folded``, so they can merge or rename it.
+        out), or on a step that hands characters out those of ``character``, whose themes
+        alone are shown. A theme below ``threshold`` is folded into "other" for the room; the
+        facilitator still sees it, marked ``folded``, so they can merge or rename it.
         """
         if not self.grouped:
             return None
@@ -174,6 +197,8 @@ class ThemeBook:
         themes: list[p.ThemeView] = []
         other: list[str] = []
         for theme in self.themes.values():
+            if theme.character != character:
+                continue
             present = [card for card in theme.cards if card in shown]
             folded = len(present) < threshold
             if folded and not moderator:

@@ -67,12 +67,20 @@ class Grouper:
         if self._pending and self._flush is None:
             self._send()
 
-    async def group(self, cards: dict[str, str], min_size: int, language: str) -> th.Grouped:
-        """Group cards (id to text) into at most ``MAX_THEMES`` labelled themes."""
-        ids = sorted(cards)
-        parts = await self._run(worker.group, [cards[i] for i in ids], th.MAX_THEMES, min_size,
-                                language)
-        return th.Grouped(seeds=_seeds(ids, parts), model=self.model)
+    async def group(self, groups: dict[str | None, dict[str, str]], min_size: int,
+                    language: str) -> th.Grouped:
+        """Group cards (id to text) into labelled themes: at most ``MAX_THEMES`` for a step's
+        cards (``groups`` keyed None), or ``CHARACTER_THEMES`` for each character's apart."""
+        seeds = []
+        most = th.MAX_THEMES if list(groups) == [None] else th.CHARACTER_THEMES
+        for character, cards in groups.items():
+            if not cards:
+                continue
+            ids = sorted(cards)
+            parts = await self._run(worker.group, [cards[i] for i in ids], most, min_size,
+                                    language)
+            seeds += _seeds(ids, parts, character)
+        return th.Grouped(seeds=seeds, model=self.model)
 
     async def split(self, theme: str, cards: dict[str, str], language: str) -> th.Divided:
         ids = sorted(cards)
@@ -100,8 +108,10 @@ class Grouper:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _seeds(ids: list[str], parts: list[worker.Part]) -> list[th.Seed]:
-    return [th.Seed(label=label[: th.LABEL_LENGTH], cards=[ids[i] for i in members])
+def _seeds(ids: list[str], parts: list[worker.Part],
+           character: str | None = None) -> list[th.Seed]:
+    return [th.Seed(label=label[: th.LABEL_LENGTH], cards=[ids[i] for i in members],
+                    character=character)
             for label, members in parts]
 
 

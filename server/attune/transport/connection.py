@@ -1,47 +1,38 @@
-"""One client socket from its WebSocket handshake on: frames in, frames out, a bounded outbox.
+"""One client socket from its WebSocket handshake on: frames in, frames out.
 
 uvicorn accepts the TCP connection and hands it here (``attune.transport.uvicorn_glue``) when it
 asks for ``/ws``. The handshake is answered by ``attune.transport.handshake``; after it the
 ``websockets`` library's sans-I/O ``ServerProtocol`` parses frames and handles control frames, the
-closing handshake and the 64 KiB limit. There is no ASGI between the socket and the node: measured
-in ``bench/`` (see ``docs/benchmarks.md``), the ASGI scope, receive queue and task per socket cost
-about 20 KiB per idle phone and most of the time a resume takes. An idle socket here is this object,
+closing handshake and the 64 KiB limit, and ``attune.transport.outbox`` decides what is written
+when. There is no ASGI between the socket and the node: measured in ``bench/`` (see
+``docs/benchmarks.md``), the ASGI scope, receive queue and task per socket cost about 20 KiB per
+idle phone and most of the time a resume takes. An idle socket here is this object, its outbox,
 the ``websockets`` parser and asyncio's transport; a task exists only while messages wait.
 
-Events must all arrive, in order, so they queue while the socket cannot take more. State pushes
-(aggregates, presence) only need to be current, so each kind holds one slot that a newer push
-overwrites: a phone on a bad network gets the latest aggregate, not a backlog of stale ones. When
-even the event queue fills up, the client is hopeless and is dropped with ``CLOSE_TOO_SLOW`` so it
-can reconnect and resume. While nothing is queued and the socket takes data, a frame is written to
-the transport at once: a broadcast's frame is built once (``Outgoing``) and the same bytes go to
-every ready socket, which is what makes fan-out to 10,000 phones cost what the network costs.
+A connection knows nothing of who its client is or how fast it may talk: it reports to a
+``Listener`` (``attune.transport.ws.Endpoint``), which decides what the bytes mean.
 """
 
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 import random
 import socket
 from collections import deque
+from collections.abc import Coroutine, Generator
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, Protocol, cast
 
 from websockets.frames import Frame, Opcode
 from websockets.protocol import State
 from websockets.server import ServerProtocol
 
-from attune.core import protocol as p
 from attune.core.errors import CLOSE_GOING_AWAY, CLOSE_INTERNAL, CLOSE_TOO_SLOW
 from attune.transport import handshake
+from attune.transport.frames import Splitter
+from attune.transport.outbox import Outbox, Outgoing
 
-if TYPE_CHECKING:
-    from attune.transport.ws import Endpoint
-
-MAX_QUEUED = 256
-"""Events waiting for one slow client before it is dropped; far more than a session emits in the
-time a healthy client needs to read them."""
 READ_AHEAD = 4
 """Messages a socket may have waiting for the node before reading from it pauses (4 x 64 KiB)."""
 SEND_BUFFER = 64 * 1024
@@ -49,12 +40,11 @@ SEND_BUFFER = 64 * 1024
 of kernel memory until its ping times out; frames are small, so 64 KiB costs nothing."""
 WRITE_BUFFER = 16 * 1024
 """Bytes asyncio may hold for a socket whose kernel buffer is full before the socket counts as
-paused and its events queue here instead (as shared ``Outgoing`` objects, not copies). asyncio's
-default, 64 KiB, made 500 stalled phones cost 35 MB of copies at 10,000 participants."""
+paused and its events queue in its outbox instead (as shared ``Outgoing`` objects, not copies).
+asyncio's default, 64 KiB, made 500 stalled phones cost 35 MB of copies at 10,000 participants."""
 CLOSE_TIMEOUT = 10.0
 """Seconds a client has to answer our close frame before the socket is dropped."""
 
-_ids = itertools.count(1)
 _log = logging.getLogger("attune.ws")
 _frames_log = logging.getLogger("attune.ws.frames")
 _frames_log.setLevel(logging.WARNING)
@@ -62,112 +52,133 @@ _frames_log.setLevel(logging.WARNING)
 logger stays above DEBUG whatever the root logger says."""
 
 
-def frame(payload: bytes) -> bytes:
-    """An unmasked final text frame around ``payload`` (RFC 6455 section 5.2)."""
-    n = len(payload)
-    if n < 126:
-        return bytes((0x81, n)) + payload
-    if n < 65536:
-        return bytes((0x81, 126)) + n.to_bytes(2, "big") + payload
-    return bytes((0x81, 127)) + n.to_bytes(8, "big") + payload
+class Listener(Protocol):
+    """What a connection calls on whoever decides what its socket means."""
+
+    max_size: int
+    """Largest message a client may send: 1009 beyond."""
+    ping_interval: float
+    """A quiet client is pinged after 0.5 to 1 times this many seconds."""
+
+    def made(self, conn: Connection) -> None:
+        """A socket was handed over; its handshake and first message are due."""
+
+    def handshake(self, conn: Connection, head: handshake.Head) -> bytes:
+        """The 101 response to a request head, or ``BadHandshake`` saying why not."""
+
+    def eager(self, conn: Connection) -> bool:
+        """Whether ``received`` may start in the socket's read callback, before any task
+        exists (it then needs none until its first wait)."""
+
+    async def received(self, conn: Connection, text: bool, data: bytes) -> None:
+        """One whole message, in the order they came; the next waits until this returns."""
+
+    def lost(self, conn: Connection) -> None:
+        """The socket is gone, and every message it brought has been handled."""
+
+    def closing(self, code: int) -> None:
+        """The connection closes (or refused a handshake) with ``code``, for the metrics."""
 
 
-class Outgoing:
-    """One encoded message for any number of sockets; its frame is made once."""
+class _Started:
+    """A coroutine started by hand (``send(None)``) that is now waiting on ``waiting``: the task
+    that awaits this drives the rest of it, as if it had started it itself."""
 
-    __slots__ = ("_frame", "payload")
+    __slots__ = ("waiting", "work")
 
-    def __init__(self, message: p.Message) -> None:
-        self.payload = p.encoder.encode(message)
-        self._frame: bytes | None = None
+    def __init__(self, work: Coroutine[Any, Any, None], waiting: Any) -> None:
+        self.work = work
+        self.waiting = waiting
 
-    @property
-    def frame(self) -> bytes:
-        if self._frame is None:
-            self._frame = frame(self.payload)
-        return self._frame
+    def __await__(self) -> Generator[Any, Any, None]:
+        work, waiting = self.work, self.waiting
+        while True:
+            try:
+                sent = yield waiting
+            except GeneratorExit:
+                work.close()
+                raise
+            except BaseException as exc:
+                try:
+                    waiting = work.throw(exc)
+                except StopIteration:
+                    return
+            else:
+                try:
+                    waiting = work.send(sent)
+                except StopIteration:
+                    return
 
 
 class Connection(asyncio.Protocol):
-    """A socket's identity, its inbox and its outbox. uvicorn constructs it (through
-    ``uvicorn_glue.websocket``) and its ``Endpoint`` decides what it means."""
+    """A socket's frames, its inbox and its outbox. uvicorn constructs it (through
+    ``uvicorn_glue.websocket``) and its ``Listener`` decides what it means."""
 
     __slots__ = (
         "_fragments",
         "_head",
         "_server_connections",
-        "address",
+        "arrived",
         "closing",
-        "direct",
-        "endpoint",
-        "events",
+        "frames",
         "heard",
-        "id",
         "inbox",
+        "listener",
+        "loop",
         "lost",
-        "moderator",
-        "opened",
-        "participant",
-        "paused",
+        "outbox",
         "ping_after",
         "pinged",
-        "role",
         "runner",
-        "session",
-        "states",
-        "strikes",
         "timer",
-        "tokens",
-        "tokens_at",
         "transport",
         "ws",
     )
 
-    def __init__(self, endpoint: Endpoint, server_connections: set[Any]) -> None:
-        self.endpoint = endpoint
+    def __init__(self, listener: Listener, server_connections: set[Any]) -> None:
+        self.listener = listener
         self._server_connections = server_connections
         """The server's live protocols: it tells each to ``shutdown`` and waits for the set to
         empty."""
-        self.id = str(next(_ids))
         self.ws: ServerProtocol | None = None
         """Frames once the handshake has opened the socket; ``None`` before."""
         self._head = b""
         """The request head while it arrives."""
         self.transport: asyncio.Transport | None = None
-        self.role: p.Role | None = None
-        self.session: str | None = None
-        self.participant: str | None = None
-        self.moderator = False
-        """A facilitator connection that joined with the moderator link: no ``end``."""
-        self.address: str | None = None
-        """The client's address while it counts against the per-address limit; never stored
-        anywhere else."""
-        self.direct = False
-        """True while frames may go straight to the transport: open, writable, nothing queued."""
-        self.paused = False
+        self.outbox = Outbox()
         self.closing: int | None = None
+        """The code this side is closing with, once it is."""
         self.lost = False
-        self.events: deque[Outgoing] | None = None
-        self.states: dict[str, Outgoing] | None = None
         self.inbox: deque[tuple[bool, bytes]] | None = None
         self.runner: asyncio.Task[None] | None = None
         self.timer: asyncio.TimerHandle | None = None
         """The deadline for the closing handshake."""
-        self.opened = 0.0
+        self.arrived = 0.0
         """When the socket was handed over: handshake and ``hello`` are due within the hello
-        timeout (``Endpoint`` checks)."""
+        timeout (the listener checks)."""
         self.heard = 0.0
         self.pinged = 0.0
         self.ping_after = 0.0
-        self.tokens = 0.0
-        self.tokens_at = 0.0
-        self.strikes = 0
         self._fragments: list[bytes] | None = None
+        self.frames = Splitter()
+        """Cuts the bytes at frame boundaries; small text frames skip ``websockets``' parser."""
 
     @property
     def open(self) -> bool:
         """The handshake is done and neither side has started closing."""
         return self.ws is not None and self.ws.state is State.OPEN
+
+    @property
+    def busy(self) -> bool:
+        """A message is being handled (or waits to be)."""
+        return self.runner is not None
+
+    @property
+    def address(self) -> str:
+        """The address the socket comes from (a proxy's, behind one)."""
+        assert self.transport is not None
+        peer = self.transport.get_extra_info("peername")
+        return str(peer[0]) if peer else ""
 
     # --- asyncio protocol ------------------------------------------------------------------
 
@@ -179,8 +190,10 @@ class Connection(asyncio.Protocol):
         if sock is not None:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
         transport.set_write_buffer_limits(high=WRITE_BUFFER)
-        self.opened = self.heard = asyncio.get_running_loop().time()
-        self.endpoint.sockets.add(self)
+        self.loop = asyncio.get_running_loop()
+        """Kept: ``asyncio.get_running_loop()`` costs a ``getpid`` system call every time."""
+        self.arrived = self.heard = self.loop.time()
+        self.listener.made(self)
 
     def data_received(self, data: bytes) -> None:
         try:
@@ -188,12 +201,12 @@ class Connection(asyncio.Protocol):
         except Exception:
             # A bug must cost this socket, not the log's sanity or the process's bookkeeping.
             _log.exception("unexpected error reading a WebSocket")
-            self.direct = False
+            self.outbox.end()
             if self.transport is not None:
                 self.transport.abort()
 
     def _received(self, data: bytes) -> None:
-        self.heard = asyncio.get_running_loop().time()
+        self.heard = self.loop.time()
         self.pinged = 0.0
         ws = self.ws
         if ws is None:
@@ -202,38 +215,46 @@ class Connection(asyncio.Protocol):
             if ws is None or not data:
                 return
         failed = ws.parser_exc
-        ws.receive_data(data)
-        for event in ws.events_received():
-            if isinstance(event, Frame):
-                self._frame(event)
-        if ws.state is not State.OPEN:
-            # The client closed, or broke the protocol: nothing more may be written but what
-            # ``websockets`` has to say. Messages already received are still handled.
-            self.direct = False
-            self.events = self.states = None
-        elif self.paused:
-            ws.data_to_send()  # pongs to a client that is not reading anyway are dropped
-        self._flush_protocol()
-        if failed is None and ws.parser_exc is not None and ws.close_sent is not None:
-            self.endpoint.counted_close(ws.close_sent.code)
+        taking = ws.state is State.OPEN
+        fed = False
+        for decoded, chunk in self.frames.feed(data, self.listener.max_size):
+            if decoded:
+                if taking:
+                    self._message(True, chunk)
+                continue
+            fed = True
+            ws.receive_data(chunk)
+            for event in ws.events_received():
+                if isinstance(event, Frame):
+                    self._frame(event)
+            taking = ws.state is State.OPEN
+        if fed:
+            # Only ``websockets`` can have changed state or have something to say.
+            if not taking:
+                # The client closed, or broke the protocol: nothing more may be written but
+                # what ``websockets`` has to say. Messages already received are still handled.
+                self.outbox.end()
+            elif self.outbox.paused:
+                ws.data_to_send()  # pongs to a client that is not reading anyway are dropped
+            self._flush_protocol()
+            if failed is None and ws.parser_exc is not None and ws.close_sent is not None:
+                self.listener.closing(ws.close_sent.code)
         if self.inbox and self.runner is None and self.closing is None:
-            self.runner = asyncio.get_running_loop().create_task(self._run())
+            self._hand_over()
 
     def eof_received(self) -> bool | None:
         return None  # the transport closes itself
 
     def pause_writing(self) -> None:
-        self.paused = True
-        self.direct = False
+        self.outbox.pause()
 
     def resume_writing(self) -> None:
-        self.paused = False
+        self.outbox.resume()
         self._drain()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost = True
-        self.direct = False
-        self.events = self.states = None
+        self.outbox.end()
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
@@ -243,13 +264,13 @@ class Connection(asyncio.Protocol):
             # are freed now rather than by the cyclic collector (10,000 at once in a storm).
             self.ws.parser.close()
         if self.runner is None:
-            self.endpoint.lost(self)
+            self.listener.lost(self)
         # else the runner handles the messages already received (an answer that arrived is
         # never dropped, nor a `leave` sent just before closing) and reports the loss itself.
 
     def shutdown(self) -> None:
         """uvicorn is shutting down: tell the client to come back (another node resumes it)."""
-        if self.ws is not None and self.ws.state is State.OPEN:
+        if self.open:
             self.close(CLOSE_GOING_AWAY)
         elif self.transport is not None:
             self.transport.close()
@@ -274,21 +295,21 @@ class Connection(asyncio.Protocol):
             if end > handshake.MAX_HEAD:
                 raise handshake.BadHandshake(
                     HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "request head too large")
-            response = self.endpoint.opened(self, handshake.parse(head[:end]))
+            response = self.listener.handshake(self, handshake.parse(head[:end]))
         except handshake.BadHandshake as refusal:
             self._refuse(refusal)
             return b""
-        self.ws = ServerProtocol(state=State.OPEN, max_size=self.endpoint.max_size,
+        self.ws = ServerProtocol(state=State.OPEN, max_size=self.listener.max_size,
                                  logger=_frames_log)
         self.transport.write(response)
-        self.direct = not self.paused
-        self.ping_after = random.uniform(0.5, 1.0) * self.endpoint.ping_interval
+        self.outbox.opened()
+        self.ping_after = random.uniform(0.5, 1.0) * self.listener.ping_interval
         return head[end:]
 
     def _refuse(self, refusal: handshake.BadHandshake) -> None:
         assert self.transport is not None
         self._head = b""
-        self.endpoint.counted_close(refusal.status.value)
+        self.listener.closing(refusal.status.value)
         self.transport.write(refusal.response)
         self.transport.close()
 
@@ -319,72 +340,82 @@ class Connection(asyncio.Protocol):
         if len(self.inbox) >= READ_AHEAD and self.transport is not None:
             self.transport.pause_reading()
 
-    async def _run(self) -> None:
-        """Hand waiting messages to the endpoint one at a time, in order; then end (an idle
-        socket holds no task)."""
+    def _hand_over(self) -> None:
+        """Hand the waiting messages to the listener now, in this callback, for as long as each
+        is handled without waiting (an answer folded into a memory backend's log is); the first
+        that must wait goes on in a task, with the rest behind it. An answer then costs no task
+        and no trip round the event loop (measured in ``bench/``, docs/benchmarks.md)."""
+        inbox = self.inbox
+        assert inbox is not None and self.transport is not None
+        while inbox and self.closing is None and self.listener.eager(self):
+            text, data = inbox.popleft()
+            if len(inbox) == READ_AHEAD - 1 and not self.lost:
+                self.transport.resume_reading()
+            work = self.listener.received(self, text, data)
+            try:
+                waiting = work.send(None)
+            except StopIteration:
+                continue
+            except Exception:
+                _log.exception("unexpected error handling a client message")
+                self.close(CLOSE_INTERNAL)
+                return
+            self.runner = self.loop.create_task(self._run(_Started(work, waiting)))
+            return
+        if inbox and self.closing is None:
+            self.runner = self.loop.create_task(self._run())
+
+    async def _run(self, started: _Started | None = None) -> None:
+        """Hand waiting messages to the listener one at a time, in order; then end (an idle
+        socket holds no task). ``started``: a message already handed over, still under way."""
         inbox = self.inbox
         assert inbox is not None and self.transport is not None
         try:
+            if started is not None:
+                await started
             while inbox and self.closing is None:
                 text, data = inbox.popleft()
                 if len(inbox) == READ_AHEAD - 1 and not self.lost:
                     self.transport.resume_reading()
-                await self.endpoint.received(self, text, data)
+                await self.listener.received(self, text, data)
         except Exception:
             _log.exception("unexpected error handling a client message")
             self.close(CLOSE_INTERNAL)
         finally:
             self.runner = None
             if self.lost:
-                self.endpoint.lost(self)
+                self.listener.lost(self)
             elif inbox and self.closing is None:
                 self.runner = asyncio.get_running_loop().create_task(self._run())
 
     # --- sending ---------------------------------------------------------------------------
 
     def send(self, message: Outgoing) -> None:
-        """Send a message that must arrive (events, replies), in order."""
-        if self.direct:
+        """Send a message that must arrive (events, replies), in order. The fan-out fast path:
+        a ready socket is written at once, with the frame every other socket shares."""
+        if self.outbox.ready:
             self.transport.write(message.frame)  # type: ignore[union-attr]
-            return
-        if self.closing is not None or self.lost or not self.open:
-            return
-        if self.events is None:
-            self.events = deque()
-        if len(self.events) >= MAX_QUEUED:
+        elif not self.outbox.queue(message):
             self.close(CLOSE_TOO_SLOW)
-            return
-        self.events.append(message)
 
     def push(self, kind: str, message: Outgoing) -> None:
         """Send the latest state of a kind; an unsent older one is replaced."""
-        if self.direct:
+        if self.outbox.ready:
             self.transport.write(message.frame)  # type: ignore[union-attr]
-            return
-        if self.closing is not None or self.lost or not self.open:
-            return
-        if self.states is None:
-            self.states = {}
-        self.states[kind] = message
+        else:
+            self.outbox.keep(kind, message)
 
     def _drain(self) -> None:
-        """The socket takes data again: queued events first, then the latest states."""
+        """The socket takes data again: write what the outbox says is due; then, if closing,
+        the close frame."""
         transport = self.transport
         assert transport is not None
         if self.lost or not self.open:
             return
-        events, states = self.events, self.states
-        while events and not self.paused:
-            transport.write(events.popleft().frame)
-        while states and not self.paused and not events and self.closing is None:
-            kind = next(iter(states))
-            transport.write(states.pop(kind).frame)
-        if self.paused or self.lost:
-            return
-        if self.closing is not None:
+        for message in self.outbox.due():
+            transport.write(message.frame)
+        if self.closing is not None and not self.outbox.paused and not self.lost:
             self._send_close()
-        else:
-            self.direct = self.open
 
     def _flush_protocol(self) -> None:
         """Write what ``websockets`` has to say (handshake, pongs, close frames); an empty chunk
@@ -404,19 +435,28 @@ class Connection(asyncio.Protocol):
         if self.closing is not None or self.transport is None:
             return
         self.closing = code
-        self.direct = False
-        self.states = None
-        self.endpoint.counted_close(code)
+        self.listener.closing(code)
         if code == CLOSE_TOO_SLOW:
             # Its buffers are full: a close frame would never be read. Drop it now.
-            self.events = None
+            self.outbox.close(hopeless=True)
             self.transport.abort()
             return
+        self.outbox.close()
         # Whether or not the socket drains and the client answers, it is gone by then.
         loop = asyncio.get_running_loop()
         self.timer = loop.call_later(CLOSE_TIMEOUT, self.transport.abort)
-        if not self.paused:
+        if not self.outbox.paused:
             self._drain()
+
+    def time_out(self, code: int) -> None:
+        """A deadline passed before the client said what it is: close with ``code`` if the
+        socket is open, or drop a handshake that never finished."""
+        if self.closing is not None:
+            return
+        if self.open:
+            self.close(code)
+        elif self.transport is not None:
+            self.transport.abort()
 
     def _send_close(self) -> None:
         assert self.transport is not None
@@ -428,15 +468,14 @@ class Connection(asyncio.Protocol):
 
     def keepalive(self, now: float, timeout: float) -> None:
         """Ping a client that has been quiet a while; drop one that did not answer in time."""
-        if self.closing is not None or self.lost or self.ws is None \
-                or self.ws.state is not State.OPEN:
+        if self.closing is not None or self.lost or not self.open:
             return
-        assert self.transport is not None
+        assert self.transport is not None and self.ws is not None
         if self.pinged:
             if now - self.pinged > timeout:
                 self.closing = CLOSE_INTERNAL
-                self.direct = False
-                self.endpoint.counted_close(CLOSE_INTERNAL)
+                self.outbox.close(hopeless=True)
+                self.listener.closing(CLOSE_INTERNAL)
                 self.transport.abort()  # the client is gone; nothing written would arrive
         elif now - self.heard > self.ping_after:
             self.pinged = now

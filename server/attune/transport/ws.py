@@ -8,6 +8,9 @@ are one sweep a second over all sockets rather than timers per socket: the hands
 are due within the hello timeout; a quiet client is pinged after 10-20 s (each socket draws its own
 delay, so a room that joined together does not ping together) and dropped if nothing comes back
 within the ping timeout.
+
+What the endpoint keeps about a socket (its address, its rate-limit bucket, who it joined as)
+is a ``Client`` here, never on the connection: the connection moves bytes for whoever listens.
 """
 
 from __future__ import annotations
@@ -19,15 +22,16 @@ from http import HTTPStatus
 from urllib.parse import urlsplit
 
 import msgspec
-from websockets.protocol import State
 
 from attune.config import Settings
 from attune.core import protocol as p
 from attune.core.errors import CLOSE_HELLO_TIMEOUT, CLOSE_POLICY, BackendUnavailable, Refused
-from attune.node import Node
-from attune.transport.connection import Connection, Outgoing
+from attune.metrics import Count
+from attune.node import Member, Node
+from attune.transport.connection import Connection
 from attune.transport.handshake import BadHandshake, Head, accept
 from attune.transport.limits import AddressLimits
+from attune.transport.outbox import Outgoing
 from attune.transport.proxies import TrustedProxies
 
 PATH = "/ws"
@@ -52,14 +56,44 @@ def origin_allowed(headers: Head, allowed: list[str]) -> bool:
     return urlsplit(origins[0]).netloc.lower() == (hosts[0] if hosts else "").lower()
 
 
+class Client:
+    """What the endpoint knows of one socket, from its handshake until it is lost."""
+
+    __slots__ = ("address", "member", "strikes", "tokens", "tokens_at")
+
+    def __init__(self) -> None:
+        self.address: str | None = None
+        """The client's address while it counts against the per-address limit; never stored
+        anywhere else."""
+        self.member: Member | None = None
+        """Who the node attached it as, once its ``hello`` was welcomed."""
+        self.tokens = BURST
+        self.tokens_at = 0.0
+        """The message rate bucket: ``tokens`` left at ``tokens_at`` (monotonic seconds)."""
+        self.strikes = 0
+        """Messages refused for flooding so far."""
+
+    def take_token(self, now: float) -> bool:
+        """Spend a token on a message; False (and a strike) if the bucket is empty."""
+        self.tokens = min(BURST, self.tokens + (now - self.tokens_at) * RATE)
+        self.tokens_at = now
+        if self.tokens < 1:
+            self.strikes += 1
+            return False
+        self.tokens -= 1
+        return True
+
+
 class Endpoint:
-    """One per server process; every ``Connection`` reports to it."""
+    """One per server process; every ``Connection`` reports to it (it is their ``Listener``)."""
 
     def __init__(self, node: Node, limits: AddressLimits, settings: Settings) -> None:
         self.node = node
         self.limits = limits
         self.settings = settings
         self.metrics = node.metrics
+        self._counted: dict[type, Count] = {}
+        """``attune_messages`` by message class, so counting one is a lookup and an addition."""
         self.proxies: TrustedProxies | None = None
         """Addresses whose ``X-Forwarded-For`` is believed: uvicorn's ``forwarded_allow_ips``, as
         for HTTP (set by ``configure`` when the first socket opens)."""
@@ -67,7 +101,7 @@ class Endpoint:
         """Largest message a client may send (uvicorn's ``ws_max_size``): 1009 beyond."""
         self.ping_interval = 20.0
         self.ping_timeout = 20.0
-        self.sockets: set[Connection] = set()
+        self.sockets: dict[Connection, Client] = {}
         self._sweeper: asyncio.Task[None] | None = None
 
     def configure(self, max_size: int, proxies: TrustedProxies) -> None:
@@ -89,9 +123,12 @@ class Endpoint:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sweeper
 
-    # --- opening and closing ---------------------------------------------------------------
+    # --- opening and closing (the Listener a Connection calls) -----------------------------
 
-    def opened(self, conn: Connection, head: Head) -> bytes:
+    def made(self, conn: Connection) -> None:
+        self.sockets[conn] = Client()
+
+    def handshake(self, conn: Connection, head: Head) -> bytes:
         """The 101 response to a handshake, or ``BadHandshake`` saying why not."""
         if head.path != PATH:
             raise BadHandshake(HTTPStatus.NOT_FOUND, f"nothing is served at {head.path}")
@@ -102,35 +139,27 @@ class Endpoint:
         if not self.limits.connect(address):
             raise BadHandshake(HTTPStatus.TOO_MANY_REQUESTS,
                                "too many connections from this address")
-        conn.address = address
-        conn.tokens, conn.tokens_at = BURST, time.monotonic()
+        client = self.sockets[conn]
+        client.address = address
+        client.tokens, client.tokens_at = BURST, time.monotonic()
         return response
 
     def _address(self, conn: Connection, headers: Head) -> str:
-        assert conn.transport is not None
-        peer = conn.transport.get_extra_info("peername")
-        address = str(peer[0]) if peer else ""
+        address = conn.address
         if self.proxies is None:
             return address
         return self.proxies.client(address, headers.get_all("x-forwarded-for"))
 
     def lost(self, conn: Connection) -> None:
-        self.sockets.discard(conn)
-        self.node.detach(conn)
-        if conn.address is not None:
-            self.limits.disconnect(conn.address)
-            conn.address = None
-
-    def overdue(self, conn: Connection) -> None:
-        """No ``hello`` in time: close with 4001, or drop a handshake that never finished."""
-        if conn.closing is not None:
+        client = self.sockets.pop(conn, None)
+        if client is None:
             return
-        if conn.ws is not None and conn.ws.state is State.OPEN:
-            conn.close(CLOSE_HELLO_TIMEOUT)
-        elif conn.transport is not None:
-            conn.transport.abort()
+        if client.member is not None:
+            self.node.detach(client.member)
+        if client.address is not None:
+            self.limits.disconnect(client.address)
 
-    def counted_close(self, code: int) -> None:
+    def closing(self, code: int) -> None:
         self.metrics.series(self.metrics.closes, str(code)).inc()
 
     async def _sweep(self) -> None:
@@ -140,65 +169,73 @@ class Endpoint:
             await asyncio.sleep(SWEEP)
             now = loop.time()
             hello_by = now - self.hello_timeout
-            for conn in list(self.sockets):
-                if conn.role is None:
-                    if conn.opened < hello_by and conn.runner is None:  # not mid-hello
-                        self.overdue(conn)
+            for conn, client in list(self.sockets.items()):
+                if client.member is None:
+                    if conn.arrived < hello_by and not conn.busy:  # not mid-hello
+                        # No ``hello`` in time: close with 4001, or drop an unfinished handshake.
+                        conn.time_out(CLOSE_HELLO_TIMEOUT)
                 else:
                     conn.keepalive(now, self.ping_timeout)
 
     # --- messages --------------------------------------------------------------------------
 
-    def refuse(self, conn: Connection, error: Refused, ref: str | None = None) -> None:
+    def refuse(self, conn: Connection, client: Client, error: Refused,
+               ref: str | None = None) -> None:
         self.metrics.series(self.metrics.errors, error.code).inc()
-        replica = self.node.replicas.get(conn.session or "")
-        seq = replica.session.seq if replica is not None else 0
-        conn.send(Outgoing(p.Error(seq=seq, code=error.code, message=error.message, ref=ref)))
+        conn.send(Outgoing(self.node.error(client.member, error, ref)))
+
+    def eager(self, conn: Connection) -> bool:
+        """Whether ``received`` may start in the socket's own callback, before any task exists:
+        once joined, a message's handling never needs a current task before its first wait
+        (``hello`` may: the Redis client's timeouts do)."""
+        client = self.sockets.get(conn)
+        return client is not None and client.member is not None
 
     async def received(self, conn: Connection, text: bool, data: bytes) -> None:
         """One message from a client, decoded here and nowhere else."""
-        now = time.monotonic()
-        conn.tokens = min(BURST, conn.tokens + (now - conn.tokens_at) * RATE)
-        conn.tokens_at = now
-        if conn.tokens < 1:
-            conn.strikes += 1
-            if conn.strikes >= STRIKES:
+        client = self.sockets[conn]
+        if not client.take_token(time.monotonic()):
+            if client.strikes >= STRIKES:
                 conn.close(CLOSE_POLICY)
             else:
-                self.refuse(conn, Refused("rate-limited", "Too many messages; slow down."))
+                self.refuse(conn, client, Refused("rate-limited", "Too many messages; slow down."))
             return
-        conn.tokens -= 1
         try:
             if not text:
                 raise msgspec.DecodeError("expected a JSON text frame, got binary")
             message = p.decode_client(data)
         except msgspec.DecodeError as exc:
-            self.refuse(conn, Refused("malformed", str(exc)))
+            self.refuse(conn, client, Refused("malformed", str(exc)))
             return
-        tag = str(type(message).__struct_config__.tag)
-        self.metrics.series(self.metrics.messages, tag).inc()
+        counted = self._counted.get(type(message))
+        if counted is None:
+            tag = str(type(message).__struct_config__.tag)
+            counted = self._counted[type(message)] = self.metrics.series(self.metrics.messages,
+                                                                          tag)
+        counted.inc()
         try:
-            if conn.role is None:
-                await self._hello(conn, message)
+            if client.member is None:
+                await self._hello(conn, client, message)
             else:
-                await self.node.message(conn, message)
+                await self.node.message(client.member, message)
         except Refused as error:
             ref = getattr(message, "ref", None) or getattr(message, "submission", None)
-            self.refuse(conn, error, ref)
+            self.refuse(conn, client, error, ref)
         except (BackendUnavailable, TimeoutError, OSError):
-            self.refuse(conn, UNAVAILABLE)
+            self.refuse(conn, client, UNAVAILABLE)
 
-    async def _hello(self, conn: Connection, message: p.ClientMessage) -> None:
+    async def _hello(self, conn: Connection, client: Client, message: p.ClientMessage) -> None:
         if not isinstance(message, p.Hello):
             raise Refused("not-joined", "The first message must be hello.")
-        address = conn.address or ""
+        address = client.address or ""
         if not self.limits.may_join(address):
             self.limits.join_failed(address)
-            self.refuse(conn, Refused("rate-limited", "Too many failed joins; wait a minute."))
+            self.refuse(conn, client, Refused("rate-limited",
+                                              "Too many failed joins; wait a minute."))
             conn.close(CLOSE_POLICY)
             return
         try:
-            await self.node.hello(conn, message)
+            client.member = await self.node.hello(conn, message)
         except Refused as error:
             if error.code in ("unknown-session", "bad-token"):
                 self.limits.join_failed(address)
