@@ -17,8 +17,9 @@ from playwright.async_api import Browser
 from attune import app as app_module
 from attune import node as node_module
 from attune.config import Settings
+from tests.support import servers as servers_module
 from tests.support.browser import launched
-from tests.support.fixed import Seeded
+from tests.support.fixed import Seeded, ports
 from tests.support.redis_server import RedisProcess
 from tests.support.servers import Running, serving, settings_for
 
@@ -38,11 +39,13 @@ def pytest_asyncio_loop_factories(
 @pytest.fixture(autouse=True)
 def fixed_draws(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     """While screenshots are kept (ATTUNE_SCREENSHOTS, as tests/support/screenshots.py sets it),
-    the server's random draws are seeded with the test's id: the same codes on every run."""
+    the server's random draws and its port are seeded with the test's id: the same join address,
+    codes and QR codes on every run."""
     if os.environ.get("ATTUNE_SCREENSHOTS"):
         seeded = Seeded(request.node.nodeid)
         monkeypatch.setattr(app_module, "secrets", seeded)
         monkeypatch.setattr(node_module, "secrets", seeded)
+        monkeypatch.setattr(servers_module, "free_port", ports(request.node.nodeid))
 
 
 @pytest.fixture(scope="session")
