@@ -24,6 +24,7 @@ def _number(value: object) -> bool:
     return isinstance(value, int | float) and not (isinstance(value, float) and math.isnan(value))
 
 
+@pytest.mark.timeout(360)  # five servers, every scenario: minutes on a loaded 2-core machine
 def test_quick_run_covers_every_scenario(tmp_path: Path) -> None:
     path = main(["--quick", "--sizes", "50", "--workers", "2", "--targets", TARGETS,
                  "--no-profile", "--no-docs", "--out", str(tmp_path)])
