@@ -1,7 +1,7 @@
 """``python -m bench.themes``: what live themes cost, on this machine (docs/themes.md reports it).
 
     python -m bench.themes                      # embedding cost, 100 and 1,000 answers, on/off
-    python -m bench.themes --sizes 100 --rounds 10
+    python -m bench.themes --sizes --single 0     # the fan-out bursts alone
 
 Three measurements:
 
@@ -13,14 +13,19 @@ Three measurements:
   projector to have them; the phones hang up after answering (see below): *warm* when the
   facilitator was connected while people answered (answers embedded as they arrived), *cold*
   when it connects only afterwards (everything embedded at grouping time);
-- **fan-out during a burst**: N participants answer at once while the facilitator toggles
-  ``reveal``/``hide_results`` every ``--every`` ms; each participant notes when each event
-  arrives, so the latency of every event at every participant is known. The p99 with the themes
-  worker on is compared with a run with ``--no-themes``, alternating on and off ``--repeat``
-  times so the shared machine's noise falls on both alike.
+- **fan-out during a burst**: two rooms at once, each a real ``attune serve`` (one with the themes
+  worker, one ``--no-themes``) pinned to the server CPU, with ``--burst`` participants held by
+  ``bench.loadgen``'s load processes on the other CPU (``TextWorker``: they answer in free text and
+  note each event's kernel arrival time, as ``bench.wsclient`` does for step events). A burst: all
+  participants answer a fresh free-text step at once, with answers never seen before, while two
+  facilitators flip ``reveal`` and ``show_join`` so that an event goes out every ``--every`` ms for
+  ``--window`` s; the latency of every event at every participant is known. Bursts take turns
+  between the two rooms (on-off, off-on, ...), so the shared machine's load, which drifts over
+  seconds, falls on both alike; each pair of consecutive bursts gives a ratio of p99s. The worker
+  is let finish between bursts, and its CPU time in and after each window is reported.
 
-Participants are script clients over real WebSockets on loopback, in this process; the server is
-a separate process, as in production. Bounded: every wait has a deadline.
+Reveal to themes uses script clients (``attune.client``) in this process; the server is always a
+separate process, as in production. Bounded: every wait has a deadline.
 """
 
 from __future__ import annotations
