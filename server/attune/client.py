@@ -97,7 +97,7 @@ class Client:
         self.token: str | None = None
         self.hello: p.Hello | None = None
         self.results: p.Results | None = None
-        self.step: p.StepView | None = None
+        self.step: p.AnyStepView | None = None
         self.clock_offset = 0.0
         self.gap: str | None = None
         """The first gap the reader saw in the events' sequence numbers; ``expect`` raises it."""

@@ -153,6 +153,8 @@ class Node:
     def __init__(self, backend: Backend, settings: Settings, metrics: Metrics,
                  grouper: Grouper | None = None, clock: Clock | None = None) -> None:
         self.backend = backend
+        self.prefix = backend.node_id + "/"
+        """What every entry this node appends starts its ``origin`` with."""
         self.clock: Clock = clock or SystemClock()
         """Session time: every entry's ``at`` and the countdowns' ends (tests move it)."""
         self.settings = settings
@@ -381,10 +383,6 @@ class Node:
         if member is not None:
             member.peer.send(Outgoing(message))
 
-    @property
-    def prefix(self) -> str:
-        return self.backend.node_id + "/"
-
     # --- fan-out ---------------------------------------------------------------------------
 
     def _dispatch(self, session_id: str, replica: Replica, outcomes: list[Outcome]) -> None:
@@ -448,7 +446,7 @@ class Node:
         event = broadcast.others
         if isinstance(event, p.StepEvent):
             self._mark(replica, event.step.index)
-            if event.step.assign:
+            if isinstance(event.step, p.AssigningView) and event.step.assign:
                 for member in replica.members.values():
                     self._send_assigned(replica, member)
         elif isinstance(event, p.RevealEvent):

@@ -50,6 +50,19 @@ def test_error_and_close_code_tables_match_the_code() -> None:
         assert f"| {number} | {meaning} |" in DOC, number
 
 
+def test_step_view_table_lists_each_kinds_fields() -> None:
+    """One row per kind of step view, naming exactly the fields of its struct beyond the ones
+    every kind has."""
+    common = set(p.StepView.__struct_fields__)
+    table = SERVER.partition("A **step view**")[2].partition("\n\n")[2].partition("\n\n")[0]
+    rows = dict(re.findall(r"^\| `(\w+)` \| (`.*) \|$", table, re.M))
+    assert len(rows) == len(get_args(p.AnyStepView))
+    for view in get_args(p.AnyStepView):
+        row = re.sub(r"\([^()]*(\([^()]*\)[^()]*)*\)", "", rows[view.__struct_config__.tag])
+        documented = re.findall(r"`(\w+)`", row)
+        assert documented == [f for f in view.__struct_fields__ if f not in common], view
+
+
 def test_published_json_schema_is_current(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["protocol-schema"]) == 0
     published = (ROOT / "docs" / "protocol.schema.json").read_text()

@@ -18,15 +18,14 @@ def settings(backend_url: str) -> Settings:
                     themes=False)
 
 
-def value_for(step: p.StepView, who: int) -> p.AnswerValue:
-    match step.kind:
-        case "checkin":
+def value_for(step: p.AnyStepView, who: int) -> p.AnswerValue:
+    match step:
+        case p.CheckinView():
             return p.CheckinValue(word=step.words[who % len(step.words)].id,
                                   intensity=3 if step.intensity else None)
-        case "scale":
-            assert step.min is not None and step.max is not None
+        case p.ScaleView():
             return p.ScaleValue(value=step.min + who % (step.max - step.min + 1))
-        case "choice":
+        case p.ChoiceView():
             return p.ChoiceValue(options=[step.options[who % len(step.options)].id])
         case _:
             return p.TextValue(text=f"answer {who}: maybe they felt unsure")
@@ -49,15 +48,17 @@ async def test_builtin_scenario_runs_end_to_end(server: Running, scenario: str) 
         for phone in phones:
             await phone.expect(p.StepEvent, lambda e, i=index: e.step.index == i)
         if step.kind in ("checkin", "scale", "choice", "perspective"):
+            predicts = isinstance(step, p.CheckinView | p.ScaleView | p.ChoiceView) \
+                and step.predict is not None
             for who, phone in enumerate(phones):
-                guess = value_for(step, 0) if step.predict else None
+                guess = value_for(step, 0) if predicts else None
                 await phone.answer(index, value_for(step, who), guess)
             await host.command(p.Reveal())
             shown = await screen.expect(
                 p.Results, lambda r, i=index: r.step == i and r.answers is not None
             )
             assert shown.answers is not None and shown.answers.count == 3  # type: ignore[union-attr]
-            if step.predict:
+            if predicts:
                 assert shown.guesses is not None
                 assert isinstance(await phones[0].expect(p.Feedback), p.Feedback)
     await host.command(p.End())

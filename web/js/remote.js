@@ -56,7 +56,7 @@ function render() {
       held ? ` · ${t("remote.held", { count: held })}` : "") : null,
     h("div", { class: "remote-pad" },
       h("button", { type: "button", class: "button remote-big remote-back", disabled: step.index === 0, onclick: () => command("back") }, "← ", t("console.back")),
-      h("button", { type: "button", class: "button button-primary remote-big remote-next", disabled: !next, onclick: () => command("next") }, t("console.next"), " →"),
+      h("button", { type: "button", class: "button button-primary remote-big remote-next", disabled: !next, onclick: () => command("next") }, t("console.next"), "\u00a0→"),
       answerable ? h("button", {
         type: "button", class: "button button-accent remote-big remote-reveal", "aria-pressed": String(state.revealed),
         onclick: () => command(revealCommand(state)),
@@ -69,15 +69,17 @@ function render() {
     h("section", { class: "remote-notes", "aria-labelledby": "remote-notes-now" },
       h("h2", { id: "remote-notes-now", class: "section-label" }, t("console.notes")), notes(step.notes)),
     next ? h("section", { class: "remote-notes remote-next-notes", "aria-labelledby": "remote-notes-next" },
-      h("h2", { id: "remote-notes-next", class: "section-label" }, t("remote.nextNotes", { title: next.title })), notes(next.notes)) : null);
+      h("h2", { id: "remote-notes-next", class: "section-label" }, t("remote.nextNotes", { title: next.title || t(`kind.${next.kind}`) })), notes(next.notes)) : null);
 }
 
 /** A timer step's time left, or an answer step's countdown, with pause or resume and +30 s. */
 function remoteClock(step) {
   const { clock } = live.state;
   if (!clock) return null;
-  const shown = step.kind === "timer" && step.seconds
-    ? countdown(step.seconds, live.state.started_at, () => live.now(), () => live.state.clock) : null;
+  // A timer step's bar spans its seconds; an answer step's countdown, the time left now.
+  const left = clock.deadline != null ? clock.deadline - live.now() : clock.left ?? 0;
+  const seconds = step.kind === "timer" && step.seconds ? step.seconds : Math.max(1, Math.ceil(left / 1000));
+  const shown = countdown(seconds, live.state.started_at, () => live.now(), () => live.state.clock);
   return h("section", { class: "remote-clock", "aria-label": t(step.kind === "timer" ? "clock.timer" : "clock.title") },
     shown,
     h("div", { class: "remote-pad" },
@@ -102,7 +104,6 @@ async function start() {
     },
     onFailed: () => fill(main, sessionNotFound(t("console.notFoundLead"))),
   });
-  window.attuneLive = live;
   live.connect();
   render();
 }

@@ -25,7 +25,7 @@ class StepResult(msgspec.Struct, omit_defaults=True):
     prompt: str | None
     count: int
     passes: int
-    step: p.StepView
+    step: p.AnyStepView
     """The step as participants saw it, so option and word labels travel with the numbers."""
     answers: p.AnyAggregate | None = None
     guesses: p.AnyAggregate | None = None
@@ -119,7 +119,7 @@ def to_csv(data: Export) -> str:
     writer = csv.writer(out)
     writer.writerow(["step", "kind", "prompt", "series", "key", "value"])
     for step in data.steps:
-        head = [step.index + 1, step.kind, step.prompt or step.title]
+        head = [step.index + 1, step.kind, getattr(step, "prompt", None) or step.title]
         writer.writerow([*head, "answers", "count", step.count])
         writer.writerow([*head, "answers", "passes", step.passes])
         for series, aggregate in (("answers", step.answers), ("guesses", step.guesses)):

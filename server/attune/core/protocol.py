@@ -355,46 +355,103 @@ class RoleView(msgspec.Struct, omit_defaults=True, kw_only=True):
     name: str
     prompt: str | None = None
     checklist: list[str] = []
+    note: str | None = None
+    """A question answered privately on the phone (it is never sent back)."""
 
 
-class StepView(msgspec.Struct, omit_defaults=True, kw_only=True):
-    """One step in the session's language, as a client shows it; facilitator notes only for them."""
+class StepView(msgspec.Struct, tag_field="kind", omit_defaults=True, kw_only=True):
+    """One step in the session's language, as a client shows it: one struct per step kind,
+    tagged by ``kind``, with what that kind needs; facilitator notes only for them."""
 
     index: int
-    kind: str
     title: str | None = None
+    notes: str | None = None
+
+    @property
+    def kind(self) -> str:
+        return str(self.__struct_config__.tag)
+
+
+class StoryView(StepView, tag="story", kw_only=True):
     text: str | None = None
-    prompt: str | None = None
     image: str | None = None
     characters: list[Character] = []
-    options: list[Option] = []
-    multiple: bool = False
-    min: int | None = None
-    max: int | None = None
-    min_label: str | None = None
-    max_label: str | None = None
+
+
+class CheckinView(StepView, tag="checkin", kw_only=True):
+    prompt: str | None = None
     words: list[Word] = []
     intensity: bool = False
     predict: str | None = None
-    character: str | None = None
-    max_length: int | None = None
-    pacer: Pacer | None = None
-    seconds: int | None = None
+    """The question about the group, when the step asks for a guess too."""
     compare: int | None = None
     """Index of the earlier step this one is compared with; its shift comes with the results."""
     compare_title: str | None = None
     assign: str | None = None
     """``each``: every participant is given one of ``characters`` privately (``assigned``)."""
-    size: int | None = None
-    """``groups``: the group size aimed for."""
-    rounds: int | None = None
+    characters: list[Character] = []
+
+
+class ScaleView(StepView, tag="scale", kw_only=True):
+    prompt: str | None = None
+    min: int
+    max: int
+    min_label: str | None = None
+    max_label: str | None = None
+    predict: str | None = None
+    compare: int | None = None
+    compare_title: str | None = None
+
+
+class ChoiceView(StepView, tag="choice", kw_only=True):
+    prompt: str | None = None
+    options: list[Option] = []
+    multiple: bool = False
+    predict: str | None = None
+
+
+class PerspectiveView(StepView, tag="perspective", kw_only=True):
+    prompt: str | None = None
+    character: str | None = None
+    max_length: int
+    assign: str | None = None
+    characters: list[Character] = []
+
+
+class BreatheView(StepView, tag="breathe", kw_only=True):
+    prompt: str | None = None
+    pacer: Pacer
+
+
+class TimerView(StepView, tag="timer", kw_only=True):
+    prompt: str | None = None
+    seconds: int
+
+
+class ReflectView(StepView, tag="reflect", kw_only=True):
+    prompt: str | None = None
+
+
+class GroupsView(StepView, tag="groups", kw_only=True):
+    prompt: str | None = None
+    size: int
+    """The group size aimed for."""
+    rounds: int
     rotate: bool = False
+    seconds: int
     roles: list[RoleView] = []
-    debrief: StepView | None = None
-    """``groups``: the question asked once the rounds end, rendered as a step of its kind."""
+    debrief: ScaleView | ChoiceView | None = None
+    """The question asked once the rounds end, rendered as a step of its kind."""
     remote: str | None = None
-    """``groups``, facilitator only: how to mirror the groups in video breakout rooms."""
-    notes: str | None = None
+    """Facilitator only: how to mirror the groups in video breakout rooms."""
+
+
+AnyStepView = (
+    StoryView | CheckinView | ScaleView | ChoiceView | PerspectiveView | BreatheView | TimerView
+    | ReflectView | GroupsView
+)
+AssigningView = (CheckinView, PerspectiveView)
+"""The kinds of step that can hand story characters out (``assign: each``)."""
 
 
 class Outline(msgspec.Struct, omit_defaults=True):
@@ -568,7 +625,7 @@ class Snapshot(msgspec.Struct, omit_defaults=True, kw_only=True):
     title: str
     language: str
     status: Status
-    step: StepView | None
+    step: AnyStepView | None
     step_count: int
     started_at: float | None = None
     """Server clock (ms) when the current step began; pacers and timers count from it."""
@@ -616,7 +673,7 @@ class Welcome(_Sequenced, tag="welcome", kw_only=True):
 
 
 class StepEvent(_Sequenced, tag="step", kw_only=True):
-    step: StepView
+    step: AnyStepView
     started_at: float
     responses_open: bool
 

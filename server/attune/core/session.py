@@ -250,7 +250,7 @@ class Session:
         """The join QR code and code are over the projector, until taken off."""
         self.moderator_hash = ""
         """SHA-256 of the moderator link's token; empty when there is none."""
-        self._views: dict[tuple[int, bool], p.StepView] = {}
+        self._views: dict[tuple[int, bool], p.AnyStepView] = {}
         self._roles: dict[tuple[int, int], p.RoleView] = {}
         self.visited: set[int] = set()
         """Steps entered before: entering one again leaves its responses closed."""
@@ -796,7 +796,7 @@ class Session:
 
     # --- reading the state -------------------------------------------------------------------
 
-    def step_view(self, index: int, moderator: bool) -> p.StepView:
+    def step_view(self, index: int, moderator: bool) -> p.AnyStepView:
         key = (index, moderator)
         if key not in self._views:
             view = views.step_view(
@@ -972,7 +972,7 @@ class Session:
             return []
         counts = [group.answers.count for group in groups.values()]
         shown = shifts.partition(counts, self.info.min_responses)
-        names = {c.id: c.name for c in self.step_view(step, False).characters}
+        names = {c.id: c.name for c in self._characters(step)}
         results = [
             p.CharacterResult(
                 id=c, name=names.get(c, c), count=n,
@@ -985,13 +985,18 @@ class Session:
                 result.answers.themes = self.themes(step, moderator, result.id)
         return results
 
+    def _characters(self, step: int) -> list[p.Character]:
+        """The story characters a step hands out (none on a step that hands none out)."""
+        view = self.step_view(step, False)
+        return view.characters if isinstance(view, p.AssigningView) else []
+
     def assigned(self, participant: str) -> p.Assigned | None:
         """The character a participant answers as on the current step, for them alone."""
         pool = self.pools.get(self.index)
         character = self.assignments.of(pool, participant) if pool else None
         if character is None:
             return None
-        view = next(c for c in self.step_view(self.index, False).characters if c.id == character)
+        view = next(c for c in self._characters(self.index) if c.id == character)
         return p.Assigned(seq=self.seq, step=self.index, character=view)
 
     def own_shift(self, participant: str) -> p.OwnShift | None:

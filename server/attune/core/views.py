@@ -7,64 +7,71 @@ from attune.core import scenario as s
 from attune.core.emotions import VOCABULARY
 
 
-def step_view(step: s.Step, index: int, language: str, moderator: bool) -> p.StepView:
+def step_view(step: s.Step, index: int, language: str, moderator: bool) -> p.AnyStepView:
     def t(text: s.Text | None) -> str | None:
         return s.localize(text, language)
 
-    view = p.StepView(
-        index=index,
-        kind=type(step).__struct_config__.tag,  # type: ignore[arg-type]
-        title=t(step.title),
-        notes=t(step.notes) if moderator else None,
-    )
+    title, notes = t(step.title), t(step.notes) if moderator else None
     match step:
         case s.Story():
-            view.text = t(step.text)
-            view.image = step.image
-            view.characters = [
-                p.Character(name=t(c.name) or "", description=t(c.description))
-                for c in step.characters
-            ]
+            return p.StoryView(
+                index=index, title=title, notes=notes, text=t(step.text), image=step.image,
+                characters=[p.Character(name=t(c.name) or "", description=t(c.description))
+                            for c in step.characters],
+            )
         case s.Checkin():
-            view.prompt = t(step.prompt)
-            view.words = [
-                p.Word(id=w, label=VOCABULARY[w].label(language), p=VOCABULARY[w].p,
-                       e=VOCABULARY[w].e)
-                for w in (step.words or VOCABULARY)
-            ]
-            view.intensity = step.intensity
-            view.predict = t(step.predict.prompt) if step.predict else None
+            return p.CheckinView(
+                index=index, title=title, notes=notes, prompt=t(step.prompt),
+                words=[p.Word(id=w, label=VOCABULARY[w].label(language), p=VOCABULARY[w].p,
+                              e=VOCABULARY[w].e) for w in (step.words or VOCABULARY)],
+                intensity=step.intensity, predict=_predict(step.predict, language),
+            )
         case s.Scale():
-            view.prompt = t(step.prompt)
-            view.min, view.max = step.min, step.max
-            view.min_label, view.max_label = t(step.min_label), t(step.max_label)
-            view.predict = t(step.predict.prompt) if step.predict else None
+            return p.ScaleView(
+                index=index, title=title, notes=notes, prompt=t(step.prompt), min=step.min,
+                max=step.max, min_label=t(step.min_label), max_label=t(step.max_label),
+                predict=_predict(step.predict, language),
+            )
         case s.Choice():
-            view.prompt = t(step.prompt)
-            view.options = [p.Option(id=o.id, label=t(o.label) or o.id) for o in step.options]
-            view.multiple = step.multiple
-            view.predict = t(step.predict.prompt) if step.predict else None
+            return p.ChoiceView(
+                index=index, title=title, notes=notes, prompt=t(step.prompt),
+                options=[p.Option(id=o.id, label=t(o.label) or o.id) for o in step.options],
+                multiple=step.multiple, predict=_predict(step.predict, language),
+            )
         case s.Perspective():
-            view.prompt = t(step.prompt)
-            view.character = step.character
-            view.max_length = step.max_length
+            return p.PerspectiveView(
+                index=index, title=title, notes=notes, prompt=t(step.prompt),
+                character=step.character, max_length=step.max_length,
+            )
         case s.Breathe():
-            view.prompt = t(step.prompt)
-            view.pacer = p.Pacer(step.inhale, step.hold_in, step.exhale, step.hold_out, step.cycles)
+            return p.BreatheView(
+                index=index, title=title, notes=notes, prompt=t(step.prompt),
+                pacer=p.Pacer(step.inhale, step.hold_in, step.exhale, step.hold_out, step.cycles),
+            )
         case s.Timer():
-            view.prompt = t(step.prompt)
-            view.seconds = step.seconds
+            return p.TimerView(index=index, title=title, notes=notes, prompt=t(step.prompt),
+                               seconds=step.seconds)
         case s.Reflect():
-            view.prompt = t(step.prompt)
+            return p.ReflectView(index=index, title=title, notes=notes, prompt=t(step.prompt))
         case s.Groups():
-            view.prompt = t(step.prompt)
-            view.size, view.rounds, view.rotate = step.size, step.rounds, step.rotate
-            view.seconds = step.seconds
-            # Role prompts are private: everyone sees the names, only the holder the prompt.
-            view.roles = [role_view(r, language, private=moderator) for r in step.roles]
-            view.debrief = step_view(step.debrief, index, language, False) \
-                if step.debrief is not None else None
-            view.remote = t(step.remote) if moderator else None
+            debrief = step.debrief
+            return p.GroupsView(
+                index=index, title=title, notes=notes, prompt=t(step.prompt), size=step.size,
+                rounds=step.rounds, rotate=step.rotate, seconds=step.seconds,
+                # Role prompts are private: everyone sees the names, only the holder the prompt.
+                roles=[role_view(r, language, private=moderator) for r in step.roles],
+                debrief=_debrief(debrief, index, language) if debrief is not None else None,
+                remote=t(step.remote) if moderator else None,
+            )
+
+
+def _predict(predict: s.Prediction | None, language: str) -> str | None:
+    return s.localize(predict.prompt, language) if predict is not None else None
+
+
+def _debrief(step: s.Scale | s.Choice, index: int, language: str) -> p.ScaleView | p.ChoiceView:
+    view = step_view(step, index, language, False)
+    assert isinstance(view, p.ScaleView | p.ChoiceView)
     return view
 
 
@@ -74,6 +81,7 @@ def role_view(role: s.GroupRole, language: str, private: bool) -> p.RoleView:
     if private:
         view.prompt = s.localize(role.prompt, language)
         view.checklist = [s.localize(item, language) or "" for item in role.checklist]
+        view.note = s.localize(role.note, language)
     return view
 
 
@@ -81,7 +89,7 @@ def outline(scenario: s.Scenario, language: str) -> list[p.Outline]:
     return [
         p.Outline(
             index=i,
-            kind=type(step).__struct_config__.tag,  # type: ignore[arg-type]
+            kind=str(type(step).__struct_config__.tag),
             title=s.localize(step.title, language)
             or s.localize(getattr(step, "prompt", None) or getattr(step, "text", ""), language)
             or "",
@@ -91,17 +99,18 @@ def outline(scenario: s.Scenario, language: str) -> list[p.Outline]:
     ]
 
 
-def link(view: p.StepView, scenario: s.Scenario, index: int, language: str) -> None:
+def link(view: p.AnyStepView, scenario: s.Scenario, index: int, language: str) -> None:
     """Fill in what a step takes from other steps: the step it compares with, and the story
     characters it hands out (with their key, so results and ``assigned`` can name them)."""
     step = scenario.steps[index]
     compare = s.compared_index(scenario, step)
-    if compare is not None:
+    if compare is not None and isinstance(view, p.CheckinView | p.ScaleView):
         earlier = scenario.steps[compare]
         view.compare = compare
         view.compare_title = s.localize(earlier.title, language) \
             or s.localize(getattr(earlier, "prompt", None), language)
-    if isinstance(step, s.ASSIGNABLE) and step.assign == "each":
+    if isinstance(step, s.ASSIGNABLE) and step.assign == "each" \
+            and isinstance(view, p.AssigningView):
         view.assign = step.assign
         view.characters = [
             p.Character(id=s.character_key(c), name=s.localize(c.name, language) or "",
