@@ -321,7 +321,7 @@ class ClusterRun:
                 "shard_us_per_answer": {f"shard{i}": _us(spent[f"shard{i}"], per_shard[i])
                                         for i in range(NODES)},
                 "script_calls": sum(calls), "publishes": sum(publishes),
-                "answers_per_script_call": round(acked / sum(calls), 1) if sum(calls) else None,
+                "answers_per_publish": round(acked / sum(publishes), 1) if sum(publishes) else None,
                 "load_us_per_answer": _us(sum(v for k, v in spent.items()
                                               if k.startswith("load")), acked),
             })
@@ -381,7 +381,7 @@ def summary(results: list[dict[str, Any]]) -> str:
     head = ["participants", "sessions", "placement", "join us/participant (node, shard)",
             "idle us/participant-s (node)", "KiB/participant (node)", "us/frame (node)",
             "us/broadcast (shard)", "publishes/event/session", "us/answer (node, own)",
-            "us/folded answer (node)", "us/answer (shard)", "answers/script call",
+            "us/folded answer (node)", "us/answer (shard)", "answers/publish",
             "load us/answer", "projector after last answer ms"]
     rows = ["| " + " | ".join(head) + " |", "|" + "---:|" * len(head)]
     for r in results:
@@ -401,7 +401,7 @@ def summary(results: list[dict[str, Any]]) -> str:
                  str(_mean(i["node_us_per_answer"], "node")),
                  str(_mean(i["node_us_per_folded_answer"], "node")),
                  str(_mean(i["shard_us_per_answer"], "shard")),
-                 str(i["answers_per_script_call"]), str(i["load_us_per_answer"]),
+                 str(i["answers_per_publish"]), str(i["load_us_per_answer"]),
                  str(i["projector_after_last_send_ms"])]
         rows.append("| " + " | ".join(cells) + " |")
     return "\n".join(rows)
