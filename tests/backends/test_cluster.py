@@ -527,7 +527,21 @@ async def test_nodes_derive_the_same_groups(
             again = await person.expect(p.GroupView, timeout=10)
             assert (again.number, again.role) == (views[i].number, views[i].role)
         await host.command(p.GroupsNext())
+        observers = []
         for person, view in zip(people, views, strict=True):
             turned = await person.expect(p.GroupView, lambda v: v.round == 1, timeout=10)
             assert turned.number == view.number
             assert turned.role is not None and turned.role.name == view.next_role
+            if turned.role.id == "observer":
+                observers.append(person)
+        # Observers on every node tick; every node folds the same totals from the log.
+        for person in observers:
+            assert (await person.tick(1, 0)).ticked == [0]
+        screen = await Client.screen(created.code, base=nodes[1].base)
+        opened.append(screen)
+        await host.command(p.GroupsEnd())
+        totals = [await client.expect(p.GroupCounts, lambda c: bool(c.checklist), timeout=10)
+                  for client in (host, screen)]
+        assert totals[0].checklist == totals[1].checklist
+        (observer,) = totals[0].checklist
+        assert observer.groups == 3 and [i.groups for i in observer.items] == [len(observers)]

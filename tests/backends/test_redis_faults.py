@@ -15,6 +15,7 @@ import pytest
 from attune.client import Client, Refusal
 from attune.config import Settings
 from attune.core import protocol as p
+from tests.support.clock import MovableClock
 from tests.support.fault_proxy import FaultProxy
 from tests.support.http import aget
 from tests.support.paths import DATA
@@ -38,9 +39,10 @@ async def proxy(redis_server: RedisProcess) -> AsyncIterator[FaultProxy]:
 async def proxied(proxy: FaultProxy) -> AsyncIterator[Running]:
     settings = Settings(port=free_port(), backend=f"redis://127.0.0.1:{proxy.port}/0",
                         scenarios=DATA)
-    uv, task, app = await start_server(settings)
+    clock = MovableClock()
+    uv, task, app = await start_server(settings, clock)
     try:
-        yield Running(f"http://127.0.0.1:{settings.port}", app, settings)
+        yield Running(f"http://127.0.0.1:{settings.port}", app, settings, clock)
     finally:
         proxy.heal()
         uv.should_exit = True

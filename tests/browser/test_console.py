@@ -20,7 +20,7 @@ from playwright.async_api import Browser, Page, ViewportSize, expect
 from attune.client import Client, create_session
 from attune.config import Settings
 from attune.core import protocol as p
-from tests.support.browser import SHOTS
+from tests.support.browser import SHOTS, at_step
 from tests.support.fault_proxy import FaultProxy
 from tests.support.paths import DATA
 from tests.support.servers import free_port, start_server
@@ -116,12 +116,6 @@ async def test_views_opened_late_show_the_headcount_at_once(base: str, browser: 
 LONG = ("Sam probably feels left out and a little embarrassed, because everyone laughed before "
         "he could explain why he was late; he might be angry at himself more than at us.")
 FR = "Elle se sent peut-être trahie, et elle a peur que ses amis ne lui fassent plus confiance."
-
-
-async def at_step(view: Page, index: int) -> None:
-    await view.wait_for_function(
-        "n => window.attuneLive && window.attuneLive.state.step"
-        " && window.attuneLive.state.step.index === n", arg=index, timeout=10_000)
 
 
 async def phone_answers(phone: Page, text: str) -> None:
@@ -550,4 +544,107 @@ async def test_the_toolbars_stay_on_one_line_at_every_console_width(
     await expect(console.locator(".controls .button-danger")).to_be_visible()
     await console.keyboard.press("e")
     await expect(console.locator(".ended-panel")).to_be_visible()
+    assert not errors.seen, errors.seen
+
+
+CARDS = {
+    "fr": [
+        "Je crois que Sam se sent mis à l'écart et un peu honteux, parce que tout le monde a ri "
+        "avant qu'il ait pu expliquer pourquoi il était en retard ; il s'en veut sans doute plus "
+        "qu'à nous.",
+        "Noor est une idiote égoïste",
+        "Elle se sent peut-être trahie, et elle a peur que ses amis ne lui fassent plus confiance.",
+        "Franchement, en ce moment j'ai envie de me faire du mal",
+    ],
+    "zh": [
+        "我觉得小山可能觉得被冷落了，还有点难为情，因为他还没来得及解释为什么迟到，"  # noqa: RUF001
+        "大家就先笑了；他可能更生自己的气，而不是生我们的气。",  # noqa: RUF001
+        "努尔是个自私的白痴",
+        "她也许觉得被背叛了，担心朋友们再也不信任她。",  # noqa: RUF001
+        "说实话，我最近常常想死",  # noqa: RUF001
+    ],
+}
+"""Realistic cards per language: a long one, an insult, a plain one, and one in distress."""
+
+FITS = """() => {
+  const outside = [...document.querySelectorAll('main *')].filter(el => {
+    if (!el.checkVisibility() || el.closest('.more-list, .visually-hidden')) return false;
+    const r = el.getBoundingClientRect();
+    return r.width > 0 && (r.left < -0.5 || r.right > innerWidth + 0.5);
+  }).map(el => el.className || el.tagName);
+  const cut = [...document.querySelectorAll('main p, main span, main h1, main h2, main li')]
+    .filter(el => el.checkVisibility() && !el.closest('.visually-hidden')
+      && getComputedStyle(el).textOverflow !== 'ellipsis'
+      && el.scrollWidth > el.clientWidth + 1)
+    .map(el => el.className || el.tagName);
+  const small = [...document.querySelectorAll('main button, main a.button, main summary')]
+    .filter(el => el.checkVisibility() && !el.closest('.more-list'))
+    .filter(el => { const r = el.getBoundingClientRect(); return r.height < 44 || r.width < 44; })
+    .map(el => el.textContent.trim());
+  return { wide: document.documentElement.scrollWidth - innerWidth, outside, cut, small };
+}"""
+"""What a facilitator would see as broken: a page wider than the window, something outside it,
+text cut inside its box (other than a deliberate ellipsis), and buttons smaller than a thumb."""
+
+
+async def fits(view: Page, where: str, *, thumbs: bool) -> None:
+    found = await view.evaluate(FITS)
+    assert found["wide"] <= 0, f"{where}: the page is {found['wide']} px wider than the window"
+    assert found["outside"] == [], f"{where}: outside the window: {found['outside']}"
+    assert found["cut"] == [], f"{where}: text cut: {found['cut']}"
+    if thumbs:
+        assert found["small"] == [], f"{where}: buttons under 44 px: {found['small']}"
+
+
+@pytest.mark.timeout(400)
+@pytest.mark.parametrize("locale", ["fr-FR", "zh-CN"])
+async def test_moderation_queue_my_sessions_and_remote_in_french_and_chinese(
+    base: str, browser: Browser, locale: str,
+) -> None:
+    """The moderation queue, My sessions and the phone remote as a French or Chinese
+    facilitator sees them, with real cards and a long session title, shot at projector and
+    phone sizes and checked for what would look broken."""
+    language = locale[:2]
+    errors = Errors()
+    titled = await create_session(base, scenario_yaml=LONG_TITLES, language=language)
+    created = await create_session(base, "every-kind", language=language, moderation=True)
+    console = await page(browser, errors, PROJECTOR, locale=locale)
+    await console.goto(f"{base}/console/#{titled.session}.{titled.token}")
+    await expect(console.locator(".big-code")).to_have_text(titled.code)
+    await console.goto(f"{base}/console/#{created.session}.{created.token}")
+    await expect(console.locator(".big-code")).to_have_text(created.code)
+    others = [await Client.participant(created.code, base=base) for _ in CARDS[language]]
+    await console.locator(".lobby .button-primary").click()
+    await console.locator(".step-link").nth(4).click()
+    await at_step(console, 4)
+    for client, text in zip(others, CARDS[language], strict=True):
+        await client.expect(p.StepEvent, lambda e: e.step.index == 4)
+        await client.answer(4, p.TextValue(text=text))
+    await expect(console.locator(".mod-waiting .mod-card")).to_have_count(4)
+    await expect(console.locator(".mod-distress .mod-care")).to_be_visible()
+    await expect(console.locator(".mod-abuse")).to_have_count(1)
+    for size in (PROJECTOR, WIDE):
+        await console.set_viewport_size(size)
+        await console.wait_for_timeout(150)
+        await fits(console, f"moderation queue at {size['width']} px in {language}", thumbs=False)
+    await shoot(console, f"console-moderation-queue-{language}", (PROJECTOR, WIDE))
+    remote = await page(browser, errors, PHONE, locale=locale)
+    await remote.goto(f"{base}/console/remote.html#{created.session}.{created.token}")
+    await expect(remote.locator("#remote-count")).to_be_visible()
+    await fits(remote, f"remote in {language}", thumbs=True)
+    await shoot(remote, f"remote-{language}", (PHONE,))
+    await remote.locator(".remote-next").click()
+    await remote.locator(".remote-next").click()
+    await expect(remote.locator(".timer-time")).to_be_visible()
+    await fits(remote, f"remote on a timer in {language}", thumbs=True)
+    await shoot(remote, f"remote-timer-{language}", (PHONE,))
+    await console.goto(f"{base}/console/")
+    await expect(console.locator(".my-session")).to_have_count(2)
+    for size in (PROJECTOR, WIDE):
+        await console.set_viewport_size(size)
+        await console.wait_for_timeout(150)
+        await fits(console, f"My sessions at {size['width']} px in {language}", thumbs=False)
+    await shoot(console, f"console-my-sessions-{language}", (PROJECTOR, WIDE))
+    for client in others:
+        await client.close()
     assert not errors.seen, errors.seen

@@ -305,9 +305,8 @@ async def answer_on_phone(
     await expect(page.locator(".received .received-title")).to_be_visible()
 
 
-EVERY_CARD = """async () => {
-  // Turn the pages fast and note every card shown, until the pages come round to the first.
-  const cards = window.attuneLive.state.results.answers.cards.length;
+EVERY_CARD = """async (cards) => {
+  // Turn the pages fast and note every card shown, until all `cards` have come up.
   const seen = new Set();
   const start = performance.now();
   let pages = 0;
@@ -327,7 +326,7 @@ async def check_every_card_shown(page: Page, language: str, failures: list[str])
     """Free-text cards are paged, never cut: every card comes up on some page, in turn."""
     await page.locator(".fit-pages").evaluate("(list) => { list.dataset.every = '80'; }")
     await page.set_viewport_size(ViewportSize(width=1920, height=1079))  # re-fit at that pace
-    found = await page.evaluate(EVERY_CARD)
+    found = await page.evaluate(EVERY_CARD, PEOPLE + 1)  # the room's answers and the phone's
     if found["seen"] != found["cards"] or found["pages"] < 2:
         failures.append(f"{language} projector cards: {found}")
 

@@ -7,6 +7,7 @@ checked against the layout rules (docs/ui.md) by the fit suite's probe.
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -17,7 +18,7 @@ from playwright.async_api import Browser, Page, ViewportSize, expect
 from attune.client import Client, create_session
 from attune.config import Settings
 from attune.core import protocol as p
-from tests.support.browser import PHONE, SHOTS, Watch
+from tests.support.browser import PHONE, SHOTS, Watch, at_step
 from tests.support.layout import PROJECTOR_PROBLEMS, settle
 from tests.support.paths import ROOT
 from tests.support.servers import free_port, start_server
@@ -54,11 +55,6 @@ async def page_of(browser: Browser, watch: Watch, size: ViewportSize, language: 
     context = await browser.new_context(viewport=size, is_mobile=mobile, has_touch=mobile,
                                         locale=LOCALES[language])
     return watch.attach(await context.new_page())
-
-
-async def at_step(page: Page, index: int) -> None:
-    await page.wait_for_function(
-        "n => window.attuneLive?.state.step?.index === n", arg=index, timeout=15_000)
 
 
 async def card_of(phone: Page) -> tuple[str, str, str]:
@@ -132,8 +128,12 @@ async def test_a_facilitator_and_seven_phones_run_triads_through_two_rotations(
     await expect(phones[0].locator(".round-timer[data-state=running]")).to_be_visible()
     await console.locator("[data-action=groups_pause]").click()
     await expect(screen.locator(".round-timer[data-state=paused]")).to_be_visible()
+    # Paused, the time left holds still: +30 s shows as exactly 30 s more on the projector.
+    left = screen.locator(".round-timer .round-time")
+    minutes, seconds = (await left.text_content() or "").split(":")
+    more = int(minutes) * 60 + int(seconds) + 30
     await console.locator("[data-action=groups_extend]").click()
-    await screen.wait_for_function("() => window.attuneLive.state.groups.seconds === 270")
+    await expect(left).to_have_text(f"{more // 60}:{more % 60:02d}")
 
     for round_ in (2, 3):
         await console.locator("[data-action=groups_next]").click()
@@ -321,17 +321,16 @@ async def test_checklist_ticks_become_totals_that_fit_at_the_debrief(
                 if noticed(view.number, item, round_):
                     assert item in (await client.tick(GROUPS, item)).ticked
                     expected[item].add(view.number)
-        await phone.wait_for_function(
-            "r => window.attuneLive.state.group?.status === 'grouped'"
-            " && (window.attuneLive.state.group.round ?? 0) === r", arg=round_, timeout=15_000)
+        await phone.locator(f".groups-phone[data-status=grouped][data-round='{round_}']").wait_for(
+            state="attached", timeout=15_000)
         if await phone.locator(".group-checklist").count():
             # The browser phone observes this round: it ticks the first and last items.
             number = int(await phone.locator(".group-card").get_attribute("data-number") or 0)
             boxes = phone.locator(".check-item")
             for index in (0, await boxes.count() - 1):
                 await boxes.nth(index).click()
-                await phone.wait_for_function(
-                    "i => window.attuneLive.state.group.ticked?.includes(i)", arg=index)
+                await phone.locator(f".groups-phone[data-ticked~='{index}']").wait_for(
+                    state="attached")  # the server has the tick
                 expected[index].add(number)
             await phone.reload()  # the ticks come back from the server
             await expect(phone.locator(".check-item input:checked")).to_have_count(2)
@@ -346,11 +345,11 @@ async def test_checklist_ticks_become_totals_that_fit_at_the_debrief(
     totals = console.locator("#groups-totals .bar-row")
     await expect(totals).to_have_count(4)
     await expect(screen.locator(".groups-totals .bar-row")).to_have_count(4)
-    shown = await screen.evaluate("window.attuneLive.state.group_counts.checklist")
-    assert [item["groups"] for item in shown[0]["items"]] == [len(s) for s in expected]
-    assert shown[0]["groups"] == TRIADS
-    first = await screen.locator(".groups-totals .bar-number").first.text_content() or ""
-    assert str(len(expected[0])) in first and str(TRIADS) in first
+    # "n of 12 groups" for each item, in the projector's language.
+    of = json.loads((ROOT / "web" / "i18n" / f"{language}.json").read_text())["groups.totals.of"]
+    said = [of["other"].replace("{n}", str(len(s))).replace("{count}", str(TRIADS))
+            for s in expected]
+    await expect(screen.locator(".groups-totals .bar-number")).to_have_text(said)
     await console.screenshot(path=shots / f"console-totals-{language}.png", animations="disabled",
                              full_page=True)
     async def projector(view: str) -> None:
@@ -372,6 +371,22 @@ async def test_checklist_ticks_become_totals_that_fit_at_the_debrief(
     await expect(screen.locator(".screen-results .chart")).to_be_visible()
     await expect(screen.locator(".groups-totals .bar-row")).to_have_count(4)
     await projector("totals-revealed")
+
+    # The printable breakout-room list: group numbers and sizes, never a name.
+    await console.evaluate("""() => { window.print = () => {
+        window.attunePrinted = [...document.querySelectorAll('#groups-print li')]
+          .map(li => li.textContent); }; }""")
+    await console.locator(".groups-list-head button").click()
+    printed = await console.evaluate("window.attunePrinted")
+    assert len(printed) == TRIADS and all("3" in line for line in printed), printed
+    await console.evaluate("window.dispatchEvent(new Event('afterprint'))")
+    assert not await console.locator("#groups-print").count()
+    # The session report carries the totals too.
+    report = await page_of(browser, watch, CONSOLE, language)
+    await report.goto(f"{base}/console/report.html#{created.session}.{created.token}")
+    await expect(report.locator(".groups-totals .bar-row")).to_have_count(4)
+    await report.screenshot(path=shots / f"report-totals-{language}.png", full_page=True,
+                            animations="disabled")
     for client in others:
         await client.close()
     watch.check()

@@ -18,7 +18,7 @@ from playwright.async_api import Browser, ViewportSize, expect
 from attune.client import Client, create_session
 from attune.config import Settings
 from attune.core import protocol as p
-from tests.support.browser import SHOTS
+from tests.support.browser import SHOTS, at_step
 from tests.support.paths import DATA
 from tests.support.servers import free_port, start_server
 
@@ -61,8 +61,7 @@ async def test_phone_after_reveal(base: str, browser: Browser, language: str) ->
         await phone.goto(f"{base}/join/#{created.code}")
         await host.command(p.Start())
         await host.command(p.Goto(step=CHOICE))
-        await phone.wait_for_function(
-            "n => window.attuneLive?.state.step?.index === n", arg=CHOICE)
+        await at_step(phone, CHOICE)
         for option in ("a", "b"):
             await phone.locator(f"input[name='option'][value='{option}'] + label").click()
         await phone.locator(".answer-form button[type=submit]").click()
@@ -79,8 +78,7 @@ async def test_phone_after_reveal(base: str, browser: Browser, language: str) ->
         await phone.screenshot(path=SHOTS / f"feedback-split-{language}-phone.png")
 
         await host.command(p.Goto(step=TEXT))
-        await phone.wait_for_function(
-            "n => window.attuneLive?.state.step?.index === n", arg=TEXT)
+        await at_step(phone, TEXT)
         await phone.locator("textarea").fill("Sam is tired and wishes the bus would come.")
         await phone.locator(".answer-form button[type=submit]").click()
         await expect(phone.locator(".received .received-title")).to_be_visible()

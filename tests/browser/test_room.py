@@ -39,6 +39,7 @@ from tests.support.browser import (
     Watch,
     at_step,
     device,
+    offline,
     session_button,
 )
 from tests.support.paths import DATA, ROOT
@@ -86,7 +87,8 @@ async def shoot(page: Page, name: str, *, full_page: bool = False) -> None:
         await page.set_viewport_size(original)
 
 
-AXE = ROOT / "web" / "vendor" / "axe-core" / "axe.min.js"
+AXE = ROOT / "tests" / "support" / "axe-core" / "axe.min.js"
+"""A test tool, not served with the product (tests/support/axe-core/README.md)."""
 WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
@@ -300,14 +302,13 @@ async def test_facilitator_and_three_phones_run_a_builtin_scenario(
     await expect(console.locator("#live-count")).to_contain_text("1 passed")
     # a phone loses its network while the room moves on; back online, it catches up by itself
     away = phones[2]
-    await away.context.set_offline(True)
-    await away.evaluate("window.attuneLive.drop()")
+    await offline(away)
     await console.locator(".controls .button-primary").click()
     for page in [console, screen, *phones[:2]]:
         await at_step(page, 6)
     await away.context.set_offline(False)
     await at_step(away, 6)
-    assert await away.evaluate("window.attuneLive.lastWelcome.replay")  # sent the missed events
+    await expect(away.locator("body[data-resumed='replay']")).to_have_count(1)  # missed events sent
     for phone, value in zip(phones, (2, 1, 2), strict=True):
         await phone.locator("input[type=range]").fill(str(value))
         await send(phone)
@@ -431,8 +432,7 @@ async def test_every_kind_refresh_reconnect_hostile_text_and_pacer(
     await phones[0].reload()
     await at_step(phones[0], 4)
     await expect(phones[0].locator("textarea")).to_have_value(draft)
-    await phones[0].context.set_offline(True)
-    await phones[0].evaluate("window.attuneLive.drop()")
+    await offline(phones[0])
     await expect(phones[0].locator("#connection")).to_contain_text("Reconnecting")
     await phones[0].locator(".answer-form button[type=submit]").click()
     await expect(phones[0].locator(".pending")).to_be_visible()

@@ -97,10 +97,17 @@ async def device(browser: Browser, watch: Watch, size: ViewportSize, **options: 
     return watch.attach(await context.new_page())
 
 
-async def at_step(page: Page, index: int) -> None:
-    await page.wait_for_function(
-        "n => window.attuneLive && window.attuneLive.state.step"
-        " && window.attuneLive.state.step.index === n", arg=index, timeout=10_000)
+async def at_step(page: Page, index: int, timeout: float = 15_000) -> None:
+    """Wait until a live page (console, projector, phone, remote) is at step ``index``, as its
+    ``<body data-step>`` says: the one place tests read a page's state from (web/js/page.js)."""
+    await page.locator(f"body[data-step='{index}']").wait_for(state="attached", timeout=timeout)
+
+
+async def offline(page: Page) -> None:
+    """Take a device off the network, as a phone losing its Wi-Fi: the page hears the browser's
+    ``offline`` and shows that it is reconnecting (web/js/live.js)."""
+    await page.context.set_offline(True)
+    await page.locator("body[data-connection='reconnecting']").wait_for(state="attached")
 
 
 async def session_button(console: Page, name: str) -> Locator:

@@ -1,9 +1,9 @@
-"""The browser's pure modules (reducers, code reading) under Node's own test runner.
+"""The browser's pure modules (reducers, code reading, the editor's model) under Node's runner.
 
 tests/web/js/*.test.mjs import web/js/ modules that touch no DOM (live-state.js, phone-state.js,
-codes.js) and check them with ``node:test``: no npm packages, no build step. Node is a Debian
-package (``apt-get install nodejs``, done by tests/system-deps.sh); without it this test fails and
-says so, it never skips.
+codes.js, editor/model.js) and check them with ``node:test``: no npm packages, no build step.
+Node is a Debian package (``apt-get install nodejs``, done by tests/system-deps.sh); without it
+this test fails and says so, it never skips.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import urllib.error
 import urllib.request
 from html.parser import HTMLParser
 from pathlib import Path
@@ -136,11 +137,27 @@ def backend_url() -> str:
     return "memory://"
 
 
+def served(url: str) -> tuple[int, str]:
+    """The status and the Content-Security-Policy header of a GET."""
+    try:
+        with urllib.request.urlopen(url) as response:
+            return response.status, response.headers["content-security-policy"]
+    except urllib.error.HTTPError as refused:
+        with refused:
+            return refused.code, refused.headers["content-security-policy"]
+
+
 async def test_pages_are_served_with_the_strict_csp(server: Running) -> None:
     for page in PAGES:
         path = "/" + page.relative_to(WEB).as_posix().removesuffix("index.html")
-        response = await asyncio.to_thread(urllib.request.urlopen, server.base + path)
-        assert response.status == 200, path
-        csp = response.headers["content-security-policy"]
+        status, csp = await asyncio.to_thread(served, server.base + path)
+        assert status == 200, path
         assert "script-src 'self'" in csp and "style-src 'self'" in csp, path
         assert "unsafe-inline" not in csp, path
+
+
+async def test_axe_core_is_not_served(server: Running) -> None:
+    """A test tool: the browser tests inject it from tests/support/axe-core/."""
+    status, _ = await asyncio.to_thread(served, f"{server.base}/vendor/axe-core/axe.min.js")
+    assert status == 404
+    assert (ROOT / "tests" / "support" / "axe-core" / "axe.min.js").is_file()

@@ -60,7 +60,8 @@ export function clockControls(live, command) {
       h("label", { class: "clock-reveal", for: "clock-reveal" }, reveal, " ", t("clock.revealAtZero")));
   }
   return h("div", { class: "clock-controls" },
-    h("span", { class: "section-label" }, t(timer ? "clock.timer" : "clock.title")),
+    // Under a timer step's own big timer, the buttons need no heading.
+    timer ? null : h("span", { class: "section-label" }, t("clock.title")),
     clock.deadline != null
       ? h("button", { type: "button", class: "button button-small clock-pause", "aria-keyshortcuts": "t", onclick: () => command("pause_clock") }, t("clock.pause"))
       : h("button", { type: "button", class: "button button-small clock-resume", "aria-keyshortcuts": "t", onclick: () => command("resume_clock") }, t("clock.resume")),

@@ -106,7 +106,6 @@ function connect(id, secret) {
   shown = null;
   document.body.classList.add("console-live");
   live = openLive({ role: "facilitator", session, token, onMessage: received, onFailed: failed });
-  window.attuneLive = live;
   live.connect();
   render();
 }
@@ -157,7 +156,10 @@ function header() {
   const slot = $("#session-slot");
   tabTitle(state, t("console.pageTitle"));
   fill(slot,
-    h("span", { class: "session-title", dir: "auto", title: state.title }, state.title),
+    // It gives way down to 8rem before controls move into "More", but a short title keeps no
+    // empty space beside it (a character is at most 1em wide: 1em each is an upper bound).
+    h("span", { class: "session-title", dir: "auto", title: state.title,
+      style: { minWidth: `min(8rem, ${[...(state.title || "")].length}em)` } }, state.title),
     state.code ? h("span", { class: "code-pill", "aria-label": t("common.codeLabel", { code: state.code }) }, state.code) : null,
     h("span", { class: "presence", id: "presence" },
       t("console.presence", { count: presence.connected, joined: presence.joined })),
@@ -260,7 +262,7 @@ function stepPanel(step) {
   if (step.kind === "timer" && step.seconds) {
     pacer = h("div", { class: "timer-box" },
       countdown(step.seconds, state.started_at, () => live.now(), () => live.state.clock),
-      h("div", { id: "clock-controls" }));
+      h("div", { id: "clock-controls", role: "group", "aria-label": t("clock.timer") }));
   }
   const last = step.index >= state.step_count - 1;
   const controls = h("div", { class: "controls", role: "toolbar", "aria-label": t("console.controls") },
@@ -279,8 +281,10 @@ function stepPanel(step) {
       h("span", { id: "reveal-state", class: "badge" })),
     h("p", { class: "live-count", id: "live-count", "aria-live": "polite" }),
     h("div", { id: "clock-controls" }),
-    step.kind === "perspective" ? h("div", { id: "themes-box", class: "themes-box" }) : null,
-    h("div", { id: "chart", class: "chart-box" })) : null;
+    // The cards (and their moderation queue) before themes: what waits for approval is the
+    // urgent part, and a 1280x720 console shows it without scrolling.
+    h("div", { id: "chart", class: "chart-box" }),
+    step.kind === "perspective" ? h("div", { id: "themes-box", class: "themes-box" }) : null) : null;
   return h("section", { class: "step-panel", "aria-labelledby": "step-heading" },
     h("div", { class: "step-head" },
       h("p", { class: "progress" }, stepProgress(step, state)),

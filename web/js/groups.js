@@ -142,6 +142,8 @@ export function groupsPhone(step, live) {
     const phase = groups?.phase ?? "gathering";
     // Ticks alone do not redraw (the box keeps focus); they are set from the server's view.
     const key = JSON.stringify([phase, { ...group, ticked: null, seq: null }, groups?.round, groups?.rounds]);
+    // What the server holds, for whoever inspects the page (tests read it; web/js/page.js).
+    element.dataset.ticked = (group?.ticked || []).join(" ");
     if (key === shown) {
       for (const box of boxes) box.checked = (group?.ticked || []).includes(Number(box.dataset.item));
       return;
@@ -149,6 +151,7 @@ export function groupsPhone(step, live) {
     shown = key;
     boxes = [];
     element.dataset.status = status;
+    element.dataset.round = String(group?.round ?? 0);
     if (phase === "debrief") {
       fill(element, group?.number ? h("p", { class: "hint" }, groupName(group.number)) : null,
         step.debrief?.prompt ? h("p", { class: "group-debrief-prompt", dir: "auto" }, step.debrief.prompt) : null);

@@ -75,7 +75,6 @@ function start(wanted) {
   fill($("#code-slot"), h("span", { class: "code-pill", "aria-label": t("common.codeLabel", { code }) }, code));
   live = openLive({ role: "participant", code, onMessage: received, onFailed: failed, onStatus: update });
   phone = store.get(phoneKey(), {});
-  window.attuneLive = live;
   if (live.state.status === "ended") render();
   else {
     live.connect();

@@ -55,6 +55,9 @@ export class Live {
     this.joined = false;
     this.ws = null;
     window.addEventListener("online", () => this.retryNow());
+    // A browser that knows it has lost its network says so: the socket is dead then, so it is
+    // abandoned at once instead of after the missed pong (up to 9 s), and "online" reconnects.
+    window.addEventListener("offline", () => this.abandon());
     document.addEventListener("visibilitychange", () => {
       if (document.visibilityState === "visible") this.retryNow();
     });
@@ -122,11 +125,6 @@ export class Live {
     if (this.stopped || (this.ws && this.ws.readyState <= WebSocket.OPEN)) return;
     clearTimeout(this.retryTimer);
     this.connect();
-  }
-
-  /** Drop the socket as a lost network would; the page reconnects by itself. */
-  drop() {
-    this.abandon();
   }
 
   /** Participant: leave for good, withdrawing every answer, and forget this session here. */
@@ -199,7 +197,7 @@ export class Live {
         return;
       case "gap":
         // A gap: reconnecting resumes from the last event we saw and fills it.
-        this.drop();
+        this.abandon();
         return;
       default:
         if (EVENTS.has(message.type)) this.seq = message.seq;

@@ -56,7 +56,7 @@ function render() {
       held ? ` · ${t("remote.held", { count: held })}` : "") : null,
     h("div", { class: "remote-pad" },
       h("button", { type: "button", class: "button remote-big remote-back", disabled: step.index === 0, onclick: () => command("back") }, "← ", t("console.back")),
-      h("button", { type: "button", class: "button button-primary remote-big remote-next", disabled: !next, onclick: () => command("next") }, t("console.next"), " →"),
+      h("button", { type: "button", class: "button button-primary remote-big remote-next", disabled: !next, onclick: () => command("next") }, t("console.next"), "\u00a0→"),
       answerable ? h("button", {
         type: "button", class: "button button-accent remote-big remote-reveal", "aria-pressed": String(state.revealed),
         onclick: () => command(revealCommand(state)),
@@ -69,7 +69,7 @@ function render() {
     h("section", { class: "remote-notes", "aria-labelledby": "remote-notes-now" },
       h("h2", { id: "remote-notes-now", class: "section-label" }, t("console.notes")), notes(step.notes)),
     next ? h("section", { class: "remote-notes remote-next-notes", "aria-labelledby": "remote-notes-next" },
-      h("h2", { id: "remote-notes-next", class: "section-label" }, t("remote.nextNotes", { title: next.title })), notes(next.notes)) : null);
+      h("h2", { id: "remote-notes-next", class: "section-label" }, t("remote.nextNotes", { title: next.title || t(`kind.${next.kind}`) })), notes(next.notes)) : null);
 }
 
 /** A timer step's time left, or an answer step's countdown, with pause or resume and +30 s. */
@@ -102,7 +102,6 @@ async function start() {
     },
     onFailed: () => fill(main, sessionNotFound(t("console.notFoundLead"))),
   });
-  window.attuneLive = live;
   live.connect();
   render();
 }

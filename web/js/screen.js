@@ -64,7 +64,6 @@ function start(wanted) {
       else if (["groups", "group_counts"].includes(message.type)) renderUpdate();
     },
   });
-  window.attuneLive = live;
   live.connect();
   installScreenTools(() => ({ ...live.state, code }));
 }

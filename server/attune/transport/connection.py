@@ -20,6 +20,7 @@ import logging
 import random
 import socket
 from collections import deque
+from collections.abc import Coroutine, Generator
 from http import HTTPStatus
 from typing import Any, Protocol, cast
 
@@ -29,6 +30,7 @@ from websockets.server import ServerProtocol
 
 from attune.core.errors import CLOSE_GOING_AWAY, CLOSE_INTERNAL, CLOSE_TOO_SLOW
 from attune.transport import handshake
+from attune.transport.frames import Splitter
 from attune.transport.outbox import Outbox, Outgoing
 
 READ_AHEAD = 4
@@ -64,6 +66,10 @@ class Listener(Protocol):
     def handshake(self, conn: Connection, head: handshake.Head) -> bytes:
         """The 101 response to a request head, or ``BadHandshake`` saying why not."""
 
+    def eager(self, conn: Connection) -> bool:
+        """Whether ``received`` may start in the socket's read callback, before any task
+        exists (it then needs none until its first wait)."""
+
     async def received(self, conn: Connection, text: bool, data: bytes) -> None:
         """One whole message, in the order they came; the next waits until this returns."""
 
@@ -72,6 +78,36 @@ class Listener(Protocol):
 
     def closing(self, code: int) -> None:
         """The connection closes (or refused a handshake) with ``code``, for the metrics."""
+
+
+class _Started:
+    """A coroutine started by hand (``send(None)``) that is now waiting on ``waiting``: the task
+    that awaits this drives the rest of it, as if it had started it itself."""
+
+    __slots__ = ("waiting", "work")
+
+    def __init__(self, work: Coroutine[Any, Any, None], waiting: Any) -> None:
+        self.work = work
+        self.waiting = waiting
+
+    def __await__(self) -> Generator[Any, Any, None]:
+        work, waiting = self.work, self.waiting
+        while True:
+            try:
+                sent = yield waiting
+            except GeneratorExit:
+                work.close()
+                raise
+            except BaseException as exc:
+                try:
+                    waiting = work.throw(exc)
+                except StopIteration:
+                    return
+            else:
+                try:
+                    waiting = work.send(sent)
+                except StopIteration:
+                    return
 
 
 class Connection(asyncio.Protocol):
@@ -84,6 +120,7 @@ class Connection(asyncio.Protocol):
         "_server_connections",
         "arrived",
         "closing",
+        "frames",
         "heard",
         "inbox",
         "listener",
@@ -122,6 +159,8 @@ class Connection(asyncio.Protocol):
         self.pinged = 0.0
         self.ping_after = 0.0
         self._fragments: list[bytes] | None = None
+        self.frames = Splitter()
+        """Cuts the bytes at frame boundaries; small text frames skip ``websockets``' parser."""
 
     @property
     def open(self) -> bool:
@@ -173,10 +212,15 @@ class Connection(asyncio.Protocol):
             if ws is None or not data:
                 return
         failed = ws.parser_exc
-        ws.receive_data(data)
-        for event in ws.events_received():
-            if isinstance(event, Frame):
-                self._frame(event)
+        for decoded, chunk in self.frames.feed(data, self.listener.max_size):
+            if decoded:
+                if ws.state is State.OPEN:
+                    self._message(True, chunk)
+                continue
+            ws.receive_data(chunk)
+            for event in ws.events_received():
+                if isinstance(event, Frame):
+                    self._frame(event)
         if ws.state is not State.OPEN:
             # The client closed, or broke the protocol: nothing more may be written but what
             # ``websockets`` has to say. Messages already received are still handled.
@@ -187,7 +231,7 @@ class Connection(asyncio.Protocol):
         if failed is None and ws.parser_exc is not None and ws.close_sent is not None:
             self.listener.closing(ws.close_sent.code)
         if self.inbox and self.runner is None and self.closing is None:
-            self.runner = asyncio.get_running_loop().create_task(self._run())
+            self._hand_over()
 
     def eof_received(self) -> bool | None:
         return None  # the transport closes itself
@@ -287,12 +331,40 @@ class Connection(asyncio.Protocol):
         if len(self.inbox) >= READ_AHEAD and self.transport is not None:
             self.transport.pause_reading()
 
-    async def _run(self) -> None:
+    def _hand_over(self) -> None:
+        """Hand the waiting messages to the listener now, in this callback, for as long as each
+        is handled without waiting (an answer folded into a memory backend's log is); the first
+        that must wait goes on in a task, with the rest behind it. An answer then costs no task
+        and no trip round the event loop (measured in ``bench/``, docs/benchmarks.md)."""
+        inbox = self.inbox
+        assert inbox is not None and self.transport is not None
+        while inbox and self.closing is None and self.listener.eager(self):
+            text, data = inbox.popleft()
+            if len(inbox) == READ_AHEAD - 1 and not self.lost:
+                self.transport.resume_reading()
+            work = self.listener.received(self, text, data)
+            try:
+                waiting = work.send(None)
+            except StopIteration:
+                continue
+            except Exception:
+                _log.exception("unexpected error handling a client message")
+                self.close(CLOSE_INTERNAL)
+                return
+            self.runner = asyncio.get_running_loop().create_task(
+                self._run(_Started(work, waiting)))
+            return
+        if inbox and self.closing is None:
+            self.runner = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self, started: _Started | None = None) -> None:
         """Hand waiting messages to the listener one at a time, in order; then end (an idle
-        socket holds no task)."""
+        socket holds no task). ``started``: a message already handed over, still under way."""
         inbox = self.inbox
         assert inbox is not None and self.transport is not None
         try:
+            if started is not None:
+                await started
             while inbox and self.closing is None:
                 text, data = inbox.popleft()
                 if len(inbox) == READ_AHEAD - 1 and not self.lost:

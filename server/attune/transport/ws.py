@@ -181,6 +181,13 @@ class Endpoint:
         self.metrics.series(self.metrics.errors, error.code).inc()
         conn.send(Outgoing(self.node.error(client.member, error, ref)))
 
+    def eager(self, conn: Connection) -> bool:
+        """Whether ``received`` may start in the socket's own callback, before any task exists:
+        once joined, a message's handling never needs a current task before its first wait
+        (``hello`` may: the Redis client's timeouts do)."""
+        client = self.sockets.get(conn)
+        return client is not None and client.member is not None
+
     async def received(self, conn: Connection, text: bool, data: bytes) -> None:
         """One message from a client, decoded here and nowhere else."""
         client = self.sockets[conn]
