@@ -15,6 +15,7 @@ its facilitator on one of them. For each size it measures, per node and per shar
 
     python -m bench.cluster                          # 1,000 / 5,000 / 10,000, 6 sessions
     python -m bench.cluster --sizes 12000 --sessions 1   # one session over three nodes
+    python -m bench.cluster --placement affinity        # each session on one node
 
 Results go to ``bench/results/cluster-DATE.json``; docs/capacity.md is written from them.
 """
@@ -41,6 +42,9 @@ from tests.support.redis_cluster import RedisClusterProcesses
 
 NODES = 3
 SLOTS = 16384
+CONCURRENCY = 32
+"""Handshakes and hellos in flight per load worker: joins through the Cluster cost a few
+Redis calls each, and a hello that waits longer than the hello timeout is closed (4001)."""
 
 
 def shard_of(slot: int) -> int:
@@ -70,8 +74,12 @@ def _us(seconds: float, count: int) -> float | None:
 class ClusterRun:
     """One size: the cluster, the nodes, the sessions and the load."""
 
-    def __init__(self, n: int, sessions: int, workers: int, out: Path) -> None:
+    def __init__(self, n: int, sessions: int, workers: int, out: Path,
+                 placement: str = "spread") -> None:
         self.n = n
+        self.placement = placement
+        """``spread``: every session's participants split over every node; ``affinity``: each
+        session on one node (its facilitator's), sessions spread over the nodes."""
         self.out = out
         self.server_cpus, self.load_cpus = system.plan_cpus(True)
         self.cluster = RedisClusterProcesses(out / "cluster" / f"{n}-{time.time_ns()}")
@@ -159,30 +167,37 @@ class ClusterRun:
         """Every session's participants, split over the nodes and the load workers."""
         workers = len(self.load.handles)
         share = self.n // self.sessions
+        rss_before = [node.rss() for node in self.nodes]
         measure = Measure(self.pids)
         started = time.perf_counter()
         failed: Counter[str] = Counter()
         connected = 0
         for s, created in enumerate(self.created):
             hello = json.dumps({"type": "hello", "role": "participant", "code": created["code"]})
-            counts = []
+            counts: list[int] = []
             for node in range(NODES):
-                # The remainder goes to a different node for each session.
-                count = share // NODES + (1 if (node - s) % NODES < share % NODES else 0)
-                counts.append(count)
+                if self.placement == "affinity":
+                    count = share if node == s % NODES else 0
+                else:
+                    # The remainder goes to a different node for each session.
+                    count = share // NODES + (1 if (node - s) % NODES < share % NODES else 0)
                 parts = [count // workers + (1 if w < count % workers else 0)
                          for w in range(workers)]
+                if not count:
+                    counts.append(0)
+                    continue
                 replies = await self.load.each(
                     "connect", shares=[{"n": k} for k in parts], host="127.0.0.1",
                     port=self.nodes[node].port, kind="attune", path="/ws", hello=hello,
-                    slow_every=0, concurrency=64)
+                    slow_every=0, concurrency=CONCURRENCY)
+                counts.append(sum(reply["connected"] for reply in replies))
                 for reply in replies:
-                    connected += reply["connected"]
                     failed.update(reply["failed"])
+            connected += sum(counts)
             self.per_session.append(counts)
         seconds = time.perf_counter() - started
         spent = measure.spent()
-        rss0 = {i: node.rss() for i, node in enumerate(self.nodes)}
+        rss = {i: node.rss() - rss_before[i] for i, node in enumerate(self.nodes)}
         idle = Measure(self.pids)
         await asyncio.sleep(3.0)
         idle_spent = idle.spent()
@@ -197,8 +212,8 @@ class ClusterRun:
                 name: _us(cpu / 3.0, per_node[int(name[4:])]) for name, cpu in idle_spent.items()
                 if name.startswith("node")},
             "rss_kib_per_participant": {
-                f"node{i}": round(rss / 1024 / per_node[i], 2) if per_node[i] else None
-                for i, rss in rss0.items()},
+                f"node{i}": round(grown / 1024 / per_node[i], 2) if per_node[i] else None
+                for i, grown in rss.items()},
             "participants_per_node": per_node,
         }
 
@@ -296,10 +311,17 @@ class ClusterRun:
                 if all(complete) else None,
                 "node_us_per_answer": {f"node{i}": _us(spent[f"node{i}"], per_node[i])
                                        for i in range(NODES)},
+                # Every node with a replica of a session folds every answer of it, its own
+                # participants' or not.
+                "node_us_per_folded_answer": {
+                    f"node{i}": _us(spent[f"node{i}"], sum(
+                        wanted[s] for s in range(self.sessions)
+                        if self.per_session[s][i] or s % NODES == i))
+                    for i in range(NODES)},
                 "shard_us_per_answer": {f"shard{i}": _us(spent[f"shard{i}"], per_shard[i])
                                         for i in range(NODES)},
                 "script_calls": sum(calls), "publishes": sum(publishes),
-                "answers_per_script_call": round(acked / sum(calls), 1) if sum(calls) else None,
+                "answers_per_publish": round(acked / sum(publishes), 1) if sum(publishes) else None,
                 "load_us_per_answer": _us(sum(v for k, v in spent.items()
                                               if k.startswith("load")), acked),
             })
@@ -319,9 +341,9 @@ class ClusterRun:
 
 
 async def measure(n: int, sessions: int, workers: int, rounds: int, ingest_rounds: int,
-                  out: Path, say: Any) -> dict[str, Any]:
-    run = ClusterRun(n, sessions, workers, out)
-    record: dict[str, Any] = {"size": n, "sessions": sessions}
+                  out: Path, say: Any, placement: str) -> dict[str, Any]:
+    run = ClusterRun(n, sessions, workers, out, placement)
+    record: dict[str, Any] = {"size": n, "sessions": sessions, "placement": placement}
     try:
         await run.start()
         record["shards_of_sessions"] = run.shards
@@ -348,6 +370,43 @@ async def measure(n: int, sessions: int, workers: int, rounds: int, ingest_round
     return record
 
 
+def _mean(values: dict[str, float | None], prefix: str) -> float | None:
+    found = [v for k, v in values.items() if k.startswith(prefix) and v is not None]
+    return round(sum(found) / len(found), 2) if found else None
+
+
+def summary(results: list[dict[str, Any]]) -> str:
+    """One Markdown row per size: the mean over nodes and over shards of each figure (the
+    JSON has every node and shard)."""
+    head = ["participants", "sessions", "placement", "join us/participant (node, shard)",
+            "idle us/participant-s (node)", "KiB/participant (node)", "us/frame (node)",
+            "us/broadcast (shard)", "publishes/event/session", "us/answer (node, own)",
+            "us/folded answer (node)", "us/answer (shard)", "answers/publish",
+            "load us/answer", "projector after last answer ms"]
+    rows = ["| " + " | ".join(head) + " |", "|" + "---:|" * len(head)]
+    for r in results:
+        if "error" in r:
+            rows.append(f"| {r['size']:,} | {r['sessions']} | failed: {r['error'][:60]} |")
+            continue
+        c, f = r["connect"], r["fanout"]
+        i = r["ingest"]["rounds"][-1]
+        cells = [f"{r['size']:,}", str(r["sessions"]), r.get("placement", "spread"),
+                 f"{_mean(c['join_us_per_participant'], 'node')}, "
+                 f"{_mean(c['join_us_per_participant'], 'shard')}",
+                 str(_mean(c["idle_us_per_participant_second"], "node")),
+                 str(_mean(c["rss_kib_per_participant"], "node")),
+                 str(_mean(f["node_us_per_frame"], "node")),
+                 str(_mean(f["shard_us_per_broadcast"], "shard")),
+                 str(f["publishes_per_event_per_session"]),
+                 str(_mean(i["node_us_per_answer"], "node")),
+                 str(_mean(i["node_us_per_folded_answer"], "node")),
+                 str(_mean(i["shard_us_per_answer"], "shard")),
+                 str(i["answers_per_publish"]), str(i["load_us_per_answer"]),
+                 str(i["projector_after_last_send_ms"])]
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
 def main(argv: list[str] | None = None) -> Path:
     parser = argparse.ArgumentParser(prog="python -m bench.cluster", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -356,6 +415,8 @@ def main(argv: list[str] | None = None) -> Path:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=5, help="broadcast rounds")
     parser.add_argument("--ingest-rounds", type=int, default=2)
+    parser.add_argument("--placement", choices=("spread", "affinity"), default="spread",
+                        help="each session over every node, or each on one node")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = parser.parse_args(argv)
     system.raise_open_files()
@@ -366,17 +427,20 @@ def main(argv: list[str] | None = None) -> Path:
     started = time.strftime("%Y%m%d-%H%M%S")
     meta = {"started": started, "machine": system.machine(),
             "server_revision": system.revision(str(ROOT)), "sessions": args.sessions,
-            "nodes": NODES, "shards": NODES, "load_average_at_start": system.load_average()}
+            "nodes": NODES, "shards": NODES, "placement": args.placement,
+            "load_average_at_start": system.load_average()}
     print(f"cluster benchmark: {NODES} nodes, {NODES} shards, {args.sessions} sessions "
           f"(load average {system.load_average()[0]:.2f})", flush=True)
     results = []
     for n in (int(s) for s in args.sizes.split(",")):
         results.append(asyncio.run(measure(n, args.sessions, args.workers, args.rounds,
                                            args.ingest_rounds, args.out,
-                                           lambda line: print(line, flush=True))))
+                                           lambda line: print(line, flush=True),
+                                           args.placement)))
     meta["load_average_end"] = system.load_average()
     path = args.out / f"cluster-{started}.json"
     path.write_text(json.dumps({"meta": meta, "results": results}, indent=1))
+    print(summary(results))
     print(f"results: {path}")
     return path
 

@@ -197,6 +197,10 @@ def check_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                 if mine and theirs:
                     add(name, size, "ingest CPU per answer vs memory backend (all nodes)",
                         mine / theirs, "<= 2", mine / theirs <= 2)
+                    redis = r["ingest"].get("redis_cpu_us_per_answer")
+                    if redis is not None:
+                        add(name, size, "same, with the Redis server's CPU", (mine + redis)
+                            / theirs, "(no target)", None)
     return rows
 
 

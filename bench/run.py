@@ -216,6 +216,9 @@ class Run:
     def server_wait(self) -> float:
         return sum(system.wait_seconds(s.pid) for s in self.servers)
 
+    def redis_cpu(self) -> float:
+        return system.cpu_seconds(self.redis.process.pid) if self.redis is not None else 0.0
+
     def load_cpu(self) -> float:
         return sum(system.cpu_seconds(pid) for pid in self.load.pids)
 
@@ -316,7 +319,7 @@ class Run:
                 await self.broadcast(step, 10 + self.n / 500)
             await asyncio.sleep(0.3)
             self.watcher.results.clear()
-            cpu_s, cpu_l = self.server_cpu(), self.load_cpu()
+            cpu_s, cpu_l, cpu_r = self.server_cpu(), self.load_cpu(), self.redis_cpu()
             replies = await self.load.each("answer", step=step, timeout=30 + self.n / 200)
             sent = sum(r["sent"] for r in replies)
             acked = sum(r["acked"] for r in replies)
@@ -336,6 +339,7 @@ class Run:
                     break
                 await asyncio.sleep(0.002)
             cpu_s, cpu_l = self.server_cpu() - cpu_s, self.load_cpu() - cpu_l
+            cpu_r = self.redis_cpu() - cpu_r
             span = (last_ack - first) / 1000
             per_round.append({
                 "step": step, "sent": sent, "acked": acked, "errors": dict(errors),
@@ -349,6 +353,8 @@ class Run:
                 if complete else None,
                 "server_cpu_us_per_answer": round(cpu_s / acked * 1e6, 2) if acked else None,
                 "load_cpu_us_per_answer": round(cpu_l / acked * 1e6, 2) if acked else None,
+                "redis_cpu_us_per_answer": round(cpu_r / acked * 1e6, 2)
+                if acked and self.redis is not None else None,
                 "server_busy": round(cpu_s / span / len(self.servers), 3) if span > 0 else None,
                 "load_busy": round(cpu_l / span / load_cores, 3) if span > 0 else None,
             })
@@ -368,6 +374,7 @@ class Run:
             "capacity_per_process": round(1e6 / cpu) if cpu else None,
             "server_busy": med("server_busy"),
             "load_cpu_us_per_answer": med("load_cpu_us_per_answer"),
+            "redis_cpu_us_per_answer": med("redis_cpu_us_per_answer"),
             "load_busy": med("load_busy"),
         }
 

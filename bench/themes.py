@@ -1,7 +1,7 @@
 """``python -m bench.themes``: what live themes cost, on this machine (docs/themes.md reports it).
 
     python -m bench.themes                      # embedding cost, 100 and 1,000 answers, on/off
-    python -m bench.themes --sizes 100 --rounds 10
+    python -m bench.themes --sizes --single 0     # the fan-out bursts alone
 
 Three measurements:
 
@@ -13,14 +13,19 @@ Three measurements:
   projector to have them; the phones hang up after answering (see below): *warm* when the
   facilitator was connected while people answered (answers embedded as they arrived), *cold*
   when it connects only afterwards (everything embedded at grouping time);
-- **fan-out during a burst**: N participants answer at once while the facilitator toggles
-  ``reveal``/``hide_results`` every ``--every`` ms; each participant notes when each event
-  arrives, so the latency of every event at every participant is known. The p99 with the themes
-  worker on is compared with a run with ``--no-themes``, alternating on and off ``--repeat``
-  times so the shared machine's noise falls on both alike.
+- **fan-out during a burst**: two rooms at once, each a real ``attune serve`` (one with the themes
+  worker, one ``--no-themes``) pinned to the server CPU, with ``--burst`` participants held by
+  ``bench.loadgen``'s load processes on the other CPU (``TextWorker``: they answer in free text and
+  note each event's kernel arrival time, as ``bench.wsclient`` does for step events). A burst: all
+  participants answer a fresh free-text step at once, with answers never seen before, while two
+  facilitators flip ``reveal`` and ``show_join`` so that an event goes out every ``--every`` ms for
+  ``--window`` s; the latency of every event at every participant is known. Bursts take turns
+  between the two rooms (on-off, off-on, ...), so the shared machine's load, which drifts over
+  seconds, falls on both alike; each pair of consecutive bursts gives a ratio of p99s. The worker
+  is let finish between bursts, and its CPU time in and after each window is reported.
 
-Participants are script clients over real WebSockets on loopback, in this process; the server is
-a separate process, as in production. Bounded: every wait has a deadline.
+Reveal to themes uses script clients (``attune.client``) in this process; the server is always a
+separate process, as in production. Bounded: every wait has a deadline.
 """
 
 from __future__ import annotations
@@ -420,121 +425,110 @@ def burst_scenario(steps: int) -> dict[str, Any]:
     }
 
 
-async def burst_run(args: argparse.Namespace, themes: bool,
-                    server_cpus: list[int] | None, load_cpus: list[int] | None) -> dict[str, Any]:
-    """One server (themes on or off) and ``--bursts`` bursts of ``--burst`` answers, each on a
-    fresh free-text step with answers never seen before. From each burst's first answer, for
-    ``--window`` s, the facilitators flip their toggles so that an event goes out every
-    ``--every`` ms; every participant's load process notes each event's kernel arrival time.
-    Between bursts the worker is let finish."""
-    n = args.burst
-    # A threshold above n: the reveals carry no aggregate, so what is measured is the fan-out
-    # of events while answers pour in, not the size of results pushes.
-    server = Server(themes=themes, min_responses=n + 1, scenario=burst_scenario(args.bursts + 1),
-                    cpus=server_cpus)
-    load = Load(args.workers, load_cpus, TextWorker)
-    controls = [Control(kind) for kind in TOGGLES]
-    try:
-        await server.listening()
-        created = await create_session(server.base, "themes-burst")
-        for control in controls:
-            await control.open(server, created)
-        await controls[0].step(0)
+class Room:
+    """One server (themes on or off) with ``--burst`` participants connected from the load
+    processes and the two facilitators, ready for bursts: each on a fresh free-text step, with
+    answers never seen before."""
+
+    def __init__(self, args: argparse.Namespace, themes: bool, server_cpus: list[int] | None,
+                 load_cpus: list[int] | None) -> None:
+        self.args = args
+        self.themes = themes
+        # A threshold above n: the reveals carry no aggregate, so what is measured is the
+        # fan-out of events while answers pour in, not the size of results pushes.
+        self.server = Server(themes=themes, min_responses=args.burst + 1,
+                             scenario=burst_scenario(args.bursts + 1), cpus=server_cpus)
+        self.load = Load(args.workers, load_cpus, TextWorker)
+        self.controls = [Control(kind) for kind in TOGGLES]
+        self.split = self.load.split(args.burst)
+        self.answers = burst_texts(args.burst, args.bursts + 1)
+
+    async def open(self) -> None:
+        await self.server.listening()
+        created = await create_session(self.server.base, "themes-burst")
+        for control in self.controls:
+            await control.open(self.server, created)
+        await self.controls[0].step(0)
         hello = json.dumps({"type": "hello", "role": "participant", "code": created.code})
-        split = load.split(n)
-        replies = await load.each("connect", shares=[{"n": k} for k in split], host="127.0.0.1",
-                                  port=server.port, kind="attune", path="/ws", hello=hello,
-                                  slow_every=0, concurrency=64)
+        replies = await self.load.each(
+            "connect", shares=[{"n": k} for k in self.split], host="127.0.0.1",
+            port=self.server.port, kind="attune", path="/ws", hello=hello, slow_every=0,
+            concurrency=64)
         connected = sum(r["connected"] for r in replies)
-        if connected < n:
-            raise RuntimeError(f"only {connected} of {n} participants connected: {replies}")
-        answers = burst_texts(n, args.bursts + 1)
+        if connected < self.args.burst:
+            raise RuntimeError(f"only {connected} of {self.args.burst} connected: {replies}")
         # Step 0 is a warm-up burst: the model is loaded and has embedded once (seconds on a
         # loaded machine) before anything is measured.
-        await load.each("answer_texts", shares=portions(answers[0], split), step=0, timeout=60)
-        await settled(server.pid, 120)
-        bursts = [await one_burst(args, load, controls, server, step,
-                                  portions(answers[step], split))
-                  for step in range(1, args.bursts + 1)]
-    finally:
-        for control in controls:
+        await self.load.each("answer_texts", shares=portions(self.answers[0], self.split),
+                             step=0, timeout=60)
+        await settled(self.server.pid, 120)
+
+    def close(self) -> None:
+        for control in self.controls:
             if control.client is not None:
                 control.client.abort()
-        load.stop()
-        server.stop()
-    every = [lat for b in bursts for lat in b.pop("latencies")]
-    during = [lat for b in bursts for lat in b.pop("during")]
-    return {
-        "themes": themes, "answers": n, "bursts": bursts,
-        "events": sum(b["events"] for b in bursts),
-        "deliveries": len(every),
-        "missing": sum(b["expected"] - b["deliveries"] for b in bursts),
-        "fanout_p50_ms": round(pct(every, 0.5), 2),
-        "fanout_p99_ms": round(pct(every, 0.99), 2),
-        "fanout_p99_during_answers_ms": round(pct(during, 0.99), 2),
-        "deliveries_during_answers": len(during),
-        "ack_p99_ms": round(statistics.median(b["ack_p99_ms"] for b in bursts), 2),
-        "helpers_cpu_s": round(sum(b["helpers_cpu_s"] for b in bursts), 3),
-        "load": os.getloadavg()[0],
-    }
+        self.load.stop()
+        self.server.stop()
+
+    async def burst(self, step: int) -> dict[str, Any]:
+        """From the burst's first answer, for ``--window`` s, the facilitators flip their
+        toggles so that an event goes out every ``--every`` ms; every participant's load
+        process notes each event's kernel arrival time. Then the worker is let finish."""
+        args, load, controls, server = self.args, self.load, self.controls, self.server
+        await controls[0].step(step)
+        await asyncio.sleep(0.3)
+        await load.each("take_reveals")
+        helpers = helpers_cpu(server.pid)
+        cpu = system.cpu_seconds(server.pid)
+        period = args.every / 1000 * len(controls)
+        count = int(args.window / period) // 2 * 2  # even: each toggle ends where it began
+        start = time.perf_counter()
+        flips = [asyncio.create_task(c.flip(start + i * args.every / 1000, period, count))
+                 for i, c in enumerate(controls)]
+        replies = await load.each("answer_texts", shares=portions(self.answers[step], self.split),
+                                  step=step, timeout=60)
+        await asyncio.gather(*flips)
+        deadline = time.monotonic() + 60
+        while any(len(c.seqs) < len(c.sent) for c in controls) and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.5)  # the controls' copies are among the last written
+        helpers = helpers_cpu(server.pid) - helpers
+        cpu = system.cpu_seconds(server.pid) - cpu
+        first = min(r["first_send"] for r in replies)
+        acks = [a - first for a in floats([r["acks"] for r in replies])]
+        arrivals: dict[int, list[float]] = {}
+        for reply in await load.each("take_reveals"):
+            for seq, blob in reply.items():
+                arrivals.setdefault(seq, []).extend(floats([blob]))
+        latencies: list[float] = []
+        for control in controls:
+            if len(control.seqs) != len(control.sent) or control.errors:
+                raise RuntimeError(f"{control.kind}: {len(control.sent)} flips sent, "
+                                   f"{len(control.seqs)} events, errors {dict(control.errors)}")
+            for at, seq in zip(control.sent, control.seqs, strict=True):
+                latencies += [t - at for t in arrivals.get(seq, [])]
+        events = sum(len(c.sent) for c in controls)
+        after = await settled(server.pid)
+        return {
+            "themes": self.themes, "step": step, "acked": sum(r["acked"] for r in replies),
+            "errors": {k: v for r in replies for k, v in r["errors"].items()},
+            "answers_s": round(max(acks) / 1000, 3), "events": events,
+            "deliveries": len(latencies), "missing": events * args.burst - len(latencies),
+            "fanout_p50_ms": round(pct(latencies, 0.5), 2),
+            "fanout_p99_ms": round(pct(latencies, 0.99), 2),
+            "ack_p99_ms": round(pct(acks, 0.99), 2),
+            "server_cpu_s": round(cpu, 3),
+            "worker_cpu_s": round(helpers, 3),
+            "worker_cpu_after_s": round(after, 3),
+            "load": round(os.getloadavg()[0], 2),
+            "latencies": latencies,
+        }
 
 
 def portions(answers: list[str], split: list[int]) -> list[dict[str, Any]]:
     """Each load process's share of the answers, as ``Load.each`` shares."""
     starts = [sum(split[:i]) for i in range(len(split))]
     return [{"texts": answers[s:s + k]} for s, k in zip(starts, split, strict=True)]
-
-
-async def one_burst(args: argparse.Namespace, load: Load, controls: list[Control],
-                    server: Server, step: int, shares: list[dict[str, Any]]) -> dict[str, Any]:
-    await controls[0].step(step)
-    await asyncio.sleep(0.3)
-    await load.each("take_reveals")
-    helpers = helpers_cpu(server.pid)
-    period = args.every / 1000 * len(controls)
-    count = int(args.window / period) // 2 * 2  # even: each toggle ends where it began
-    start = time.perf_counter()
-    flips = [asyncio.create_task(c.flip(start + i * args.every / 1000, period, count))
-             for i, c in enumerate(controls)]
-    replies = await load.each("answer_texts", shares=shares, step=step, timeout=60)
-    await asyncio.gather(*flips)
-    deadline = time.monotonic() + 60
-    while any(len(c.seqs) < len(c.sent) for c in controls) and time.monotonic() < deadline:
-        await asyncio.sleep(0.01)
-    await asyncio.sleep(0.5)  # the controls' copies are among the last written
-    helpers = helpers_cpu(server.pid) - helpers
-    first = min(r["first_send"] for r in replies)
-    acks = [a - first for a in floats([r["acks"] for r in replies])]
-    last_ack = first + max(acks)
-    arrivals: dict[int, list[float]] = {}
-    for reply in await load.each("take_reveals"):
-        for seq, blob in reply.items():
-            arrivals.setdefault(seq, []).extend(floats([blob]))
-    latencies: list[float] = []
-    during: list[float] = []
-    for control in controls:
-        if len(control.seqs) != len(control.sent) or control.errors:
-            raise RuntimeError(f"{control.kind}: {len(control.sent)} flips sent, "
-                               f"{len(control.seqs)} events, errors {dict(control.errors)}")
-        for at, seq in zip(control.sent, control.seqs, strict=True):
-            times = [t - at for t in arrivals.get(seq, [])]
-            latencies += times
-            if at <= last_ack:
-                during += times
-    events = sum(len(c.sent) for c in controls)
-    after = await settled(server.pid)
-    return {
-        "step": step, "acked": sum(r["acked"] for r in replies),
-        "errors": {k: v for r in replies for k, v in r["errors"].items()},
-        "answers_s": round(max(acks) / 1000, 3), "events": events,
-        "events_during_answers": sum(1 for c in controls for at in c.sent if at <= last_ack),
-        "deliveries": len(latencies), "expected": events * args.burst,
-        "fanout_p99_ms": round(pct(latencies, 0.99), 2),
-        "ack_p99_ms": round(pct(acks, 0.99), 2),
-        "helpers_cpu_s": round(helpers, 3),
-        "helpers_cpu_after_s": round(after, 3),
-        "latencies": latencies, "during": during,
-    }
 
 
 def floats(blobs: list[bytes]) -> list[float]:
@@ -544,33 +538,55 @@ def floats(blobs: list[bytes]) -> list[float]:
     return out.tolist()
 
 
+def spread(values: list[float]) -> dict[str, Any]:
+    return {"median": round(statistics.median(values), 3),
+            "range": [round(min(values), 3), round(max(values), 3)]}
+
+
 async def bursts(args: argparse.Namespace) -> dict[str, Any]:
-    """``--repeat`` pairs of runs, alternating which goes first (on-off, off-on, ...), so slow
-    drifts of the shared machine's load fall on both alike."""
+    """``--repeat`` times: two rooms at once, one with the themes worker and one without, and
+    ``--bursts`` bursts in each, taking turns (on-off, off-on, ...), so the shared machine's load,
+    which drifts over seconds, falls on both alike; each pair of consecutive bursts gives a
+    ratio. Fresh servers for every repeat."""
     server_cpus, load_cpus = system.plan_cpus(not args.no_pin)
-    runs: list[dict[str, Any]] = []
-    for pair in range(args.repeat):
-        for themes in ((True, False) if pair % 2 == 0 else (False, True)):
-            print(f"pair {pair + 1}: {args.bursts} bursts of {args.burst} answers, themes "
-                  f"{'on' if themes else 'off'} (load {os.getloadavg()[0]:.2f}) ...", flush=True)
-            run = await burst_run(args, themes, server_cpus, load_cpus)
-            run["pair"] = pair + 1
-            runs.append(run)
-            print({k: v for k, v in run.items() if k != "bursts"}, flush=True)
-    summary: dict[str, Any] = {"runs": runs}
-    for key in ("fanout_p99_ms", "fanout_p99_during_answers_ms"):
-        on = [r[key] for r in runs if r["themes"]]
-        off = [r[key] for r in runs if not r["themes"]]
-        pairs = [a[key] / b[key] for a, b in zip(
-            [r for r in runs if r["themes"]], [r for r in runs if not r["themes"]], strict=True)]
-        summary[key] = {
-            "on_median": round(statistics.median(on), 2), "on_range": [min(on), max(on)],
-            "off_median": round(statistics.median(off), 2), "off_range": [min(off), max(off)],
-            "ratio_of_medians": round(statistics.median(on) / statistics.median(off), 3),
-            "pair_ratios": [round(r, 3) for r in pairs],
-        }
-    summary["pinned"] = {"server": server_cpus, "load": load_cpus}
-    return summary
+    done: list[dict[str, Any]] = []
+    for repeat in range(args.repeat):
+        rooms = {themes: Room(args, themes, server_cpus, load_cpus) for themes in (True, False)}
+        try:
+            for room in rooms.values():
+                await room.open()
+            for step in range(1, args.bursts + 1):
+                for themes in ((True, False) if step % 2 else (False, True)):
+                    result = await rooms[themes].burst(step)
+                    result["repeat"] = repeat + 1
+                    done.append(result)
+                    print({k: v for k, v in result.items() if k != "latencies"}, flush=True)
+        finally:
+            for room in rooms.values():
+                room.close()
+    on = [b for b in done if b["themes"]]
+    off = [b for b in done if not b["themes"]]
+    pooled = {themes: [x for b in done if b["themes"] == themes for x in b["latencies"]]
+              for themes in (True, False)}
+    for b in done:
+        del b["latencies"]
+    return {
+        "bursts": done,
+        "pinned": {"server": server_cpus, "load": load_cpus},
+        "fanout_p99_ms_on": spread([b["fanout_p99_ms"] for b in on]),
+        "fanout_p99_ms_off": spread([b["fanout_p99_ms"] for b in off]),
+        "fanout_p99_ratio_per_pair": spread([a["fanout_p99_ms"] / b["fanout_p99_ms"]
+                                             for a, b in zip(on, off, strict=True)]),
+        "fanout_p99_ms_pooled": {"on": round(pct(pooled[True], 0.99), 2),
+                                 "off": round(pct(pooled[False], 0.99), 2)},
+        "fanout_p50_ms_pooled": {"on": round(pct(pooled[True], 0.5), 2),
+                                 "off": round(pct(pooled[False], 0.5), 2)},
+        "ack_p99_ms_on": spread([b["ack_p99_ms"] for b in on]),
+        "ack_p99_ms_off": spread([b["ack_p99_ms"] for b in off]),
+        "worker_cpu_s_per_burst": spread([b["worker_cpu_s"] + b["worker_cpu_after_s"]
+                                          for b in on]),
+        "load": spread([b["load"] for b in done]),
+    }
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -600,13 +616,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--single", type=int, default=200,
                         help="answers embedded one by one (0: skip the embedding cost)")
     parser.add_argument("--burst", type=int, default=1000, help="answers in a burst")
-    parser.add_argument("--bursts", type=int, default=6, help="bursts per server run")
+    parser.add_argument("--bursts", type=int, default=10,
+                        help="bursts in each room (themes on, off) per repeat")
     parser.add_argument("--every", type=float, default=50, help="ms between toggled events")
     parser.add_argument("--window", type=float, default=2.0,
                         help="seconds of toggles from each burst's first answer")
     parser.add_argument("--workers", type=int, default=2, help="load generator processes")
-    parser.add_argument("--repeat", type=int, default=3,
-                        help="on/off pairs of server runs (0: skip the bursts)")
+    parser.add_argument("--repeat", type=int, default=2,
+                        help="pairs of fresh rooms, on and off (0: skip the bursts)")
     parser.add_argument("--no-pin", action="store_true",
                         help="do not pin the server and the load to separate CPUs")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")

@@ -153,6 +153,8 @@ class Node:
     def __init__(self, backend: Backend, settings: Settings, metrics: Metrics,
                  grouper: Grouper | None = None, clock: Clock | None = None) -> None:
         self.backend = backend
+        self.prefix = backend.node_id + "/"
+        """What every entry this node appends starts its ``origin`` with."""
         self.clock: Clock = clock or SystemClock()
         """Session time: every entry's ``at`` and the countdowns' ends (tests move it)."""
         self.settings = settings
@@ -380,10 +382,6 @@ class Node:
         member = self._member(replica, origin)
         if member is not None:
             member.peer.send(Outgoing(message))
-
-    @property
-    def prefix(self) -> str:
-        return self.backend.node_id + "/"
 
     # --- fan-out ---------------------------------------------------------------------------
 

@@ -404,9 +404,14 @@ async def test_countdown_in_step_on_console_projector_and_phone(
         await expect(view.locator("#clock-badge")).to_have_text(re.compile(r"^(1:00|0:5\d)$"))
     await shoot(screen, "screen-countdown", (WIDE, PROJECTOR))
     await shoot(phone, "join-countdown", (PHONE,))
+    remote = await page(browser, errors, PHONE)
+    await remote.goto(console.url.replace("/console/#", "/console/remote.html#"))
+    await expect(remote.locator(".remote-clock .timer-time")).to_have_text(
+        re.compile(r"^(1:00|0:5\d)$"))
     await console.locator(".clock-pause").click()
     for view in (screen, phone):
         await expect(view.locator("#clock-badge")).to_contain_text("paused")
+    await expect(remote.locator(".remote-pause")).to_have_text("Resume")
     await console.locator(".clock-more").click()
     await expect(phone.locator("#clock-badge")).to_have_text(re.compile(r"^1:(2\d|30) · paused$"))
     await console.locator(".clock-resume").click()
@@ -458,6 +463,10 @@ async def test_a_timer_step_pauses_and_takes_more_time_on_every_device(
     await expect(phone.locator(".timer-time")).not_to_have_text(running or "", timeout=3000)
     await console.keyboard.press("+")
     await expect(screen.locator(".timer-time")).to_have_text(re.compile(r"^(1:5\d|2:00)$"))
+    await console.keyboard.press("?")
+    await expect(console.locator("#shortcuts-help")).to_contain_text("Pause or resume the timer")
+    await expect(console.locator("#shortcuts-help")).to_contain_text("30 more seconds")
+    await console.keyboard.press("Escape")
     await expect(remote.locator(".remote-pause")).to_have_text("Pause")
     assert not errors.seen, errors.seen
 

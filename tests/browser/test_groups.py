@@ -38,7 +38,7 @@ ROOMS = {"en": 13, "fr": 13, "zh": 48}
 async def base(tmp_path: Path) -> AsyncIterator[str]:
     folder = tmp_path / "scenarios"
     folder.mkdir()
-    for name in ("listening-triads", "remote-listening-rooms"):
+    for name in ("listening-triads", "remote-listening-rooms", "partner-story-exchange"):
         shutil.copy(ROOT / "scenarios" / f"{name}.yaml", folder)
     settings = Settings(port=free_port(), scenarios=folder, min_responses=3, themes=False)
     server, task, _ = await start_server(settings)
@@ -388,6 +388,51 @@ async def test_checklist_ticks_become_totals_that_fit_at_the_debrief(
     await report.screenshot(path=shots / f"report-totals-{language}.png", full_page=True,
                             animations="disabled")
     for client in others:
+        await client.close()
+    watch.check()
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("language", ["en", "zh"])
+async def test_a_roles_private_question_stays_on_the_phone(
+    base: str, browser: Browser, language: str,
+) -> None:
+    """The retelling role of partner-story-exchange has a short private answer: written on the
+    phone, there again after a reload, and never sent over the socket."""
+    watch = Watch()
+    created = await create_session(base, "partner-story-exchange", language=language)
+    host = await Client.facilitator(created)
+    others = [await Client.participant(created.code, base=base) for _ in range(3)]
+    phone = await page_of(browser, watch, PHONE, language)
+    sent: list[str] = []
+    phone.on("websocket", lambda ws: ws.on("framesent", lambda frame: sent.append(str(frame))))
+    await phone.goto(f"{base}/join/{created.code}")
+    await expect(phone.locator(".waiting h1")).to_be_visible()
+    await host.command(p.Start())  # the groups step is the first one here
+    for client in others:
+        await client.expect(p.GroupsEvent)
+        await client.ready(0)
+    await at_step(phone, 0)
+    await phone.locator("[data-action=ready]").click()
+    await host.expect(p.GroupCounts, lambda c: c.ready == 4)
+    await host.command(p.GroupsForm())
+    await expect(phone.locator(".group-card")).to_be_visible()
+    if not await phone.locator(".group-note").count():
+        await host.command(p.GroupsNext())  # pairs swap roles: now this phone retells
+    note = phone.locator(".group-note textarea")
+    await expect(note).to_be_visible()
+    words = "missed: the smell of rain 雨"
+    await note.fill(words)
+    await phone.reload()
+    await expect(phone.locator(".group-note textarea")).to_have_value(words)
+    shots = SHOTS / "groups"
+    shots.mkdir(parents=True, exist_ok=True)
+    await phone.screenshot(path=shots / f"join-note-{language}.png", full_page=True,
+                           animations="disabled")
+    failures = await phone_problems(phone, f"{language} phone note")
+    assert not [frame for frame in sent if "smell of rain" in frame]
+    for client in [host, *others]:
         await client.close()
     watch.check()
     assert not failures, "\n".join(failures)

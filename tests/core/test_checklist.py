@@ -4,19 +4,25 @@ and above the minimum, withdrawn with the rest of someone's answers, never namin
 from __future__ import annotations
 
 from attune.core import protocol as p
+from attune.core import scenario as sc
 from attune.core.checklist import Checklists, Tick, Total
 from attune.core.export import export, to_csv
 from attune.core.session import (
     GROUP_COUNTS,
     Changed,
+    Commanded,
     Grouped,
+    Joined,
     Left,
     Readied,
     Reply,
     Session,
+    SessionInfo,
     Ticked,
+    digest,
 )
 from tests.core.test_groups import GROUPS, command, errors, on_groups_step
+from tests.support.paths import ROOT
 
 OBSERVER = 2
 """The observer's role index in tests/data/triads.yaml (one checklist item)."""
@@ -149,3 +155,33 @@ def test_bad_ticks_are_refused_with_a_typed_error() -> None:
     assert errors(tick(session, observers(session)[0])) == ["groups-over"]
     command(session, p.Next())
     assert errors(tick(session, "p0")) == ["not-groups-step"]
+
+
+def test_empathy_circle_speakers_tick_yes_thats_it() -> None:
+    """The speaker's "yes, that's it" / "not quite" is the speaker role's checklist; the room
+    learns in how many circles each was said."""
+    session = Session(SessionInfo(
+        id="s", code="ABCDEF", epoch="e", secret="s" * 32, token_hash=digest("t"), language="fr",
+        min_responses=3, created_at=0, scenario=sc.load(ROOT / "scenarios" / "empathy-circle.yaml"),
+    ))
+    step = next(i for i, s in enumerate(session.scenario.steps) if isinstance(s, sc.Groups))
+    for i in range(12):
+        session.apply(Joined(at=1, participant=f"p{i}", token_hash=""))
+    session.apply(Commanded(at=2, command=p.Start()))
+    session.apply(Commanded(at=2, command=p.Goto(step=step)))
+    for i in range(12):
+        session.apply(Readied(at=3, participant=f"p{i}", step=step, ready=True))
+    session.apply(Commanded(at=4, command=p.GroupsForm()))
+    state = session.groups[step]
+    speakers = sorted(who for who, role in state.roles.items() if role == 0)
+    assert len(speakers) == 3  # three circles of four
+    for item, who in zip((0, 0, 1), speakers, strict=True):
+        session.apply(Ticked(at=5, participant=who, step=step, item=item, ticked=True))
+    session.apply(Commanded(at=6, command=p.GroupsEnd()))
+    counts = session.group_counts("screen")
+    assert counts is not None
+    (speaker,) = counts.checklist
+    assert speaker.role == "Personne qui parle" and speaker.groups == 3
+    assert [(i.text, i.groups) for i in speaker.items] == [
+        ("J'ai dit «\u00a0oui, c'est ça\u00a0»", 2),
+        ("J'ai dit «\u00a0pas tout à fait\u00a0» et ajouté ce qui manquait", 1)]

@@ -1,5 +1,10 @@
 // Building the page from script, safely: every piece of scenario or participant text becomes a
 // text node. Nothing here ever assigns innerHTML, so text like "<img onerror=...>" stays text.
+// Every text node gets French punctuation's unbreakable spaces (typography.js).
+
+import { unbreakablePunctuation } from "./typography.js";
+
+const textNode = (text) => document.createTextNode(unbreakablePunctuation(String(text)));
 
 /**
  * Create an element. `attrs` keys: `class`, `text`, `on<event>` handlers, `dataset`, `style`
@@ -14,7 +19,7 @@ export function h(tag, attrs = {}, ...children) {
   for (const [key, value] of Object.entries(attrs || {})) {
     if (value === null || value === undefined || value === false) continue;
     if (key === "class") el.setAttribute("class", Array.isArray(value) ? value.filter(Boolean).join(" ") : value);
-    else if (key === "text") el.textContent = String(value);
+    else if (key === "text") el.textContent = unbreakablePunctuation(String(value));
     else if (key === "dataset") Object.assign(el.dataset, value);
     else if (key === "style") Object.assign(el.style, value);
     else if (key.startsWith("on") && typeof value === "function") el.addEventListener(key.slice(2), value);
@@ -29,7 +34,7 @@ function append(el, children) {
   for (const child of children) {
     if (child === null || child === undefined || child === false) continue;
     if (Array.isArray(child)) append(el, child);
-    else el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    else el.append(child instanceof Node ? child : textNode(child));
   }
 }
 
@@ -66,11 +71,11 @@ function inline(line) {
   const pattern = /\*\*(.+?)\*\*|\*(.+?)\*/g;
   let last = 0;
   for (const match of line.matchAll(pattern)) {
-    if (match.index > last) nodes.push(document.createTextNode(line.slice(last, match.index)));
+    if (match.index > last) nodes.push(textNode(line.slice(last, match.index)));
     nodes.push(match[1] !== undefined ? h("strong", {}, match[1]) : h("em", {}, match[2]));
     last = match.index + match[0].length;
   }
-  if (last < line.length) nodes.push(document.createTextNode(line.slice(last)));
+  if (last < line.length) nodes.push(textNode(line.slice(last)));
   return nodes;
 }
 

@@ -7,7 +7,7 @@
 // (`group_counts`) and the shared `groups` event; a group's colour and word are a function of its
 // number, the same as COLOURS and WORDS in server/attune/core/groups.py.
 
-import { $, fill, h } from "./dom.js";
+import { $, fill, h, store } from "./dom.js";
 import { formatNumber, t } from "./i18n.js";
 import { clock } from "./pacer.js";
 import { checklistTotals } from "./groups-totals.js";
@@ -130,9 +130,22 @@ export function groupsPhone(step, live) {
             boxes.push(box);
             return h("label", { for: id, class: "check-item" }, box, h("span", { dir: "auto" }, item));
           }),
-          h("p", { class: "hint" }, t("groups.checklistPrivate"))) : null) : null,
+          h("p", { class: "hint" }, t("groups.checklistPrivate"))) : null,
+        role.note ? roleNote(role, group) : null) : null,
       group.next_role ? h("p", { class: "group-next" }, t("groups.nextRole", { role: group.next_role })) : null,
     ];
+  }
+
+  /** A role's short private answer: written on this phone, kept there (like a reflect note). */
+  function roleNote(role, group) {
+    const key = `attune:role-note:${live.code}:${step.index}:${group.round ?? 0}:${role.id}`;
+    const id = `role-note-${group.round ?? 0}`;
+    const area = h("textarea", { id, class: "textbox", rows: 3, dir: "auto", "aria-describedby": `${id}-private` });
+    area.value = store.get(key, "", localStorage);
+    area.addEventListener("input", () => store.set(key, area.value, localStorage));
+    return h("div", { class: "group-note" },
+      h("label", { for: id, class: "field-label", dir: "auto" }, role.note), area,
+      h("p", { id: `${id}-private`, class: "private-note" }, t("groups.notePrivate")));
   }
 
   function update() {

@@ -4,6 +4,7 @@
 // Intl.NumberFormat for the language, so 3.5 reads "3,5" in French.
 
 import { h } from "./dom.js";
+import { unbreakablePunctuation } from "./typography.js";
 
 export const LANGUAGES = { en: "English", fr: "Français", zh: "中文" };
 const STORAGE_KEY = "attune:lang";
@@ -51,11 +52,11 @@ export function t(key, vars = {}) {
     const rule = new Intl.PluralRules(lang).select(Number(vars.count ?? 0));
     message = message[rule] ?? message.other;
   }
-  return message.replace(/\{(\w+)\}/g, (whole, name) => {
+  return unbreakablePunctuation(message.replace(/\{(\w+)\}/g, (whole, name) => {
     if (!(name in vars)) return whole;
     const value = vars[name];
     return typeof value === "number" ? formatNumber(value) : String(value);
-  });
+  }));
 }
 
 export function formatNumber(value, options = { maximumFractionDigits: 1 }) {

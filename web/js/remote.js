@@ -76,8 +76,10 @@ function render() {
 function remoteClock(step) {
   const { clock } = live.state;
   if (!clock) return null;
-  const shown = step.kind === "timer" && step.seconds
-    ? countdown(step.seconds, live.state.started_at, () => live.now(), () => live.state.clock) : null;
+  // A timer step's bar spans its seconds; an answer step's countdown, the time left now.
+  const left = clock.deadline != null ? clock.deadline - live.now() : clock.left ?? 0;
+  const seconds = step.kind === "timer" && step.seconds ? step.seconds : Math.max(1, Math.ceil(left / 1000));
+  const shown = countdown(seconds, live.state.started_at, () => live.now(), () => live.state.clock);
   return h("section", { class: "remote-clock", "aria-label": t(step.kind === "timer" ? "clock.timer" : "clock.title") },
     shown,
     h("div", { class: "remote-pad" },

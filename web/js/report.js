@@ -37,9 +37,10 @@ async function report() {
       (result.passes || !result.answers) && (result.kind !== "groups" || step?.debrief) ? h("p", { class: "report-count" }, t("text.summary", { count: result.count }),
         result.passes ? ` · ${t("console.passes", { count: result.passes })}` : "") : null,
       result.answers?.themes ? themesBoard(result.answers, { all: true }) : null,
-      result.kind === "groups" ? checklistTotals(result, { minResponses: data.min_responses }) : null,
       result.kind !== "groups" || step?.debrief
-        ? resultsChart(step?.debrief ?? step, result, { minResponses: data.min_responses, report: true }) : null);
+        ? resultsChart(step?.debrief ?? step, result, { minResponses: data.min_responses, report: true }) : null,
+      // After the debrief's chart, so its question stays next to its answers.
+      result.kind === "groups" ? checklistTotals(result, { minResponses: data.min_responses }) : null);
   });
   fill(main,
     h("header", { class: "report-head" },

@@ -79,11 +79,12 @@ class MemoryBackend(Backend):
         return stored.info if stored else None
 
     async def append(self, session_id: str, entry: bytes) -> int:
-        stored = self._live(session_id)
+        now = time.monotonic()
+        stored = self._live(session_id, now)
         if stored is None:
             raise SessionGone(session_id)
         stored.log.append(entry)
-        stored.touched_at = time.monotonic()
+        stored.touched_at = now
         offset = len(stored.log)
         if self._deliver is not None and session_id in self._subscribed:
             self._deliver(session_id, offset, entry)
@@ -155,11 +156,12 @@ class MemoryBackend(Backend):
             return stored.ended_at + self.retention_s < now
         return stored.touched_at + self.inactive_s < now
 
-    def _live(self, session_id: str) -> _Stored | None:
+    def _live(self, session_id: str, now: float | None = None) -> _Stored | None:
         """The session if it exists and has not expired (an expired one is dropped now)."""
-        self._sweep()
+        now = time.monotonic() if now is None else now
+        self._sweep(now)
         stored = self._sessions.get(session_id)
-        if stored is not None and self._expired(stored, time.monotonic()):
+        if stored is not None and self._expired(stored, now):
             self._forget(session_id)
             return None
         return stored
@@ -169,10 +171,10 @@ class MemoryBackend(Backend):
             await asyncio.sleep(SWEEP_INTERVAL)
             self._sweep()
 
-    def _sweep(self) -> None:
+    def _sweep(self, now: float | None = None) -> None:
         """Drop every expired session, at most once a second, so that codes are freed and
         subscribed nodes hear ``gone`` even when nobody asks for the session."""
-        now = time.monotonic()
+        now = time.monotonic() if now is None else now
         if now - self._swept < SWEEP_INTERVAL:
             return
         self._swept = now

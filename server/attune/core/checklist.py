@@ -76,7 +76,10 @@ class Checklists:
     def ticked(self, participant: str, role: int, forming: int, number: int,
                round_: int) -> list[int]:
         """The items a participant ticked in this role, group and round, in order."""
-        return sorted(t.item for t in self.ticks.get(participant, ())
+        mine = self.ticks.get(participant)
+        if not mine:  # most people, and everyone at forming: no work per member
+            return []
+        return sorted(t.item for t in mine
                       if (t.role, t.forming, t.number, t.round) == (role, forming, number, round_))
 
     def forget(self, participant: str) -> bool:

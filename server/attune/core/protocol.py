@@ -355,6 +355,8 @@ class RoleView(msgspec.Struct, omit_defaults=True, kw_only=True):
     name: str
     prompt: str | None = None
     checklist: list[str] = []
+    note: str | None = None
+    """A question answered privately on the phone (it is never sent back)."""
 
 
 class StepView(msgspec.Struct, tag_field="kind", omit_defaults=True, kw_only=True):

@@ -155,6 +155,10 @@ class GroupRole(Schema, kw_only=True):
     checklist: Annotated[list[Text], msgspec.Meta(max_length=12)] = []
     """What to notice while holding the role (an observer's list); ticked on the phone, totalled
     for the room per group at the debrief (``core/checklist.py``)."""
+    note: Text | None = None
+    """A short private answer: a question whoever holds the role answers in a few words on
+    their phone (a listener's "what I heard"). Like a ``reflect`` step it stays on that phone
+    and is never sent."""
 
 
 class Groups(StepBase, tag="groups", kw_only=True):

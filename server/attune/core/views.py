@@ -81,6 +81,7 @@ def role_view(role: s.GroupRole, language: str, private: bool) -> p.RoleView:
     if private:
         view.prompt = s.localize(role.prompt, language)
         view.checklist = [s.localize(item, language) or "" for item in role.checklist]
+        view.note = s.localize(role.note, language)
     return view
 
 

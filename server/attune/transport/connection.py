@@ -124,6 +124,7 @@ class Connection(asyncio.Protocol):
         "heard",
         "inbox",
         "listener",
+        "loop",
         "lost",
         "outbox",
         "ping_after",
@@ -189,7 +190,9 @@ class Connection(asyncio.Protocol):
         if sock is not None:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
         transport.set_write_buffer_limits(high=WRITE_BUFFER)
-        self.arrived = self.heard = asyncio.get_running_loop().time()
+        self.loop = asyncio.get_running_loop()
+        """Kept: ``asyncio.get_running_loop()`` costs a ``getpid`` system call every time."""
+        self.arrived = self.heard = self.loop.time()
         self.listener.made(self)
 
     def data_received(self, data: bytes) -> None:
@@ -203,7 +206,7 @@ class Connection(asyncio.Protocol):
                 self.transport.abort()
 
     def _received(self, data: bytes) -> None:
-        self.heard = asyncio.get_running_loop().time()
+        self.heard = self.loop.time()
         self.pinged = 0.0
         ws = self.ws
         if ws is None:
@@ -212,24 +215,30 @@ class Connection(asyncio.Protocol):
             if ws is None or not data:
                 return
         failed = ws.parser_exc
+        taking = ws.state is State.OPEN
+        fed = False
         for decoded, chunk in self.frames.feed(data, self.listener.max_size):
             if decoded:
-                if ws.state is State.OPEN:
+                if taking:
                     self._message(True, chunk)
                 continue
+            fed = True
             ws.receive_data(chunk)
             for event in ws.events_received():
                 if isinstance(event, Frame):
                     self._frame(event)
-        if ws.state is not State.OPEN:
-            # The client closed, or broke the protocol: nothing more may be written but what
-            # ``websockets`` has to say. Messages already received are still handled.
-            self.outbox.end()
-        elif self.outbox.paused:
-            ws.data_to_send()  # pongs to a client that is not reading anyway are dropped
-        self._flush_protocol()
-        if failed is None and ws.parser_exc is not None and ws.close_sent is not None:
-            self.listener.closing(ws.close_sent.code)
+            taking = ws.state is State.OPEN
+        if fed:
+            # Only ``websockets`` can have changed state or have something to say.
+            if not taking:
+                # The client closed, or broke the protocol: nothing more may be written but
+                # what ``websockets`` has to say. Messages already received are still handled.
+                self.outbox.end()
+            elif self.outbox.paused:
+                ws.data_to_send()  # pongs to a client that is not reading anyway are dropped
+            self._flush_protocol()
+            if failed is None and ws.parser_exc is not None and ws.close_sent is not None:
+                self.listener.closing(ws.close_sent.code)
         if self.inbox and self.runner is None and self.closing is None:
             self._hand_over()
 
@@ -351,11 +360,10 @@ class Connection(asyncio.Protocol):
                 _log.exception("unexpected error handling a client message")
                 self.close(CLOSE_INTERNAL)
                 return
-            self.runner = asyncio.get_running_loop().create_task(
-                self._run(_Started(work, waiting)))
+            self.runner = self.loop.create_task(self._run(_Started(work, waiting)))
             return
         if inbox and self.closing is None:
-            self.runner = asyncio.get_running_loop().create_task(self._run())
+            self.runner = self.loop.create_task(self._run())
 
     async def _run(self, started: _Started | None = None) -> None:
         """Hand waiting messages to the listener one at a time, in order; then end (an idle

@@ -26,6 +26,7 @@ import msgspec
 from attune.config import Settings
 from attune.core import protocol as p
 from attune.core.errors import CLOSE_HELLO_TIMEOUT, CLOSE_POLICY, BackendUnavailable, Refused
+from attune.metrics import Count
 from attune.node import Member, Node
 from attune.transport.connection import Connection
 from attune.transport.handshake import BadHandshake, Head, accept
@@ -91,6 +92,8 @@ class Endpoint:
         self.limits = limits
         self.settings = settings
         self.metrics = node.metrics
+        self._counted: dict[type, Count] = {}
+        """``attune_messages`` by message class, so counting one is a lookup and an addition."""
         self.proxies: TrustedProxies | None = None
         """Addresses whose ``X-Forwarded-For`` is believed: uvicorn's ``forwarded_allow_ips``, as
         for HTTP (set by ``configure`` when the first socket opens)."""
@@ -204,8 +207,12 @@ class Endpoint:
         except msgspec.DecodeError as exc:
             self.refuse(conn, client, Refused("malformed", str(exc)))
             return
-        tag = str(type(message).__struct_config__.tag)
-        self.metrics.series(self.metrics.messages, tag).inc()
+        counted = self._counted.get(type(message))
+        if counted is None:
+            tag = str(type(message).__struct_config__.tag)
+            counted = self._counted[type(message)] = self.metrics.series(self.metrics.messages,
+                                                                          tag)
+        counted.inc()
         try:
             if client.member is None:
                 await self._hello(conn, client, message)

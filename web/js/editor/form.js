@@ -359,7 +359,8 @@ function rolesWidget(holder, name, path, spec, ctx) {
       stringLike(role, "id", `${at}.id`, t("editor.field.optionId"), ctx),
       h("div", { class: "ed-wide ed-role-more" },
         textWidget(role, "prompt", `${at}.prompt`, { name: "prompt", required: true, multiline: true, label: t("editor.field.rolePrompt") }, ctx),
-        linesWidget(role, "checklist", `${at}.checklist`, { name: "checklist" }, ctx)),
+        linesWidget(role, "checklist", `${at}.checklist`, { name: "checklist" }, ctx),
+        textWidget(role, "note", `${at}.note`, { name: "note", label: t("editor.field.roleNote") }, ctx)),
     ],
   });
 }

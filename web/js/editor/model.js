@@ -68,7 +68,8 @@ export const PARTS = {
   characters: [{ name: "name", type: "text", required: true }, { name: "description", type: "text" },
     { name: "id", type: "string" }],
   roles: [{ name: "id", type: "string" }, { name: "name", type: "text", required: true },
-    { name: "prompt", type: "text", required: true, multiline: true }, { name: "checklist", type: "lines" }],
+    { name: "prompt", type: "text", required: true, multiline: true }, { name: "checklist", type: "lines" },
+    { name: "note", type: "text" }],
   predict: [{ name: "prompt", type: "text", required: true }],
 };
 const LISTS = new Set(["options", "characters", "roles"]);
