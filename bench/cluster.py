@@ -136,8 +136,7 @@ class ClusterRun:
                 if len(self.created) == self.sessions:
                     break
                 created = await asyncio.to_thread(create_session, self.nodes[0].api)
-                slot = int(client.execute_command(
-                    "CLUSTER", "KEYSLOT", f"attune:{{{created['session']}}}:log"))
+                slot = int(client.cluster("KEYSLOT", f"attune:{{{created['session']}}}:log"))
                 shard = shard_of(slot)
                 if self.shards.count(shard) < wanted[shard]:
                     self.created.append(created)
@@ -438,7 +437,7 @@ def main(argv: list[str] | None = None) -> Path:
                                            lambda line: print(line, flush=True),
                                            args.placement)))
     meta["load_average_end"] = system.load_average()
-    path = args.out / f"cluster-{started}.json"
+    path: Path = args.out / f"cluster-{started}.json"
     path.write_text(json.dumps({"meta": meta, "results": results}, indent=1))
     print(summary(results))
     print(f"results: {path}")

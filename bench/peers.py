@@ -221,17 +221,19 @@ def starlette_app(size: int) -> Any:
 def socketio_app(size: int) -> Any:
     import socketio
 
-    sio = socketio.AsyncServer(async_mode="asgi", cors_allowed_origins="*")
+    # python-socketio ships no type information: its server is used as Any.
+    sio: Any = socketio.AsyncServer(async_mode="asgi", cors_allowed_origins="*")
     payload = Payload(size)
 
-    @sio.event
     async def connect(sid: str, environ: dict[str, Any]) -> None:
         await sio.enter_room(sid, "session")
 
-    @sio.on("go")
     async def go(sid: str, *args: Any) -> None:
         fields = payload.fields()
         del fields["type"]
         await sio.emit("step", fields, room="session")
+
+    sio.on("connect", connect)
+    sio.on("go", go)
 
     return socketio.ASGIApp(sio)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,8 @@ ATTUNE_VARIANTS = ("attune",)
 
 
 def _get(results: dict[str, Any], target: str, size: int) -> dict[str, Any] | None:
-    for record in results["results"]:
+    records: list[dict[str, Any]] = results["results"]
+    for record in records:
         if record["target"] == target and record["size"] == size and "error" not in record:
             return record
     return None
@@ -97,14 +99,15 @@ def check_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             # The same comparisons on server CPU per delivered frame: what each server costs,
             # whatever else the machine was doing (latency is bent by CPU taken away).
             cpu = f["server_cpu_us_per_frame"]
-            for peer, check, goal, ok in (
+            checks: tuple[tuple[dict[str, Any] | None, str, str, Callable[[float], bool]], ...] = (
                 (floor, "CPU: frames per CPU-second vs floor", ">= 0.9", lambda r: r >= 0.9),
                 (ws, "CPU: frames per CPU-second vs websockets", "> 1", lambda r: r > 1),
                 (plain, "CPU: frames per CPU-second vs plain Starlette", ">= 1.7",
                  lambda r: r >= 1.7),
                 (sio if size == largest else None,
                  "CPU: frames per CPU-second vs python-socketio", ">= 10", lambda r: r >= 10),
-            ):
+            )
+            for peer, check, goal, ok in checks:
                 if peer and cpu:
                     ratio = peer["fanout"]["server_cpu_us_per_frame"] / cpu
                     add(name, size, check, ratio, goal, ok(ratio))
@@ -428,9 +431,9 @@ def plots(results: dict[str, Any], folder: Path) -> list[str]:
         written.append(name)
     largest = max(sizes)
     fig, ax = plt.subplots(figsize=(8, 4))
-    bars = [(n, _get(results, n, largest)) for n in names]
-    bars = [(n, r["memory"]["kib_per_connection"]) for n, r in bars
-            if r and r["memory"]["kib_per_connection"] is not None]
+    found = [(n, _get(results, n, largest)) for n in names]
+    bars: list[tuple[str, float]] = [(n, r["memory"]["kib_per_connection"]) for n, r in found
+                                     if r and r["memory"]["kib_per_connection"] is not None]
     ax.barh([n for n, _ in bars], [v for _, v in bars], color="#4a7")
     ax.axvline(16, color="red", linestyle="--", label="target 16 KiB")
     ax.set_xlabel(f"KiB of server RSS per idle connection ({largest:,} connected)")
@@ -521,18 +524,22 @@ HEADLINE = {"fanout": "last_ms", "ingest": "server_cpu_us_per_answer",
 """The figure that ranks a scenario's runs for ``median``."""
 
 
+def figure_of(scenario: str, figure: str) -> Callable[[dict[str, Any]], float]:
+    return lambda record: float(record[scenario][figure])
+
+
 def median(paths: list[Path]) -> dict[str, Any]:
     """One results structure from several runs of the same code: for every target, size and
     scenario, the whole record of the run whose headline figure is the median, so a scenario's
     figures always come from one run. On a shared 2-core machine any single run has a cell or
     two that a neighbour disturbed; the median of three does not."""
     runs = [json.loads(path.read_text()) for path in paths]
-    results = runs[0]
+    results: dict[str, Any] = runs[0]
     for record in results["results"]:
         same = [r for r in (_get(run, record["target"], record["size"]) for run in runs) if r]
         for scenario, figure in HEADLINE.items():
             ranked = sorted((r for r in same if (r.get(scenario) or {}).get(figure) is not None),
-                            key=lambda r, s=scenario, f=figure: r[s][f])
+                            key=figure_of(scenario, figure))
             if not ranked:
                 continue
             chosen = ranked[(len(ranked) - 1) // 2]

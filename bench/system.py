@@ -143,7 +143,7 @@ def revision(root: str) -> str:
 
 
 def machine() -> dict[str, object]:
-    versions = {}
+    versions: dict[str, str | None] = {}
     for name in PACKAGES:
         try:
             versions[name] = metadata.version(name)

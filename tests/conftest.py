@@ -14,12 +14,14 @@ import pytest
 import uvloop
 from playwright.async_api import Browser
 
+from attune import app as app_module
+from attune import node as node_module
 from attune.config import Settings
+from tests.support import servers as servers_module
 from tests.support.browser import launched
-from tests.support.clock import MovableClock
-from tests.support.paths import DATA
+from tests.support.fixed import Seeded, ports
 from tests.support.redis_server import RedisProcess
-from tests.support.servers import Running, free_port, start_server
+from tests.support.servers import Running, serving, settings_for
 
 # Whatever a test starts without naming a data folder (Settings(), `attune serve`) keeps its
 # files in a temporary folder, never in the user's own.
@@ -32,6 +34,18 @@ def pytest_asyncio_loop_factories(
 ) -> dict[str, Callable[[], asyncio.AbstractEventLoop]]:
     """The suite runs on the event loop `attune serve` runs on: uvicorn picks uvloop."""
     return {"uvloop": uvloop.new_event_loop}
+
+
+@pytest.fixture(autouse=True)
+def fixed_draws(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """While screenshots are kept (ATTUNE_SCREENSHOTS, as tests/support/screenshots.py sets it),
+    the server's random draws and its port are seeded with the test's id: the same join address,
+    codes and QR codes on every run."""
+    if os.environ.get("ATTUNE_SCREENSHOTS"):
+        seeded = Seeded(request.node.nodeid)
+        monkeypatch.setattr(app_module, "secrets", seeded)
+        monkeypatch.setattr(node_module, "secrets", seeded)
+        monkeypatch.setattr(servers_module, "free_port", ports(request.node.nodeid))
 
 
 @pytest.fixture(scope="session")
@@ -56,20 +70,15 @@ def backend_url(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def settings(backend_url: str) -> Settings:
-    # The themes worker is a process with a model in it: only the tests about themes start one
-    # (tests/node/test_themes.py overrides this fixture).
-    return Settings(port=free_port(), backend=backend_url, scenarios=DATA, themes=False)
+    # Without the themes worker: only the tests about themes start one (tests/node/test_themes.py
+    # overrides this fixture).
+    return settings_for(backend=backend_url)
 
 
 @pytest.fixture
 async def server(settings: Settings) -> AsyncIterator[Running]:
-    clock = MovableClock()
-    uv, task, app = await start_server(settings, clock)
-    try:
-        yield Running(f"http://127.0.0.1:{settings.port}", app, settings, clock)
-    finally:
-        uv.should_exit = True
-        await asyncio.wait_for(task, 10)
+    async with serving(settings) as running:
+        yield running
 
 
 @pytest.fixture

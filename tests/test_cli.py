@@ -17,10 +17,9 @@ import pytest
 
 from attune.cli import app_from_environment, main
 from attune.client import Client, create_session
-from attune.config import Settings
 from attune.core import protocol as p
-from tests.support.paths import DATA, ROOT
-from tests.support.servers import free_port, start_server
+from tests.support.paths import ROOT
+from tests.support.servers import free_port, settings_for, start_server
 
 
 def attune(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -123,7 +122,7 @@ async def test_only_a_serving_process_tunes_the_collector(monkeypatch: pytest.Mo
     """An app started inside another process (here, the test's) keeps that process's collector;
     ``attune serve``'s worker factory raises the thresholds and freezes what exists."""
     before = gc.get_threshold(), gc.get_freeze_count()
-    settings = Settings(port=free_port(), backend="memory://", scenarios=DATA, themes=False)
+    settings = settings_for()
     uv, task, _app = await start_server(settings)
     uv.should_exit = True
     await task

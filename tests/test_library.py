@@ -20,10 +20,9 @@ import pytest
 import yaml
 
 from attune.client import create_session
-from attune.config import Settings
 from attune.core import scenario as sc
 from tests.support.paths import DATA
-from tests.support.servers import Running, free_port, start_server
+from tests.support.servers import Running, serving, settings_for
 
 EVERY_KIND = (DATA / "every-kind.yaml").read_text(encoding="utf-8")
 
@@ -297,22 +296,15 @@ async def test_the_emotion_words_are_listed_in_the_asked_language(
 
 
 @contextlib.asynccontextmanager
-async def serving(**options: Any) -> AsyncIterator[httpx.AsyncClient]:
+async def library(**options: Any) -> AsyncIterator[httpx.AsyncClient]:
     """A server with settings of its own, and a client to it."""
-    settings = Settings(port=free_port(), backend="memory://", scenarios=DATA,
-                        **{"themes": False, **options})
-    uv, task, _ = await start_server(settings)
-    try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{settings.port}",
-                                     timeout=10) as http:
-            yield http
-    finally:
-        uv.should_exit = True
-        await asyncio.wait_for(task, 10)
+    async with serving(settings_for(**options)) as running, \
+            httpx.AsyncClient(base_url=running.base, timeout=10) as http:
+        yield http
 
 
 async def test_with_an_admin_key_only_its_holders_write() -> None:
-    async with serving(admin_key="sesame") as http:
+    async with library(admin_key="sesame") as http:
         sid = new_id()
         assert (await save(http, saved_yaml(sid))).status_code == 401
         allowed = await http.post("/api/scenarios", content=saved_yaml(sid).encode(),
@@ -325,5 +317,5 @@ async def test_with_an_admin_key_only_its_holders_write() -> None:
 
 @pytest.mark.parametrize(("mode", "status"), [("off", 403), ("anyone", 201)])
 async def test_the_library_write_setting(mode: str, status: int) -> None:
-    async with serving(admin_key="sesame", library_write=mode) as http:
+    async with library(admin_key="sesame", library_write=mode) as http:
         assert (await save(http, saved_yaml(new_id()))).status_code == status

@@ -14,7 +14,6 @@ import functools
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -36,91 +35,21 @@ from tests.support.paths import DATA, ROOT
 from tests.support.redis_cluster import RedisClusterProcesses
 from tests.support.redis_server import RedisProcess
 from tests.support.servers import free_port
+from tests.support.spawn import Served, http_status, status
+from tests.support.waiting import until
 
 pytestmark = pytest.mark.cluster
 
 WORDS = sorted(VOCABULARY)[:3]
 
 
-def http_status(url: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
-    request = urllib.request.Request(url, headers=headers or {})
-    try:
-        with urllib.request.urlopen(request, timeout=5) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read()
-    except OSError:
-        return 0, b""
-
-
-async def status(url: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
-    return await asyncio.to_thread(http_status, url, headers)
-
-
-async def until(check: Callable[[], object], what: str, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting until {what}")
-        await asyncio.sleep(0.05)
-
-
-class Node:
-    """One ``attune serve`` process on a free loopback port."""
-
-    def __init__(self, name: str, backend: str, folder: Path, *extra: str) -> None:
-        self.name = name
-        self.backend = backend
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log = folder / f"{name}.log"
-        self.extra = extra
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        with self.log.open("ab") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "attune.cli", "serve", "--host", "127.0.0.1",
-                 "--port", str(self.port), "--backend", self.backend, "--scenarios", str(DATA),
-                 "--min-responses", "1", *self.extra],
-                stdout=out, stderr=subprocess.STDOUT, cwd=ROOT,
-            )
-
-    async def ready(self, timeout: float = 20.0) -> None:
-        async def check() -> bool:
-            if self.process is not None and self.process.poll() is not None:
-                raise AssertionError(f"node {self.name} exited: {self.log.read_text()}")
-            return (await status(self.base + "/readyz"))[0] == 200
-        await until(check, f"node {self.name} is ready", timeout)
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(10)
-        self.process = None
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
-            self.process = None
-
-
 @pytest.fixture
-def spawn(tmp_path: Path) -> Iterator[Callable[..., Node]]:
-    started: list[Node] = []
+def spawn(tmp_path: Path) -> Iterator[Callable[..., Served]]:
+    started: list[Served] = []
 
-    def start(name: str, backend: str, *extra: str) -> Node:
-        node = Node(name, backend, tmp_path, *extra)
+    def start(name: str, backend: str, *extra: str) -> Served:
+        node = Served(tmp_path / f"{name}.log", "--backend", backend, "--scenarios", str(DATA),
+                      "--min-responses", "1", *extra)
         node.start()
         started.append(node)
         return node
@@ -181,7 +110,7 @@ async def exported(base: str, created: Created) -> dict[str, object]:
 
 
 async def test_a_session_spans_nodes_and_survives_a_killed_node_and_a_redis_restart(
-    spawn: Callable[..., Node], durable_redis: RedisProcess,
+    spawn: Callable[..., Served], durable_redis: RedisProcess,
 ) -> None:
     a, b, c = (spawn(name, durable_redis.url) for name in "abc")
     await asyncio.gather(a.ready(), b.ready(), c.ready())
@@ -256,12 +185,12 @@ async def test_a_session_spans_nodes_and_survives_a_killed_node_and_a_redis_rest
     assert {s["index"]: s["count"] for s in steps} == {1: 6, 2: 6, 3: 6, 4: 0}
 
 
-async def _not_ready(node: Node) -> bool:
+async def _not_ready(node: Served) -> bool:
     return (await status(node.base + "/readyz"))[0] == 503
 
 
 async def test_answers_from_every_node_land_in_one_aggregate(
-    spawn: Callable[..., Node], redis_server: RedisProcess,
+    spawn: Callable[..., Served], redis_server: RedisProcess,
 ) -> None:
     nodes = [spawn(name, redis_server.url) for name in "xyz"]
     await asyncio.gather(*(node.ready() for node in nodes))
@@ -293,7 +222,7 @@ def redis_cluster(tmp_path: Path) -> Iterator[RedisClusterProcesses]:
 
 
 async def test_nodes_share_sessions_through_a_redis_cluster(
-    spawn: Callable[..., Node], redis_cluster: RedisClusterProcesses,
+    spawn: Callable[..., Served], redis_cluster: RedisClusterProcesses,
 ) -> None:
     nodes = [spawn(name, redis_cluster.url) for name in ("shard1", "shard2")]
     await asyncio.gather(*(node.ready() for node in nodes))
@@ -316,7 +245,7 @@ async def test_nodes_share_sessions_through_a_redis_cluster(
 
 
 async def test_several_workers_share_sessions_through_redis(
-    spawn: Callable[..., Node], redis_server: RedisProcess,
+    spawn: Callable[..., Served], redis_server: RedisProcess,
 ) -> None:
     node = spawn("workers", redis_server.url, "--workers", "2")
     await node.ready()
@@ -386,7 +315,7 @@ http {{
 
 
 async def test_a_session_works_through_the_shipped_nginx_config(
-    spawn: Callable[..., Node], redis_server: RedisProcess, tmp_path: Path,
+    spawn: Callable[..., Served], redis_server: RedisProcess, tmp_path: Path,
 ) -> None:
     binary = nginx_binary()
     nodes = [spawn(name, redis_server.url) for name in ("attune1", "attune2")]
@@ -430,7 +359,7 @@ def _connections(metrics: bytes) -> float:
 
 
 async def test_deleting_a_session_closes_its_clients_on_every_node(
-    spawn: Callable[..., Node], redis_server: RedisProcess,
+    spawn: Callable[..., Served], redis_server: RedisProcess,
 ) -> None:
     nodes = [spawn(name, redis_server.url) for name in ("del-a", "del-b")]
     await asyncio.gather(*(node.ready() for node in nodes))
@@ -454,7 +383,7 @@ async def test_deleting_a_session_closes_its_clients_on_every_node(
 
 
 async def test_the_headcount_spans_nodes_and_forgets_a_killed_one(
-    spawn: Callable[..., Node], redis_server: RedisProcess,
+    spawn: Callable[..., Served], redis_server: RedisProcess,
 ) -> None:
     a, b = (spawn(name, redis_server.url) for name in "ab")
     await asyncio.gather(a.ready(), b.ready())
@@ -491,7 +420,7 @@ async def test_the_headcount_spans_nodes_and_forgets_a_killed_one(
 
 
 async def test_nodes_derive_the_same_groups(
-    spawn: Callable[..., Node], redis_server: RedisProcess,
+    spawn: Callable[..., Served], redis_server: RedisProcess,
 ) -> None:
     """A groups step over three nodes: each node folds the same ready entries and forming
     command, so a participant resumed on another node finds the same group and role there."""

@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -22,56 +20,18 @@ import pytest
 
 from attune.client import Client, create_session
 from attune.core import protocol as p
-from tests.support.servers import free_port
+from tests.support.spawn import Served
 
 pytestmark = pytest.mark.crash
 SCALE = 1
 """The mood-checkin scenario's second step: a 1-5 scale."""
 
 
-class Served:
-    """``attune serve`` on a fixed port and data folder, started (and killed) at will."""
-
-    def __init__(self, data: Path) -> None:
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.data = data
-        self.log = data.parent / "serve.log"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        # stderr to a file, not a pipe: a killed server's helper processes (the themes worker)
-        # may hold a pipe open for a while after it died.
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "attune.cli", "serve", "--port", str(self.port),
-                 "--data", str(self.data)],
-                stdout=subprocess.DEVNULL, stderr=log,
-                env={k: v for k, v in os.environ.items() if k != "ATTUNE_BACKEND"})
-        deadline = time.monotonic() + 90  # a loaded 2-core machine imports slowly
-        while True:
-            try:
-                with urllib.request.urlopen(f"{self.base}/readyz", timeout=1):
-                    return
-            except OSError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    self.process.kill()
-                    self.process.wait(10)
-                    raise RuntimeError(f"attune serve did not start: "
-                                       f"{self.log.read_text()}") from None
-                time.sleep(0.05)
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(10)
-        self.process = None
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(20)
-            self.process = None
+def served(data: Path) -> Served:
+    """``attune serve`` on the default backend (SQLite) in ``data``, whatever the caller's
+    environment names."""
+    env = {k: v for k, v in os.environ.items() if k != "ATTUNE_BACKEND"}
+    return Served(data.parent / "serve.log", "--data", str(data), env=env)
 
 
 def exported(base: str, session: str, token: str) -> dict[str, object]:
@@ -85,13 +45,13 @@ def exported(base: str, session: str, token: str) -> dict[str, object]:
 async def test_every_acknowledged_answer_survives_kill_9_and_every_client_resumes(
     tmp_path: Path,
 ) -> None:
-    served = Served(tmp_path / "data")
-    served.start()
+    server = served(tmp_path / "data")
+    await server.up()
     try:
-        created = await create_session(served.base, "mood-checkin")
+        created = await create_session(server.base, "mood-checkin")
         host = await Client.facilitator(created)
-        screen = await Client.screen(created.code, base=served.base)
-        phones = [await Client.participant(created.code, base=served.base) for _ in range(5)]
+        screen = await Client.screen(created.code, base=server.base)
+        phones = [await Client.participant(created.code, base=server.base) for _ in range(5)]
         await host.command(p.Start())
         await host.command(p.Next())
         for client in [host, screen, *phones]:
@@ -103,10 +63,10 @@ async def test_every_acknowledged_answer_survives_kill_9_and_every_client_resume
         epoch, seq = host.epoch, host.seq
         tokens = [phone.token for phone in phones]
 
-        served.kill()
+        server.kill()
         for client in [host, screen, *phones]:
             client.seen.clear()
-        served.start()
+        await server.up()
 
         for client in [host, screen, *phones]:
             welcome = await client.resume()
@@ -116,12 +76,12 @@ async def test_every_acknowledged_answer_survives_kill_9_and_every_client_resume
         assert [phone.token for phone in phones] == tokens
         # A returning phone is the same participant: no "bad-resume", no second join.
         assert not [m for phone in phones for m in phone.seen if isinstance(m, p.Error)]
-        data = exported(served.base, created.session, created.token)
+        data = exported(server.base, created.session, created.token)
         steps = {s["index"]: s for s in data["steps"]}  # type: ignore[attr-defined]
         assert steps[SCALE]["count"] == len(phones)
         assert data["participants"] == len(phones)
         # The join code still leads to the session, and the session goes on where it was.
-        late = await Client.participant(created.code, base=served.base)
+        late = await Client.participant(created.code, base=server.base)
         await host.command(p.Next())
         for client in [host, screen, *phones, late]:
             event = await client.expect(p.StepEvent)
@@ -129,16 +89,16 @@ async def test_every_acknowledged_answer_survives_kill_9_and_every_client_resume
         for client in [host, screen, *phones, late]:
             await client.close()
     finally:
-        served.stop()
+        server.stop()
 
 
 async def test_a_backup_of_the_live_file_holds_every_acknowledged_answer(tmp_path: Path) -> None:
-    served = Served(tmp_path / "data")
-    served.start()
+    server = served(tmp_path / "data")
+    await server.up()
     try:
-        created = await create_session(served.base, "mood-checkin")
+        created = await create_session(server.base, "mood-checkin")
         host = await Client.facilitator(created)
-        phones = [await Client.participant(created.code, base=served.base) for _ in range(3)]
+        phones = [await Client.participant(created.code, base=server.base) for _ in range(3)]
         await host.command(p.Start())
         await host.command(p.Next())
         for phone in phones:
@@ -147,16 +107,17 @@ async def test_a_backup_of_the_live_file_holds_every_acknowledged_answer(tmp_pat
         copy = tmp_path / "copy" / "attune.sqlite3"
         copy.parent.mkdir()
         result = subprocess.run(
-            [sys.executable, "-m", "attune.cli", "backup", str(copy), "--data", str(served.data)],
+            [sys.executable, "-m", "attune.cli", "backup", str(copy),
+             "--data", str(tmp_path / "data")],
             capture_output=True, text=True, timeout=60)
         assert result.returncode == 0, result.stderr
         for client in [host, *phones]:
             await client.close()
     finally:
-        served.stop()
+        server.stop()
     # The copy alone is a working data folder: the session, its code and its answers.
-    restored = Served(copy.parent)
-    restored.start()
+    restored = served(copy.parent)
+    await restored.up()
     try:
         data = exported(restored.base, created.session, created.token)
         steps = {s["index"]: s for s in data["steps"]}  # type: ignore[attr-defined]
@@ -184,11 +145,11 @@ async def test_console_projector_and_phones_resume_by_themselves_after_kill_9(
         device,
     )
 
-    served = Served(tmp_path / "data")
-    served.start()
+    server = served(tmp_path / "data")
+    await server.up()
     watch = Watch()
     try:
-        created = await create_session(served.base, "mood-checkin")
+        created = await create_session(server.base, "mood-checkin")
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(executable_path=chromium(),
                                                        args=CHROMIUM_ARGS)
@@ -199,7 +160,7 @@ async def test_console_projector_and_phones_resume_by_themselves_after_kill_9(
                 await console.goto(created.facilitator_url)
                 await screen.goto(created.screen_url)
                 for phone in phones:
-                    await phone.goto(f"{served.base}/join/#{created.code}")
+                    await phone.goto(f"{server.base}/join/#{created.code}")
                 pages = [console, screen, *phones]
                 host = await Client.facilitator(created)
                 await host.command(p.Start())
@@ -209,8 +170,8 @@ async def test_console_projector_and_phones_resume_by_themselves_after_kill_9(
                 assert epoch
                 await host.close()
 
-                served.kill()
-                served.start()
+                server.kill()
+                await server.up()
 
                 # Nobody reloads anything: the facilitator's next command reaches every page.
                 host = await Client.facilitator(created)
@@ -219,7 +180,7 @@ async def test_console_projector_and_phones_resume_by_themselves_after_kill_9(
                     await at_step(page, 1)
                     assert await page.locator("body").get_attribute("data-epoch") == epoch
                 await host.close()
-                data = exported(served.base, created.session, created.token)
+                data = exported(server.base, created.session, created.token)
                 assert data["participants"] == len(phones), "a phone came back as a new one"
             finally:
                 await browser.close()
@@ -228,4 +189,4 @@ async def test_console_projector_and_phones_resume_by_themselves_after_kill_9(
                         and "WebSocket connection to" not in e]
         watch.check()
     finally:
-        served.stop()
+        server.stop()

@@ -13,14 +13,11 @@ from collections.abc import AsyncIterator
 import pytest
 
 from attune.client import Client, Refusal
-from attune.config import Settings
 from attune.core import protocol as p
-from tests.support.clock import MovableClock
 from tests.support.fault_proxy import FaultProxy
 from tests.support.http import aget
-from tests.support.paths import DATA
 from tests.support.redis_server import RedisProcess
-from tests.support.servers import Running, free_port, start_server
+from tests.support.servers import Running, serving, settings_for
 
 pytestmark = [pytest.mark.redis, pytest.mark.hardening]
 BOUND = 4.0
@@ -37,16 +34,11 @@ async def proxy(redis_server: RedisProcess) -> AsyncIterator[FaultProxy]:
 
 @pytest.fixture
 async def proxied(proxy: FaultProxy) -> AsyncIterator[Running]:
-    settings = Settings(port=free_port(), backend=f"redis://127.0.0.1:{proxy.port}/0",
-                        scenarios=DATA)
-    clock = MovableClock()
-    uv, task, app = await start_server(settings, clock)
-    try:
-        yield Running(f"http://127.0.0.1:{settings.port}", app, settings, clock)
-    finally:
-        proxy.heal()
-        uv.should_exit = True
-        await asyncio.wait_for(task, 20)
+    async with serving(settings_for(backend=f"redis://127.0.0.1:{proxy.port}/0")) as running:
+        try:
+            yield running
+        finally:
+            proxy.heal()  # before the server stops, so its last Redis calls are answered
 
 
 async def rtt(client: Client) -> float:

@@ -12,23 +12,21 @@ shift, or the character it was given. Screenshots go to a temporary folder or
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import shutil
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, Page, ViewportSize, expect
 
 from attune.client import Client, create_session
-from attune.config import Settings
 from attune.core import protocol as p
 from tests.support.browser import PHONE, SHOTS, Watch
 from tests.support.layout import PROJECTOR_PROBLEMS, ZH_COMMA, settle
-from tests.support.paths import ROOT
-from tests.support.servers import free_port, start_server
+from tests.support.paths import BUILTIN
 
-pytestmark = pytest.mark.browser
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.served(BUILTIN / "breathing-body-checkin.yaml",
+                       BUILTIN / "three-chairs.yaml", min_responses=3),
+]
 expect.set_options(timeout=15_000)
 
 PROJECTORS = [ViewportSize(width=1920, height=1080), ViewportSize(width=1280, height=720)]
@@ -60,34 +58,6 @@ THOUGHTS = {
            f"如果我说出原因{ZH_COMMA}大家看我的眼光都会变",
            f"小组统一打分本来是公平的{ZH_COMMA}一节课里我不可能了解每个家庭的情况"],
 }
-
-
-@contextlib.asynccontextmanager
-async def serving(tmp_path: Path, themes: bool) -> AsyncIterator[str]:
-    folder = tmp_path / "scenarios"
-    folder.mkdir()
-    for name in ("breathing-body-checkin", "three-chairs"):
-        shutil.copy(ROOT / "scenarios" / f"{name}.yaml", folder)
-    settings = Settings(port=free_port(), scenarios=folder, min_responses=3, themes=themes)
-    server, task, _ = await start_server(settings)
-    try:
-        yield f"http://127.0.0.1:{settings.port}"
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 30)
-
-
-@pytest.fixture
-async def base(tmp_path: Path) -> AsyncIterator[str]:
-    async with serving(tmp_path, themes=False) as url:
-        yield url
-
-
-@pytest.fixture
-async def themed_base(tmp_path: Path) -> AsyncIterator[str]:
-    """With the themes worker: three-chairs groups each character's answers on reveal."""
-    async with serving(tmp_path, themes=True) as url:
-        yield url
 
 
 async def pages(browser: Browser, watch: Watch, base: str, code: str, language: str
@@ -214,11 +184,12 @@ async def test_shift_reveal_fits_the_projector_and_the_phone_sees_its_own(
     await asyncio.gather(*(c.close() for c in [host, *room]))
 
 
+@pytest.mark.served(BUILTIN / "breathing-body-checkin.yaml", BUILTIN / "three-chairs.yaml",
+                   min_responses=3, themes=True)  # three-chairs groups each character's answers
 @pytest.mark.parametrize("language", ["en", "fr", "zh"])
 async def test_assigned_characters_side_by_side_on_the_projector(
-    themed_base: str, browser: Browser, language: str,
+    base: str, browser: Browser, language: str,
 ) -> None:
-    base = themed_base
     created = await create_session(base, "three-chairs", language=language)
     host = await Client.facilitator(created)
     room = await room_of(base, created.code)
@@ -231,7 +202,7 @@ async def test_assigned_characters_side_by_side_on_the_projector(
     assigned = phone.locator(".assigned-title")
     await expect(assigned).to_contain_text(YOU_ARE[language])
     await phone.screenshot(path=SHOTS / f"compare-{language}-assigned-phone.png", full_page=True)
-    words = {"amara": "frustrated", "leo": "scared", "teacher": "worried"}
+    words: dict[str | None, str] = {"amara": "frustrated", "leo": "scared", "teacher": "worried"}
     for client, character in zip(room, given, strict=True):
         await client.answer(1, p.CheckinValue(word=words[character], intensity=4))
     await phone_answers_word(phone, 1, "hurt")
@@ -241,7 +212,7 @@ async def test_assigned_characters_side_by_side_on_the_projector(
 
     await step_for_all(host, room, p.Next(), 2)
     await expect(phone.locator(".assigned-title")).to_contain_text(YOU_ARE[language])
-    index = {"amara": 0, "leo": 1, "teacher": 2}
+    index: dict[str | None, int] = {"amara": 0, "leo": 1, "teacher": 2}
     for client, character in zip(room, given, strict=True):
         await client.answer(2, p.TextValue(text=THOUGHTS[language][index[character]]))
     await phone.locator("textarea").fill(THOUGHTS[language][0])

@@ -11,21 +11,21 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, Page, ViewportSize, expect
 
 from attune.client import Client, create_session
-from attune.config import Settings
 from attune.core import protocol as p
 from tests.support.browser import SHOTS, at_step
 from tests.support.fault_proxy import FaultProxy
 from tests.support.paths import DATA
-from tests.support.servers import free_port, start_server
 
-pytestmark = pytest.mark.browser
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.served(DATA, min_responses=3),
+]
 expect.set_options(timeout=10_000)
 
 PHONE = ViewportSize(width=390, height=844)
@@ -33,19 +33,6 @@ PROJECTOR = ViewportSize(width=1280, height=720)
 WIDE = ViewportSize(width=1920, height=1080)
 TIMER = 6
 """The `timer` step of tests/data/every-kind.yaml."""
-
-
-
-
-@pytest.fixture
-async def base() -> AsyncIterator[str]:
-    settings = Settings(port=free_port(), scenarios=DATA, min_responses=3, themes=False)
-    server, task, _ = await start_server(settings)
-    try:
-        yield f"http://127.0.0.1:{settings.port}"
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 10)
 
 
 class Errors:

@@ -14,9 +14,7 @@ the checkout.
 
 from __future__ import annotations
 
-import asyncio
 import re
-from collections.abc import AsyncIterator
 
 import pytest
 from playwright.async_api import (
@@ -28,33 +26,19 @@ from playwright.async_api import (
     expect,
 )
 
-from attune.config import Settings
 from tests.support.browser import SHOTS
 from tests.support.paths import DATA
-from tests.support.servers import free_port, start_server
 
-pytestmark = pytest.mark.browser
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.served(DATA, backend="memory://", min_responses=2),
+]
 expect.set_options(timeout=10_000)
 
 PHONE = ViewportSize(width=390, height=844)
 PROJECTOR = ViewportSize(width=1280, height=720)
 WIDE = ViewportSize(width=1920, height=1080)
 HOSTILE = '<img src=x onerror="alert(1)"><script>alert(2)</script><b>bold?</b>'
-
-
-
-
-@pytest.fixture
-async def base() -> AsyncIterator[str]:
-    # Memory: each test starts with an empty library (the same ids are saved by several tests).
-    settings = Settings(port=free_port(), backend="memory://", scenarios=DATA, min_responses=2,
-                        themes=False)
-    server, task, _ = await start_server(settings)
-    try:
-        yield f"http://127.0.0.1:{settings.port}"
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 10)
 
 
 class Watch:

@@ -25,9 +25,6 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-import shutil
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,16 +32,17 @@ from playwright.async_api import Browser, Page, ViewportSize, expect
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from attune.client import Client, create_session
-from attune.config import Settings
 from attune.core import protocol as p
 from attune.core import scenario
 from attune.core.emotions import VOCABULARY
 from tests.support.browser import SHOTS, Watch
 from tests.support.layout import PROJECTOR_PROBLEMS, ZH_COMMA, settle
 from tests.support.paths import DATA, ROOT
-from tests.support.servers import free_port, start_server
 
-pytestmark = pytest.mark.browser
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.served(DATA / "fit" / "long-content.yaml", min_responses=3),
+]
 
 PROJECTORS = [
     ViewportSize(width=1024, height=768), ViewportSize(width=1280, height=720),
@@ -127,20 +125,6 @@ def answers_for(
                     p.ChoiceValue(options=[rng.choice(ids)]))
         case _:
             return p.TextValue(text=free_text(language, rng)), None
-
-
-@pytest.fixture
-async def base(tmp_path: Path) -> AsyncIterator[str]:
-    folder = tmp_path / "scenarios"
-    folder.mkdir()
-    shutil.copy(FIT_DATA / "long-content.yaml", folder)
-    settings = Settings(port=free_port(), scenarios=folder, min_responses=3, themes=False)
-    server, task, _ = await start_server(settings)
-    try:
-        yield f"http://127.0.0.1:{settings.port}"
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 30)
 
 
 ONE_LINE = """(el) => {

@@ -6,24 +6,23 @@ checked against the layout rules (docs/ui.md) by the fit suite's probe.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import shutil
-from collections.abc import AsyncIterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 from playwright.async_api import Browser, Page, ViewportSize, expect
 
 from attune.client import Client, create_session
-from attune.config import Settings
 from attune.core import protocol as p
 from tests.support.browser import PHONE, SHOTS, Watch, at_step
 from tests.support.layout import PROJECTOR_PROBLEMS, settle
-from tests.support.paths import ROOT
-from tests.support.servers import free_port, start_server
+from tests.support.paths import BUILTIN, ROOT
 
-pytestmark = pytest.mark.browser
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.served(BUILTIN / "listening-triads.yaml", BUILTIN / "remote-listening-rooms.yaml",
+                       BUILTIN / "partner-story-exchange.yaml", min_responses=3),
+]
 
 PROJECTORS = [ViewportSize(width=1280, height=720), ViewportSize(width=1920, height=1080)]
 CONSOLE = ViewportSize(width=1280, height=800)
@@ -34,19 +33,8 @@ ROOMS = {"en": 13, "fr": 13, "zh": 48}
 """People in the room per language: 13 make 4 triads, 48 make 16 (a grid of many)."""
 
 
-@pytest.fixture
-async def base(tmp_path: Path) -> AsyncIterator[str]:
-    folder = tmp_path / "scenarios"
-    folder.mkdir()
-    for name in ("listening-triads", "remote-listening-rooms", "partner-story-exchange"):
-        shutil.copy(ROOT / "scenarios" / f"{name}.yaml", folder)
-    settings = Settings(port=free_port(), scenarios=folder, min_responses=3, themes=False)
-    server, task, _ = await start_server(settings)
-    try:
-        yield f"http://127.0.0.1:{settings.port}"
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 30)
+def grouped_in(number: int) -> Callable[[p.GroupView], bool]:
+    return lambda view: view.round == number and view.status == "grouped"
 
 
 async def page_of(browser: Browser, watch: Watch, size: ViewportSize, language: str = "en",
@@ -312,8 +300,7 @@ async def test_checklist_ticks_become_totals_that_fit_at_the_debrief(
     expected: list[set[int]] = [set() for _ in range(4)]
     tapped = False
     for round_ in range(3):
-        views = [await client.expect(p.GroupView, lambda v, r=round_: v.round == r
-                                     and v.status == "grouped") for client in others]
+        views = [await client.expect(p.GroupView, grouped_in(round_)) for client in others]
         for client, view in zip(others, views, strict=True):
             if view.role is None or view.role.id != "observer":
                 continue

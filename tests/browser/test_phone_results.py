@@ -8,21 +8,18 @@
 
 from __future__ import annotations
 
-import asyncio
-import shutil
-from collections.abc import AsyncIterator
-
 import pytest
 from playwright.async_api import Browser, ViewportSize, expect
 
 from attune.client import Client, create_session
-from attune.config import Settings
 from attune.core import protocol as p
 from tests.support.browser import SHOTS, at_step
 from tests.support.paths import DATA
-from tests.support.servers import free_port, start_server
 
-pytestmark = pytest.mark.browser
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.served(DATA / "every-kind.yaml", min_responses=3),
+]
 
 CHOICE, TEXT = 3, 4
 """The choice step of ``every-kind.yaml`` (Alpha, Beta, Gamma, several allowed, with a guess) and
@@ -34,19 +31,6 @@ SPLIT = {
     "fr": "le groupe était partagé entre Alpha et Bêta",
     "zh": "甲和乙",
 }
-
-
-@pytest.fixture
-async def base(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
-    folder = tmp_path_factory.mktemp("scenarios")
-    shutil.copy(DATA / "every-kind.yaml", folder)
-    settings = Settings(port=free_port(), scenarios=folder, min_responses=3, themes=False)
-    server, task, _ = await start_server(settings)
-    try:
-        yield f"http://127.0.0.1:{settings.port}"
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 10)
 
 
 @pytest.mark.parametrize("language", ["en", "fr", "zh"])

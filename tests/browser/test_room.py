@@ -1,12 +1,12 @@
 """The web UI in real headless Chromium: a facilitator, three phones and a projector.
 
-Each test starts its own server (memory backend) on a free port with a scenarios folder holding
-the built-in ``snapped-at-friend`` scenario and ``tests/data/every-kind.yaml``, then drives the
-pages in separate browser contexts, exactly as separate devices would be. Screenshots of every
-view, at phone and desktop sizes, go to a temporary folder (printed at the end of the run), or to
-the folder named by ``ATTUNE_SCREENSHOTS``: ``ATTUNE_SCREENSHOTS=docs/screenshots python -m pytest
-tests/browser/test_room.py`` regenerates the committed set for the README. The suite itself never
-writes into the checkout.
+Each test starts its own server (memory backend, tests/browser/conftest.py) on a free port with a
+scenarios folder holding the built-in ``snapped-at-friend`` scenario and
+``tests/data/every-kind.yaml``, then drives the pages in separate browser contexts, exactly as
+separate devices would be. Screenshots of every view, at phone and desktop sizes, go to a
+temporary folder, or to the folder named by ``ATTUNE_SCREENSHOTS``;
+``python -m tests.support.screenshots`` regenerates the committed set in docs/screenshots/. The
+suite itself never writes into the checkout.
 
 Chromium is the Debian package (``apt-get install chromium``); Playwright is pointed at it and
 never downloads a browser. If it is missing the tests fail and say so: they never skip.
@@ -14,13 +14,10 @@ never downloads a browser. If it is missing the tests fail and say so: they neve
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import json
 import re
-import shutil
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -31,7 +28,6 @@ from playwright.async_api import (
     expect,
 )
 
-from attune.config import Settings
 from tests.support.browser import (
     DESKTOP,
     PHONE,
@@ -42,10 +38,13 @@ from tests.support.browser import (
     offline,
     session_button,
 )
-from tests.support.paths import DATA, ROOT
-from tests.support.servers import free_port, start_server
+from tests.support.paths import BUILTIN, DATA, ROOT
 
-pytestmark = pytest.mark.browser
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.served(DATA / "every-kind.yaml", BUILTIN / "snapped-at-friend.yaml",
+                       min_responses=3),
+]
 expect.set_options(timeout=10_000)  # generous on a loaded 2-core machine; passing runs are fast
 
 HOSTILE = (
@@ -54,23 +53,6 @@ HOSTILE = (
     + " שלום, מה שלומך? مرحبا 😀👩‍👩‍👧‍👦🏳️‍🌈 **not bold**"
 )
 """Markup, a 77-letter word, Hebrew and Arabic, emoji sequences; under the step's 200 letters."""
-
-
-
-
-@pytest.fixture
-async def base(tmp_path: Path) -> AsyncIterator[str]:
-    folder = tmp_path / "scenarios"
-    folder.mkdir()
-    shutil.copy(DATA / "every-kind.yaml", folder)
-    shutil.copy(ROOT / "scenarios" / "snapped-at-friend.yaml", folder)
-    settings = Settings(port=free_port(), scenarios=folder, min_responses=3, themes=False)
-    server, task, _ = await start_server(settings)
-    try:
-        yield f"http://127.0.0.1:{settings.port}"
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 10)
 
 
 async def shoot(page: Page, name: str, *, full_page: bool = False) -> None:

@@ -7,23 +7,21 @@ projector shows the themes and fits the screen at 1920x1080 and 1280x720 by the 
 from __future__ import annotations
 
 import asyncio
-import shutil
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 import yaml
 from playwright.async_api import Browser, Page, ViewportSize, expect
 
 from attune.client import Client, create_session
-from attune.config import Settings
 from attune.core import protocol as p
 from tests.support.browser import SHOTS, Watch
 from tests.support.layout import PROJECTOR_PROBLEMS, settle
 from tests.support.paths import DATA
-from tests.support.servers import free_port, start_server
 
-pytestmark = pytest.mark.browser
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.served(DATA / "themes" / "story.yaml", min_responses=3, themes=True),
+]
 
 PROJECTORS = [ViewportSize(width=1920, height=1080), ViewportSize(width=1280, height=720)]
 CONSOLE = ViewportSize(width=1280, height=800)
@@ -32,20 +30,6 @@ ANSWERS = yaml.safe_load((DATA / "themes" / "noor.yaml").read_text(encoding="utf
 RENAMED = {"en": "Renamed on the console", "fr": "Renommé sur la console", "zh": "在控制台改的名字"}
 PHONES = 36
 """Six themes, two answers in each language: more than the 30 phones the issue asks for."""
-
-
-@pytest.fixture
-async def base(tmp_path: Path) -> AsyncIterator[str]:
-    folder = tmp_path / "scenarios"
-    folder.mkdir()
-    shutil.copy(DATA / "themes" / "story.yaml", folder)
-    settings = Settings(port=free_port(), scenarios=folder, min_responses=3)
-    server, task, _ = await start_server(settings)
-    try:
-        yield f"http://127.0.0.1:{settings.port}"
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 30)
 
 
 async def check_fit(page: Page, view: str, failures: list[str]) -> None:
@@ -150,27 +134,18 @@ async def test_themes_on_console_and_projector(base: str, browser: Browser,
     assert not failures, "\n".join(failures)
 
 
-async def test_a_console_without_the_extra_says_so(tmp_path: Path, browser: Browser) -> None:
-    folder = tmp_path / "scenarios"
-    folder.mkdir()
-    shutil.copy(DATA / "themes" / "story.yaml", folder)
-    settings = Settings(port=free_port(), scenarios=folder, themes=False)
-    server, task, _ = await start_server(settings)
-    base = f"http://127.0.0.1:{settings.port}"
+@pytest.mark.served(DATA / "themes" / "story.yaml")
+async def test_a_console_without_the_extra_says_so(base: str, browser: Browser) -> None:
     watch = Watch()
-    try:
-        created = await create_session(base, "themes-story")
-        console = watch.attach(await (await browser.new_context(viewport=CONSOLE)).new_page())
-        await console.goto(f"{base}/console/#{created.session}.{created.token}")
-        await console.locator("[data-keep=start]").click()
-        missing = console.locator(".themes-missing")
-        await expect(missing).to_be_visible()
-        await expect(console.locator(".themes-install")).to_have_text(
-            "pip install 'attune[themes]'")
-        assert await console.locator("#group-themes").count() == 0
-        await console.screenshot(path=SHOTS / "themes-console-missing-1280x800.png")
-        await console.context.close()
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 30)
+    created = await create_session(base, "themes-story")
+    console = watch.attach(await (await browser.new_context(viewport=CONSOLE)).new_page())
+    await console.goto(f"{base}/console/#{created.session}.{created.token}")
+    await console.locator("[data-keep=start]").click()
+    missing = console.locator(".themes-missing")
+    await expect(missing).to_be_visible()
+    await expect(console.locator(".themes-install")).to_have_text(
+        "pip install 'attune[themes]'")
+    assert await console.locator("#group-themes").count() == 0
+    await console.screenshot(path=SHOTS / "themes-console-missing-1280x800.png")
+    await console.context.close()
     watch.check()

@@ -93,7 +93,7 @@ def test_session_hands_out_keeps_and_counts_per_character() -> None:
     assert sorted(counts.values()) == [4, 4]
     noor = next(a for a in given.values() if a is not None and a.character.id == "noor")
     assert noor.character.description == "Her friend"
-    words = {"sam": "stressed", "noor": "tired"}
+    words: dict[str | None, str] = {"sam": "stressed", "noor": "tired"}
     for n, who in enumerate(people):
         a = given[who]
         assert a is not None

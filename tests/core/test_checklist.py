@@ -84,7 +84,7 @@ def test_three_rounds_of_two_triads_total_per_group_at_the_debrief() -> None:
     assert counts is not None and counts.ticked == 3 and counts.checklist == []  # not yet
     command(session, p.GroupsEnd())
     for role in ("facilitator", "screen"):
-        counts = session.group_counts(role)  # type: ignore[arg-type]
+        counts = session.group_counts(role)
         assert counts is not None and len(counts.checklist) == 1
         total = counts.checklist[0]
         assert total.role == "Observer" and total.groups == 2

@@ -384,8 +384,10 @@ def test_views_name_no_one_and_prompts_stay_private() -> None:
     outcomes = command(session, p.GroupsForm())
     assert Grouped(None) in outcomes and Changed(GROUP_COUNTS) in outcomes
     step = session.step_view(GROUPS, moderator=False)
+    moderated = session.step_view(GROUPS, moderator=True)
+    assert isinstance(step, p.GroupsView) and isinstance(moderated, p.GroupsView)
     assert all(role.prompt is None for role in step.roles)
-    assert all(role.prompt for role in session.step_view(GROUPS, moderator=True).roles)
+    assert all(role.prompt for role in moderated.roles)
     for i in range(5):
         view = session.group_view(f"p{i}")
         assert view is not None and view.role is not None and view.role.prompt

@@ -155,7 +155,8 @@ def test_a_distress_card_stays_with_the_facilitator_and_the_writer_sees_help() -
     assert next(o.message for o in other if isinstance(o, Reply)).help is None  # type: ignore[union-attr]
     card = next(c for c in host(session).cards if c.held == "distress")
     refused = command(session, p.ApproveCard(step=TEXT, card=card.id))
-    assert isinstance(refused[0], Reply) and refused[0].message.code == "held-for-care"
+    assert isinstance(refused[0], Reply) and isinstance(refused[0].message, p.Error)
+    assert refused[0].message.code == "held-for-care"
     assert [c.text for c in room(session).cards] == ["Sam is sad"]
 
 

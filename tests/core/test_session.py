@@ -9,6 +9,7 @@ import pytest
 from attune.core import protocol as p
 from attune.core.aggregate import ScaleTally
 from attune.core.session import (
+    AnyEntry,
     Broadcast,
     Changed,
     Commanded,
@@ -325,7 +326,7 @@ def test_snapshot_restores_own_answers_only() -> None:
 
 def test_replicas_folding_the_same_log_agree() -> None:
     """The property multi-node rests on: same entries in, same state and events out."""
-    entries = [
+    entries: list[AnyEntry] = [
         Joined(at=1, participant="a", token_hash="h"),
         Joined(at=1, participant="b", token_hash="h"),
         Commanded(at=2, command=p.Start()),

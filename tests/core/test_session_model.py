@@ -22,6 +22,7 @@ from attune.core.session import (
     Commanded,
     Joined,
     Left,
+    Outcome,
     Session,
     Submitted,
     entry_decoder,
@@ -80,7 +81,7 @@ class SessionModel(RuleBasedStateMachine):
         self.submission = 0
         self.fold(Commanded(at=0, command=p.Start()))
 
-    def fold(self, entry: AnyEntry) -> list[object]:
+    def fold(self, entry: AnyEntry) -> list[Outcome]:
         self.clock += 1
         entry.at = self.clock
         raw = entry_encoder.encode(entry)
@@ -202,7 +203,7 @@ class SessionModel(RuleBasedStateMachine):
         if not hasattr(self, "session"):
             return
         for role in ("screen", "participant"):
-            public = self.session.results(role)  # type: ignore[arg-type]
+            public = self.session.results(role)
             if public is not None and public.answers is not None:
                 assert public.count >= K and self.session.revealed
             if role == "participant":

@@ -21,7 +21,7 @@ from attune.core.emotions import QUADRANTS
 # One word per quadrant, in QUADRANTS order.
 WORD = {"high-unpleasant": "stressed", "high-pleasant": "excited", "low-unpleasant": "tired",
         "low-pleasant": "calm"}
-Q = {q: i for i, q in enumerate(QUADRANTS)}
+Q: dict[str, int] = {q: i for i, q in enumerate(QUADRANTS)}
 
 
 def pairs_of(table: dict[tuple[int, int], int]) -> list[tuple[p.CheckinValue, p.CheckinValue]]:

@@ -135,12 +135,13 @@ def test_themes_reach_results_and_export_and_edits_follow() -> None:
 def test_bad_theme_edits_are_refused_to_the_sender_and_change_nothing() -> None:
     session, cards = session_with_answers(["a1", "b2", "c3"])
     session.apply(Themed(at=4, step=0, change=grouped(("x", cards))))
-    for command, code in [
+    refusals: list[tuple[p.FacilitatorCommand, str]] = [
         (p.RenameTheme(step=0, theme="t9", label="?"), "no-such-theme"),
         (p.MoveCard(step=0, card="nope", theme="t1"), "no-such-card"),
         (p.MergeThemes(step=0, theme="t1", into="t1"), "no-such-theme"),
         (p.RenameTheme(step=1, theme="t1", label="?"), "not-answerable"),
-    ]:
+    ]
+    for command, code in refusals:
         [reply] = session.apply(Commanded(at=5, origin="n/c", command=command))
         assert reply.message.code == code  # type: ignore[union-attr]
     assert session.books[0].themes["t1"].label == "x"
@@ -187,7 +188,10 @@ def test_each_character_has_its_own_themes_in_results_and_export() -> None:
     assert results.answers.themes is None, "no step-wide themes: the columns carry them"
     by = {c.id: c.answers for c in results.characters}
     assert all(isinstance(a, p.TextAggregate) and a.themes for a in by.values())
-    noor_themes, sam_themes = by["noor"].themes, by["sam"].themes  # type: ignore[union-attr]
+    noor_answers, sam_answers = by["noor"], by["sam"]
+    assert isinstance(noor_answers, p.TextAggregate) and isinstance(sam_answers, p.TextAggregate)
+    noor_themes, sam_themes = noor_answers.themes, sam_answers.themes
+    assert noor_themes is not None and sam_themes is not None
     assert [(t.label, t.cards) for t in noor_themes.themes] == [("tired", noor[:4])]
     assert noor_themes.other == sorted(noor[4:]), "a theme of two is folded into other"
     assert [(t.label, t.cards) for t in sam_themes.themes] == [("hurt", sam)]

@@ -37,7 +37,7 @@ def test_server_examples_decode(example: str) -> None:
 
 def test_every_message_type_has_an_example() -> None:
     for union, section in ((p.ClientMessage, CLIENT), (p.ServerMessage, SERVER)):
-        for struct in union.__args__:  # type: ignore[attr-defined]
+        for struct in union.__args__:
             for leaf in getattr(struct, "__args__", (struct,)):
                 assert f'"type": "{leaf.__struct_config__.tag}"' in section, leaf.__name__
 
@@ -161,9 +161,9 @@ def test_feedback_examples_follow_from_the_results_above(feedback: p.Feedback) -
             assert feedback.close == (distance <= (actual.max - actual.min) / 10)
             assert feedback.share is None
         case p.ChoiceAggregate():
-            top = max(actual.options, key=lambda o: actual.options[o])
-            assert feedback.actual == top
-            assert feedback.close == (actual.options[feedback.guess] == actual.options[top])
+            most = max(actual.options.items(), key=lambda item: item[1])[0]
+            assert feedback.actual == most
+            assert feedback.close == (actual.options[feedback.guess] == actual.options[most])
             assert feedback.share == round(actual.options[feedback.guess] / actual.count, 3)
         case _:
             raise AssertionError(f"no feedback for {actual}")
@@ -184,9 +184,9 @@ def test_the_events_and_the_seq_rule_are_as_the_page_says() -> None:
     listed = re.search(r"Only \*\*events\*\*\s+advance it: (.*?)\. ", DOC, re.S)
     assert listed is not None
     named = set(re.findall(r"`([a-z_]+)`", listed.group(1)))
-    events = {leaf.__struct_config__.tag for leaf in p.Event.__args__}  # type: ignore[attr-defined]
+    events = {leaf.__struct_config__.tag for leaf in p.Event.__args__}
     assert named == events
     without_seq = {struct.__struct_config__.tag
-                   for struct in p.ServerMessage.__args__  # type: ignore[attr-defined]
+                   for struct in p.ServerMessage.__args__
                    if "seq" not in struct.__struct_fields__}
     assert without_seq == {"pong"}

@@ -1,21 +1,25 @@
-"""Every built-in scenario runs start to end through the engine with a small group."""
+"""Every built-in scenario runs start to end through the engine with a small group.
+
+What is tested is the scenarios' content, so each runs once, on SQLite (the backend `attune serve`
+uses by default); every step kind on every backend is tests/node/test_engine.py's subject."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import pytest
 
 from attune.config import BUILTIN_SCENARIOS, Settings
 from attune.core import protocol as p
 from attune.core import scenario as sc
-from tests.support.servers import Running, free_port
+from tests.support.servers import Running, settings_for
 
 SCENARIOS = sorted(sc.load_folder(BUILTIN_SCENARIOS))
 
 
 @pytest.fixture
 def settings(backend_url: str) -> Settings:
-    return Settings(port=free_port(), backend=backend_url, scenarios=BUILTIN_SCENARIOS,
-                    themes=False)
+    return settings_for(backend=backend_url, scenarios=BUILTIN_SCENARIOS)
 
 
 def value_for(step: p.AnyStepView, who: int) -> p.AnswerValue:
@@ -31,6 +35,15 @@ def value_for(step: p.AnyStepView, who: int) -> p.AnswerValue:
             return p.TextValue(text=f"answer {who}: maybe they felt unsure")
 
 
+def at_step(index: int) -> Callable[[p.StepEvent], bool]:
+    return lambda event: event.step.index == index
+
+
+def revealed_at(index: int) -> Callable[[p.Results], bool]:
+    return lambda results: results.step == index and results.answers is not None
+
+
+@pytest.mark.parametrize("backend_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("scenario", SCENARIOS)
 async def test_builtin_scenario_runs_end_to_end(server: Running, scenario: str) -> None:
     created = await server.session(scenario)
@@ -43,10 +56,10 @@ async def test_builtin_scenario_runs_end_to_end(server: Running, scenario: str) 
     for index in range(count):
         if index:
             await host.command(p.Next())
-        event = await screen.expect(p.StepEvent, lambda e, i=index: e.step.index == i)
+        event = await screen.expect(p.StepEvent, at_step(index))
         step = event.step
         for phone in phones:
-            await phone.expect(p.StepEvent, lambda e, i=index: e.step.index == i)
+            await phone.expect(p.StepEvent, at_step(index))
         if step.kind in ("checkin", "scale", "choice", "perspective"):
             predicts = isinstance(step, p.CheckinView | p.ScaleView | p.ChoiceView) \
                 and step.predict is not None
@@ -55,9 +68,9 @@ async def test_builtin_scenario_runs_end_to_end(server: Running, scenario: str) 
                 await phone.answer(index, value_for(step, who), guess)
             await host.command(p.Reveal())
             shown = await screen.expect(
-                p.Results, lambda r, i=index: r.step == i and r.answers is not None
+                p.Results, revealed_at(index)
             )
-            assert shown.answers is not None and shown.answers.count == 3  # type: ignore[union-attr]
+            assert shown.answers is not None and shown.answers.count == 3
             if predicts:
                 assert shown.guesses is not None
                 assert isinstance(await phones[0].expect(p.Feedback), p.Feedback)

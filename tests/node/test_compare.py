@@ -61,8 +61,8 @@ async def room(server: Running, people: int = 6) -> tuple[str, Client, list[Clie
     return created.session, host, phones, screen, created.token
 
 
-async def enter(host: Client, others: list[Client], step: int, **options: bool) -> p.StepEvent:
-    await host.command(p.Goto(step=step, **options))
+async def enter(host: Client, others: list[Client], step: int, reopen: bool = False) -> p.StepEvent:
+    await host.command(p.Goto(step=step, reopen=reopen))
     event = await host.expect(p.StepEvent, lambda e: e.step.index == step)
     for client in others:
         await client.expect(p.StepEvent, lambda e: e.step.index == step)
@@ -83,6 +83,7 @@ async def test_checkin_and_scale_shift_reach_the_room_and_each_phone_privately(
     for n, phone in enumerate(phones):
         await phone.answer(SURE, p.ScaleValue(value=5 if n < 4 else 2))
     event = await enter(host, [*phones, screen], AGAIN)
+    assert isinstance(event.step, p.CheckinView)
     assert event.step.compare == FIRST and event.step.compare_title == "How are you now?"
     for phone, word in zip(phones, AFTER, strict=True):
         await phone.answer(AGAIN, p.CheckinValue(word=word))
@@ -169,7 +170,7 @@ async def test_characters_are_handed_out_privately_evenly_and_kept(server: Runni
     for client in [host, *phones, screen]:
         await client.expect(p.StepEvent)
     event = await enter(host, [screen], CHARACTER_CHECKIN)
-    assert event.step.assign == "each"
+    assert isinstance(event.step, p.CheckinView) and event.step.assign == "each"
     assert [c.id for c in event.step.characters] == ["sam", "noor"]
     given = {}
     for n, phone in enumerate(phones):
@@ -192,7 +193,7 @@ async def test_characters_are_handed_out_privately_evenly_and_kept(server: Runni
     await phones[1].resume()
     assert (await phones[1].expect(p.Assigned)).character == given[1]
 
-    words = {"sam": "frustrated", "noor": "hurt"}
+    words: dict[str | None, str] = {"sam": "frustrated", "noor": "hurt"}
     for n, phone in enumerate(phones):
         await phone.answer(CHARACTER_CHECKIN, p.CheckinValue(word=words[given[n].id]))
     results = await latest(host, p.Results,

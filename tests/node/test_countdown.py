@@ -29,9 +29,10 @@ async def test_a_timer_step_pauses_resumes_and_extends_on_every_device(server: R
                                 and e.clock.deadline is None)
     assert paused.clock is not None and paused.clock.left is not None
     assert 50_000 < paused.clock.left <= 60_000
+    left = paused.clock.left
     await host.command(p.ExtendClock(seconds=30))
     await screen.expect(p.ClockEvent, lambda e: e.clock is not None
-                        and e.clock.left == paused.clock.left + 30_000)  # type: ignore[union-attr]
+                        and e.clock.left == left + 30_000)
     await host.command(p.ResumeClock())
     resumed = await phone.expect(p.ClockEvent, lambda e: e.clock is not None
                                  and e.clock.deadline is not None)
@@ -57,8 +58,9 @@ async def test_a_countdown_closes_responses_at_zero_on_every_device(server: Runn
     started = await screen.expect(p.ClockEvent, lambda e: e.clock is not None)
     assert started.clock is not None and started.clock.deadline is not None
     await host.command(p.ExtendClock(seconds=1))
+    deadline = started.clock.deadline
     await phone.expect(p.ClockEvent, lambda e: e.clock is not None
-                       and e.clock.deadline == started.clock.deadline + 1000)  # type: ignore[union-attr]
+                       and e.clock.deadline == deadline + 1000)
     server.clock.advance(6)
     for client in (host, phone, screen):
         await client.expect(p.ResponsesEvent, lambda e: not e.open)

@@ -192,7 +192,7 @@ async def test_breathe_step_carries_a_server_clock_start(server: Running) -> Non
     assert abs(offset) < 1000, "same machine: the clocks agree within a second"
     await goto(host, phones, BREATHE)
     step = phones[0].step
-    assert step is not None and step.pacer is not None and step.pacer.cycles == 2
+    assert isinstance(step, p.BreatheView) and step.pacer is not None and step.pacer.cycles == 2
     event = next(m for m in reversed(phones[0].seen) if isinstance(m, p.StepEvent))
     local_start = event.started_at - offset
     assert abs(time.time() * 1000 - local_start) < 2000, "the pacer starts now, on every clock"
@@ -338,7 +338,7 @@ async def test_broadcasts_go_straight_to_ready_transports(server: Running) -> No
     conns = [conn for conn, client in server.app.state.endpoint.sockets.items()
              if client.member is not None and client.member.session == created.session]
     assert len(conns) == 2 and all(c.transport is not None and c.outbox.ready for c in conns)
-    sock = conns[0].transport.get_extra_info("socket")  # type: ignore[union-attr]
+    sock = conns[0].transport.get_extra_info("socket")
     assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF) <= 2 * 64 * 1024, "bounded"
     for _ in range(100):  # the last message's handling ends just after its reply is written
         if not any(c.busy for c in conns):

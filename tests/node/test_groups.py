@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import urllib.request
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -51,6 +52,14 @@ def own_id(phone: Client) -> str:
     return phone.token.partition(".")[0]
 
 
+def in_round(number: int) -> Callable[[p.GroupsEvent | p.GroupView], bool]:
+    return lambda message: message.round == number
+
+
+def ticked(count: int) -> Callable[[p.GroupCounts], bool]:
+    return lambda counts: counts.ticked == count
+
+
 async def test_a_triad_exercise_forms_rotates_and_debriefs(server: Running) -> None:
     host, phones, screen = await triad_room(server)
     views = await formed(host, phones)
@@ -77,10 +86,10 @@ async def test_a_triad_exercise_forms_rotates_and_debriefs(server: Running) -> N
     for round_ in (1, 2):
         before = {id(phone): phone.group for phone in phones}
         await host.command(p.GroupsNext())
-        event = await screen.expect(p.GroupsEvent, lambda e, r=round_: e.round == r)
+        event = await screen.expect(p.GroupsEvent, in_round(round_))
         assert event.started_at is not None and event.seconds == 240
         for phone in phones:
-            view = await phone.expect(p.GroupView, lambda v, r=round_: v.round == r)
+            view = await phone.expect(p.GroupView, in_round(round_))
             old = before[id(phone)]
             assert old is not None and view.number == old.number
             assert view.role is not None and view.role.name == old.next_role
@@ -223,11 +232,11 @@ async def test_observers_ticks_become_the_rooms_totals_at_the_debrief(server: Ru
                 await phone.resume()  # a refresh keeps the tick
                 again = await phone.expect(p.GroupView)
                 assert again.ticked == [0]
-        counts = await host.expect(p.GroupCounts, lambda c, n=round_ + 1: c.ticked == n)
+        counts = await host.expect(p.GroupCounts, ticked(round_ + 1))
         assert counts.checklist == []  # the totals wait for the debrief
         if round_ < 2:
             await host.command(p.GroupsNext())
-            views = [await phone.expect(p.GroupView, lambda v, r=round_ + 1: v.round == r)
+            views = [await phone.expect(p.GroupView, in_round(round_ + 1))
                      for phone in phones]
     await phones[0].send(p.Tick(step=GROUPS, item=5))
     assert (await phones[0].expect(p.Error)).code == "not-in-group"

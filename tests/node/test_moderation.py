@@ -122,13 +122,14 @@ async def test_bad_moderation_commands_are_typed_errors(server: Running) -> None
     host, phones = await text_step(server, created, 1)
     await phones[0].answer(TEXT, p.TextValue(text="Sam feels left out"))
     aggregate = await cards(host, lambda a: a.count == 1)
-    for command, code in [
+    refusals: list[tuple[p.FacilitatorCommand, str]] = [
         (p.ApproveCard(step=TEXT, card="does-not-exist"), "no-such-card"),
         (p.ApproveCard(step=1, card="x"), "no-such-card"),
         (p.ApproveAll(step=2), "no-such-card"),
         (p.Spotlight(step=TEXT, card=aggregate.cards[0].id), "not-approved"),
         (p.Spotlight(step=3, card=None), "not-current-step"),
-    ]:
+    ]
+    for command, code in refusals:
         await host.send(command)
         error = await host.expect(p.Error)
         assert error.code == code, command

@@ -6,17 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-from pathlib import Path
 
 import pytest
 import yaml
 
-from attune.client import Client, create_session
+from attune.client import Client
 from attune.config import Settings
 from attune.core import protocol as p
 from tests.support.http import aget
 from tests.support.paths import DATA
-from tests.support.servers import Running, free_port, start_server
+from tests.support.servers import Running, serving, settings_for
 
 STORY = (DATA / "themes" / "story.yaml").read_text(encoding="utf-8")
 
@@ -24,7 +23,7 @@ STORY = (DATA / "themes" / "story.yaml").read_text(encoding="utf-8")
 @pytest.fixture
 def settings(backend_url: str) -> Settings:
     """The suite's server, with the themes worker (conftest's leaves it off)."""
-    return Settings(port=free_port(), backend=backend_url, scenarios=Path(DATA), themes=True)
+    return settings_for(backend=backend_url, themes=True)
 ANSWERS = yaml.safe_load((DATA / "themes" / "noor.yaml").read_text(encoding="utf-8"))["answers"]
 
 
@@ -117,20 +116,15 @@ async def test_reveal_groups_a_step_that_asks_for_themes(server: Running) -> Non
 
 
 async def test_without_the_grouper_the_console_is_told_plainly(backend_url: str) -> None:
-    settings = Settings(port=free_port(), backend=backend_url, scenarios=Path(DATA), themes=False)
-    uv, task, _ = await start_server(settings)
-    try:
-        created = await create_session(f"http://127.0.0.1:{settings.port}", scenario_yaml=STORY)
-        host = await Client.facilitator(created)
+    async with serving(settings_for(backend=backend_url)) as running:
+        created = await running.session(scenario_yaml=STORY)
+        host = await running.facilitator(created)
         welcome = host.seen[0]
         assert isinstance(welcome, p.Welcome) and not welcome.themes
         await host.command(p.Start())
         await host.command(p.GroupThemes(step=0))
         error = await host.expect(p.Error)
         assert error.code == "themes-unavailable" and "attune[themes]" in error.message
-    finally:
-        uv.should_exit = True
-        await asyncio.wait_for(task, 10)
 
 
 CHAIRS = (DATA / "themes" / "chairs.yaml").read_text(encoding="utf-8")

@@ -25,11 +25,11 @@ def readme_command(section: str) -> str:
     """The one shell command in a README section."""
     body = README.partition(f"## {section}\n")[2].partition("\n## ")[0]
     (command,) = re.findall(r"```sh\n(.*?)\n```", body, re.S)
-    return command
+    return str(command)
 
 
 def pinned() -> dict[str, str]:
-    pins = {}
+    pins: dict[str, str] = {}
     for line in (ROOT / "constraints.txt").read_text().splitlines():
         if line and not line.startswith("#"):
             name, _, version = line.partition("==")
@@ -45,13 +45,14 @@ def test_the_run_command_installs_the_server_alone_with_the_constraints() -> Non
 
 def test_ci_runs_the_readme_test_command() -> None:
     command = readme_command("Test it")
-    assert "-c constraints.txt" in command and "'.[test,bench]'" in command
+    assert "-c constraints.txt" in command and "'.[test]'" in command, "no competitors installed"
     ci = (ROOT / ".ci" / "run").read_text()
     # CI runs it with the constraints in a variable, so that --newest can drop them.
     assert command.replace("python -m pip install -c constraints.txt",
                            'python -m pip install -q "${constraints[@]}"') in ci
     assert "constraints=(-c constraints.txt)" in ci and '"--newest"' in ci
     assert "git status --porcelain" in ci, "the dirty-checkout check stays"
+    assert "'.[test,bench]'" in ci and "bench/test_peers.py" in ci, "--peers compares the peers"
 
 
 @pytest.mark.parametrize("extra", [None, *PROJECT["optional-dependencies"]])

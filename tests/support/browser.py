@@ -3,8 +3,8 @@
 Chromium is the Debian package (``apt-get install chromium``, done by ``tests/system-deps.sh``);
 Playwright is pointed at it and never downloads a browser. If it is missing the tests fail and say
 so: they never skip. Screenshots go to a temporary folder, or to the folder named by
-``ATTUNE_SCREENSHOTS`` (``ATTUNE_SCREENSHOTS=docs/screenshots python -m pytest -m browser``
-regenerates the committed set); the suite itself never writes into the checkout.
+``ATTUNE_SCREENSHOTS``; ``python -m tests.support.screenshots`` regenerates the committed set in
+docs/screenshots/. The suite itself never writes into the checkout.
 """
 
 from __future__ import annotations

@@ -18,7 +18,16 @@ with atheris.instrument_imports():
     from attune.core import protocol as p
     from attune.core import scenario as sc
     from attune.core.errors import Refused
-    from attune.core.session import Commanded, Joined, Session, SessionInfo, Submitted, digest
+    from attune.core.session import (
+        Commanded,
+        Joined,
+        Readied,
+        Session,
+        SessionInfo,
+        Submitted,
+        Ticked,
+        digest,
+    )
 
 SCENARIO = sc.load(Path(__file__).resolve().parents[1] / "data" / "every-kind.yaml")
 INFO = SessionInfo(id="s", code="ABCDEF", epoch="e", secret="x" * 32, token_hash=digest("t"),
@@ -41,6 +50,20 @@ def one(data: bytes) -> None:
                 except Refused:
                     continue
                 session.apply(Submitted(at=1, participant="p", message=message))
+            case p.Ready():
+                try:
+                    session.check_ready(message)
+                except Refused:
+                    continue
+                session.apply(Readied(at=1, participant="p", step=message.step,
+                                      ready=message.ready))
+            case p.Tick():
+                try:
+                    session.check_tick("p", message)
+                except Refused:
+                    continue
+                session.apply(Ticked(at=1, participant="p", step=message.step, item=message.item,
+                                     ticked=message.ticked))
             case p.Hello() | p.Ping() | p.Leave():
                 pass
             case _:

@@ -9,3 +9,6 @@ ROOT = Path(__file__).resolve().parents[2]
 
 DATA = ROOT / "tests" / "data"
 """Scenarios and labelled sets written for the tests (``every-kind.yaml`` and friends)."""
+
+BUILTIN = ROOT / "scenarios"
+"""The built-in scenarios, as shipped."""

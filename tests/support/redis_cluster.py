@@ -55,9 +55,9 @@ class RedisClusterProcesses:
             third = 16384 // 3
             for i, client in enumerate(clients):
                 high = 16383 if i == 2 else (i + 1) * third - 1
-                client.execute_command("CLUSTER", "ADDSLOTSRANGE", i * third, high)
+                client.cluster("ADDSLOTSRANGE", i * third, high)
             for port, bus in zip(self.ports[1:], self.bus_ports[1:], strict=True):
-                clients[0].execute_command("CLUSTER", "MEET", "127.0.0.1", port, bus)
+                clients[0].cluster("MEET", "127.0.0.1", port, bus)
             while not all(quietly(lambda c=c: c.cluster("info")["cluster_state"] == "ok"  # type: ignore[misc]
                                    and int(c.cluster("info")["cluster_known_nodes"]) == 3)
                           for c in clients):

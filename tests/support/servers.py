@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
+import pytest
 import uvicorn
 from starlette.applications import Starlette
 
@@ -15,12 +19,27 @@ from attune.client import Client, Created, create_session
 from attune.clock import Clock
 from attune.config import Settings
 from tests.support.clock import MovableClock
+from tests.support.paths import DATA
+
+ONE_BACKEND = pytest.mark.parametrize("backend_url", ["memory"], indirect=True)
+"""For a test whose subject no backend takes part in (the handshake, framing, limits, the edge's
+refusals): it runs once, on the memory backend, instead of once per backend (``backend_url``)."""
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def settings_for(**fields: Any) -> Settings:
+    """Settings for a server inside the test process: a free port, the scenarios of tests/data,
+    the memory backend and no themes worker (a process with a model in it, seconds to start and
+    to stop), each unless a test names its own."""
+    defaults: dict[str, Any] = {
+        "port": free_port(), "backend": "memory://", "scenarios": DATA, "themes": False,
+    }
+    return Settings(**{**defaults, **fields})
 
 
 @dataclass
@@ -60,3 +79,13 @@ async def start_server(
     return server, task, app
 
 
+@asynccontextmanager
+async def serving(settings: Settings, stop_within: float = 30.0) -> AsyncIterator[Running]:
+    """A server for the length of a ``with`` block, on the node clock a test can move."""
+    clock = MovableClock()
+    uv, task, app = await start_server(settings, clock)
+    try:
+        yield Running(f"http://127.0.0.1:{settings.port}", app, settings, clock)
+    finally:
+        uv.should_exit = True
+        await asyncio.wait_for(task, stop_within)

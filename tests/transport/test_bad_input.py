@@ -13,7 +13,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from attune.client import Client, Created, Refusal
 from attune.core import protocol as p
 from tests.support.http import metric
-from tests.support.servers import Running
+from tests.support.servers import ONE_BACKEND, Running
 
 SCALE = 2
 
@@ -60,6 +60,7 @@ async def intact(server: Running, created: Created, host: Client) -> None:
     ('{"type": "answer", "step": 2, "submission": "y", "value": {"kind": "scale", "value": 99}}',
      "invalid-answer"),
 ])
+@ONE_BACKEND
 async def test_participant_bad_messages(server: Running, frame: str | bytes, code: str) -> None:
     created, host, phone = await setup(server)
     before = await counted(server, code)
@@ -70,6 +71,7 @@ async def test_participant_bad_messages(server: Running, frame: str | bytes, cod
     await intact(server, created, host)
 
 
+@ONE_BACKEND
 async def test_answer_to_a_closed_step_and_to_a_story(server: Running) -> None:
     created, host, phone = await setup(server)
     await host.command(p.CloseResponses())
@@ -84,6 +86,7 @@ async def test_answer_to_a_closed_step_and_to_a_story(server: Running) -> None:
     await intact(server, created, host)
 
 
+@ONE_BACKEND
 async def test_screen_cannot_answer_or_command(server: Running) -> None:
     created, host, _ = await setup(server)
     screen = await server.screen(created)
@@ -94,6 +97,7 @@ async def test_screen_cannot_answer_or_command(server: Running) -> None:
     await intact(server, created, host)
 
 
+@ONE_BACKEND
 async def test_facilitator_errors_are_typed(server: Running) -> None:
     created, host, _ = await setup(server)
     await host.send(p.Goto(step=50, ref="r1"))
@@ -104,6 +108,7 @@ async def test_facilitator_errors_are_typed(server: Running) -> None:
     await intact(server, created, host)
 
 
+@ONE_BACKEND
 async def test_message_before_hello(server: Running) -> None:
     client = Client(server.base)
     await client.open()
@@ -125,6 +130,7 @@ async def test_unknown_code_and_bad_token(server: Running) -> None:
                                          server.base))
 
 
+@ONE_BACKEND
 async def test_oversized_frame_closes_with_1009(server: Running) -> None:
     created, host, phone = await setup(server)
     await phone.send_raw("x" * (65 * 1024))
@@ -134,6 +140,7 @@ async def test_oversized_frame_closes_with_1009(server: Running) -> None:
     await intact(server, created, host)
 
 
+@ONE_BACKEND
 async def test_hello_timeout_closes_with_4001(server: Running) -> None:
     server.settings.hello_timeout_s = 0.3
     ws_url = server.base.replace("http", "ws") + "/ws"
@@ -143,6 +150,7 @@ async def test_hello_timeout_closes_with_4001(server: Running) -> None:
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4001
 
 
+@ONE_BACKEND
 async def test_foreign_origin_is_refused_before_accept(server: Running) -> None:
     ws_url = server.base.replace("http", "ws") + "/ws"
     with pytest.raises(InvalidStatus) as refused:
@@ -156,6 +164,7 @@ async def test_foreign_origin_is_refused_before_accept(server: Running) -> None:
         pass
 
 
+@ONE_BACKEND
 async def test_wrong_paths_and_plain_requests_to_ws_get_http_answers(server: Running) -> None:
     with pytest.raises(InvalidStatus) as elsewhere:
         async with connect(server.base.replace("http", "ws") + "/elsewhere"):
@@ -173,6 +182,7 @@ def plain_get(url: str) -> tuple[int, bytes]:
         return error.code, error.read()
 
 
+@ONE_BACKEND
 async def test_flooding_is_throttled_then_closed_with_1008(server: Running) -> None:
     created, host, phone = await setup(server)
     for i in range(120):

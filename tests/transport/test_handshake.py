@@ -14,7 +14,7 @@ from websockets.asyncio.client import connect
 from attune.core import protocol as p
 from attune.transport import handshake
 from tests.support.http import metric
-from tests.support.servers import Running
+from tests.support.servers import ONE_BACKEND, Running
 from tests.support.waiting import until
 
 KEY = "dGhlIHNhbXBsZSBub25jZQ=="
@@ -93,6 +93,7 @@ def frame(payload: bytes) -> bytes:
     return bytes((0x81, 0x80 | len(payload))) + b"\0\0\0\0" + payload
 
 
+@ONE_BACKEND
 async def test_a_handshake_in_pieces_and_a_hello_in_the_same_packet_both_work(
     server: Running,
 ) -> None:
@@ -107,6 +108,7 @@ async def test_a_handshake_in_pieces_and_a_hello_in_the_same_packet_both_work(
         assert b'"type":"welcome"' in received, "the hello behind the head was read"
 
 
+@ONE_BACKEND
 async def test_refused_handshakes_are_answered_closed_and_counted(server: Running) -> None:
     before = await asyncio.to_thread(metric, server, "attune_closes", "426")
     received = await exchange(server, request(*GOOD[:4], "Sec-WebSocket-Version: 8"))
@@ -121,6 +123,7 @@ async def test_refused_handshakes_are_answered_closed_and_counted(server: Runnin
     await until(lambda: not server.app.state.endpoint.sockets, "nothing is left behind", 5)
 
 
+@ONE_BACKEND
 async def test_a_closed_sockets_protocol_is_freed_without_the_cyclic_collector(
     server: Running,
 ) -> None:

@@ -9,6 +9,7 @@ import socket
 import time
 import tracemalloc
 import urllib.request
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -33,12 +34,16 @@ from attune.transport import limits as limits_module
 from attune.transport import outbox as outbox_module
 from attune.transport import uvicorn_glue
 from attune.transport import ws as ws_module
-from tests.support.servers import Running
+from tests.support.servers import ONE_BACKEND, Running
 from tests.support.sessions import make
 from tests.support.waiting import until
 
 pytestmark = pytest.mark.hardening
 CHECKIN, SCALE, CHOICE, TEXT = 1, 2, 3, 4
+
+
+def numbered(seq: int) -> Callable[[p.StepEvent], bool]:
+    return lambda event: event.seq == seq
 
 
 async def started(server: Running, people: int = 1, step: int = CHECKIN) -> tuple[
@@ -117,6 +122,7 @@ async def _two_long_stories(server: Running) -> Created:
     ))
 
 
+@ONE_BACKEND
 async def test_a_slow_reader_is_dropped_and_nobody_else_waits(
     server: Running, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -134,7 +140,7 @@ async def test_a_slow_reader_is_dropped_and_nobody_else_waits(
     moves = 100  # 100 events of 100 kB: more than every buffer between server and phone
     for i in range(moves):
         await host.command(p.Goto(step=(i + 1) % 2))
-        await host.expect(p.StepEvent, lambda e, seq=i + 2: e.seq == seq)
+        await host.expect(p.StepEvent, numbered(i + 2))
     last = await healthy.expect(p.StepEvent, lambda e: e.seq == moves + 1, timeout=30)
     assert last.seq == moves + 1, "the healthy phone got every event"
     for _ in range(100):
@@ -149,6 +155,7 @@ async def test_a_slow_reader_is_dropped_and_nobody_else_waits(
     stalled.close()
 
 
+@ONE_BACKEND
 async def test_a_client_that_stops_answering_pings_is_dropped(server: Running) -> None:
     """Keepalive: a phone that vanished without a FIN is pinged and, silent, let go."""
     created = await server.session()
@@ -198,7 +205,8 @@ async def _raw_expect(sock: socket.socket, protocol: ClientProtocol, kind: type)
     while True:
         for event in protocol.events_received():
             text = isinstance(event, Frame) and event.opcode is Opcode.TEXT
-            if text and isinstance(p.server_decoder.decode(event.data), kind):
+            if isinstance(event, Frame) and text \
+                    and isinstance(p.server_decoder.decode(event.data), kind):
                 return
         protocol.receive_data(await asyncio.wait_for(loop.sock_recv(sock, 65536), 5))
 
@@ -220,6 +228,7 @@ async def test_a_leave_sent_with_the_close_frame_is_honoured(server: Running) ->
     sock.close()
 
 
+@ONE_BACKEND
 async def test_closing_a_socket_that_stopped_reading_still_ends_it(
     server: Running, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -258,6 +267,7 @@ def _delete(url: str, token: str) -> tuple[int, bytes]:
 # --- abuse ----------------------------------------------------------------------------------
 
 
+@ONE_BACKEND
 async def test_compression_is_never_negotiated_and_compressed_frames_are_refused(
     server: Running,
 ) -> None:
@@ -279,6 +289,7 @@ async def test_compression_is_never_negotiated_and_compressed_frames_are_refused
     assert grown < 2_000_000
 
 
+@ONE_BACKEND
 async def test_join_code_guessing_is_stopped(server: Running) -> None:
     created = await server.session()
     refusals = []
@@ -295,6 +306,7 @@ async def test_join_code_guessing_is_stopped(server: Running) -> None:
     assert stopped.value.error.code == "rate-limited", "even a right code, from this address"
 
 
+@ONE_BACKEND
 async def test_connections_per_address_are_capped(
     server: Running, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -311,6 +323,7 @@ async def test_connections_per_address_are_capped(
     assert again.welcome is not None, "a freed slot can be used again"
 
 
+@ONE_BACKEND
 async def test_behind_a_trusted_proxy_each_forwarded_address_is_counted(
     server: Running, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -331,6 +344,7 @@ async def test_behind_a_trusted_proxy_each_forwarded_address_is_counted(
         await ws.close()
 
 
+@ONE_BACKEND
 async def test_repeated_handshake_headers_get_an_answer_not_an_error(
     server: Running, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -348,6 +362,7 @@ async def test_repeated_handshake_headers_get_an_answer_not_an_error(
 
 
 @pytest.mark.parametrize("path", ["/api/scenarios", "/ws", None])
+@ONE_BACKEND
 async def test_a_request_head_that_never_completes_is_closed(
     server: Running, monkeypatch: pytest.MonkeyPatch, path: str | None
 ) -> None:
@@ -418,6 +433,20 @@ def test_fuzzed_messages_only_ever_raise_typed_errors(frames: list[bytes]) -> No
                     assert (session.seq, session.tallies[TEXT].answers.count) == before
                     continue
                 session.apply(Submitted(at=1, participant="p", message=message))
+            case p.Ready():
+                try:
+                    session.check_ready(message)
+                except Refused:
+                    continue
+                session.apply(session_module.Readied(at=1, participant="p", step=message.step,
+                                                     ready=message.ready))
+            case p.Tick():
+                try:
+                    session.check_tick("p", message)
+                except Refused:
+                    continue
+                session.apply(session_module.Ticked(at=1, participant="p", step=message.step,
+                                                    item=message.item, ticked=message.ticked))
             case p.Hello() | p.Ping() | p.Leave():
                 pass
             case _:

@@ -17,13 +17,11 @@ from uvicorn.server import ServerState
 
 from attune.app import create_app, uvicorn_config
 from attune.client import Client, create_session
-from attune.config import Settings
 from attune.core import protocol as p
 from attune.core.errors import CLOSE_GOING_AWAY
 from attune.transport import uvicorn_glue
 from attune.transport.proxies import TrustedProxies
-from tests.support.paths import DATA
-from tests.support.servers import free_port, start_server
+from tests.support.servers import settings_for, start_server
 
 CHANGED = (f"uvicorn {version('uvicorn')} changed what server/attune/transport/uvicorn_glue.py "
            "relies on (its docstring lists it); adapt that module:")
@@ -34,7 +32,7 @@ def _missing(what: str, obj: object, names: list[str]) -> list[str]:
 
 
 def test_uvicorn_still_has_what_the_glue_uses() -> None:
-    settings = Settings(port=free_port(), backend="memory://", scenarios=DATA, themes=False)
+    settings = settings_for()
     config = uvicorn.Config(create_app(settings), log_level="warning",
                             **uvicorn_config(settings))  # type: ignore[arg-type]
     config.load()
@@ -84,7 +82,7 @@ async def test_uvicorn_builds_the_glues_protocols(monkeypatch: pytest.MonkeyPatc
         original(self, event)
 
     monkeypatch.setattr(uvicorn_glue.GuardedH11Protocol, "handle_websocket_upgrade", spy)
-    settings = Settings(port=free_port(), backend="memory://", scenarios=DATA, themes=False)
+    settings = settings_for()
     uv, task, _app = await start_server(settings)
     base = f"http://127.0.0.1:{settings.port}"
     try:
