@@ -616,7 +616,7 @@ class Bench:
                                                 - before.get("evalsha", 0)) / events, 2),
                 }
             if target.client != "socketio" and "ingest" in scenarios:
-                record["ingest"] = await run.ingest(1 if target.redis else self.plan.ingest_rounds)
+                record["ingest"] = await run.ingest(self.plan.ingest_rounds)
                 i = record["ingest"]
                 projector = f"projector +{i['projector_after_last_send_ms']} ms after the " \
                     "last answer sent  " if target.attune else ""

@@ -336,6 +336,9 @@ class RedisBackend(Backend):
         """The listener's connection while it is subscribed and reading; None otherwise."""
         self._confirmations: dict[str, asyncio.Future[None]] = {}
         self._resync = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        """Kept from ``start`` for the appends: ``get_running_loop()`` makes a ``getpid`` call
+        every time."""
         self._appends: dict[str, list[_Append]] = {}
         """Appends waiting for the next batch, per session, in order."""
         self._flushing = False
@@ -354,6 +357,7 @@ class RedisBackend(Backend):
         """Start the listener; ``gone`` (optional) hears of sessions deleted by any node."""
         self._deliver = deliver
         self._gone = gone
+        self._loop = asyncio.get_running_loop()
         self._running = True
         self._tasks = [asyncio.create_task(work()) for work in
                        (self._listen, self._sync_forever, self._heartbeat)]
@@ -423,7 +427,7 @@ class RedisBackend(Backend):
         server, one pipeline for all the sessions. Under a burst of answers every caller waits
         for one round trip, and Redis does its work once per batch, not once per answer. The
         offset comes back once the entry is in Redis; nothing is acknowledged before."""
-        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[int] = (self._loop or asyncio.get_running_loop()).create_future()
         self._appends.setdefault(session_id, []).append((entry, future))
         if not self._flushing:
             self._flushing = True
