@@ -400,16 +400,28 @@ def helpers_cpu(pid: int) -> float:
     return sum(system.cpu_seconds(child) for child in family(pid))
 
 
+def running(pid: int) -> bool:
+    """The process is runnable (state R in ``/proc/<pid>/stat``): it has work, even if the
+    scheduler gives it no CPU (a ``SCHED_IDLE`` worker on a loaded machine)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rpartition(")")[2].split()[0] == "R"
+    except OSError:
+        return False
+
+
 async def settled(pid: int, timeout: float = 60) -> float:
-    """Wait until the server's helper processes stop using CPU (the worker has embedded what it
-    was sent); returns their CPU seconds meanwhile."""
+    """Wait until the server's helper processes have nothing left to do (none runnable, no CPU
+    used for a while: the worker has embedded what it was sent); returns their CPU seconds
+    meanwhile."""
     start = last = helpers_cpu(pid)
     deadline = time.monotonic() + timeout
     quiet = 0
     while quiet < 3 and time.monotonic() < deadline:
         await asyncio.sleep(0.2)
         now = helpers_cpu(pid)
-        quiet = quiet + 1 if now - last < 0.005 else 0
+        busy = now - last >= 0.005 or any(running(child) for child in family(pid))
+        quiet = 0 if busy else quiet + 1
         last = now
     return last - start
 

