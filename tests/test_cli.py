@@ -50,7 +50,7 @@ def served() -> Iterator[str]:
         yield base
     finally:
         process.terminate()
-        process.communicate(timeout=10)
+        process.communicate(timeout=30)  # with the themes worker, stopping takes seconds
 
 
 def test_help_lists_every_option_with_its_environment_variable() -> None:

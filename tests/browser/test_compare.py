@@ -269,9 +269,10 @@ async def test_themes_per_character_fit_the_projector(
     await step_for_all(host, room, p.Start(), 0)
     await step_for_all(host, room, p.Goto(step=2), 2)
     given = [(await client.expect(p.Assigned)).character.id for client in room]
-    pools = {c: [t for theme in ("deadline", "family", "tired", "space")
-                 for t in answers[theme][language][i::3][:3]]
-             for i, c in enumerate(("amara", "leo", "teacher"))}
+    themes = ("deadline", "family", "tired", "space")
+    pools: dict[str | None, list[str]] = {
+        c: [t for theme in themes for t in answers[theme][language][i::3][:3]]
+        for i, c in enumerate(("amara", "leo", "teacher"))}
     for client, character in zip(room, given, strict=True):
         await client.answer(2, p.TextValue(text=pools[character].pop()))
     await host.command(p.ApproveAll(step=2))
