@@ -255,11 +255,9 @@ class Node:
         if self.grouper is not None:
             self._themes_after(replica, entry)
         if replica.waiters:
-            ready = [f for o, f in replica.waiters if o <= offset]
-            replica.waiters = [(o, f) for o, f in replica.waiters if o > offset]
-            for future in ready:
-                if not future.done():
-                    future.set_result(None)
+            self._release(replica, offset)
+        if isinstance(entry, Submitted):
+            return  # the hot path: an answer moves no clock, ends nothing, delegates nothing
         if isinstance(entry, Commanded) and isinstance(entry.command, p.End) \
                 and replica.session.status == "ended" and entry.origin.startswith(self.prefix):
             self._spawn(self.backend.end(session_id))
@@ -269,6 +267,15 @@ class Node:
             for member in list(replica.members.values()):
                 if member.moderator:
                     member.peer.close(CLOSE_REVOKED)
+
+    @staticmethod
+    def _release(replica: Replica, offset: int) -> None:
+        """Wake whoever waits for an entry up to ``offset`` to be folded here."""
+        ready = [f for o, f in replica.waiters if o <= offset]
+        replica.waiters = [(o, f) for o, f in replica.waiters if o > offset]
+        for future in ready:
+            if not future.done():
+                future.set_result(None)
 
     def _time(self, session_id: str, replica: Replica) -> None:
         """Keep a timer for the running countdown's deadline. Every node holding the session

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 import redis
-from redis.asyncio import Redis as AsyncRedis
+import redis.asyncio
 
 from attune.backends import Backend, CodeTaken, VersionConflict
 from attune.backends.memory import MemoryBackend
@@ -709,7 +709,7 @@ async def test_a_restarted_redis_keeps_the_log_and_delivery_resumes(
 @pytest.mark.redis
 def test_valkey_urls_are_accepted() -> None:
     backend = RedisBackend("valkey://127.0.0.1:1/0", 60)
-    assert isinstance(backend._redis, AsyncRedis), "a single server, not a cluster"
+    assert isinstance(backend._redis, redis.asyncio.Redis), "a single server, not a cluster"
     assert backend._redis.connection_pool.connection_kwargs["port"] == 1
 
 

@@ -80,7 +80,9 @@ class MemoryBackend(Backend):
 
     async def append(self, session_id: str, entry: bytes) -> int:
         now = time.monotonic()
-        stored = self._live(session_id, now)
+        stored = self._sessions.get(session_id)
+        if stored is None or now - self._swept >= SWEEP_INTERVAL or self._expired(stored, now):
+            stored = self._live(session_id, now)
         if stored is None:
             raise SessionGone(session_id)
         stored.log.append(entry)
