@@ -732,8 +732,9 @@ class Node:
         """The ``error`` message refusing what ``member`` (None: not joined yet) sent, with the
         ``seq`` of its session."""
         replica = self.replicas.get(member.session) if member is not None else None
-        seq = replica.session.seq if replica is not None else 0
-        return p.Error(seq=seq, code=error.code, message=error.message, ref=ref)
+        if replica is not None:
+            return replica.session.error(error, ref)
+        return p.Error(seq=0, code=error.code, message=error.message, ref=ref)
 
     async def message(self, member: Member, message: p.ClientMessage) -> None:
         """Carry out one message from an attached member, or raise Refused."""

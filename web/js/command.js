@@ -10,7 +10,7 @@ import { t } from "./i18n.js";
 let toastTimer;
 
 /** A short message over the page for five seconds (the console's and the remote's #toast). */
-export function toast(text) {
+function toast(text) {
   const box = $("#toast");
   box.textContent = text;
   box.hidden = false;

@@ -340,20 +340,28 @@ function update() {
   if (lobbyCount) lobbyCount.textContent = t("console.joined", { count: presence.connected });
   if (state.status !== "running" || !state.step) return;
   if (state.step.kind === "groups") groupsPanel?.update(state, live);
+  // The toolbar is refitted only when a toggle's words change (a resize refits it by itself):
+  // refitting on every results or presence push would re-measure and shuffle it each time.
+  let relabelled = false;
+  const label = (button, text) => {
+    if (button.textContent === text) return;
+    button.textContent = text;
+    relabelled = true;
+  };
   const open = $("#toggle-open");
   if (open) {
-    open.textContent = openLabel(state);
+    label(open, openLabel(state));
     open.onclick = () => command(openCommand(state));
     open.setAttribute("aria-pressed", String(state.responses_open));
   }
   const reveal = $("#toggle-reveal");
   if (reveal) {
-    reveal.textContent = revealLabel(state);
+    label(reveal, revealLabel(state));
     reveal.onclick = () => command(revealCommand(state));
     reveal.setAttribute("aria-pressed", String(state.revealed));
   }
   const toolbar = $(".controls");
-  if (toolbar) keepOnOneLine(toolbar);
+  if (toolbar && relabelled) keepOnOneLine(toolbar);
   const badge = $("#reveal-state");
   if (badge) {
     badge.textContent = state.revealed ? t("console.shown") : t("console.private");

@@ -72,13 +72,22 @@ function render() {
       h("h2", { id: "remote-notes-next", class: "section-label" }, t("remote.nextNotes", { title: next.title || t(`kind.${next.kind}`) })), notes(next.notes)) : null);
 }
 
+/** The current step's countdown length, as the remote first saw it (null without a clock). */
+let span = null;
+
 /** A timer step's time left, or an answer step's countdown, with pause or resume and +30 s. */
 function remoteClock(step) {
   const { clock } = live.state;
-  if (!clock) return null;
-  // A timer step's bar spans its seconds; an answer step's countdown, the time left now.
+  if (!clock) {
+    span = null;
+    return null;
+  }
+  // A timer step's bar spans its seconds; an answer step's countdown, the most time left seen on
+  // this step's clock (the remote is redrawn on every push: "time left now" would refill the bar).
   const left = clock.deadline != null ? clock.deadline - live.now() : clock.left ?? 0;
-  const seconds = step.kind === "timer" && step.seconds ? step.seconds : Math.max(1, Math.ceil(left / 1000));
+  if (span?.step !== step.index) span = { step: step.index, seconds: 0 };
+  span.seconds = Math.max(span.seconds, Math.ceil(left / 1000), 1);
+  const seconds = step.kind === "timer" && step.seconds ? step.seconds : span.seconds;
   const shown = countdown(seconds, live.state.started_at, () => live.now(), () => live.state.clock);
   return h("section", { class: "remote-clock", "aria-label": t(step.kind === "timer" ? "clock.timer" : "clock.title") },
     shown,
