@@ -474,6 +474,9 @@ class Room:
         await self.load.each("answer_texts", shares=portions(self.answers[0], self.split),
                              step=0, timeout=60)
         await settled(self.server.pid, 120)
+        if self.args.worker_anywhere:  # as on a host where the server is not alone on a core
+            for child in family(self.server.pid):
+                os.sched_setaffinity(child, system.cpus())
 
     def close(self) -> None:
         for control in self.controls:
@@ -636,6 +639,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=2, help="load generator processes")
     parser.add_argument("--repeat", type=int, default=2,
                         help="pairs of fresh rooms, on and off (0: skip the bursts)")
+    parser.add_argument("--worker-anywhere", action="store_true",
+                        help="let the themes worker run on every CPU, not only the server's")
     parser.add_argument("--no-pin", action="store_true",
                         help="do not pin the server and the load to separate CPUs")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
