@@ -15,7 +15,7 @@ def test_heartbeat_bench_measures_both_windows(tmp_path: Path) -> None:
     assert result["connected"] == 40
     quiet, beat = result["windows"]["quiet"], result["windows"]["heartbeat"]
     assert quiet["pings_sent"] == 0 and quiet["pongs"] == 0
-    assert beat["pings_sent"] >= 40, "every one of the 40 phones pinged (a loaded machine may fit fewer rounds in 2 s)"
+    assert beat["pings_sent"] >= 40, "each of the 40 phones pinged"
     assert beat["pongs"] == beat["pings_sent"], "every ping is answered"
     assert beat["round_trip_ms"]["p50"] is not None and beat["round_trip_ms"]["p50"] >= 0
     assert beat["closed"] == 0
