@@ -459,6 +459,9 @@ async def test_every_kind_refresh_reconnect_hostile_text_and_pacer(
     await console.reload()
     await at_step(console, 5)
     await expect(console.locator(".step-link.current")).to_contain_text("Breathing")
+    # The reloaded page draws its saved step at once; a key pressed before it has rejoined would
+    # only say "not connected" (CI at load lost the race once).
+    await console.locator("body[data-connection='open']").wait_for(state="attached")
     await console.keyboard.press("ArrowRight")
     for page in [console, *everyone]:
         await at_step(page, 6)
