@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from attune.core import protocol as p
 from tests.support.browser import SHOTS, at_step
 from tests.support.fault_proxy import FaultProxy
 from tests.support.paths import DATA
+from tests.support.rooms import join_views
 
 pytestmark = [
     pytest.mark.browser,
@@ -75,6 +77,16 @@ async def open_session(console: Page, base: str, scenario: str = "every-kind",
     code = console.locator(".big-code")
     await expect(code).to_have_text(re.compile(r"^[A-Z2-9]{6}$"))
     return (await code.text_content() or "").strip()
+
+
+async def started(browser: Browser, errors: Errors, base: str) -> tuple[Page, Page, Page]:
+    """A console that opened an every-kind session, a 1920x1080 projector and a phone on it,
+    and the session started from the console's lobby."""
+    console = await page(browser, errors)
+    code = await open_session(console, base)
+    views = await join_views(console, partial(page, browser, errors), base, code, WIDE)
+    await console.locator(".lobby .button-primary").click()
+    return views.console, views.screen, views.phone
 
 
 async def test_views_opened_late_show_the_headcount_at_once(base: str, browser: Browser) -> None:
@@ -376,13 +388,7 @@ async def test_countdown_in_step_on_console_projector_and_phone(
     base: str, browser: Browser,
 ) -> None:
     errors = Errors()
-    console = await page(browser, errors)
-    code = await open_session(console, base)
-    screen = await page(browser, errors, WIDE)
-    await screen.goto(f"{base}/screen/#{code}")
-    phone = await page(browser, errors, PHONE)
-    await phone.goto(f"{base}/join/#{code}")
-    await console.locator(".lobby .button-primary").click()
+    console, screen, phone = await started(browser, errors, base)
     await console.locator(".step-link").nth(2).click()
     for view in (console, screen, phone):
         await at_step(view, 2)
@@ -414,13 +420,7 @@ async def test_a_timer_step_pauses_and_takes_more_time_on_every_device(
     base: str, browser: Browser,
 ) -> None:
     errors = Errors()
-    console = await page(browser, errors)
-    code = await open_session(console, base)
-    screen = await page(browser, errors, WIDE)
-    await screen.goto(f"{base}/screen/#{code}")
-    phone = await page(browser, errors, PHONE)
-    await phone.goto(f"{base}/join/#{code}")
-    await console.locator(".lobby .button-primary").click()
+    console, screen, phone = await started(browser, errors, base)
     remote = await page(browser, errors, PHONE)
     await remote.goto(console.url.replace("/console/#", "/console/remote.html#"))
     await console.locator(".step-link").nth(TIMER).click()
