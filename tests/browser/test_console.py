@@ -21,6 +21,7 @@ from attune.client import Client, create_session
 from attune.core import protocol as p
 from tests.support.browser import SHOTS, at_step
 from tests.support.fault_proxy import FaultProxy
+from tests.support.layout import settle
 from tests.support.paths import DATA
 from tests.support.rooms import join_views
 
@@ -63,7 +64,7 @@ async def shoot(view: Page, name: str, sizes: tuple[ViewportSize, ...]) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     for size in sizes:
         await view.set_viewport_size(size)
-        await view.wait_for_timeout(60)
+        await settle(view)
         await view.screenshot(path=SHOTS / f"{name}-{size['width']}x{size['height']}.png",
                               animations="disabled")
 
@@ -509,7 +510,7 @@ async def test_the_toolbars_stay_on_one_line_at_every_console_width(
     await expect(console.locator("#toggle-reveal")).to_be_attached()
     for width in (1024, 1280, 1440, 1920):
         await console.set_viewport_size(ViewportSize(width=width, height=768))
-        await console.wait_for_timeout(150)
+        await settle(console)
         for bar in (".controls", ".topbar"):
             fit = await console.locator(bar).evaluate(ONE_LINE)
             where = f"{bar} at {width} px in {locale}"
@@ -533,7 +534,7 @@ async def test_the_toolbars_stay_on_one_line_at_every_console_width(
             ViewportSize(width=width, height=768),))
     # Every control still works from "More": the keyboard opens it to confirm the end.
     await console.set_viewport_size(ViewportSize(width=1024, height=768))
-    await console.wait_for_timeout(150)
+    await settle(console)
     await console.keyboard.press("o")
     await expect(console.locator("#toggle-open")).to_have_attribute("aria-pressed", "false")
     await console.keyboard.press("e")
@@ -621,7 +622,7 @@ async def test_moderation_queue_my_sessions_and_remote_in_french_and_chinese(
     await expect(console.locator(".mod-abuse")).to_have_count(1)
     for size in (PROJECTOR, WIDE):
         await console.set_viewport_size(size)
-        await console.wait_for_timeout(150)
+        await settle(console)
         await fits(console, f"moderation queue at {size['width']} px in {language}", thumbs=False)
     await shoot(console, f"console-moderation-queue-{language}", (PROJECTOR, WIDE))
     remote = await page(browser, errors, PHONE, locale=locale)
@@ -638,7 +639,7 @@ async def test_moderation_queue_my_sessions_and_remote_in_french_and_chinese(
     await expect(console.locator(".my-session")).to_have_count(2)
     for size in (PROJECTOR, WIDE):
         await console.set_viewport_size(size)
-        await console.wait_for_timeout(150)
+        await settle(console)
         await fits(console, f"My sessions at {size['width']} px in {language}", thumbs=False)
     await shoot(console, f"console-my-sessions-{language}", (PROJECTOR, WIDE))
     for client in others:
