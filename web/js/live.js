@@ -46,6 +46,10 @@ export class Live {
     this.epoch = saved?.epoch ?? null;
     this.seq = saved?.seq ?? 0;
     this.resumeToken = saved?.token ?? null;
+    // The session's join code rides on the socket URL (`/ws?s=CODE`) so that a load balancer can
+    // send every client of one session to the same node (docs/deploy.md, "Several nodes"). The
+    // facilitator learns it from the first welcome.
+    this.route = this.code || saved?.route || null;
     this.state = saved?.state ?? emptyState();
     this.clockOffset = 0;
     this.bestRtt = Infinity;
@@ -72,7 +76,8 @@ export class Live {
     this.stopped = false;
     clearTimeout(this.retryTimer);
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    const ws = new WebSocket(`${scheme}//${location.host}/ws`);
+    const query = this.route ? `?s=${encodeURIComponent(this.route)}` : "";
+    const ws = new WebSocket(`${scheme}//${location.host}/ws${query}`);
     this.ws = ws;
     this.joined = false;
     this.onStatus(this.attempt === 0 && !this.epoch ? "connecting" : "reconnecting", this);
@@ -210,6 +215,7 @@ export class Live {
         this.attempt = 0;
         this.lastWelcome = { replay: message.replay, seq: message.seq };
         this.epoch = message.epoch;
+        this.route = normalizeCode(message.code) || this.route;
         // With replay the missed events follow and advance seq one by one; a snapshot is the
         // whole state as of welcome.seq.
         if (!message.replay) this.seq = message.seq;
@@ -251,6 +257,7 @@ export class Live {
   save() {
     store.set(this.key, {
       epoch: this.epoch, seq: this.seq, token: this.resumeToken, state: this.state,
+      route: this.route,
     });
   }
 }
