@@ -101,13 +101,9 @@ _saved_decoder = msgspec.json.Decoder(Saved)
 _saved_encoder = msgspec.json.Encoder()
 
 
-def kind_of(step: sc.Step) -> str:
-    return str(type(step).__struct_config__.tag)
-
-
 def summarise(scenario: sc.Scenario, language: str, *, builtin: bool, version: int = 0,
               saved_at: int = 0) -> Summary:
-    kinds = list(dict.fromkeys(kind_of(step) for step in scenario.steps))
+    kinds = list(dict.fromkeys(sc.kind_of(step) for step in scenario.steps))
     return Summary(
         id=scenario.id, title=sc.localize(scenario.title, language) or scenario.id,
         summary=sc.localize(scenario.summary, language) or "", audience=list(scenario.audience),

@@ -191,6 +191,11 @@ STEP_KINDS = (
 )
 
 
+def kind_of(step: Step) -> str:
+    """A step's ``kind``: its tag in the scenario format (one of ``STEP_KINDS``)."""
+    return str(type(step).__struct_config__.tag)
+
+
 class Scenario(Schema, kw_only=True):
     id: _ID
     title: Text
