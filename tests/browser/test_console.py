@@ -493,6 +493,18 @@ ONE_LINE = """bar => {
 }"""
 """Whether a toolbar's visible controls are all in the viewport and on one row."""
 
+SMALL_TARGETS = """bar => [...bar.querySelectorAll('a, button, select, summary')]
+  .filter(el => el.checkVisibility() && !el.closest('.more-list'))
+  .map(el => [el.id || el.getAttribute('aria-label') || el.textContent.trim().slice(0, 30),
+              el.getBoundingClientRect()])
+  .filter(([, box]) => box.height < 44 || box.width < 44)
+  .map(([name, box]) => `${name}: ${Math.round(box.width)}x${Math.round(box.height)}`)"""
+"""The links, buttons, menus and selects of a bar smaller than a 44 px tap target."""
+
+CONSOLE_SIZES = [ViewportSize(width=w, height=h) for w, h in (
+    (1024, 768), (1280, 720), (1366, 768), (1440, 900), (1920, 1080))]
+"""A small laptop, the two commonest laptop windows, a larger one and a desktop."""
+
 
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize("locale", ["fr-FR", "zh-CN", "en-GB"])
@@ -500,37 +512,42 @@ async def test_the_toolbars_stay_on_one_line_at_every_console_width(
     base: str, browser: Browser, locale: str,
 ) -> None:
     """The step toolbar and the session bar never wrap or leave the window from 1024 to
-    1920 px: what does not fit goes into "More", which opens inside the window."""
+    1920 px: what does not fit goes into "More", which opens inside the window; every target
+    of the header and both bars is at least 44 px, on a laptop too."""
     errors = Errors()
     created = await create_session(base, scenario_yaml=LONG_TITLES, language=locale[:2])
     console = await page(browser, errors, ViewportSize(width=1024, height=768), locale=locale)
     await console.goto(f"{base}/console/#{created.session}.{created.token}")
     await console.locator(".lobby .button-primary").click()
     await expect(console.locator("#toggle-reveal")).to_be_attached()
-    for width in (1024, 1280, 1440, 1920):
-        await console.set_viewport_size(ViewportSize(width=width, height=768))
+    for size in CONSOLE_SIZES:
+        width = size["width"]
+        await console.set_viewport_size(size)
         await console.wait_for_timeout(150)
         for bar in (".controls", ".topbar"):
             fit = await console.locator(bar).evaluate(ONE_LINE)
-            where = f"{bar} at {width} px in {locale}"
+            where = f"{bar} at {width}x{size['height']} in {locale}"
             assert fit["outside"] == [], f"{where}: outside the window: {fit['outside']}"
             assert fit["rows"] == 1, f"{where} wraps"
             assert fit["spill"] <= 1, f"{where} is {fit['spill']} px too wide"
+            small = await console.locator(bar).evaluate(SMALL_TARGETS)
+            assert small == [], f"{where}: targets under 44 px: {small}"
         assert (await console.locator(".topbar").evaluate(ONE_LINE))["height"] < 70
-        more = console.locator(".controls .more-menu summary")
-        if await more.count():
+        for bar in (".controls", ".topbar"):
+            more = console.locator(f"{bar} .more-menu summary")
+            if not await more.count():
+                continue
             await more.click()
-            listed = console.locator(".controls .more-list .button")
+            listed = console.locator(f"{bar} .more-list .button")
             assert await listed.count() >= 1
             for box in [await listed.nth(i).bounding_box() for i in range(await listed.count())]:
                 assert box is not None and box["x"] + box["width"] <= width, "More opens inside"
                 assert box["height"] >= 44, "tap target"
-            await shoot(console, f"console-toolbar-more-{locale[:2]}", (
-                ViewportSize(width=width, height=768),))
+            name = "toolbar" if bar == ".controls" else "header"
+            await shoot(console, f"console-{name}-more-{locale[:2]}", (size,))
             await console.keyboard.press("Escape")
-            await expect(console.locator(".controls .more-menu")).not_to_have_attribute("open", "")
-        await shoot(console, f"console-toolbar-{locale[:2]}", (
-            ViewportSize(width=width, height=768),))
+            await expect(console.locator(f"{bar} .more-menu")).not_to_have_attribute("open", "")
+        await shoot(console, f"console-toolbar-{locale[:2]}", (size,))
     # Every control still works from "More": the keyboard opens it to confirm the end.
     await console.set_viewport_size(ViewportSize(width=1024, height=768))
     await console.wait_for_timeout(150)
