@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, ViewportSize, expect
+from playwright.async_api import Browser, Page, ViewportSize, WebSocketRoute, expect
 
 from attune.client import Client, create_session
 from attune.core import protocol as p
@@ -660,4 +660,73 @@ async def test_moderation_queue_my_sessions_and_remote_in_french_and_chinese(
     await shoot(console, f"console-my-sessions-{language}", (PROJECTOR, WIDE))
     for client in others:
         await client.close()
+    assert not errors.seen, errors.seen
+
+
+class HeldSocket:
+    """A page's WebSocket held before its server: what the page sends waits until ``release``
+    (the server's answers pass as they come), as a slow network holds a console's ``hello``."""
+
+    def __init__(self) -> None:
+        self.held: list[str | bytes] = []
+        self.server: WebSocketRoute | None = None
+        self.open = False
+
+    async def route(self, ws: WebSocketRoute) -> None:
+        self.open = False
+        self.server = ws.connect_to_server()
+        ws.on_message(self.forward)
+
+    def forward(self, message: str | bytes) -> None:
+        if self.open and self.server is not None:
+            self.server.send(message)
+        else:
+            self.held.append(message)
+
+    def release(self) -> None:
+        assert self.server is not None, "the page opened no socket"
+        self.open = True
+        for message in self.held:
+            self.server.send(message)
+        self.held.clear()
+
+
+@pytest.mark.timeout(300)
+async def test_a_key_pressed_while_the_console_rejoins_is_sent_once_it_has(
+    base: str, browser: Browser,
+) -> None:
+    """A console just reloaded shows its saved step before the server has answered: → pressed
+    then waits and goes once the console has rejoined, and only if the room is still where it
+    was when pressed (another device moving on meanwhile drops it, and the console says so)."""
+    errors = Errors()
+    created = await create_session(base, "every-kind")
+    host = await Client.facilitator(created)
+    console = await page(browser, errors)
+    await console.goto(created.facilitator_url)
+    await console.locator(".lobby .button-primary").click()
+    await at_step(console, 0)
+    socket = HeldSocket()
+    await console.route_web_socket(re.compile(r"/ws(\?|$)"), socket.route)
+    await console.reload()
+    await expect(console.locator("body[data-connection='reconnecting']")).to_have_count(1)
+    await expect(console.locator(".step-link.current .step-number")).to_have_text("1")
+    await console.keyboard.press("ArrowRight")
+    await expect(console.locator("#toast")).to_contain_text("sent as soon as the console is back")
+    await shoot(console, "console-waiting-to-send", (PROJECTOR,))
+    socket.release()
+    await at_step(console, 1)
+    await host.expect(p.StepEvent, lambda e: e.step.index == 1)
+    await expect(console.locator("#toast")).to_be_hidden()
+    # Pressed on step 2 while another device moves the room to step 3: not sent on top of it.
+    await console.reload()
+    await expect(console.locator("body[data-connection='reconnecting']")).to_have_count(1)
+    await console.keyboard.press("ArrowRight")
+    await host.command(p.Next())
+    await host.expect(p.StepEvent, lambda e: e.step.index == 2)
+    socket.release()
+    await at_step(console, 2)
+    await expect(console.locator("#toast")).to_contain_text("the session moved on")
+    await console.wait_for_timeout(500)
+    await at_step(console, 2)
+    await host.close()
     assert not errors.seen, errors.seen
