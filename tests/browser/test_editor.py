@@ -190,7 +190,7 @@ async def test_build_a_trilingual_scenario_from_blank_save_reload_and_run_it(
     await checked(editor)
     for path in ("$.steps[2].prompt", "$.steps[2].options[0].label", "$.steps[2].options[1].label"):
         await expect(editor.locator(f"{field(editor, path)} .ed-error").first).to_contain_text(
-            "missing translation")
+            "Missing translation")
     await expect(editor.locator(".ed-status")).to_contain_text("errors")
 
     order = ["story", "checkin", "choice", "reflect"]
