@@ -195,7 +195,8 @@ class Sessions:
                 # Every mistake at once, in the file's order, as the library's API lists them.
                 return _problem(422, "\n".join(str(e) for e in exc.found), path=exc.path,
                                 line=exc.line, errors=[{"path": e.path, "line": e.line,
-                                                        "message": e.detail} for e in exc.found])
+                                                        "message": e.detail, "code": e.code,
+                                                        "params": e.params} for e in exc.found])
         found = await self.library.resolve(wanted.scenario) if wanted.scenario else None
         if found is None:
             return _problem(404, f"Unknown scenario {wanted.scenario!r}.",

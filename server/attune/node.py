@@ -777,7 +777,7 @@ class Node:
                     raise Refused("forbidden", "Only the facilitator can do this.")
                 if self.grouper is None:
                     raise Refused("themes-unavailable", "Themes need the themes extra on the "
-                                  "server: pip install 'attune[themes]'.")
+                                  "server: pip install 'attune-server[themes]'.")
                 session.book(message.step)
                 if isinstance(message, p.SplitTheme):
                     await self._split(replica, message, origin)

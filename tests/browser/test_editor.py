@@ -190,7 +190,7 @@ async def test_build_a_trilingual_scenario_from_blank_save_reload_and_run_it(
     await checked(editor)
     for path in ("$.steps[2].prompt", "$.steps[2].options[0].label", "$.steps[2].options[1].label"):
         await expect(editor.locator(f"{field(editor, path)} .ed-error").first).to_contain_text(
-            "missing translation")
+            "Missing translation")
     await expect(editor.locator(".ed-status")).to_contain_text("errors")
 
     order = ["story", "checkin", "choice", "reflect"]
@@ -296,37 +296,69 @@ steps:
 """
 
 
+WORDS = {
+    "en-GB": {
+        "line": "(line {n} of the file)", "minutes": "Expected a whole number, got text",
+        "promt": "Unknown field “promt”", "prompt": "The field “prompt” is required",
+        "translation": "Missing translation for French",
+        "max": "The maximum must be greater than the minimum", "count": "errors",
+        "imported": "Imported broken.yaml",
+    },
+    "fr-FR": {
+        "line": "(ligne {n} du fichier)", "minutes": "un nombre entier",
+        "promt": "Champ inconnu « promt »", "prompt": "Le champ « prompt » est obligatoire",
+        "translation": "Traduction manquante en français",
+        "max": "Le maximum doit être supérieur au minimum", "count": "erreurs",
+        "imported": "broken.yaml",
+    },
+    "zh-CN": {
+        "line": "（文件第 {n} 行）", "minutes": "应为整数，实际是文本",  # noqa: RUF001
+        "promt": "未知字段“promt”", "prompt": "字段“prompt”是必填的",
+        "translation": "缺少法语的翻译", "max": "最大值必须大于最小值", "count": "错误",
+        "imported": "broken.yaml",
+    },
+}
+"""What each mistake of BROKEN says in the editor's language (the server sends codes)."""
+
+
 @pytest.mark.timeout(240)
+@pytest.mark.parametrize("locale", list(WORDS))
 async def test_importing_a_broken_file_shows_each_error_at_its_field(
-    base: str, browser: Browser,
+    base: str, browser: Browser, locale: str,
 ) -> None:
+    words = WORDS[locale]
     watch = Watch()
-    editor = await device(browser, watch, PROJECTOR)
+    editor = await device(browser, watch, PROJECTOR, locale=locale)
     await editor.goto(f"{base}/console/editor.html#new")
     await expect(editor.locator(".ed-step-button").first).to_be_visible()
     await editor.locator("#ed-import").set_input_files(files=[FilePayload(
         name="broken.yaml", mimeType="text/yaml", buffer=BROKEN.encode())])
-    await expect(editor.locator("#ed-banner")).to_contain_text("Imported broken.yaml")
+    await expect(editor.locator("#ed-banner")).to_contain_text(words["imported"])
     lines = BROKEN.splitlines()
 
     def line_of(text: str) -> str:
-        return f"(line {next(i for i, line in enumerate(lines) if text in line) + 1} of the file)"
+        return words["line"].format(n=next(i for i, line in enumerate(lines) if text in line) + 1)
 
+    suffix = "" if locale == "en-GB" else f"-{locale[:2]}"
     # The scenario's own fields: a bad id, minutes that are not a number.
     await expect(editor.locator(f'{field(editor, "$.id")} .ed-error')).to_contain_text(
         line_of("id: Broken"))
     minutes = field(editor, "$.duration_minutes")
-    await expect(editor.locator(f"{minutes} .ed-error")).to_contain_text(
-        "Expected `int`, got `str`")
-    await expect(editor.locator(".ed-summary")).to_contain_text("errors")
-    await shoot(editor, "editor-import-errors-1280x720")
+    await expect(editor.locator(f"{minutes} .ed-error")).to_contain_text(words["minutes"])
+    await expect(editor.locator(".ed-summary")).to_contain_text(words["count"])
+    await shoot(editor, f"editor-import-errors{suffix}-1280x720")
     # The check-in: the misspelt field is kept and shown, the missing prompt marked.
     await editor.locator("#ed-step-list .ed-step-button[data-index='1']").click()
     await expect(editor.locator(f'{field(editor, "$.steps[1].promt")} .ed-error')).to_contain_text(
-        "unknown field 'promt'")
+        words["promt"])
     await expect(editor.locator(f'{field(editor, "$.steps[1].prompt")} .ed-error')).to_contain_text(
-        "missing required field 'prompt'")
-    await shoot(editor, "editor-import-step-1280x720")
+        words["prompt"])
+    await shoot(editor, f"editor-import-step{suffix}-1280x720")
+    if locale != "en-GB":
+        for size in (WIDE, PHONE):
+            await editor.set_viewport_size(size)
+            await shoot(editor, f"editor-import-step{suffix}-{size['width']}x{size['height']}")
+        await editor.set_viewport_size(PROJECTOR)
     # The import lists types first; fixing them brings the rules across fields (max > min,
     # translations) to their fields as well.
     await editor.locator(f'{field(editor, "$.steps[1].promt")} button').click()
@@ -336,13 +368,13 @@ async def test_importing_a_broken_file_shows_each_error_at_its_field(
     await type_in(editor, "$.id", "broken-id")
     await checked(editor)
     await expect(editor.locator(f'{field(editor, "$.title")} .ed-error')).to_contain_text(
-        "missing translation for 'fr'")
+        words["translation"])
     await editor.locator("#ed-step-list .ed-step-button[data-index='2']").click()
     await expect(editor.locator(f'{field(editor, "$.steps[2].max")} .ed-error')).to_contain_text(
-        "max greater than min")
+        words["max"])
     await editor.locator("#ed-step-list .ed-step-button[data-index='3']").click()
     await expect(editor.locator(f'{field(editor, "$.steps[3].options[0].label")} .ed-error')
-                 ).to_contain_text("missing translation for 'fr'")
+                 ).to_contain_text(words["translation"])
     watch.check()
 
 

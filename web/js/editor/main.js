@@ -12,6 +12,7 @@ import * as api from "./api.js";
 import { fieldsFor } from "./form.js";
 import { kindName, KINDS, LANGS, SCENARIO_FIELDS, blank, editable, missing, move, newStep, serialize, stepOf } from "./model.js";
 import { fitProjector, phonePreview, projectorPreview } from "./preview.js";
+import { problemAt } from "../problems.js";
 
 const SAVED_DRAFT = "attune:editor:draft";
 const CHECK_DELAY_MS = 250;
@@ -390,9 +391,9 @@ function target(path) {
   return null;
 }
 
+/** A mistake in the editor's language, with the file's line when it came from a file. */
 function describe(error) {
-  const line = error.line ?? state.lines.get(error.path);
-  return line ? `${error.message} ${t("editor.atLine", { line })}` : error.message;
+  return problemAt(error, error.line ?? state.lines.get(error.path));
 }
 
 function showErrors() {
