@@ -366,7 +366,9 @@ async def test_importing_a_broken_file_shows_each_error_at_its_field(
     if locale != "en-GB":
         for size in (WIDE, PHONE):
             await editor.set_viewport_size(size)
-            await shoot(editor, f"editor-import-step{suffix}-{size['width']}x{size['height']}")
+            await editor.wait_for_timeout(100)
+            name = f"editor-import-step{suffix}-{size['width']}x{size['height']}.png"
+            await editor.screenshot(path=SHOTS / name, full_page=True, animations="disabled")
         await editor.set_viewport_size(PROJECTOR)
     # The import lists types first; fixing them brings the rules across fields (max > min,
     # translations) to their fields as well.
