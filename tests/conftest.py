@@ -30,6 +30,17 @@ os.environ["ATTUNE_DATA"] = tempfile.mkdtemp(prefix="attune-test-data-")
 atexit.register(shutil.rmtree, os.environ["ATTUNE_DATA"], ignore_errors=True)
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """How many processes ``-n auto`` (pyproject's addopts) runs: the whole suite on two to four,
+    one file each at a time (``--dist loadfile``): most of a test's time is spent waiting on
+    sockets, servers and Chromium, so even two cores run two files at once. A run that names its
+    tests (a folder, a file) stays in this process and starts sooner."""
+    if config.args_source is not pytest.Config.ArgsSource.TESTPATHS:
+        return 0
+    return max(2, min(4, os.cpu_count() or 1))
+
+
 def pytest_asyncio_loop_factories(
     config: pytest.Config, item: pytest.Item,
 ) -> dict[str, Callable[[], asyncio.AbstractEventLoop]]:

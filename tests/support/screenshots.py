@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     shots = Path(tempfile.mkdtemp(prefix="attune-committed-shots-"))
     env = {**os.environ, "ATTUNE_SCREENSHOTS": str(shots)}
     command = [sys.executable, "-m", "pytest", "-m", "browser", "-q", "-p", "no:cacheprovider",
-               *pytest_args]
+               "-n", "0", *pytest_args]
     result = subprocess.run(command, cwd=ROOT, env=env)
     if result.returncode != 0:
         print(f"the browser suite failed: nothing copied (the shots are in {shots})")
