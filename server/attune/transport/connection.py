@@ -188,8 +188,12 @@ class Connection(asyncio.Protocol):
         fed = False
         for decoded, chunk in self.frames.feed(data, self.listener.max_size):
             if decoded:
-                if taking:
+                if not taking:
+                    continue
+                if self.inbox or self.waiting:
                     self._message(True, chunk)
+                elif self.closing is None:
+                    self._handle(True, chunk)  # nothing waits before it: no queue
                 continue
             fed = True
             ws.receive_data(chunk)
@@ -310,25 +314,28 @@ class Connection(asyncio.Protocol):
             self.transport.pause_reading()
 
     def _hand_over(self) -> None:
-        """Hand the waiting messages to the listener one at a time, in order, in this callback;
-        one whose handling must wait (a ``hello``, an answer waiting for its SQLite or Redis
-        batch) holds the rest back until ``handled``. No task or coroutine per socket or per
-        message: an answer folded into the memory backend's log is acknowledged here, and one
-        that waits is a callback (measured in ``bench/``, docs/benchmarks.md)."""
+        """Hand the waiting messages to the listener one at a time, in order, until one must
+        wait (``handled`` then goes on from there)."""
         inbox = self.inbox
         assert inbox is not None and self.transport is not None
-        while inbox and self.closing is None:
+        while inbox and self.closing is None and not self.waiting:
             text, data = inbox.popleft()
             if len(inbox) == READ_AHEAD - 1 and not self.lost:
                 self.transport.resume_reading()
-            try:
-                if not self.listener.received(self, text, data):
-                    self.waiting = True
-                    return
-            except Exception:
-                _log.exception("unexpected error handling a client message")
-                self.close(CLOSE_INTERNAL)
-                return
+            self._handle(text, data)
+
+    def _handle(self, text: bool, data: bytes) -> None:
+        """One message to the listener, in this callback; one whose handling must wait (a
+        ``hello``, an answer waiting for its SQLite or Redis batch) holds the rest back until
+        ``handled``. No task or coroutine per socket or per message: an answer folded into the
+        memory backend's log is acknowledged here, and one that waits is a callback (measured
+        in ``bench/``, docs/benchmarks.md)."""
+        try:
+            if not self.listener.received(self, text, data):
+                self.waiting = True
+        except Exception:
+            _log.exception("unexpected error handling a client message")
+            self.close(CLOSE_INTERNAL)
 
     def handled(self, failure: BaseException | None = None) -> None:
         """The message whose handling went on is done (``failure``: the bug it ran into, which

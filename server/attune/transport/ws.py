@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from functools import partial
 from http import HTTPStatus
 from urllib.parse import urlsplit
@@ -70,7 +69,8 @@ class Client:
         """Who the node attached it as, once its ``hello`` was welcomed."""
         self.tokens = BURST
         self.tokens_at = 0.0
-        """The message rate bucket: ``tokens`` left at ``tokens_at`` (monotonic seconds)."""
+        """The message rate bucket: ``tokens`` left at ``tokens_at`` (the loop's clock, when the
+        socket's data arrived)."""
         self.strikes = 0
         """Messages refused for flooding so far."""
 
@@ -144,7 +144,7 @@ class Endpoint:
                                "too many connections from this address")
         client = self.sockets[conn]
         client.address = address
-        client.tokens, client.tokens_at = BURST, time.monotonic()
+        client.tokens, client.tokens_at = BURST, conn.heard
         return response
 
     def _address(self, conn: Connection, headers: Head) -> str:
@@ -192,7 +192,7 @@ class Endpoint:
         handled; False when it goes on (a ``hello``, an append waiting for its batch), and the
         connection hears ``handled`` once it is."""
         client = self.sockets[conn]
-        if not client.take_token(time.monotonic()):
+        if not client.take_token(conn.heard):
             if client.strikes >= STRIKES:
                 conn.close(CLOSE_POLICY)
             else:
