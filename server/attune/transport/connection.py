@@ -344,10 +344,10 @@ class Connection(asyncio.Protocol):
         if failure is not None:
             _log.error("unexpected error handling a client message", exc_info=failure)
             self.close(CLOSE_INTERNAL)
-        if self.lost:
+        if self.inbox and self.closing is None:
+            self._hand_over()  # even once the socket is gone: what arrived is still handled
+        if self.lost and not self.waiting:
             self.listener.lost(self)
-        elif self.inbox and self.closing is None:
-            self._hand_over()
 
     # --- sending ---------------------------------------------------------------------------
 

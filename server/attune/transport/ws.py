@@ -251,12 +251,13 @@ class Endpoint:
 
     async def _hello_then(self, conn: Connection, client: Client,
                           message: p.ClientMessage) -> None:
+        error: Exception | None = None
         try:
             await self._hello(conn, client, message)
-        except Exception as error:
+        except Exception as failed:
+            error = failed
+        finally:  # cancelled too: the socket's loss must still be reported
             self._handled(conn, message, error)
-        else:
-            self._handled(conn, message, None)
 
     async def _hello(self, conn: Connection, client: Client, message: p.ClientMessage) -> None:
         if not isinstance(message, p.Hello):
