@@ -1,6 +1,6 @@
 """``python -m bench.ab``: two versions of the server on the same targets, measured alternately.
 
-    git archive <old commit> server | tar -x -C /tmp/old     # the old code, beside this checkout
+    mkdir /tmp/old && git archive <old commit> server web scenarios | tar -x -C /tmp/old
     python -m bench.ab --old /tmp/old/server --targets attune,attune-sqlite --sizes 5000
 
 On a shared machine a change worth 10 % cannot be seen by running the old code one hour and the
