@@ -283,6 +283,7 @@ class Session:
                     if (c := s.find_character(self.scenario, ref, i)) is not None
                 )
         self.assignments = Assignments(info.secret)
+        self._card_key = info.secret.encode()[:32]
         self.by_character: dict[int, dict[str, StepTallies]] = {
             i: {c: StepTallies(_tally(self.scenario.steps[i], info.language,  # type: ignore[arg-type]
                                       info.moderation), None)
@@ -879,7 +880,7 @@ class Session:
 
     def card_id(self, participant: str, step: int) -> str:
         return hashlib.blake2s(
-            f"{participant}/{step}".encode(), key=self.info.secret.encode()[:32], digest_size=6
+            f"{participant}/{step}".encode(), key=self._card_key, digest_size=6
         ).hexdigest()
 
     def missed(self, last_seq: int, now: float, window_ms: float) -> list[Broadcast] | None:
