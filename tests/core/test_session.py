@@ -119,15 +119,15 @@ def test_an_answer_checked_before_the_log_is_checked_again_if_the_state_moved() 
     session.check_answer(early)
     command(session, p.CloseResponses())
     late = session.apply(Submitted(at=20, origin="n/p0", participant="p0", message=early))
-    assert errors(late) == ["responses-closed"]
+    assert errors(list(late)) == ["responses-closed"]
     command(session, p.OpenResponses())
     checked = p.Answer(step=SCALE, submission="checked", value=p.ScaleValue(value=2))
     session.check_answer(checked)
     other = p.Answer(step=SCALE, submission="other", value=p.ScaleValue(value=9))
-    assert errors(session.apply(Submitted(at=20, origin="n/p1", participant="p1",
-                                          message=other))) == ["invalid-answer"]
-    assert errors(session.apply(Submitted(at=20, origin="n/p0", participant="p0",
-                                          message=checked))) == [], "checked again, and fits"
+    assert errors(list(session.apply(Submitted(at=20, origin="n/p1", participant="p1",
+                                               message=other)))) == ["invalid-answer"]
+    assert errors(list(session.apply(Submitted(at=20, origin="n/p0", participant="p0",
+                                               message=checked)))) == [], "checked again, and fits"
     assert session.tallies[SCALE].answers.count == 1
 
 
