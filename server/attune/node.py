@@ -396,14 +396,7 @@ class Node:
         grouped = False
         for i, outcome in enumerate(outcomes):
             match outcome:
-                case Broadcast(others=p.GroupsEvent()) if i + 1 < len(outcomes) \
-                        and outcomes[i + 1] == Grouped(None):
-                    self._broadcast_grouped(replica, outcome)
-                    grouped = True
-                case Grouped(participants=None) if grouped:
-                    grouped = False  # sent with the event
-                case Broadcast():
-                    self._broadcast(replica, outcome)
+                # An answer's two outcomes first: every answer comes through here.
                 case Reply(origin=origin, message=message):
                     member = self._member(replica, origin)
                     if member is not None:
@@ -412,6 +405,14 @@ class Node:
                         member.peer.send(Outgoing(message))
                 case Changed(step=step):
                     self._mark(replica, step)
+                case Broadcast(others=p.GroupsEvent()) if i + 1 < len(outcomes) \
+                        and outcomes[i + 1] == Grouped(None):
+                    self._broadcast_grouped(replica, outcome)
+                    grouped = True
+                case Grouped(participants=None) if grouped:
+                    grouped = False  # sent with the event
+                case Broadcast():
+                    self._broadcast(replica, outcome)
                 case Grouped(participants=participants):
                     self._send_groups(replica, participants)
 

@@ -28,11 +28,15 @@ MAX_QUEUED = 256
 time a healthy client needs to read them."""
 
 
+_HEADS = tuple(bytes((0x81, n)) for n in range(126))
+"""The two bytes before a payload under 126 bytes (an ack, a presence count: most messages)."""
+
+
 def frame(payload: bytes) -> bytes:
     """An unmasked final text frame around ``payload`` (RFC 6455 section 5.2)."""
     n = len(payload)
     if n < 126:
-        return bytes((0x81, n)) + payload
+        return _HEADS[n] + payload
     if n < 65536:
         return bytes((0x81, 126)) + n.to_bytes(2, "big") + payload
     return bytes((0x81, 127)) + n.to_bytes(8, "big") + payload
