@@ -38,6 +38,7 @@ from tests.support.browser import (
     offline,
     session_button,
 )
+from tests.support.layout import settle
 from tests.support.paths import BUILTIN, DATA, ROOT
 
 pytestmark = [
@@ -62,7 +63,7 @@ async def shoot(page: Page, name: str, *, full_page: bool = False) -> None:
     for label, size in (("phone", PHONE), ("desktop", DESKTOP)):
         await page.set_viewport_size(size)
         await page.evaluate("window.scrollTo(0, 0)")
-        await page.wait_for_timeout(40)
+        await settle(page)
         await page.screenshot(path=SHOTS / f"{name}-{label}.png", full_page=full_page,
                               animations="disabled", caret="initial")
     if original:
@@ -522,8 +523,8 @@ async def test_upload_a_scenario_file(base: str, browser: Browser) -> None:
     await console.locator("#scenario-file").set_input_files(
         files=[FilePayload(name="broken.yaml", mimeType="text/yaml", buffer=broken)])
     problem = console.locator(".chooser .problem")
-    await expect(problem).to_contain_text("unknown field 'mni'")
-    await expect(problem).to_contain_text("upload:10")
+    await expect(problem).to_contain_text("Unknown field “mni”")
+    await expect(problem).to_contain_text("(line 10 of the file)")
     await console.locator("#scenario-file").set_input_files(DATA / "every-kind.yaml")
     await expect(console.locator(".big-code")).to_be_visible()
     await expect(console.locator(".step-link")).to_have_count(8)

@@ -61,7 +61,7 @@ export function renderThemesEditor(box, results, options) {
     box.replaceChildren(h("div", { class: "themes-editor" },
       h("h2", { class: "section-label" }, t("themes.title")),
       h("p", { class: "themes-missing" }, t("themes.missing")),
-      h("code", { class: "themes-install" }, "pip install 'attune[themes]'")));
+      h("code", { class: "themes-install" }, "pip install 'attune-server[themes]'")));
     return;
   }
   // On a step that hands characters out, each character's answers have their own themes.
