@@ -18,6 +18,7 @@ protocol.
 
 from __future__ import annotations
 
+import struct
 from collections import deque
 from collections.abc import Iterator
 
@@ -28,12 +29,16 @@ MAX_QUEUED = 256
 time a healthy client needs to read them."""
 
 
+_MEDIUM = struct.Struct("!BBH")
+"""FIN and text opcode, 126, then a 16-bit length: the head of most frames (126 to 65,535 bytes)."""
+
+
 def header(n: int) -> bytes:
     """The head of an unmasked final text frame of ``n`` bytes (RFC 6455 section 5.2)."""
     if n < 126:
         return bytes((0x81, n))
     if n < 65536:
-        return bytes((0x81, 126)) + n.to_bytes(2, "big")
+        return _MEDIUM.pack(0x81, 126, n)
     return bytes((0x81, 127)) + n.to_bytes(8, "big")
 
 
