@@ -444,7 +444,8 @@ ROOMS: dict[str, tuple[bool, dict[str, str]]] = {
 }
 """The kinds of room ``--rooms`` chooses from: the themes worker as shipped; the worker without
 its wait for a quiet event loop (``worker.QUIET`` 0: only ``SCHED_IDLE`` keeps it out of the
-server's way, as before 2 December); no worker (``--no-themes``), the reference."""
+server's way, as in the lead's quiet run of 1 December); no worker (``--no-themes``), the
+reference."""
 
 
 class Room:

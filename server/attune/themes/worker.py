@@ -38,7 +38,7 @@ server again before the server's next fan-out is likely (a chunk of 16 costs no 
 than one of 256: 2.8 to 3.7 ms each at load 3, every size alike)."""
 QUIET = float(os.environ.get("ATTUNE_THEMES_QUIET_MS", "5")) / 1000
 """Seconds the server's event loop must have been asleep before a background chunk starts
-(0: no such wait, as before 2 December; ``bench.themes --rooms`` compares the two)."""
+(0: no such wait, as the worker was before it had one; ``bench.themes --rooms`` compares)."""
 PATIENCE = 0.5
 """At most this long waiting for a quiet moment per chunk, so a server that is never idle still
 gets its answers embedded (at ``SCHED_IDLE``, only on time it leaves)."""
