@@ -74,8 +74,10 @@ def measure(n: int, repeat: int = 3) -> dict[str, Any]:
         start = time.process_time()
         session.apply(Commanded(at=5, command=p.GroupsForm()))
         folded = time.process_time()
+        frames = session.group_frames()
         for who in session.participants:
-            frame = p.encoder.encode(session.group_view(who))
+            frame = frames.of(who)
+            assert frame is not None
             size = len(frame)
         done = time.process_time()
         folds.append(folded - start)
@@ -224,16 +226,22 @@ async def sockets(n: int, workers: int = 4, repeat: int = 3, pin: bool = True,
         connected = sum(r["connected"] for r in replies)
         say(f"  groups: {connected} phones connected in {time.perf_counter() - started:.1f} s")
 
-        async def broadcast(body: dict[str, Any]) -> tuple[float, float, int]:
+        def collector(since: float, until: float) -> float:
+            """The server's cyclic-collector time between two wall times (ms), as a pause
+            inside a measurement would show in its figure."""
+            return sum(ms for _, ms in server.collections(since / 1000, until / 1000))
+
+        async def broadcast(body: dict[str, Any]) -> tuple[float, float, int, float]:
             seq = host.seq + 1
             cpu, sent = server.cpu(), time.time() * 1000
             await command(body)
             got = await load.each("wait_step", seq=seq, timeout=timeout)
             await at_seq(seq)
-            return (max(r["last"] for r in got) - sent, server.cpu() - cpu,
-                    sum(r["got"] for r in got))
+            last = max(r["last"] for r in got)
+            return (last - sent, server.cpu() - cpu, sum(r["got"] for r in got),
+                    collector(sent, last))
 
-        async def grouped(body: dict[str, Any] | None) -> tuple[float, float, int]:
+        async def grouped(body: dict[str, Any] | None) -> tuple[float, float, int, float]:
             await load.each("arm")
             cpu, sent = server.cpu(), time.time() * 1000
             if body is None:
@@ -241,8 +249,9 @@ async def sockets(n: int, workers: int = 4, repeat: int = 3, pin: bool = True,
             else:
                 await command(body)
             got = await load.each("wait_groups", timeout=timeout)
-            return (max(r["last"] for r in got) - sent, server.cpu() - cpu,
-                    sum(r["got"] for r in got))
+            last = max(r["last"] for r in got)
+            return (last - sent, server.cpu() - cpu, sum(r["got"] for r in got),
+                    collector(sent, last))
 
         steps = [await broadcast({"type": "goto", "step": 0}) for _ in range(repeat)]
         await load.each("arm")
@@ -263,6 +272,8 @@ async def sockets(n: int, workers: int = 4, repeat: int = 3, pin: bool = True,
             "form_cpu_us_per_phone": round(form_cpu / connected * 1e6, 2),
             "form_ms_runs": [round(f[0], 1) for f in forms],
             "step_ms_runs": [round(s[0], 1) for s in steps],
+            "form_collector_ms_runs": [round(f[3], 1) for f in forms],
+            "step_collector_ms_runs": [round(s[3], 1) for s in steps],
             "load_average": system.load_average(),
         }
     finally:

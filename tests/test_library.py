@@ -273,6 +273,10 @@ async def test_the_check_lists_errors_and_previews_the_steps_that_work(
     assert response.status_code == 200
     checked = response.json()
     assert [e["path"] for e in checked["errors"]] == ["$.steps[2].kind"]
+    # A code and its parameters for the editor to word in its language, the English as well.
+    assert checked["errors"][0]["code"] == "unknown-kind"
+    assert checked["errors"][0]["params"]["value"] == "scael"
+    assert checked["errors"][0]["message"].startswith("Invalid value 'scael'")
     views = checked["views"]
     assert views[2] is None
     assert views[0]["title"] == "一个故事"

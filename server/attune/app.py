@@ -195,7 +195,8 @@ class Sessions:
                 # Every mistake at once, in the file's order, as the library's API lists them.
                 return _problem(422, "\n".join(str(e) for e in exc.found), path=exc.path,
                                 line=exc.line, errors=[{"path": e.path, "line": e.line,
-                                                        "message": e.detail} for e in exc.found])
+                                                        "message": e.detail, "code": e.code,
+                                                        "params": e.params} for e in exc.found])
         found = await self.library.resolve(wanted.scenario) if wanted.scenario else None
         if found is None:
             return _problem(404, f"Unknown scenario {wanted.scenario!r}.",
@@ -319,6 +320,18 @@ class SecurityHeaders:
         (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
     ]
 
+    FRAMED: ClassVar[frozenset[str]] = frozenset({"/screen/preview.html"})
+    """Pages another page of this server shows in a frame (the editor's projector preview draws
+    the real projector page at its real size); every other page refuses any frame."""
+    FRAMED_HEADERS: ClassVar[list[tuple[bytes, bytes]]] = [
+        (name, {
+            b"content-security-policy": value.replace(b"frame-ancestors 'none'",
+                                                      b"frame-ancestors 'self'"),
+            b"x-frame-options": b"SAMEORIGIN",
+        }.get(name, value))
+        for name, value in HEADERS
+    ]
+
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
@@ -326,10 +339,11 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        headers = self.FRAMED_HEADERS if scope["path"] in self.FRAMED else self.HEADERS
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *self.HEADERS]
+                message["headers"] = [*message.get("headers", []), *headers]
             await send(message)
 
         await self.app(scope, receive, with_headers)

@@ -224,7 +224,7 @@ def backup_command(args: argparse.Namespace) -> int:
 def version() -> str:
     from importlib.metadata import version as installed
 
-    return installed("attune")
+    return installed("attune-server")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

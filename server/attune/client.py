@@ -18,6 +18,7 @@ import urllib.request
 import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 import msgspec
 from websockets.asyncio.client import ClientConnection, connect
@@ -83,8 +84,12 @@ async def create_session(
 class Client:
     """One WebSocket connection in one role; messages are kept in arrival order."""
 
-    def __init__(self, base: str) -> None:
+    def __init__(self, base: str, route: str | None = None) -> None:
+        """``route``: the session's join code, sent as ``/ws?s=CODE`` as the web pages do, so a
+        balancer that hashes on it puts every client of a session on one node."""
         self.ws_url = base.rstrip("/").replace("http", "ws", 1) + "/ws"
+        if route:
+            self.ws_url += "?" + urlencode({"s": route})
         self.ws: ClientConnection | None = None
         self.role: p.Role | None = None
         self.inbox: asyncio.Queue[p.ServerMessage | None] = asyncio.Queue()
@@ -107,20 +112,20 @@ class Client:
 
     @classmethod
     async def facilitator(cls, created: Created) -> Client:
-        client = cls(created.base)
+        client = cls(created.base, created.code)
         await client.join(p.Hello(role="facilitator", session=created.session,
                                   token=created.token))
         return client
 
     @classmethod
     async def participant(cls, code: str, *, base: str) -> Client:
-        client = cls(base)
+        client = cls(base, code)
         await client.join(p.Hello(role="participant", code=code))
         return client
 
     @classmethod
     async def screen(cls, code: str, *, base: str) -> Client:
-        client = cls(base)
+        client = cls(base, code)
         await client.join(p.Hello(role="screen", code=code))
         return client
 

@@ -38,6 +38,7 @@ from attune.backends import Backend, VersionConflict
 from attune.config import Settings
 from attune.core import scenario as sc
 from attune.core.emotions import VOCABULARY
+from attune.core.scenario_problems import Param
 from attune.core.views import step_view
 
 log = logging.getLogger("attune.library")
@@ -75,9 +76,14 @@ class Summary(msgspec.Struct, kw_only=True):
 
 
 class Problem(msgspec.Struct):
+    """One mistake in a scenario: where, the English sentence, and the same as a code and its
+    parameters for a page to word in its own language (``attune.core.scenario_problems``)."""
+
     path: str
     line: int | None
     message: str
+    code: str
+    params: dict[str, Param]
 
 
 class Checked(msgspec.Struct):
@@ -95,13 +101,9 @@ _saved_decoder = msgspec.json.Decoder(Saved)
 _saved_encoder = msgspec.json.Encoder()
 
 
-def kind_of(step: sc.Step) -> str:
-    return str(type(step).__struct_config__.tag)
-
-
 def summarise(scenario: sc.Scenario, language: str, *, builtin: bool, version: int = 0,
               saved_at: int = 0) -> Summary:
-    kinds = list(dict.fromkeys(kind_of(step) for step in scenario.steps))
+    kinds = list(dict.fromkeys(sc.kind_of(step) for step in scenario.steps))
     return Summary(
         id=scenario.id, title=sc.localize(scenario.title, language) or scenario.id,
         summary=sc.localize(scenario.summary, language) or "", audience=list(scenario.audience),
@@ -231,8 +233,7 @@ def routes(library: Library) -> list[Route]:
             return _invalid(errors)
         if path_id is not None and scenario.id != path_id:
             return _invalid([sc.ScenarioError(
-                "upload", f"the id is {scenario.id!r} but this is {path_id!r}: use "
-                "POST /api/scenarios to save under a new id", "$.id")])
+                "upload", "id-mismatch", {"id": scenario.id, "expected": path_id}, "$.id")])
         if scenario.id in library.builtins:
             return _problem(409, f"{scenario.id!r} is a built-in scenario, which cannot be "
                             "changed; save it under another id.", path="$.id", builtin=True)
@@ -352,7 +353,8 @@ def _conflict(conflict: VersionConflict, *, creating: bool) -> Response:
 
 
 def _problem_of(error: sc.ScenarioError) -> Problem:
-    return Problem(path=error.path, line=error.line, message=error.detail)
+    return Problem(path=error.path, line=error.line, message=error.detail, code=error.code,
+                   params=error.params)
 
 
 def _invalid(errors: list[sc.ScenarioError]) -> Response:
@@ -386,7 +388,7 @@ def _read(request: Request, body: bytes, source: str,
         try:
             plain = msgspec.json.decode(body)
         except msgspec.DecodeError as exc:
-            return None, [sc.ScenarioError(source, f"not valid JSON: {exc}")], None
+            return None, [sc.ScenarioError(source, "not-json", {"detail": str(exc)})], None
         scenario, errors = sc.check_plain(plain, source)
         return scenario, errors, plain
     scenario, errors = sc.check(body, source)

@@ -18,7 +18,7 @@ import hmac
 import itertools
 import logging
 import secrets
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Protocol
 
 import msgspec
@@ -53,6 +53,7 @@ from attune.core.session import (
     Left,
     Outcome,
     Readied,
+    Regrouped,
     Reply,
     Session,
     Submitted,
@@ -124,11 +125,10 @@ class Replica:
         self.session = session
         self.offset = 0
         self.members: dict[str, Member] = {}
-        self.connected: dict[str, int] = {}
-        """Participant id to number of open connections (several tabs count once)."""
         self.phones: dict[str, list[Member]] = {}
-        """Participant id to their members, so a private push to a few participants (their
-        group view after "I'm ready" or a tick) does not walk every socket."""
+        """Participant id to their open connections on this node (several tabs, one entry), so
+        a private push to a few participants (their group view after "I'm ready" or a tick)
+        does not walk every socket."""
         self.dirty: set[int] = set()
         self.flush: asyncio.TimerHandle | None = None
         self.last_flush = 0.0
@@ -147,6 +147,11 @@ class Replica:
         self.share_again = False
         """One presence share runs at a time per replica, so an older count never lands after a
         newer one; a change seen meanwhile asks for one more round."""
+
+    @property
+    def connected(self) -> int:
+        """Participants with an open connection on this node (several tabs count once)."""
+        return len(self.phones)
 
 
 class Node:
@@ -393,15 +398,8 @@ class Node:
     # --- fan-out ---------------------------------------------------------------------------
 
     def _dispatch(self, session_id: str, replica: Replica, outcomes: list[Outcome]) -> None:
-        grouped = False
-        for i, outcome in enumerate(outcomes):
+        for outcome in outcomes:
             match outcome:
-                case Broadcast(others=p.GroupsEvent()) if i + 1 < len(outcomes) \
-                        and outcomes[i + 1] == Grouped(None):
-                    self._broadcast_grouped(replica, outcome)
-                    grouped = True
-                case Grouped(participants=None) if grouped:
-                    grouped = False  # sent with the event
                 case Broadcast():
                     self._broadcast(replica, outcome)
                 case Reply(origin=origin, message=message):
@@ -414,35 +412,34 @@ class Node:
                     self._mark(replica, step)
                 case Grouped(participants=participants):
                     self._send_groups(replica, participants)
+                case Regrouped(event=event):
+                    self._broadcast_grouped(replica, event)
 
-    def _send_groups(self, replica: Replica, participants: frozenset[str] | None) -> None:
+    def _send_groups(self, replica: Replica, participants: frozenset[str]) -> None:
         """Each participant's own group view, to their own sockets only (it is private)."""
-        if participants is None:
-            members: Iterable[Member] = replica.members.values()
-        else:
-            members = [m for who in participants for m in replica.phones.get(who, ())]
-        for member in members:
-            who = member.participant
-            if who is not None:
+        for who in participants:
+            phones = replica.phones.get(who)
+            if phones:
                 view = replica.session.group_view(who)
                 if view is not None:
-                    member.peer.push("group", Outgoing(view))
+                    frame = Outgoing(view)
+                    for member in phones:
+                        member.peer.push("group", frame)
 
     def _broadcast_grouped(self, replica: Replica, broadcast: Broadcast) -> None:
         """A ``groups`` event followed by every phone's own group view (forming, a new round,
-        entering a groups step): each phone gets both in one write (``Outgoing.both``), as a
-        step's fan-out is one write, not two. Same order, same bytes as ``_broadcast`` then
-        ``_send_groups``."""
+        entering a groups step): each phone gets both in one write (``Outgoing.then``), as a
+        step's fan-out is one write, not two. The views come encoded from parts the room
+        shares (``Session.group_frames``), so this costs about what a step's fan-out does."""
         moderator = Outgoing(broadcast.facilitator)
         others = Outgoing(broadcast.others)
-        session = replica.session
+        frames = replica.session.group_frames()
         for member in replica.members.values():
-            view = session.group_view(member.participant) \
-                if member.participant is not None else None
-            if view is None:
+            frame = frames.of(member.participant) if member.participant is not None else None
+            if frame is None:
                 member.peer.send(moderator if member.role == "facilitator" else others)
             else:
-                member.peer.send(Outgoing.both(others, Outgoing(view)))
+                member.peer.send(Outgoing.then(others, frame))
 
     def _broadcast(self, replica: Replica, broadcast: Broadcast) -> None:
         moderator = Outgoing(broadcast.facilitator)
@@ -546,7 +543,7 @@ class Node:
     async def _counts(self, replica: Replica) -> tuple[int, int]:
         """(joined, connected over all nodes), after publishing this node's connected count."""
         session_id = replica.session.info.id
-        await self.backend.set_presence(session_id, len(replica.connected))
+        await self.backend.set_presence(session_id, replica.connected)
         return len(replica.session.participants), await self.backend.presence(session_id)
 
     async def _refresh_presence(self) -> None:
@@ -688,8 +685,6 @@ class Node:
         replica.members[member.id] = member
         self.metrics.series(self.metrics.connections, member.role).inc()
         if member.participant is not None:
-            replica.connected[member.participant] = \
-                replica.connected.get(member.participant, 0) + 1
             replica.phones.setdefault(member.participant, []).append(member)
         if member.role == "facilitator":
             replica.hosts += 1
@@ -705,11 +700,6 @@ class Node:
         if member.role == "facilitator":
             replica.hosts -= 1
         if member.participant is not None:
-            left = replica.connected.get(member.participant, 1) - 1
-            if left:
-                replica.connected[member.participant] = left
-            else:
-                replica.connected.pop(member.participant, None)
             phones = replica.phones.get(member.participant, [])
             if member in phones:
                 phones.remove(member)
@@ -787,7 +777,7 @@ class Node:
                     raise Refused("forbidden", "Only the facilitator can do this.")
                 if self.grouper is None:
                     raise Refused("themes-unavailable", "Themes need the themes extra on the "
-                                  "server: pip install 'attune[themes]'.")
+                                  "server: pip install 'attune-server[themes]'.")
                 session.book(message.step)
                 if isinstance(message, p.SplitTheme):
                     await self._split(replica, message, origin)

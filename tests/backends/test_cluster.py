@@ -344,16 +344,26 @@ async def test_a_session_works_through_the_shipped_nginx_config(
             for person in people:
                 await person.answer(1, p.CheckinValue(word=WORDS[1]))
             await counted(host, 1, len(people))
-            # least_conn spread the WebSockets over both replicas.
-            per_node = [_connections((await status(n.base + "/metrics"))[1]) for n in nodes]
-            assert all(count > 0 for count in per_node), per_node
-            assert sum(per_node) == len(people) + 1
+            # Affinity: the sockets carry the code (/ws?s=CODE), so the whole session is on one
+            # node, the facilitator's socket included.
+            per_node = [await _connections(n) for n in nodes]
+            assert sorted(per_node) == [0, len(people) + 1], per_node
+            # Other sessions hash elsewhere: within a few, one lands on the other node.
+            home = per_node.index(len(people) + 1)
+            for _ in range(24):
+                other = await create_session(base, "every-kind")
+                opened.append(await Client.participant(other.code, base=base))
+                if await _connections(nodes[1 - home]) > 0:
+                    break
+            else:
+                raise AssertionError("24 sessions all hashed to one node")
     finally:
         proxy.terminate()
         proxy.wait(10)
 
 
-def _connections(metrics: bytes) -> float:
+async def _connections(node: Served) -> float:
+    metrics = (await status(node.base + "/metrics"))[1]
     return sum(float(line.rsplit(" ", 1)[1]) for line in metrics.decode().splitlines()
                if line.startswith("attune_connections{"))
 

@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, ViewportSize, expect
+from playwright.async_api import Browser, Page, ViewportSize, WebSocketRoute, expect
 
 from attune.client import Client, create_session
 from attune.core import protocol as p
@@ -493,6 +493,18 @@ ONE_LINE = """bar => {
 }"""
 """Whether a toolbar's visible controls are all in the viewport and on one row."""
 
+SMALL_TARGETS = """bar => [...bar.querySelectorAll('a, button, select, summary')]
+  .filter(el => el.checkVisibility() && !el.closest('.more-list'))
+  .map(el => [el.id || el.getAttribute('aria-label') || el.textContent.trim().slice(0, 30),
+              el.getBoundingClientRect()])
+  .filter(([, box]) => box.height < 44 || box.width < 44)
+  .map(([name, box]) => `${name}: ${Math.round(box.width)}x${Math.round(box.height)}`)"""
+"""The links, buttons, menus and selects of a bar smaller than a 44 px tap target."""
+
+CONSOLE_SIZES = [ViewportSize(width=w, height=h) for w, h in (
+    (1024, 768), (1280, 720), (1366, 768), (1440, 900), (1920, 1080))]
+"""A small laptop, the two commonest laptop windows, a larger one and a desktop."""
+
 
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize("locale", ["fr-FR", "zh-CN", "en-GB"])
@@ -500,37 +512,42 @@ async def test_the_toolbars_stay_on_one_line_at_every_console_width(
     base: str, browser: Browser, locale: str,
 ) -> None:
     """The step toolbar and the session bar never wrap or leave the window from 1024 to
-    1920 px: what does not fit goes into "More", which opens inside the window."""
+    1920 px: what does not fit goes into "More", which opens inside the window; every target
+    of the header and both bars is at least 44 px, on a laptop too."""
     errors = Errors()
     created = await create_session(base, scenario_yaml=LONG_TITLES, language=locale[:2])
     console = await page(browser, errors, ViewportSize(width=1024, height=768), locale=locale)
     await console.goto(f"{base}/console/#{created.session}.{created.token}")
     await console.locator(".lobby .button-primary").click()
     await expect(console.locator("#toggle-reveal")).to_be_attached()
-    for width in (1024, 1280, 1440, 1920):
-        await console.set_viewport_size(ViewportSize(width=width, height=768))
+    for size in CONSOLE_SIZES:
+        width = size["width"]
+        await console.set_viewport_size(size)
         await console.wait_for_timeout(150)
         for bar in (".controls", ".topbar"):
             fit = await console.locator(bar).evaluate(ONE_LINE)
-            where = f"{bar} at {width} px in {locale}"
+            where = f"{bar} at {width}x{size['height']} in {locale}"
             assert fit["outside"] == [], f"{where}: outside the window: {fit['outside']}"
             assert fit["rows"] == 1, f"{where} wraps"
             assert fit["spill"] <= 1, f"{where} is {fit['spill']} px too wide"
+            small = await console.locator(bar).evaluate(SMALL_TARGETS)
+            assert small == [], f"{where}: targets under 44 px: {small}"
         assert (await console.locator(".topbar").evaluate(ONE_LINE))["height"] < 70
-        more = console.locator(".controls .more-menu summary")
-        if await more.count():
+        for bar in (".controls", ".topbar"):
+            more = console.locator(f"{bar} .more-menu summary")
+            if not await more.count():
+                continue
             await more.click()
-            listed = console.locator(".controls .more-list .button")
+            listed = console.locator(f"{bar} .more-list .button")
             assert await listed.count() >= 1
             for box in [await listed.nth(i).bounding_box() for i in range(await listed.count())]:
                 assert box is not None and box["x"] + box["width"] <= width, "More opens inside"
                 assert box["height"] >= 44, "tap target"
-            await shoot(console, f"console-toolbar-more-{locale[:2]}", (
-                ViewportSize(width=width, height=768),))
+            name = "toolbar" if bar == ".controls" else "header"
+            await shoot(console, f"console-{name}-more-{locale[:2]}", (size,))
             await console.keyboard.press("Escape")
-            await expect(console.locator(".controls .more-menu")).not_to_have_attribute("open", "")
-        await shoot(console, f"console-toolbar-{locale[:2]}", (
-            ViewportSize(width=width, height=768),))
+            await expect(console.locator(f"{bar} .more-menu")).not_to_have_attribute("open", "")
+        await shoot(console, f"console-toolbar-{locale[:2]}", (size,))
     # Every control still works from "More": the keyboard opens it to confirm the end.
     await console.set_viewport_size(ViewportSize(width=1024, height=768))
     await console.wait_for_timeout(150)
@@ -643,4 +660,73 @@ async def test_moderation_queue_my_sessions_and_remote_in_french_and_chinese(
     await shoot(console, f"console-my-sessions-{language}", (PROJECTOR, WIDE))
     for client in others:
         await client.close()
+    assert not errors.seen, errors.seen
+
+
+class HeldSocket:
+    """A page's WebSocket held before its server: what the page sends waits until ``release``
+    (the server's answers pass as they come), as a slow network holds a console's ``hello``."""
+
+    def __init__(self) -> None:
+        self.held: list[str | bytes] = []
+        self.server: WebSocketRoute | None = None
+        self.open = False
+
+    async def route(self, ws: WebSocketRoute) -> None:
+        self.open = False
+        self.server = ws.connect_to_server()
+        ws.on_message(self.forward)
+
+    def forward(self, message: str | bytes) -> None:
+        if self.open and self.server is not None:
+            self.server.send(message)
+        else:
+            self.held.append(message)
+
+    def release(self) -> None:
+        assert self.server is not None, "the page opened no socket"
+        self.open = True
+        for message in self.held:
+            self.server.send(message)
+        self.held.clear()
+
+
+@pytest.mark.timeout(300)
+async def test_a_key_pressed_while_the_console_rejoins_is_sent_once_it_has(
+    base: str, browser: Browser,
+) -> None:
+    """A console just reloaded shows its saved step before the server has answered: → pressed
+    then waits and goes once the console has rejoined, and only if the room is still where it
+    was when pressed (another device moving on meanwhile drops it, and the console says so)."""
+    errors = Errors()
+    created = await create_session(base, "every-kind")
+    host = await Client.facilitator(created)
+    console = await page(browser, errors)
+    await console.goto(created.facilitator_url)
+    await console.locator(".lobby .button-primary").click()
+    await at_step(console, 0)
+    socket = HeldSocket()
+    await console.route_web_socket(re.compile(r"/ws(\?|$)"), socket.route)
+    await console.reload()
+    await expect(console.locator("body[data-connection='reconnecting']")).to_have_count(1)
+    await expect(console.locator(".step-link.current .step-number")).to_have_text("1")
+    await console.keyboard.press("ArrowRight")
+    await expect(console.locator("#toast")).to_contain_text("sent as soon as the console is back")
+    await shoot(console, "console-waiting-to-send", (PROJECTOR,))
+    socket.release()
+    await at_step(console, 1)
+    await host.expect(p.StepEvent, lambda e: e.step.index == 1)
+    await expect(console.locator("#toast")).to_be_hidden()
+    # Pressed on step 2 while another device moves the room to step 3: not sent on top of it.
+    await console.reload()
+    await expect(console.locator("body[data-connection='reconnecting']")).to_have_count(1)
+    await console.keyboard.press("ArrowRight")
+    await host.command(p.Next())
+    await host.expect(p.StepEvent, lambda e: e.step.index == 2)
+    socket.release()
+    await at_step(console, 2)
+    await expect(console.locator("#toast")).to_contain_text("the session moved on")
+    await console.wait_for_timeout(500)
+    await at_step(console, 2)
+    await host.close()
     assert not errors.seen, errors.seen

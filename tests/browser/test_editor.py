@@ -21,12 +21,16 @@ from playwright.async_api import (
     Browser,
     Dialog,
     FilePayload,
+    FrameLocator,
     Page,
     ViewportSize,
     expect,
 )
 
-from tests.support.browser import SHOTS
+from attune.client import Client, create_session
+from attune.core import protocol as p
+from tests.support.browser import SHOTS, at_step
+from tests.support.layout import settle
 from tests.support.paths import DATA
 
 pytestmark = [
@@ -93,6 +97,11 @@ async def fits(page: Page) -> None:
         .filter(el => { const r = el.getBoundingClientRect(); return r.height < 43.5; })
         .map(el => el.className + ': ' + el.textContent.slice(0, 30))""")
     assert not small, f"tap targets under 44 px: {small}"
+
+
+def projector(page: Page) -> FrameLocator:
+    """The projector preview: the real projector page in a frame (web/js/editor/preview.js)."""
+    return page.frame_locator(".preview-projector-frame")
 
 
 def field(page: Page, path: str) -> str:
@@ -190,7 +199,7 @@ async def test_build_a_trilingual_scenario_from_blank_save_reload_and_run_it(
     await checked(editor)
     for path in ("$.steps[2].prompt", "$.steps[2].options[0].label", "$.steps[2].options[1].label"):
         await expect(editor.locator(f"{field(editor, path)} .ed-error").first).to_contain_text(
-            "missing translation")
+            "Missing translation")
     await expect(editor.locator(".ed-status")).to_contain_text("errors")
 
     order = ["story", "checkin", "choice", "reflect"]
@@ -212,7 +221,7 @@ async def test_build_a_trilingual_scenario_from_blank_save_reload_and_run_it(
     phone = editor.locator(".preview-phone")
     await expect(phone.locator("h1")).to_have_text("Que feriez-vous ?")
     await expect(phone.locator(".option label")).to_have_text(["Attendre", "Marcher"])
-    await expect(editor.locator(".preview-projector .screen-options li")).to_have_text(
+    await expect(projector(editor).locator(".screen-options li")).to_have_text(
         ["Attendre", "Marcher"])
     await shoot(editor, "editor-choice-fr-1280x720")
     await fits(editor)
@@ -296,37 +305,71 @@ steps:
 """
 
 
+WORDS = {
+    "en-GB": {
+        "line": "(line {n} of the file)", "minutes": "Expected a whole number, got text",
+        "promt": "Unknown field “promt”", "prompt": "The field “prompt” is required",
+        "translation": "Missing translation for French",
+        "max": "The maximum must be greater than the minimum", "count": "errors",
+        "imported": "Imported broken.yaml",
+    },
+    "fr-FR": {
+        "line": "(ligne {n} du fichier)", "minutes": "un nombre entier",
+        "promt": "Champ inconnu « promt »", "prompt": "Le champ « prompt » est obligatoire",
+        "translation": "Traduction manquante en français",
+        "max": "Le maximum doit être supérieur au minimum", "count": "erreurs",
+        "imported": "broken.yaml",
+    },
+    "zh-CN": {
+        "line": "（文件第 {n} 行）", "minutes": "应为整数，实际是文本",  # noqa: RUF001
+        "promt": "未知字段“promt”", "prompt": "字段“prompt”是必填的",
+        "translation": "缺少法语的翻译", "max": "最大值必须大于最小值", "count": "错误",
+        "imported": "broken.yaml",
+    },
+}
+"""What each mistake of BROKEN says in the editor's language (the server sends codes)."""
+
+
 @pytest.mark.timeout(240)
+@pytest.mark.parametrize("locale", list(WORDS))
 async def test_importing_a_broken_file_shows_each_error_at_its_field(
-    base: str, browser: Browser,
+    base: str, browser: Browser, locale: str,
 ) -> None:
+    words = WORDS[locale]
     watch = Watch()
-    editor = await device(browser, watch, PROJECTOR)
+    editor = await device(browser, watch, PROJECTOR, locale=locale)
     await editor.goto(f"{base}/console/editor.html#new")
     await expect(editor.locator(".ed-step-button").first).to_be_visible()
     await editor.locator("#ed-import").set_input_files(files=[FilePayload(
         name="broken.yaml", mimeType="text/yaml", buffer=BROKEN.encode())])
-    await expect(editor.locator("#ed-banner")).to_contain_text("Imported broken.yaml")
+    await expect(editor.locator("#ed-banner")).to_contain_text(words["imported"])
     lines = BROKEN.splitlines()
 
     def line_of(text: str) -> str:
-        return f"(line {next(i for i, line in enumerate(lines) if text in line) + 1} of the file)"
+        return words["line"].format(n=next(i for i, line in enumerate(lines) if text in line) + 1)
 
+    suffix = "" if locale == "en-GB" else f"-{locale[:2]}"
     # The scenario's own fields: a bad id, minutes that are not a number.
     await expect(editor.locator(f'{field(editor, "$.id")} .ed-error')).to_contain_text(
         line_of("id: Broken"))
     minutes = field(editor, "$.duration_minutes")
-    await expect(editor.locator(f"{minutes} .ed-error")).to_contain_text(
-        "Expected `int`, got `str`")
-    await expect(editor.locator(".ed-summary")).to_contain_text("errors")
-    await shoot(editor, "editor-import-errors-1280x720")
+    await expect(editor.locator(f"{minutes} .ed-error")).to_contain_text(words["minutes"])
+    await expect(editor.locator(".ed-summary")).to_contain_text(words["count"])
+    await shoot(editor, f"editor-import-errors{suffix}-1280x720")
     # The check-in: the misspelt field is kept and shown, the missing prompt marked.
     await editor.locator("#ed-step-list .ed-step-button[data-index='1']").click()
     await expect(editor.locator(f'{field(editor, "$.steps[1].promt")} .ed-error')).to_contain_text(
-        "unknown field 'promt'")
+        words["promt"])
     await expect(editor.locator(f'{field(editor, "$.steps[1].prompt")} .ed-error')).to_contain_text(
-        "missing required field 'prompt'")
-    await shoot(editor, "editor-import-step-1280x720")
+        words["prompt"])
+    await shoot(editor, f"editor-import-step{suffix}-1280x720")
+    if locale != "en-GB":
+        for size in (WIDE, PHONE):
+            await editor.set_viewport_size(size)
+            await editor.wait_for_timeout(100)
+            name = f"editor-import-step{suffix}-{size['width']}x{size['height']}.png"
+            await editor.screenshot(path=SHOTS / name, full_page=True, animations="disabled")
+        await editor.set_viewport_size(PROJECTOR)
     # The import lists types first; fixing them brings the rules across fields (max > min,
     # translations) to their fields as well.
     await editor.locator(f'{field(editor, "$.steps[1].promt")} button').click()
@@ -336,13 +379,13 @@ async def test_importing_a_broken_file_shows_each_error_at_its_field(
     await type_in(editor, "$.id", "broken-id")
     await checked(editor)
     await expect(editor.locator(f'{field(editor, "$.title")} .ed-error')).to_contain_text(
-        "missing translation for 'fr'")
+        words["translation"])
     await editor.locator("#ed-step-list .ed-step-button[data-index='2']").click()
     await expect(editor.locator(f'{field(editor, "$.steps[2].max")} .ed-error')).to_contain_text(
-        "max greater than min")
+        words["max"])
     await editor.locator("#ed-step-list .ed-step-button[data-index='3']").click()
     await expect(editor.locator(f'{field(editor, "$.steps[3].options[0].label")} .ed-error')
-                 ).to_contain_text("missing translation for 'fr'")
+                 ).to_contain_text(words["translation"])
     watch.check()
 
 
@@ -435,15 +478,16 @@ async def test_gallery_filters_and_markup_shown_as_text_everywhere(
         await console.locator(f"#ed-step-list .ed-step-button[data-index='{index}']").click()
         await checked(console)
         await expect(console.locator(".preview-phone h1")).to_have_text(HOSTILE)
-        await expect(console.locator(".preview-projector h1")).to_have_text(HOSTILE)
+        await expect(projector(console).locator("h1")).to_have_text(HOSTILE)
     await expect(console.locator(f'{field(console, "$.steps[2].prompt")} textarea')
                  ).to_have_value(HOSTILE)
     await console.locator("#ed-step-list .ed-step-button[data-index='1']").click()
     await checked(console)
     await expect(console.locator(".preview-phone .option label").first).to_have_text(HOSTILE)
-    await expect(console.locator(".preview-projector .screen-options li").first).to_have_text(
+    await expect(projector(console).locator(".screen-options li").first).to_have_text(
         HOSTILE)
     assert await console.locator("main img, main script, main b").count() == 0
+    assert await projector(console).locator("main img, main script, main b").count() == 0
     await console.set_viewport_size(WIDE)
     await shoot(console, "editor-markup-1920x1080")
     watch.check()
@@ -516,4 +560,78 @@ async def test_hostile_files_are_refused_or_opened_with_their_error(
     else:
         await expect(editor.locator("#ed-banner")).to_contain_text(expected)
         await expect(editor.locator("#ed-step-list .ed-step")).to_have_count(0)
+    watch.check()
+
+
+LAYOUT = """() => {
+  const box = (el) => { const r = el.getBoundingClientRect();
+    return [r.left, r.top, r.width, r.height].map(v => Math.round(v)); };
+  const style = (el) => getComputedStyle(el).fontSize;
+  const head = document.querySelector('.screen-head');
+  const stage = document.querySelector('.screen-stage');
+  return { viewport: [innerWidth, innerHeight], rem: style(document.documentElement),
+           head: box(head), stage: box(stage), headSize: style(head), stageSize: style(stage),
+           question: box(head.querySelector('.step-prompt, h1')),
+           options: [...document.querySelectorAll('.screen-options li')].map(box) };
+}"""
+"""Where the projector puts a step's parts, and at what size, measured in its page."""
+
+LONG = DATA / "fit" / "long-content.yaml"
+CHOICE = 3
+"""The twelve-option choice step of the fit suite's long content."""
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("locale", ["en-GB", "fr-FR", "zh-CN"])
+async def test_the_projector_preview_is_the_projector_at_its_scale(
+    base: str, browser: Browser, locale: str,
+) -> None:
+    """The editor's projector preview lays a step out exactly as a 1280x720 projector does (the
+    same page at the same size, scaled as a picture), shot side by side with the real one."""
+    language = locale[:2]
+    text = LONG.read_text(encoding="utf-8")
+    watch = Watch()
+    created = await create_session(base, scenario_yaml=text, language=language)
+    host = await Client.facilitator(created)
+    await host.command(p.Start())
+    await host.command(p.Goto(step=CHOICE))
+    screen = await device(browser, watch, PROJECTOR, locale)
+    await screen.goto(f"{base}/screen/#{created.code}")
+    await at_step(screen, CHOICE)
+    editor = await device(browser, watch, PROJECTOR, locale)
+    await editor.goto(f"{base}/console/editor.html#new")
+    await expect(editor.locator(".ed-step-button").first).to_be_visible()
+    await editor.locator("#ed-import").set_input_files(files=[FilePayload(
+        name="long-content.yaml", mimeType="text/yaml", buffer=text.encode())])
+    await expect(editor.locator("#ed-banner")).to_contain_text("long-content.yaml")
+    await editor.locator(f"#ed-step-list .ed-step-button[data-index='{CHOICE}']").click()
+    await tab(editor, language)
+    await checked(editor)
+    preview = projector(editor)
+    await preview.locator(f"body[data-step='{CHOICE}']").wait_for(state="attached")
+    await expect(preview.locator(".screen-options li")).to_have_count(12)
+    await settle(screen)
+    await editor.wait_for_timeout(300)  # the frame's own fitting pass
+    real = await screen.evaluate(LAYOUT)
+    shown = await preview.locator("html").evaluate(f"(_) => ({LAYOUT})()")
+    assert shown == real, f"the preview lays the step out otherwise:\n{shown}\n{real}"
+    # The whole projector is in the column, scaled, nothing cut: a 16:9 picture.
+    frame = await editor.locator(".preview-projector-frame").bounding_box()
+    box = await editor.locator(".preview-projector-screen").evaluate(
+        "el => [el.parentElement.clientWidth, el.parentElement.clientHeight]")
+    assert frame is not None
+    assert abs(frame["width"] / frame["height"] - 16 / 9) < 0.01
+    assert abs(frame["width"] - box[0]) <= 1 and abs(frame["height"] - box[1]) <= 1
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    await screen.screenshot(path=SHOTS / f"editor-preview-real-{language}-1280x720.png")
+    await shoot(editor, f"editor-preview-{language}-1280x720")
+    await editor.locator(".preview-projector").screenshot(
+        path=SHOTS / f"editor-preview-frame-{language}-1280x720.png")
+    for size in (WIDE, PHONE):
+        await editor.set_viewport_size(size)
+        await editor.wait_for_timeout(200)
+        await editor.locator(".preview-projector").scroll_into_view_if_needed()
+        await editor.screenshot(
+            path=SHOTS / f"editor-preview-{language}-{size['width']}x{size['height']}.png")
+    await host.close()
     watch.check()

@@ -522,8 +522,8 @@ async def test_upload_a_scenario_file(base: str, browser: Browser) -> None:
     await console.locator("#scenario-file").set_input_files(
         files=[FilePayload(name="broken.yaml", mimeType="text/yaml", buffer=broken)])
     problem = console.locator(".chooser .problem")
-    await expect(problem).to_contain_text("unknown field 'mni'")
-    await expect(problem).to_contain_text("upload:10")
+    await expect(problem).to_contain_text("Unknown field “mni”")
+    await expect(problem).to_contain_text("(line 10 of the file)")
     await console.locator("#scenario-file").set_input_files(DATA / "every-kind.yaml")
     await expect(console.locator(".big-code")).to_be_visible()
     await expect(console.locator(".step-link")).to_have_count(8)

@@ -152,7 +152,7 @@ async def test_a_console_without_the_extra_says_so(base: str, browser: Browser,
         missing = console.locator(".themes-missing")
         await expect(missing).to_be_visible()
         await expect(console.locator(".themes-install")).to_have_text(
-            "pip install 'attune[themes]'")
+            "pip install 'attune-server[themes]'")
         assert await console.locator("#group-themes").count() == 0
         box = await missing.bounding_box()
         line = await missing.evaluate("(el) => parseFloat(getComputedStyle(el).lineHeight)")

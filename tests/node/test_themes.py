@@ -124,7 +124,7 @@ async def test_without_the_grouper_the_console_is_told_plainly(backend_url: str)
         await host.command(p.Start())
         await host.command(p.GroupThemes(step=0))
         error = await host.expect(p.Error)
-        assert error.code == "themes-unavailable" and "attune[themes]" in error.message
+        assert error.code == "themes-unavailable" and "attune-server[themes]" in error.message
 
 
 CHAIRS = (DATA / "themes" / "chairs.yaml").read_text(encoding="utf-8")

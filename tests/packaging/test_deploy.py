@@ -94,10 +94,18 @@ def test_kubernetes_objects_refer_to_each_other() -> None:
         found["HorizontalPodAutoscaler/attune"]["spec"]["minReplicas"]
 
 
-def test_ingress_keeps_websockets_open() -> None:
-    annotations = manifests()["Ingress/attune"]["metadata"]["annotations"]
+def test_ingress_keeps_websockets_open_and_a_session_on_one_pod() -> None:
+    found = manifests()
+    sockets = found["Ingress/attune-ws"]
+    (path,) = sockets["spec"]["rules"][0]["http"]["paths"]
+    assert (path["path"], path["pathType"]) == ("/ws", "Exact")
+    assert path["backend"] == found["Ingress/attune"]["spec"]["rules"][0]["http"]["paths"][0][
+        "backend"]
+    annotations = sockets["metadata"]["annotations"]
     for key in ("proxy-read-timeout", "proxy-send-timeout"):
         assert int(annotations[f"nginx.ingress.kubernetes.io/{key}"]) >= 3600
+    # The pages open /ws?s=CODE (web/js/live.js): hashing on it keeps a session together.
+    assert annotations["nginx.ingress.kubernetes.io/upstream-hash-by"] == "$arg_s"
 
 
 def test_redis_is_deployed_with_aof() -> None:

@@ -94,4 +94,4 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit:
         main(["--version"])
     assert exit.value.code == 0
-    assert capsys.readouterr().out.strip() == f"attune {metadata.version('attune')}"
+    assert capsys.readouterr().out.strip() == f"attune {metadata.version('attune-server')}"

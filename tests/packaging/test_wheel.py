@@ -76,7 +76,7 @@ def test_the_wheel_serves_the_console_and_runs_a_session_from_an_empty_folder(
             source.mkdir(exist_ok=True)
             shutil.copy(ROOT / name, source / name)
     run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", wheels, source)
-    (wheel,) = wheels.glob("attune-*.whl")
+    (wheel,) = wheels.glob("attune_server-*.whl")
     run(sys.executable, "-m", "venv", venv)
     python = venv / "bin" / "python"
     run(python, "-m", "pip", "install", "-q", "-c", ROOT / "constraints.txt", wheel)

@@ -9,6 +9,7 @@ import re
 import pytest
 
 from attune.core.errors import ERROR_CODES
+from attune.core.scenario_problems import ENGLISH, placeholders
 from tests.support.paths import ROOT
 
 I18N = ROOT / "web" / "i18n"
@@ -38,3 +39,15 @@ def test_placeholders_match_english(language: str) -> None:
     wrong = [key for key, text in MESSAGES[language].items()
              if isinstance(text, str) and names(text) != names(MESSAGES["en"].get(key, ""))]
     assert not wrong, f"{language}: placeholders differ from English in {wrong}"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_scenario_problem_has_words_with_its_parameters(language: str) -> None:
+    """The editor words a scenario's mistakes by code (web/js/problems.js): every code the
+    server can send has a sentence, naming the same parameters as the English one."""
+    missing = [code for code in ENGLISH if f"scenario.{code}" not in MESSAGES[language]]
+    assert not missing, f"{language} has no words for {missing}"
+    wrong = [code for code in ENGLISH
+             if set(re.findall(r"\{(\w+)\}", MESSAGES[language][f"scenario.{code}"]))
+             != placeholders(code)]
+    assert not wrong, f"{language}: parameters differ from the server's in {wrong}"

@@ -9,6 +9,11 @@ import { t } from "./i18n.js";
 
 let toastTimer;
 
+function hideToast() {
+  clearTimeout(toastTimer);
+  $("#toast").hidden = true;
+}
+
 /** A short message over the page for five seconds (the console's and the remote's #toast). */
 function toast(text) {
   const box = $("#toast");
@@ -19,13 +24,42 @@ function toast(text) {
 }
 
 /**
- * A `command(type, extra)` that sends a facilitator command on `current()`'s connection, or says
- * in a toast that it could not (commands are not kept for later: the room has moved on by then).
+ * Commands that pace the room, which wait for a page that is rejoining (a console just reloaded
+ * shows its saved step at once, before the server has answered, and a presenter's clicker is
+ * pressed in that second). Each is sent once the page has caught up, and only if the step, its
+ * open and revealed state, the join overlay and the clock are as they were when it was pressed:
+ * "next" pressed on step 3 never skips step 4 because another device moved on meanwhile. Not
+ * queued: `end` (asked twice, on what is seen now), `start` and the moderation of cards
+ * (decided on the cards on screen, which the rejoin may change).
+ */
+const PACING = new Set(["next", "back", "goto", "open", "close", "reveal", "hide_results",
+  "show_join", "pause_clock", "resume_clock", "extend_clock"]);
+
+/** What a pacing command was pressed on: the session where the room is. */
+const pace = (state) => JSON.stringify([state.status, state.step?.index, state.responses_open,
+  state.revealed, state.join_shown, state.clock?.deadline == null, Boolean(state.clock)]);
+
+/**
+ * A `command(type, extra)` that sends a facilitator command on `current()`'s connection. While
+ * the page is rejoining, a pacing command waits for it (above); any other command, or one that
+ * no longer applies once rejoined, is said in a toast not to have gone (commands are not kept
+ * for later: the room has moved on by then).
  * @param {() => import("./live.js").Live} current
  */
 export function commander(current) {
   return (type, extra = {}) => {
-    if (!current().send({ type, ref: randomId(), ...extra })) toast(t("console.notConnected"));
+    const live = current();
+    const message = { type, ref: randomId(), ...extra };
+    if (!PACING.has(type) || !live.state.session) {
+      if (!live.send(message)) toast(t("console.notConnected"));
+      return;
+    }
+    const pressed = pace(live.state);
+    const sent = live.sendWhenJoined(message, (state) => pace(state) === pressed, {
+      onSent: hideToast, onDropped: () => toast(t("console.movedOn")),
+    });
+    if (sent === "waiting") toast(t("console.waitingToSend"));
+    else if (sent === "lost") toast(t("console.notConnected"));
   };
 }
 

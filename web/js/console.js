@@ -22,6 +22,7 @@ import { localhostWarning } from "./reach.js";
 import { handleKey, keysOf } from "./shortcuts.js";
 import { clockControls, showClock, toggleClock } from "./clock.js";
 import { keepOnOneLine } from "./overflow.js";
+import { problemAt } from "./problems.js";
 import { gallery } from "./gallery.js";
 import { renderThemesEditor } from "./themes.js";
 import { groupsConsole } from "./groups.js";
@@ -78,7 +79,7 @@ async function chooser() {
       keyField.hidden = false;
       key.focus();
     }
-    fill(problem, response.status === 422 ? t("console.badFile", { error: data.error }) : data.error || response.statusText);
+    fill(problem, response.status === 422 ? t("console.badFile", { error: fileProblems(data) }) : data.error || response.statusText);
     problem.hidden = false;
     file.value = "";
   }
@@ -95,6 +96,12 @@ async function chooser() {
       h("p", {}, t("console.uploadLead")),
       h("label", { for: "scenario-file", class: "button button-quiet file-button" }, t("console.uploadButton")),
       file)));
+}
+
+/** A refused upload's mistakes in the console's language, each with its line. */
+function fileProblems(data) {
+  if (!Array.isArray(data.errors) || !data.errors.length) return data.error;
+  return data.errors.map((error) => problemAt(error)).join(" · ");
 }
 
 // --- the live console ------------------------------------------------------------------------

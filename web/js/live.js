@@ -24,6 +24,8 @@ const PONG_TIMEOUT = 4000;
 const CONNECT_TIMEOUT = 8000;
 /** Refusals after which retrying cannot help. */
 const FATAL = new Set(["unknown-session", "bad-token"]);
+/** A command pressed while the page (re)joins waits this long for it at most (sendWhenJoined). */
+const JOIN_WAIT = 10000;
 export class Live {
   /**
    * @param {object} options
@@ -46,10 +48,16 @@ export class Live {
     this.epoch = saved?.epoch ?? null;
     this.seq = saved?.seq ?? 0;
     this.resumeToken = saved?.token ?? null;
+    // The session's join code rides on the socket URL (`/ws?s=CODE`) so that a load balancer can
+    // send every client of one session to the same node (docs/deploy.md, "Several nodes"). The
+    // facilitator learns it from the first welcome.
+    this.route = this.code || saved?.route || null;
     this.state = saved?.state ?? emptyState();
     this.clockOffset = 0;
     this.bestRtt = Infinity;
     this.outbox = store.get(`${this.key}:outbox`, []);
+    /** Commands pressed before this page has rejoined, for sendWhenJoined (memory only). */
+    this.waiting = [];
     this.attempt = 0;
     this.stopped = false;
     this.joined = false;
@@ -72,7 +80,8 @@ export class Live {
     this.stopped = false;
     clearTimeout(this.retryTimer);
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    const ws = new WebSocket(`${scheme}//${location.host}/ws`);
+    const query = this.route ? `?s=${encodeURIComponent(this.route)}` : "";
+    const ws = new WebSocket(`${scheme}//${location.host}/ws${query}`);
     this.ws = ws;
     this.joined = false;
     this.onStatus(this.attempt === 0 && !this.epoch ? "connecting" : "reconnecting", this);
@@ -171,6 +180,33 @@ export class Live {
     return false;
   }
 
+  /**
+   * Send `message` now, or, while the page is joining or rejoining (a console just reloaded
+   * shows its saved step before the server has answered), once it has caught up with the
+   * session, if `still(state)` then holds: what the person saw when they pressed is still so
+   * (then `onSent()`). Otherwise, or after JOIN_WAIT, it is dropped and `onDropped()` says so.
+   * Returns "sent", "waiting" or "lost" (the page has stopped for good).
+   */
+  sendWhenJoined(message, still, { onSent = () => {}, onDropped = () => {} } = {}) {
+    if (this.send(message)) return "sent";
+    if (this.stopped) return "lost";
+    this.waiting.push({ message, still, onSent, onDropped, until: Date.now() + JOIN_WAIT });
+    return "waiting";
+  }
+
+  /** Send what waited for the join, once the replay after `welcome` has caught up. */
+  sendWaiting() {
+    if (!this.waiting.length || !this.joined || this.seq < (this.lastWelcome?.seq ?? 0)) return;
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const { message, still, onSent, onDropped, until } of waiting) {
+      if (Date.now() <= until && still(this.state)) {
+        this.ws.send(JSON.stringify(message));
+        onSent();
+      } else onDropped();
+    }
+  }
+
   /** Answers wait in an outbox until acknowledged; resending the same submission is harmless. */
   remember(message) {
     this.outbox = this.outbox.filter((m) => m.step !== message.step);
@@ -210,6 +246,7 @@ export class Live {
         this.attempt = 0;
         this.lastWelcome = { replay: message.replay, seq: message.seq };
         this.epoch = message.epoch;
+        this.route = normalizeCode(message.code) || this.route;
         // With replay the missed events follow and advance seq one by one; a snapshot is the
         // whole state as of welcome.seq.
         if (!message.replay) this.seq = message.seq;
@@ -246,11 +283,13 @@ export class Live {
     }
     this.save();
     this.onMessage(message, this);
+    this.sendWaiting();
   }
 
   save() {
     store.set(this.key, {
       epoch: this.epoch, seq: this.seq, token: this.resumeToken, state: this.state,
+      route: this.route,
     });
   }
 }

@@ -59,7 +59,7 @@ export function renderThemesEditor(box, results, options) {
   const send = (type, extra) => options.command(type, { step: options.step, ...extra });
   if (!options.available) {  // one quiet line: this is not what the facilitator came to do
     box.replaceChildren(h("p", { class: "themes-missing", title: t("themes.missingWhy") },
-      t("themes.missing"), " ", h("code", { class: "themes-install" }, "pip install 'attune[themes]'")));
+      t("themes.missing"), " ", h("code", { class: "themes-install" }, "pip install 'attune-server[themes]'")));
     return;
   }
   // On a step that hands characters out, each character's answers have their own themes.

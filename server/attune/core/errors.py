@@ -111,7 +111,7 @@ ERROR_CODES: Final[dict[ErrorCode, str]] = {
     "no-such-theme": "No theme with this id on this step (a regrouping replaced it), or the edit "
     "does not apply (merging a theme into itself).",
     "themes-unavailable": "Grouping into themes needs the `themes` extra on the server "
-    "(`pip install 'attune[themes]'`) on the facilitator's node.",
+    "(`pip install 'attune-server[themes]'`) on the facilitator's node.",
     "rate-limited": "Too many messages; slow down (repeated flooding closes with 1008).",
     "unavailable": "The shared backend is not reachable; the client should retry shortly.",
 }

@@ -61,7 +61,7 @@ def export(session: Session) -> Export:
         asked = step.debrief if isinstance(step, sc.Groups) and step.debrief else step
         steps.append(StepResult(
             index=index,
-            kind=type(step).__struct_config__.tag,  # type: ignore[arg-type]
+            kind=sc.kind_of(step),
             title=sc.localize(step.title, language) or "",
             prompt=sc.localize(getattr(asked, "prompt", None), language),
             count=results.count,

@@ -34,7 +34,7 @@ word and size, never who is in it.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Literal
 
 from attune.core.checklist import Checklists, Tick
@@ -82,11 +82,25 @@ def sizes(count: int, size: int, leftover: Literal["join", "own"]) -> list[int]:
     return [small + 1] * extra + [small] * (groups - extra)
 
 
-def shuffle_key(secret: str, step: int, forming: int, participant: str) -> bytes:
-    """A participant's place in the shuffle of one forming: keyed, so nobody can aim for a group."""
-    return hashlib.blake2s(
-        f"{step}/{forming}/{participant}".encode(), key=secret.encode()[:32], digest_size=8
-    ).digest()
+def shuffle_key(secret: str, step: int, forming: int) -> Callable[[str], bytes]:
+    """Each participant's place in the shuffle of one forming: a keyed hash (the session secret),
+    so nobody can aim for a group.
+
+    The key of ``participant`` is the 8-byte BLAKE2s of ``step/forming/participant`` keyed with
+    the secret's first 32 bytes. Logs outlive versions, so this must never change: a session
+    replayed by a newer node must form the same groups (tests/core/test_groups.py pins values).
+    The keyed state is set up once per forming and copied per participant, which halves the cost
+    of hashing 10,000 people.
+    """
+    keyed = hashlib.blake2s(key=secret.encode()[:32], digest_size=8)
+    prefix = f"{step}/{forming}/"
+
+    def key(participant: str) -> bytes:
+        hashed = keyed.copy()
+        hashed.update((prefix + participant).encode())
+        return hashed.digest()
+
+    return key
 
 
 def role_slot(position: int, members: int, round_: int, rotate: bool) -> int:
@@ -164,17 +178,21 @@ class GroupsState:
         return changed
 
     def form(self, secret: str) -> None:
-        """Group every ready participant afresh (the facilitator's "form groups")."""
+        """Group every ready participant afresh (the facilitator's "form groups").
+
+        One keyed hash per person and a sort; the groups, where everyone is and their roles are
+        then built group by group, not person by person (10,000 people in one command)."""
         people = list(self.ready)
         if len(people) < 2:
             raise ValueError("fewer than two ready")
-        people.sort(key=lambda who: shuffle_key(secret, self.step, self.formings, who))
+        people.sort(key=shuffle_key(secret, self.step, self.formings))
         self.formings += 1
-        self.groups, self.where, self.waiting = [], {}, []
+        self.groups, self.waiting = [], []
         start = 0
         for count in sizes(len(people), self.size, self.leftover):
-            self._add_group(people[start:start + count])
+            self.groups.append(people[start:start + count])
             start += count
+        self.where = {who: index for index, group in enumerate(self.groups) for who in group}
         self.phase, self.round = "grouped", 0
         self._reset_timer(None)
         self._assign_roles()
@@ -252,6 +270,31 @@ class GroupsState:
         group = self.groups[index]
         slot = role_slot(group.index(participant), len(group), self.round + 1, True)
         return min(slot, self.role_count - 1)
+
+    def seats(self) -> Iterator[tuple[int, int, str, int, int | None]]:
+        """``(group number, members, participant, role, next role)`` of everyone in a group of
+        two or more, group by group, while the groups run: what forming and every new round tell
+        each of them. The same as ``group_of``, ``members``, ``role`` and ``next_role`` one
+        person at a time, without their lookups."""
+        if self.phase != "grouped":
+            return
+        upcoming = self.rotate and self.round + 1 < self.rounds
+        last = self.role_count - 1
+        nexts: dict[int, tuple[int | None, ...]] = {}
+        roles = self.roles
+        for index, group in enumerate(self.groups):
+            members = len(group)
+            if members < 2:
+                continue
+            after = nexts.get(members)
+            if after is None:
+                after = nexts[members] = tuple(
+                    min(role_slot(position, members, self.round + 1, True), last)
+                    if upcoming else None
+                    for position in range(members)
+                )
+            for who, then in zip(group, after, strict=True):
+                yield index + 1, members, who, roles[who], then
 
     def live_groups(self) -> list[int]:
         """Numbers of the groups that have anyone in them."""
@@ -344,12 +387,27 @@ class GroupsState:
                 start += count
 
     def _assign_roles(self) -> None:
+        """Every member's role this round. Roles depend only on a member's place in their group
+        and the group's size, so each size's roles are worked out once and given group by
+        group."""
         self.roles = {}
-        last = self.role_count - 1
-        hold = self.checklists.hold
+        patterns: dict[int, tuple[tuple[int, ...], tuple[int, ...]]] = {}
         for index, group in enumerate(self.groups):
-            for position, who in enumerate(group):
-                role = min(role_slot(position, len(group), self.round, self.rotate), last)
-                self.roles[who] = role
-                if len(group) >= 2:
-                    hold(role, self.formings, index + 1)
+            members = len(group)
+            pattern = patterns.get(members)
+            if pattern is None:
+                pattern = patterns[members] = self._pattern(members)
+            roles, held = pattern
+            self.roles.update(zip(group, roles, strict=True))
+            for role in held:
+                self.checklists.hold(role, self.formings, index + 1)
+
+    def _pattern(self, members: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """The roles in a group of ``members`` this round, by place, and the roles with a
+        checklist it holds (a group of one holds none: it is not counted)."""
+        last = self.role_count - 1
+        roles = tuple(min(role_slot(position, members, self.round, self.rotate), last)
+                      for position in range(members))
+        held = tuple(sorted({role for role in roles if self.checklists.items[role]})) \
+            if members >= 2 else ()
+        return roles, held

@@ -23,6 +23,7 @@ import msgspec
 import yaml
 
 from attune.core.emotions import VOCABULARY
+from attune.core.scenario_problems import Param, Problem, english, from_msgspec
 
 Text = str | dict[str, str]
 """A string shown to people: one for every language, or one per language code."""
@@ -190,6 +191,11 @@ STEP_KINDS = (
 )
 
 
+def kind_of(step: Step) -> str:
+    """A step's ``kind``: its tag in the scenario format (one of ``STEP_KINDS``)."""
+    return str(type(step).__struct_config__.tag)
+
+
 class Scenario(Schema, kw_only=True):
     id: _ID
     title: Text
@@ -206,12 +212,20 @@ class Scenario(Schema, kw_only=True):
 
 
 class ScenarioError(ValueError):
-    """A scenario file that cannot be used, with where and why in words a facilitator can act on."""
+    """A scenario file that cannot be used, with where and why in words a facilitator can act on.
 
-    def __init__(self, source: str, message: str, path: str = "$", line: int | None = None):
+    ``code`` and ``params`` say what is wrong in a form any language can word (see
+    ``attune.core.scenario_problems``); ``detail`` is the English sentence.
+    """
+
+    def __init__(self, source: str, code: str, params: dict[str, Param] | None = None,
+                 path: str = "$", line: int | None = None):
         self.source = source
         self.path = path
         self.line = line
+        self.code = code
+        self.params = params or {}
+        message = english(code, self.params)
         self.detail = message
         self.found: list[ScenarioError] = [self]
         """Every error of the file this one came from, itself first (see ``check``)."""
@@ -245,8 +259,8 @@ def check(data: bytes | str, source: str = "<scenario>",
     """
     raw = data.encode() if isinstance(data, str) else data
     if len(raw) > MAX_FILE_BYTES:
-        return None, [ScenarioError(source, f"file is {len(raw)} bytes; the limit is "
-                                    f"{MAX_FILE_BYTES}")]
+        return None, [ScenarioError(source, "file-too-large",
+                                    {"size": len(raw), "limit": MAX_FILE_BYTES})]
     loader = _Loader(raw)
     try:
         tree = loader.get_single_node()
@@ -255,14 +269,13 @@ def check(data: bytes | str, source: str = "<scenario>",
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc)
-        hint = ""
-        if "mapping values are not allowed" in problem or "expected <block end>" in problem:
-            hint = " (check the indentation; text containing ': ' or '#' needs quotes)"
-        return None, [ScenarioError(source, f"not valid YAML: {problem}{hint}", line=line)]
+        indent = "mapping values are not allowed" in problem or "expected <block end>" in problem
+        return None, [ScenarioError(source, "not-yaml-indent" if indent else "not-yaml",
+                                    {"detail": problem}, line=line)]
     finally:
         loader.dispose()
     if tree is None:
-        return None, [ScenarioError(source, "file is empty; expected a scenario mapping")]
+        return None, [ScenarioError(source, "empty-file")]
     return check_plain(plain, source, tree)
 
 
@@ -276,8 +289,9 @@ def check_plain(plain: object, source: str = "<scenario>", tree: yaml.Node | Non
     on a copy where each broken part is stood in for (see ``_stand_ins``), so that a typo in
     one step does not hide a missing translation in another.
     """
-    def error(path: str, message: str) -> ScenarioError:
-        return ScenarioError(source, message, path, _line_of(tree, path) if tree else None)
+    def error(problem: Problem) -> ScenarioError:
+        line = _line_of(tree, problem.path) if tree else None
+        return ScenarioError(source, problem.code, problem.params, problem.path, line)
 
     problems = list(_walk(plain, Scenario, "$"))
     if not problems:
@@ -286,15 +300,15 @@ def check_plain(plain: object, source: str = "<scenario>", tree: yaml.Node | Non
         if not problems:
             return scenario, []
     elif isinstance(plain, dict):
-        repaired, replaced = _stand_ins(plain, [path for path, _ in problems])
+        repaired, replaced = _stand_ins(plain, [problem.path for problem in problems])
         try:
             partial = msgspec.convert(repaired, Scenario)
         except msgspec.ValidationError:
             partial = None
         if partial is not None:
-            problems += [(path, message) for path, message in _check(partial)
-                         if not any(_within(path, part) for part in replaced)]
-    errors = [error(path, message) for path, message in problems]
+            problems += [problem for problem in _check(partial)
+                         if not any(_within(problem.path, part) for part in replaced)]
+    errors = [error(problem) for problem in problems]
     return None, errors
 
 
@@ -331,8 +345,8 @@ def _within(path: str, part: str) -> bool:
     return path == part or path.startswith((f"{part}.", f"{part}["))
 
 
-def _walk(value: object, kind: Any, path: str) -> Iterator[tuple[str, str]]:
-    """Every schema mistake in ``value`` read as the type ``kind``, as (path, message)."""
+def _walk(value: object, kind: Any, path: str) -> Iterator[Problem]:
+    """Every schema mistake in ``value`` read as the type ``kind``."""
     base, metas = kind, ()
     if typing.get_origin(kind) is Annotated:
         base, *rest = typing.get_args(kind)
@@ -354,7 +368,7 @@ def _walk(value: object, kind: Any, path: str) -> Iterator[tuple[str, str]]:
     yield from _convert(value, kind, path)
 
 
-def _walk_struct(value: dict[Any, Any], structs: list[Any], path: str) -> Iterator[tuple[str, str]]:
+def _walk_struct(value: dict[Any, Any], structs: list[Any], path: str) -> Iterator[Problem]:
     """A mapping read as one struct of ``structs``; several means a union tagged by ``kind``."""
     struct = structs[0]
     if len(structs) > 1:
@@ -363,29 +377,28 @@ def _walk_struct(value: dict[Any, Any], structs: list[Any], path: str) -> Iterat
         by_tag = {s.__struct_config__.tag: s for s in structs}
         if tag not in by_tag:
             if tag is None:
-                yield path, f"Object missing required field `{tag_field}`; expected a step " \
-                    f"kind: {', '.join(STEP_KINDS)}"
+                yield Problem(path, "missing-kind", {"kinds": list(STEP_KINDS)})
             else:
-                yield f"{path}.{tag_field}", (f"Invalid value {tag!r}; expected a step kind: "
-                                              f"{', '.join(STEP_KINDS)}")
+                yield Problem(f"{path}.{tag_field}", "unknown-kind",
+                              {"value": str(tag), "kinds": list(STEP_KINDS)})
             return
         struct = by_tag[tag]
     tag_field = struct.__struct_config__.tag_field
     fields = {f.encode_name: f for f in msgspec.structs.fields(struct)}
     for key in value:
         if key not in fields and key != tag_field:
-            yield f"{path}.{key}", f"unknown field {key!r} (check the spelling)"
+            yield Problem(f"{path}.{key}", "unknown-field", {"field": str(key)})
     for name, field in fields.items():
         if name not in value:
             if field.required:
                 # The path names the missing field (its line is the enclosing mapping's), so an
                 # editor can show the error where the field would be.
-                yield f"{path}.{name}", f"missing required field {name!r}"
+                yield Problem(f"{path}.{name}", "missing-field", {"field": name})
             continue
         yield from _walk(value[name], field.type, f"{path}.{name}")
 
 
-def _convert(value: object, kind: Any, path: str) -> Iterator[tuple[str, str]]:
+def _convert(value: object, kind: Any, path: str) -> Iterator[Problem]:
     """The mistake, if any, in a value msgspec can check whole (a string, a list of words)."""
     try:
         msgspec.convert(value, kind)
@@ -394,15 +407,12 @@ def _convert(value: object, kind: Any, path: str) -> Iterator[tuple[str, str]]:
         if not message:
             message, inner = str(exc), "$"
         where = path + inner.strip("`").replace("[...]", "").removeprefix("$")
-        if "got `bool`" in message:
-            message += " (yes/no/on/off are read as true/false in YAML: put the text in quotes)"
-        if where == "$.steps" and "length <=" in message:
-            message = f"a scenario has at most {MAX_STEPS} steps; this one has {len(value)}" \
-                if isinstance(value, list) else message
+        code, params = from_msgspec(message)
+        if where == "$.steps" and code == "length-at-most" and isinstance(value, list):
+            code, params = "too-many-steps", {"limit": MAX_STEPS, "count": len(value)}
         if "matching regex" in message and _ID_PATTERN in message:
-            message = ("expected an id of lower-case letters, digits and dashes (at most 64, "
-                       "not starting with a dash)")
-        yield where, message
+            code, params = "bad-id", {}
+        yield Problem(where, code, params)
 
 
 def _is_struct(kind: Any) -> bool:
@@ -428,9 +438,9 @@ def load(path: Path) -> Scenario:
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise ScenarioError(str(path), f"cannot read file: {exc.strerror}") from None
+        raise ScenarioError(str(path), "unreadable", {"detail": exc.strerror or ""}) from None
     if size > MAX_FILE_BYTES:
-        raise ScenarioError(str(path), f"file is {size} bytes; the limit is {MAX_FILE_BYTES}")
+        raise ScenarioError(str(path), "file-too-large", {"size": size, "limit": MAX_FILE_BYTES})
     return loads(path.read_bytes(), str(path))
 
 
@@ -440,7 +450,7 @@ def load_folder(folder: Path) -> dict[str, Scenario]:
     for path in sorted(folder.glob("*.yaml")):
         scenario = load(path)
         if scenario.id in found:
-            raise ScenarioError(str(path), f"id {scenario.id!r} is used by another file", "$.id")
+            raise ScenarioError(str(path), "duplicate-file-id", {"id": scenario.id}, "$.id")
         found[scenario.id] = scenario
     return found
 
@@ -453,25 +463,24 @@ def json_schema() -> dict[str, Any]:
     return schema
 
 
-def _check(scenario: Scenario) -> Iterator[tuple[str, str]]:
+def _check(scenario: Scenario) -> Iterator[Problem]:
     """Rules a type cannot express: complete translations, known words, sane ranges."""
     languages = set(scenario.languages)
     if "en" not in languages:
-        yield "$.languages", "English ('en') is required: it is the fallback for every text"
+        yield Problem("$.languages", "english-required")
     for path, text in _texts(scenario, "$"):
         if isinstance(text, dict):
             unknown = sorted(set(text) - set(LANGUAGES))
             if unknown:
-                yield path, f"unknown language {unknown[0]!r}; expected one of {list(LANGUAGES)}"
+                yield Problem(path, "unknown-language",
+                              {"language": unknown[0], "languages": list(LANGUAGES)})
             missing = sorted(languages - set(text))
             if missing:
-                yield path, (
-                    f"missing translation for {missing[0]!r} "
-                    f"(the scenario's languages are {', '.join(scenario.languages)})"
-                )
+                yield Problem(path, "missing-translation",
+                              {"language": missing[0], "languages": list(scenario.languages)})
             empty = [lang for lang, value in text.items() if not value.strip()]
             if empty:
-                yield path, f"empty text for {empty[0]!r}"
+                yield Problem(path, "empty-text", {"language": empty[0]})
     characters: set[str] = set()
     for index, step in enumerate(scenario.steps):
         where = f"$.steps[{index}]"
@@ -484,29 +493,25 @@ def _check(scenario: Scenario) -> Iterator[tuple[str, str]]:
                     characters.add(character.id)
         if isinstance(step, Perspective) and step.character is not None \
                 and step.character not in characters:
-            yield f"{where}.character", (
-                f"no character named {step.character!r} in an earlier story step "
-                f"(known: {', '.join(sorted(characters)) or 'none'})"
-            )
+            yield Problem(f"{where}.character", "unknown-character",
+                          {"name": step.character, "known": sorted(characters)})
         if isinstance(step, Checkin) and step.words is not None:
             for w, word in enumerate(step.words):
                 if word not in VOCABULARY:
-                    yield f"{where}.words[{w}]", (
-                        f"unknown emotion word {word!r}; expected one of "
-                        f"{', '.join(sorted(VOCABULARY))}"
-                    )
+                    yield Problem(f"{where}.words[{w}]", "unknown-word",
+                                  {"word": word, "words": sorted(VOCABULARY)})
             if len(step.words) < 2:
-                yield f"{where}.words", "give at least 2 words to choose from"
+                yield Problem(f"{where}.words", "too-few-words")
         if isinstance(step, Groups):
             yield from _check_groups(step, where)
             if step.debrief is not None:
                 step, where = step.debrief, f"{where}.debrief"
         if isinstance(step, Scale) and not step.min < step.max <= step.min + 100:
-            yield f"{where}.max", "expected max greater than min, at most 100 apart"
+            yield Problem(f"{where}.max", "scale-range")
         if isinstance(step, Choice):
             ids = [option.id for option in step.options]
             if len(set(ids)) != len(ids):
-                yield f"{where}.options", "option ids must be unique"
+                yield Problem(f"{where}.options", "duplicate-option-ids")
     yield from check_links(scenario)
 
 
@@ -543,7 +548,7 @@ def compared_index(scenario: Scenario, step: Step) -> int | None:
     return next((i for i, other in enumerate(scenario.steps) if other.id == ref), None)
 
 
-def check_links(scenario: Scenario) -> Iterator[tuple[str, str]]:
+def check_links(scenario: Scenario) -> Iterator[Problem]:
     """Rules between steps: unique step ids, ``compare`` naming an earlier step of the same kind,
     ``characters`` naming story characters and going with ``assign: each``."""
     seen: dict[str, int] = {}
@@ -551,10 +556,8 @@ def check_links(scenario: Scenario) -> Iterator[tuple[str, str]]:
         where = f"$.steps[{index}]"
         if step.id is not None:
             if step.id in seen:
-                yield f"{where}.id", (
-                    f"step id {step.id!r} is already used by step {seen[step.id]} "
-                    "(steps are counted from 0)"
-                )
+                yield Problem(f"{where}.id", "duplicate-step-id",
+                              {"id": step.id, "step": seen[step.id]})
             seen.setdefault(step.id, index)
         ref = getattr(step, "compare", None)
         if ref is not None:
@@ -565,58 +568,50 @@ def check_links(scenario: Scenario) -> Iterator[tuple[str, str]]:
 
 def _check_compare(
     scenario: Scenario, step: Step, index: int, ref: str, seen: dict[str, int],
-) -> Iterator[tuple[str, str]]:
+) -> Iterator[Problem]:
     where = f"$.steps[{index}].compare"
-    kind = step.__struct_config__.tag
+    kind = str(step.__struct_config__.tag)
     target = seen.get(ref)
     if target is None or target == index:
         later = compared_index(scenario, step)
         if later is not None and later > index:
-            yield where, f"step {ref!r} comes later; compare with an earlier step"
+            yield Problem(where, "compare-later", {"ref": ref})
         elif target == index:
-            yield where, "a step cannot compare with itself"
+            yield Problem(where, "compare-itself")
         else:
             known = [
                 other.id for other in scenario.steps[:index]
                 if other.id is not None and isinstance(other, type(step))
             ]
-            yield where, (
-                f"no earlier step has the id {ref!r} (earlier {kind} steps with an id: "
-                f"{', '.join(known) or 'none'}; give the first step an id: line)"
-            )
+            yield Problem(where, "compare-unknown",
+                          {"ref": ref, "kind": kind, "known": [k for k in known if k]})
         return
     other = scenario.steps[target]
     if type(other) is not type(step):
-        yield where, (
-            f"step {ref!r} is a {other.__struct_config__.tag} step; a {kind} step compares "
-            f"with an earlier {kind} step"
-        )
+        yield Problem(where, "compare-other-kind",
+                      {"ref": ref, "other": str(other.__struct_config__.tag), "kind": kind})
     elif isinstance(step, Scale) and isinstance(other, Scale) \
             and (step.min, step.max) != (other.min, other.max):
-        yield where, (
-            f"step {ref!r} runs from {other.min} to {other.max} and this one from {step.min} "
-            f"to {step.max}; compared scales need the same min and max"
-        )
+        yield Problem(where, "compare-range", {"ref": ref, "min": other.min, "max": other.max,
+                                               "own_min": step.min, "own_max": step.max})
     elif getattr(step, "assign", None) or getattr(other, "assign", None):
-        yield where, "a step with assigned characters cannot compare, nor be compared with"
+        yield Problem(where, "compare-assigned")
 
 
 def _check_assign(scenario: Scenario, step: Checkin | Perspective, index: int
-                  ) -> Iterator[tuple[str, str]]:
+                  ) -> Iterator[Problem]:
     where = f"$.steps[{index}]"
     if step.assign is not None and not step.characters:
-        yield f"{where}.assign", "assign: each needs a characters: list of at least 2"
+        yield Problem(f"{where}.assign", "assign-without-characters")
         return
     if not step.characters:
         return
     if step.assign is None:
-        yield f"{where}.characters", (
-            "add assign: each so that every participant is given one of these characters"
-        )
+        yield Problem(f"{where}.characters", "characters-without-assign")
     if isinstance(step, Perspective) and step.character is not None:
-        yield f"{where}.character", "use either character: (one for all) or characters:, not both"
+        yield Problem(f"{where}.character", "character-and-characters")
     if len(step.characters) < 2:
-        yield f"{where}.characters", "give at least 2 characters to hand out"
+        yield Problem(f"{where}.characters", "too-few-characters")
     keys: dict[str, int] = {}
     for c, ref in enumerate(step.characters):
         found = find_character(scenario, ref, index)
@@ -626,28 +621,24 @@ def _check_assign(scenario: Scenario, step: Checkin | Perspective, index: int
                 for other in scenario.steps[:index] if isinstance(other, Story)
                 for character in other.characters
             })
-            yield f"{where}.characters[{c}]", (
-                f"no character {ref!r} in an earlier story step (known: "
-                f"{', '.join(known) or 'none'})"
-            )
+            yield Problem(f"{where}.characters[{c}]", "unknown-assigned-character",
+                          {"name": ref, "known": known})
             continue
         key = character_key(found)
         if key in keys:
-            yield f"{where}.characters[{c}]", f"{ref!r} is listed twice"
+            yield Problem(f"{where}.characters[{c}]", "character-twice", {"name": ref})
         keys[key] = c
 
 
-def _check_groups(step: Groups, where: str) -> Iterator[tuple[str, str]]:
+def _check_groups(step: Groups, where: str) -> Iterator[Problem]:
     ids = [role.id for role in step.roles]
     if len(set(ids)) != len(ids):
-        yield f"{where}.roles", "role ids must be unique"
+        yield Problem(f"{where}.roles", "duplicate-role-ids")
     if len(step.roles) > step.size + 1:
-        yield f"{where}.roles", (
-            f"{len(step.roles)} roles cannot all be held in groups of {step.size} "
-            f"(at most {step.size + 1})"
-        )
+        yield Problem(f"{where}.roles", "too-many-roles",
+                      {"roles": len(step.roles), "size": step.size, "most": step.size + 1})
     if step.debrief is not None and step.debrief.predict is not None:
-        yield f"{where}.debrief.predict", "a debrief question takes no guess about the group"
+        yield Problem(f"{where}.debrief.predict", "debrief-guess")
 
 
 def _texts(node: object, path: str) -> Iterator[tuple[str, Text]]:

@@ -22,6 +22,7 @@ import msgspec
 
 from attune.core import checklist as ch
 from attune.core import countdown, views
+from attune.core import group_frames as gf
 from attune.core import groups as g
 from attune.core import protocol as p
 from attune.core import scenario as s
@@ -165,12 +166,19 @@ GROUP_COUNTS: Final = -2
 
 
 class Grouped(NamedTuple):
-    """These participants' private group views changed (None: everyone's); send each theirs."""
+    """These participants' private group views changed; send each theirs."""
 
-    participants: frozenset[str] | None
+    participants: frozenset[str]
 
 
-Outcome = Broadcast | Reply | Changed | Grouped
+class Regrouped(NamedTuple):
+    """Everyone's group view changed with this shared event (forming, a new round, entering a
+    groups step): send each phone the event and its own view together (``group_frames``)."""
+
+    event: Broadcast
+
+
+Outcome = Broadcast | Reply | Changed | Grouped | Regrouped
 
 
 class Record(NamedTuple):
@@ -252,6 +260,8 @@ class Session:
         """SHA-256 of the moderator link's token; empty when there is none."""
         self._views: dict[tuple[int, bool], p.AnyStepView] = {}
         self._roles: dict[tuple[int, int], p.RoleView] = {}
+        self._pieces: dict[int, gf.Pieces] = {}
+        """Per groups step, the encoded parts of its private views (``group_frames``)."""
         self.visited: set[int] = set()
         """Steps entered before: entering one again leaves its responses closed."""
         self.compares: dict[int, int] = {}
@@ -600,7 +610,7 @@ class Session:
             at,
         )]
         if state is not None:
-            outcomes += [self._broadcast(self.groups_event(state), at), Grouped(None),
+            outcomes += [Regrouped(self._broadcast(self.groups_event(state), at)),
                          Changed(GROUP_COUNTS)]
         if self.clock is not None:
             outcomes.append(self._broadcast(p.ClockEvent(seq=0, clock=self.clock), at))
@@ -673,12 +683,12 @@ class Session:
 
     def _groups_command(self, command: p.FacilitatorCommand, at: float) -> list[Outcome]:
         state = self.current_groups()
-        everyone: list[Outcome] = [Grouped(None), Changed(GROUP_COUNTS)]
         if isinstance(command, p.GroupsForm):
             if len(state.ready) < 2:
                 raise Refused("too-few-ready", f"{len(state.ready)} ready; groups need two.")
             state.form(self.info.secret)
-            return [self._broadcast(self.groups_event(state), at), *everyone]
+            return [Regrouped(self._broadcast(self.groups_event(state), at)),
+                    Changed(GROUP_COUNTS)]
         if isinstance(command, p.GroupsEnd):
             if state.phase == "debrief":
                 return []
@@ -705,7 +715,8 @@ class Session:
                     raise Refused("no-more-rounds", f"Round {state.round + 1} of "
                                   f"{state.rounds} was the last.")
                 state.next_round(at)
-                return [self._broadcast(self.groups_event(state), at), *everyone]
+                return [Regrouped(self._broadcast(self.groups_event(state), at)),
+                        Changed(GROUP_COUNTS)]
             case _:
                 raise Refused("forbidden", "Not a groups command.")
         return [self._broadcast(self.groups_event(state), at)] if changed else []
@@ -741,6 +752,20 @@ class Session:
             view.next_role = self._role_view(step, upcoming).name
         view.ticked = state.ticked(participant)
         return view
+
+    def group_frames(self) -> gf.Frames:
+        """Every participant's ``group_view``, encoded, when everyone's changed at once: most
+        from parts the room shares (``core/group_frames.py``), the same bytes either way."""
+        state = self.groups.get(self.index)
+        if state is None or self.status != "running":
+            return gf.Frames({}, self.group_view)
+        pieces = self._pieces.get(self.index)
+        if pieces is None:
+            step = self.scenario.steps[self.index]
+            assert isinstance(step, s.Groups)
+            pieces = self._pieces[self.index] = gf.Pieces(
+                [self._role_view(step, role) for role in range(len(step.roles))])
+        return gf.Frames(pieces.seated(self.seq, state), self.group_view)
 
     def _role_view(self, step: s.Groups, role: int) -> p.RoleView:
         """A role with its private prompt, rendered once per step and role: forming 10,000

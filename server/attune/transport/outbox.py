@@ -28,14 +28,18 @@ MAX_QUEUED = 256
 time a healthy client needs to read them."""
 
 
-def frame(payload: bytes) -> bytes:
-    """An unmasked final text frame around ``payload`` (RFC 6455 section 5.2)."""
-    n = len(payload)
+def header(n: int) -> bytes:
+    """The head of an unmasked final text frame of ``n`` bytes (RFC 6455 section 5.2)."""
     if n < 126:
-        return bytes((0x81, n)) + payload
+        return bytes((0x81, n))
     if n < 65536:
-        return bytes((0x81, 126)) + n.to_bytes(2, "big") + payload
-    return bytes((0x81, 127)) + n.to_bytes(8, "big") + payload
+        return bytes((0x81, 126)) + n.to_bytes(2, "big")
+    return bytes((0x81, 127)) + n.to_bytes(8, "big")
+
+
+def frame(payload: bytes) -> bytes:
+    """An unmasked final text frame around ``payload``."""
+    return header(len(payload)) + payload
 
 
 class Outgoing:
@@ -48,12 +52,12 @@ class Outgoing:
         self.frame = frame(p.encoder.encode(message))
 
     @classmethod
-    def both(cls, first: Outgoing, second: Outgoing) -> Outgoing:
-        """Two messages as one write, in order: a shared event and one client's own state
-        after it (a groups event and that phone's group view), so a fan-out that gives each
-        client a private message too still costs one write per socket."""
+    def then(cls, first: Outgoing, payload: bytes) -> Outgoing:
+        """A shared message and one client's own encoded message after it, as one write: a
+        groups event and that phone's group view, so a fan-out that gives each client a private
+        message too still costs one write per socket."""
         both = cls.__new__(cls)
-        both.frame = first.frame + second.frame
+        both.frame = b"".join((first.frame, header(len(payload)), payload))
         return both
 
 
