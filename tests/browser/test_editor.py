@@ -83,7 +83,7 @@ async def device(browser: Browser, watch: Watch, size: ViewportSize, locale: str
 async def shoot(page: Page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     await page.evaluate("window.scrollTo(0, 0)")
-    await page.wait_for_timeout(60)
+    await settle(page)
     await page.screenshot(path=SHOTS / f"{name}.png", animations="disabled", caret="initial")
 
 
@@ -119,8 +119,9 @@ async def tab(page: Page, lang: str) -> None:
 
 
 async def checked(page: Page) -> None:
-    """Wait until the server's check of the latest keystroke came back."""
-    await page.wait_for_timeout(350)
+    """Wait until the server's check of the latest keystroke came back: every change marks the
+    status pending at once (``changed()`` in web/js/editor/main.js), the latest check's answer
+    clears it."""
     await page.wait_for_function("() => !document.querySelector('.ed-status[data-pending]')")
 
 
