@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 import uvloop
 from playwright.async_api import Browser
 
@@ -18,7 +19,7 @@ from attune import app as app_module
 from attune import node as node_module
 from attune.config import Settings
 from tests.support import servers as servers_module
-from tests.support.browser import launched
+from tests.support.browser import close_contexts, launched
 from tests.support.fixed import Seeded, ports
 from tests.support.redis_server import RedisProcess
 from tests.support.servers import Running, serving, settings_for
@@ -81,8 +82,18 @@ async def server(settings: Settings) -> AsyncIterator[Running]:
         yield running
 
 
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    """A real headless Chromium (see tests/support/browser.py), closed after the test."""
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def chromium_process() -> AsyncIterator[Browser]:
+    """One real headless Chromium for the run (tests/support/browser.py): launching one costs
+    a second or more on a busy machine, and a test needs only fresh contexts."""
     async for launched_browser in launched():
         yield launched_browser
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def browser(chromium_process: Browser) -> AsyncIterator[Browser]:
+    """The run's Chromium for one test; every context (cookies, storage, cache) the test opened
+    is closed after it. Its tests run on the session's event loop, where Chromium's connection
+    lives (tests/browser/conftest.py puts them there)."""
+    yield chromium_process
+    await close_contexts(chromium_process)

@@ -320,6 +320,18 @@ class SecurityHeaders:
         (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
     ]
 
+    FRAMED: ClassVar[frozenset[str]] = frozenset({"/screen/preview.html"})
+    """Pages another page of this server shows in a frame (the editor's projector preview draws
+    the real projector page at its real size); every other page refuses any frame."""
+    FRAMED_HEADERS: ClassVar[list[tuple[bytes, bytes]]] = [
+        (name, {
+            b"content-security-policy": value.replace(b"frame-ancestors 'none'",
+                                                      b"frame-ancestors 'self'"),
+            b"x-frame-options": b"SAMEORIGIN",
+        }.get(name, value))
+        for name, value in HEADERS
+    ]
+
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
@@ -327,10 +339,11 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        headers = self.FRAMED_HEADERS if scope["path"] in self.FRAMED else self.HEADERS
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *self.HEADERS]
+                message["headers"] = [*message.get("headers", []), *headers]
             await send(message)
 
         await self.app(scope, receive, with_headers)

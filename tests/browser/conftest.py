@@ -6,20 +6,32 @@ min_responses=3)``: the positional arguments are scenario files copied into a fr
 folder served as it is), the keywords are ``Settings`` fields over ``settings_for``'s defaults
 (memory backend, no themes worker unless the mark says ``themes=True``). A test's own mark wins
 over its module's.
+
+Every test here runs on the session's event loop: the run's one Chromium (the ``browser`` fixture
+of tests/conftest.py) is driven over a connection that lives on the loop that launched it.
 """
 
 from __future__ import annotations
 
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Generator
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 
 from tests.support.servers import Running, serving, settings_for
 
 
-@pytest.fixture
+@pytest.hookimpl(wrapper=True)
+def pytest_pycollect_makemodule(module_path: Path, parent: pytest.Collector,
+                                ) -> Generator[None, pytest.Module, pytest.Module]:
+    module = yield
+    module.add_marker(pytest.mark.asyncio(loop_scope="session"))
+    return module
+
+
+@pytest_asyncio.fixture(loop_scope="session")
 async def served(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Running]:
     mark = request.node.get_closest_marker("served")
     if mark is None:

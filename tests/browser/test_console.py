@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,9 @@ from attune.client import Client, create_session
 from attune.core import protocol as p
 from tests.support.browser import SHOTS, at_step
 from tests.support.fault_proxy import FaultProxy
+from tests.support.layout import settle
 from tests.support.paths import DATA
+from tests.support.rooms import join_views
 
 pytestmark = [
     pytest.mark.browser,
@@ -61,7 +64,7 @@ async def shoot(view: Page, name: str, sizes: tuple[ViewportSize, ...]) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     for size in sizes:
         await view.set_viewport_size(size)
-        await view.wait_for_timeout(60)
+        await settle(view)
         await view.screenshot(path=SHOTS / f"{name}-{size['width']}x{size['height']}.png",
                               animations="disabled")
 
@@ -75,6 +78,16 @@ async def open_session(console: Page, base: str, scenario: str = "every-kind",
     code = console.locator(".big-code")
     await expect(code).to_have_text(re.compile(r"^[A-Z2-9]{6}$"))
     return (await code.text_content() or "").strip()
+
+
+async def started(browser: Browser, errors: Errors, base: str) -> tuple[Page, Page, Page]:
+    """A console that opened an every-kind session, a 1920x1080 projector and a phone on it,
+    and the session started from the console's lobby."""
+    console = await page(browser, errors)
+    code = await open_session(console, base)
+    views = await join_views(console, partial(page, browser, errors), base, code, WIDE)
+    await console.locator(".lobby .button-primary").click()
+    return views.console, views.screen, views.phone
 
 
 async def test_views_opened_late_show_the_headcount_at_once(base: str, browser: Browser) -> None:
@@ -376,13 +389,7 @@ async def test_countdown_in_step_on_console_projector_and_phone(
     base: str, browser: Browser,
 ) -> None:
     errors = Errors()
-    console = await page(browser, errors)
-    code = await open_session(console, base)
-    screen = await page(browser, errors, WIDE)
-    await screen.goto(f"{base}/screen/#{code}")
-    phone = await page(browser, errors, PHONE)
-    await phone.goto(f"{base}/join/#{code}")
-    await console.locator(".lobby .button-primary").click()
+    console, screen, phone = await started(browser, errors, base)
     await console.locator(".step-link").nth(2).click()
     for view in (console, screen, phone):
         await at_step(view, 2)
@@ -414,13 +421,7 @@ async def test_a_timer_step_pauses_and_takes_more_time_on_every_device(
     base: str, browser: Browser,
 ) -> None:
     errors = Errors()
-    console = await page(browser, errors)
-    code = await open_session(console, base)
-    screen = await page(browser, errors, WIDE)
-    await screen.goto(f"{base}/screen/#{code}")
-    phone = await page(browser, errors, PHONE)
-    await phone.goto(f"{base}/join/#{code}")
-    await console.locator(".lobby .button-primary").click()
+    console, screen, phone = await started(browser, errors, base)
     remote = await page(browser, errors, PHONE)
     await remote.goto(console.url.replace("/console/#", "/console/remote.html#"))
     await console.locator(".step-link").nth(TIMER).click()
@@ -523,7 +524,7 @@ async def test_the_toolbars_stay_on_one_line_at_every_console_width(
     for size in CONSOLE_SIZES:
         width = size["width"]
         await console.set_viewport_size(size)
-        await console.wait_for_timeout(150)
+        await settle(console)
         for bar in (".controls", ".topbar"):
             fit = await console.locator(bar).evaluate(ONE_LINE)
             where = f"{bar} at {width}x{size['height']} in {locale}"
@@ -550,7 +551,7 @@ async def test_the_toolbars_stay_on_one_line_at_every_console_width(
         await shoot(console, f"console-toolbar-{locale[:2]}", (size,))
     # Every control still works from "More": the keyboard opens it to confirm the end.
     await console.set_viewport_size(ViewportSize(width=1024, height=768))
-    await console.wait_for_timeout(150)
+    await settle(console)
     await console.keyboard.press("o")
     await expect(console.locator("#toggle-open")).to_have_attribute("aria-pressed", "false")
     await console.keyboard.press("e")
@@ -638,7 +639,7 @@ async def test_moderation_queue_my_sessions_and_remote_in_french_and_chinese(
     await expect(console.locator(".mod-abuse")).to_have_count(1)
     for size in (PROJECTOR, WIDE):
         await console.set_viewport_size(size)
-        await console.wait_for_timeout(150)
+        await settle(console)
         await fits(console, f"moderation queue at {size['width']} px in {language}", thumbs=False)
     await shoot(console, f"console-moderation-queue-{language}", (PROJECTOR, WIDE))
     remote = await page(browser, errors, PHONE, locale=locale)
@@ -655,7 +656,7 @@ async def test_moderation_queue_my_sessions_and_remote_in_french_and_chinese(
     await expect(console.locator(".my-session")).to_have_count(2)
     for size in (PROJECTOR, WIDE):
         await console.set_viewport_size(size)
-        await console.wait_for_timeout(150)
+        await settle(console)
         await fits(console, f"My sessions at {size['width']} px in {language}", thumbs=False)
     await shoot(console, f"console-my-sessions-{language}", (PROJECTOR, WIDE))
     for client in others:

@@ -21,12 +21,16 @@ from playwright.async_api import (
     Browser,
     Dialog,
     FilePayload,
+    FrameLocator,
     Page,
     ViewportSize,
     expect,
 )
 
-from tests.support.browser import SHOTS
+from attune.client import Client, create_session
+from attune.core import protocol as p
+from tests.support.browser import SHOTS, at_step
+from tests.support.layout import settle
 from tests.support.paths import DATA
 
 pytestmark = [
@@ -79,7 +83,7 @@ async def device(browser: Browser, watch: Watch, size: ViewportSize, locale: str
 async def shoot(page: Page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     await page.evaluate("window.scrollTo(0, 0)")
-    await page.wait_for_timeout(60)
+    await settle(page)
     await page.screenshot(path=SHOTS / f"{name}.png", animations="disabled", caret="initial")
 
 
@@ -93,6 +97,11 @@ async def fits(page: Page) -> None:
         .filter(el => { const r = el.getBoundingClientRect(); return r.height < 43.5; })
         .map(el => el.className + ': ' + el.textContent.slice(0, 30))""")
     assert not small, f"tap targets under 44 px: {small}"
+
+
+def projector(page: Page) -> FrameLocator:
+    """The projector preview: the real projector page in a frame (web/js/editor/preview.js)."""
+    return page.frame_locator(".preview-projector-frame")
 
 
 def field(page: Page, path: str) -> str:
@@ -110,8 +119,9 @@ async def tab(page: Page, lang: str) -> None:
 
 
 async def checked(page: Page) -> None:
-    """Wait until the server's check of the latest keystroke came back."""
-    await page.wait_for_timeout(350)
+    """Wait until the server's check of the latest keystroke came back: every change marks the
+    status pending at once (``changed()`` in web/js/editor/main.js), the latest check's answer
+    clears it."""
     await page.wait_for_function("() => !document.querySelector('.ed-status[data-pending]')")
 
 
@@ -212,7 +222,7 @@ async def test_build_a_trilingual_scenario_from_blank_save_reload_and_run_it(
     phone = editor.locator(".preview-phone")
     await expect(phone.locator("h1")).to_have_text("Que feriez-vous ?")
     await expect(phone.locator(".option label")).to_have_text(["Attendre", "Marcher"])
-    await expect(editor.locator(".preview-projector .screen-options li")).to_have_text(
+    await expect(projector(editor).locator(".screen-options li")).to_have_text(
         ["Attendre", "Marcher"])
     await shoot(editor, "editor-choice-fr-1280x720")
     await fits(editor)
@@ -357,7 +367,9 @@ async def test_importing_a_broken_file_shows_each_error_at_its_field(
     if locale != "en-GB":
         for size in (WIDE, PHONE):
             await editor.set_viewport_size(size)
-            await shoot(editor, f"editor-import-step{suffix}-{size['width']}x{size['height']}")
+            await editor.wait_for_timeout(100)
+            name = f"editor-import-step{suffix}-{size['width']}x{size['height']}.png"
+            await editor.screenshot(path=SHOTS / name, full_page=True, animations="disabled")
         await editor.set_viewport_size(PROJECTOR)
     # The import lists types first; fixing them brings the rules across fields (max > min,
     # translations) to their fields as well.
@@ -467,15 +479,16 @@ async def test_gallery_filters_and_markup_shown_as_text_everywhere(
         await console.locator(f"#ed-step-list .ed-step-button[data-index='{index}']").click()
         await checked(console)
         await expect(console.locator(".preview-phone h1")).to_have_text(HOSTILE)
-        await expect(console.locator(".preview-projector h1")).to_have_text(HOSTILE)
+        await expect(projector(console).locator("h1")).to_have_text(HOSTILE)
     await expect(console.locator(f'{field(console, "$.steps[2].prompt")} textarea')
                  ).to_have_value(HOSTILE)
     await console.locator("#ed-step-list .ed-step-button[data-index='1']").click()
     await checked(console)
     await expect(console.locator(".preview-phone .option label").first).to_have_text(HOSTILE)
-    await expect(console.locator(".preview-projector .screen-options li").first).to_have_text(
+    await expect(projector(console).locator(".screen-options li").first).to_have_text(
         HOSTILE)
     assert await console.locator("main img, main script, main b").count() == 0
+    assert await projector(console).locator("main img, main script, main b").count() == 0
     await console.set_viewport_size(WIDE)
     await shoot(console, "editor-markup-1920x1080")
     watch.check()
@@ -548,4 +561,78 @@ async def test_hostile_files_are_refused_or_opened_with_their_error(
     else:
         await expect(editor.locator("#ed-banner")).to_contain_text(expected)
         await expect(editor.locator("#ed-step-list .ed-step")).to_have_count(0)
+    watch.check()
+
+
+LAYOUT = """() => {
+  const box = (el) => { const r = el.getBoundingClientRect();
+    return [r.left, r.top, r.width, r.height].map(v => Math.round(v)); };
+  const style = (el) => getComputedStyle(el).fontSize;
+  const head = document.querySelector('.screen-head');
+  const stage = document.querySelector('.screen-stage');
+  return { viewport: [innerWidth, innerHeight], rem: style(document.documentElement),
+           head: box(head), stage: box(stage), headSize: style(head), stageSize: style(stage),
+           question: box(head.querySelector('.step-prompt, h1')),
+           options: [...document.querySelectorAll('.screen-options li')].map(box) };
+}"""
+"""Where the projector puts a step's parts, and at what size, measured in its page."""
+
+LONG = DATA / "fit" / "long-content.yaml"
+CHOICE = 3
+"""The twelve-option choice step of the fit suite's long content."""
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("locale", ["en-GB", "fr-FR", "zh-CN"])
+async def test_the_projector_preview_is_the_projector_at_its_scale(
+    base: str, browser: Browser, locale: str,
+) -> None:
+    """The editor's projector preview lays a step out exactly as a 1280x720 projector does (the
+    same page at the same size, scaled as a picture), shot side by side with the real one."""
+    language = locale[:2]
+    text = LONG.read_text(encoding="utf-8")
+    watch = Watch()
+    created = await create_session(base, scenario_yaml=text, language=language)
+    host = await Client.facilitator(created)
+    await host.command(p.Start())
+    await host.command(p.Goto(step=CHOICE))
+    screen = await device(browser, watch, PROJECTOR, locale)
+    await screen.goto(f"{base}/screen/#{created.code}")
+    await at_step(screen, CHOICE)
+    editor = await device(browser, watch, PROJECTOR, locale)
+    await editor.goto(f"{base}/console/editor.html#new")
+    await expect(editor.locator(".ed-step-button").first).to_be_visible()
+    await editor.locator("#ed-import").set_input_files(files=[FilePayload(
+        name="long-content.yaml", mimeType="text/yaml", buffer=text.encode())])
+    await expect(editor.locator("#ed-banner")).to_contain_text("long-content.yaml")
+    await editor.locator(f"#ed-step-list .ed-step-button[data-index='{CHOICE}']").click()
+    await tab(editor, language)
+    await checked(editor)
+    preview = projector(editor)
+    await preview.locator(f"body[data-step='{CHOICE}']").wait_for(state="attached")
+    await expect(preview.locator(".screen-options li")).to_have_count(12)
+    await settle(screen)
+    await editor.wait_for_timeout(300)  # the frame's own fitting pass
+    real = await screen.evaluate(LAYOUT)
+    shown = await preview.locator("html").evaluate(f"(_) => ({LAYOUT})()")
+    assert shown == real, f"the preview lays the step out otherwise:\n{shown}\n{real}"
+    # The whole projector is in the column, scaled, nothing cut: a 16:9 picture.
+    frame = await editor.locator(".preview-projector-frame").bounding_box()
+    box = await editor.locator(".preview-projector-screen").evaluate(
+        "el => [el.parentElement.clientWidth, el.parentElement.clientHeight]")
+    assert frame is not None
+    assert abs(frame["width"] / frame["height"] - 16 / 9) < 0.01
+    assert abs(frame["width"] - box[0]) <= 1 and abs(frame["height"] - box[1]) <= 1
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    await screen.screenshot(path=SHOTS / f"editor-preview-real-{language}-1280x720.png")
+    await shoot(editor, f"editor-preview-{language}-1280x720")
+    await editor.locator(".preview-projector").screenshot(
+        path=SHOTS / f"editor-preview-frame-{language}-1280x720.png")
+    for size in (WIDE, PHONE):
+        await editor.set_viewport_size(size)
+        await editor.wait_for_timeout(200)
+        await editor.locator(".preview-projector").scroll_into_view_if_needed()
+        await editor.screenshot(
+            path=SHOTS / f"editor-preview-{language}-{size['width']}x{size['height']}.png")
+    await host.close()
     watch.check()

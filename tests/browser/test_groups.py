@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from functools import partial
 
 import pytest
 from playwright.async_api import Browser, Page, ViewportSize, expect
 
-from attune.client import Client, create_session
+from attune.client import Client, Created, create_session
 from attune.core import protocol as p
 from tests.support.browser import PHONE, SHOTS, Watch, at_step
-from tests.support.layout import PROJECTOR_PROBLEMS, settle
+from tests.support.layout import projector_problems
 from tests.support.paths import BUILTIN, ROOT
+from tests.support.rooms import join_views, ready_for_groups, start_to
 
 pytestmark = [
     pytest.mark.browser,
@@ -43,6 +45,19 @@ async def page_of(browser: Browser, watch: Watch, size: ViewportSize, language: 
     context = await browser.new_context(viewport=size, is_mobile=mobile, has_touch=mobile,
                                         locale=LOCALES[language])
     return watch.attach(await context.new_page())
+
+
+async def room_at_groups(browser: Browser, watch: Watch, base: str, created: Created,
+                         language: str, others: list[Client]) -> tuple[Page, Page, Page]:
+    """The console (by its facilitator link), a 1920x1080 projector and a phone on a session
+    moved to its groups step, with the script phones ``others`` ready there."""
+    console = await page_of(browser, watch, CONSOLE, language)
+    await console.goto(f"{base}/console/#{created.session}.{created.token}")
+    views = await join_views(console, partial(page_of, browser, watch, language=language),
+                             base, created.code, PROJECTORS[1])
+    await start_to(views, GROUPS)
+    await ready_for_groups(others, GROUPS)
+    return views.console, views.screen, views.phone
 
 
 async def card_of(phone: Page) -> tuple[str, str, str]:
@@ -157,37 +172,15 @@ async def test_groups_views_fit_and_look_right(base: str, browser: Browser, lang
     created = await create_session(base, "remote-listening-rooms", language=language)
     people = ROOMS[language]
     others = [await Client.participant(created.code, base=base) for _ in range(people - 1)]
-    console = await page_of(browser, watch, CONSOLE, language)
-    await console.goto(f"{base}/console/#{created.session}.{created.token}")
-    screen = await page_of(browser, watch, PROJECTORS[1], language)
-    await screen.goto(f"{base}/screen/#{created.code}")
-    phone = await page_of(browser, watch, PHONE, language)
-    await phone.goto(f"{base}/join/{created.code}")
-    await expect(phone.locator(".waiting h1")).to_be_visible()
-    await console.locator("[data-keep=start]").click()
-    await at_step(console, 0)
-    await console.locator("[data-keep=next]").click()
-    for page in (console, screen, phone):
-        await at_step(page, GROUPS)
-    for client in others:
-        await client.expect(p.GroupsEvent)
-        await client.ready(GROUPS)
+    console, screen, phone = await room_at_groups(browser, watch, base, created, language, others)
     failures: list[str] = []
     shots = SHOTS / "groups"
     shots.mkdir(parents=True, exist_ok=True)
 
     async def projector(view: str) -> None:
-        for size in PROJECTORS:
-            await screen.set_viewport_size(size)
-            await settle(screen)
-            where = f"{language} {view} {size['width']}x{size['height']}"
-            failures.extend(f"{where}: {problem}"
-                            for problem in await screen.evaluate(PROJECTOR_PROBLEMS))
-            strip = screen.locator("#join-strip")
-            if not await strip.is_visible():
-                failures.append(f"{where}: the join strip is not visible")
-            await screen.screenshot(path=shots / f"screen-{view}-{language}-{size['width']}.png",
-                                    animations="disabled")
+        failures.extend(await projector_problems(
+            screen, PROJECTORS, f"{language} {view}",
+            str(shots / f"screen-{view}-{language}-{{width}}.png"), join_strip=True))
 
     await phone.screenshot(path=shots / f"join-ready-{language}.png", animations="disabled")
     failures += await phone_problems(phone, f"{language} phone ready")
@@ -229,9 +222,7 @@ async def test_waiting_and_alone_are_said_on_the_phone(base: str, browser: Brows
     others = [await Client.participant(created.code, base=base) for _ in range(3)]
     await host.command(p.Start())
     await host.command(p.Next())
-    for client in others:
-        await client.expect(p.GroupsEvent)
-        await client.ready(GROUPS)
+    await ready_for_groups(others, GROUPS)
     await at_step(first, GROUPS)
     await first.locator("[data-action=ready]").click()
     await host.expect(p.GroupCounts, lambda c: c.ready == 4)
@@ -276,21 +267,7 @@ async def test_checklist_ticks_become_totals_that_fit_at_the_debrief(
     watch = Watch()
     created = await create_session(base, "listening-triads", language=language)
     others = [await Client.participant(created.code, base=base) for _ in range(TRIADS * 3 - 1)]
-    console = await page_of(browser, watch, CONSOLE, language)
-    await console.goto(f"{base}/console/#{created.session}.{created.token}")
-    screen = await page_of(browser, watch, PROJECTORS[1], language)
-    await screen.goto(f"{base}/screen/#{created.code}")
-    phone = await page_of(browser, watch, PHONE, language)
-    await phone.goto(f"{base}/join/{created.code}")
-    await expect(phone.locator(".waiting h1")).to_be_visible()
-    await console.locator("[data-keep=start]").click()
-    await at_step(console, 0)
-    await console.locator("[data-keep=next]").click()
-    for page in (console, screen, phone):
-        await at_step(page, GROUPS)
-    for client in others:
-        await client.expect(p.GroupsEvent)
-        await client.ready(GROUPS)
+    console, screen, phone = await room_at_groups(browser, watch, base, created, language, others)
     await phone.locator("[data-action=ready]").click()
     await expect(console.locator("#groups-counts")).to_contain_text(str(TRIADS * 3))
     await console.locator("[data-action=groups_form]").click()
@@ -340,14 +317,9 @@ async def test_checklist_ticks_become_totals_that_fit_at_the_debrief(
     await console.screenshot(path=shots / f"console-totals-{language}.png", animations="disabled",
                              full_page=True)
     async def projector(view: str) -> None:
-        for size in PROJECTORS:
-            await screen.set_viewport_size(size)
-            await settle(screen)
-            where = f"{language} {view} {size['width']}x{size['height']}"
-            failures.extend(f"{where}: {problem}"
-                            for problem in await screen.evaluate(PROJECTOR_PROBLEMS))
-            await screen.screenshot(path=shots / f"screen-{view}-{language}-{size['width']}.png",
-                                    animations="disabled")
+        failures.extend(await projector_problems(
+            screen, PROJECTORS, f"{language} {view}",
+            str(shots / f"screen-{view}-{language}-{{width}}.png")))
 
     await projector("totals")
     # With the debrief answered and revealed, the totals share the stage with its chart.
@@ -397,9 +369,7 @@ async def test_a_roles_private_question_stays_on_the_phone(
     await phone.goto(f"{base}/join/{created.code}")
     await expect(phone.locator(".waiting h1")).to_be_visible()
     await host.command(p.Start())  # the groups step is the first one here
-    for client in others:
-        await client.expect(p.GroupsEvent)
-        await client.ready(0)
+    await ready_for_groups(others, 0)
     await at_step(phone, 0)
     await phone.locator("[data-action=ready]").click()
     await host.expect(p.GroupCounts, lambda c: c.ready == 4)

@@ -38,6 +38,7 @@ from tests.support.browser import (
     offline,
     session_button,
 )
+from tests.support.layout import settle
 from tests.support.paths import BUILTIN, DATA, ROOT
 
 pytestmark = [
@@ -62,7 +63,7 @@ async def shoot(page: Page, name: str, *, full_page: bool = False) -> None:
     for label, size in (("phone", PHONE), ("desktop", DESKTOP)):
         await page.set_viewport_size(size)
         await page.evaluate("window.scrollTo(0, 0)")
-        await page.wait_for_timeout(40)
+        await settle(page)
         await page.screenshot(path=SHOTS / f"{name}-{label}.png", full_page=full_page,
                               animations="disabled", caret="initial")
     if original:

@@ -5,24 +5,11 @@ from __future__ import annotations
 
 from attune.core import protocol as p
 from attune.core import scenario as sc
+from attune.core import session as s
 from attune.core.checklist import Checklists, Tick, Total
 from attune.core.export import export, to_csv
-from attune.core.session import (
-    GROUP_COUNTS,
-    Changed,
-    Commanded,
-    Grouped,
-    Joined,
-    Left,
-    Readied,
-    Reply,
-    Session,
-    SessionInfo,
-    Ticked,
-    digest,
-)
-from tests.core.test_groups import GROUPS, command, errors, on_groups_step
 from tests.support.paths import ROOT
+from tests.support.sessions import GROUPS, command, errors, make, on_groups_step
 
 OBSERVER = 2
 """The observer's role index in tests/data/triads.yaml (one checklist item)."""
@@ -48,20 +35,20 @@ def test_a_group_counts_once_however_many_rounds_noticed_it() -> None:
     assert lists.totals() == [Total(OBSERVER, 3, [1, 0])]  # b noticed it in group 1 too
 
 
-def observers(session: Session) -> list[str]:
+def observers(session: s.Session) -> list[str]:
     state = session.groups[GROUPS]
     return sorted(who for who, role in state.roles.items() if role == OBSERVER)
 
 
-def tick(session: Session, who: str, item: int = 0, ticked: bool = True) -> list[object]:
-    return list(session.apply(Ticked(at=5, origin="n/c", participant=who, step=GROUPS,
+def tick(session: s.Session, who: str, item: int = 0, ticked: bool = True) -> list[object]:
+    return list(session.apply(s.Ticked(at=5, origin="n/c", participant=who, step=GROUPS,
                                      item=item, ticked=ticked)))
 
 
-def grouped(people: int) -> Session:
+def grouped(people: int) -> s.Session:
     session = on_groups_step(people)
     for i in range(people):
-        session.apply(Readied(at=2, participant=f"p{i}", step=GROUPS, ready=True))
+        session.apply(s.Readied(at=2, participant=f"p{i}", step=GROUPS, ready=True))
     command(session, p.GroupsForm())
     return session
 
@@ -72,7 +59,7 @@ def test_three_rounds_of_two_triads_total_per_group_at_the_debrief() -> None:
     for round_ in range(3):
         first = observers(session)[0]
         outcomes = tick(session, first)
-        assert outcomes == [Grouped(frozenset({first})), Changed(GROUP_COUNTS)]
+        assert outcomes == [s.Grouped(frozenset({first})), s.Changed(s.GROUP_COUNTS)]
         view = session.group_view(first)
         assert view is not None and view.ticked == [0]
         ticked_by.append(first)
@@ -114,8 +101,8 @@ def test_totals_stay_hidden_below_the_minimum_and_leaving_withdraws_ticks() -> N
     command(session, p.GroupsEnd())
     counts = session.group_counts("screen")
     assert counts is not None and counts.ticked == 3 and counts.checklist
-    outcomes = list(session.apply(Left(at=9, participant=gone)))
-    assert Changed(GROUP_COUNTS) in outcomes
+    outcomes = list(session.apply(s.Left(at=9, participant=gone)))
+    assert s.Changed(s.GROUP_COUNTS) in outcomes
     counts = session.group_counts("screen")
     assert counts is not None and counts.ticked == 2 and counts.checklist == []
 
@@ -142,14 +129,14 @@ def test_the_export_carries_the_totals_as_the_room_saw_them() -> None:
 def test_bad_ticks_are_refused_with_a_typed_error() -> None:
     session = on_groups_step(4)
     for i in range(4):
-        session.apply(Readied(at=2, participant=f"p{i}", step=GROUPS, ready=True))
+        session.apply(s.Readied(at=2, participant=f"p{i}", step=GROUPS, ready=True))
     assert errors(tick(session, "p0")) == ["groups-not-formed"]
     command(session, p.GroupsForm())
     speaker = next(who for who, role in session.groups[GROUPS].roles.items() if role == 0)
     assert errors(tick(session, speaker)) == ["not-in-group"]
     assert errors(tick(session, observers(session)[0], item=1)) == ["not-in-group"]
     assert errors(tick(session, "stranger")) == ["not-joined"]
-    refused = [o for o in tick(session, speaker) if isinstance(o, Reply)]
+    refused = [o for o in tick(session, speaker) if isinstance(o, s.Reply)]
     assert refused and refused[0].origin == "n/c"
     command(session, p.GroupsEnd())
     assert errors(tick(session, observers(session)[0])) == ["groups-over"]
@@ -160,24 +147,22 @@ def test_bad_ticks_are_refused_with_a_typed_error() -> None:
 def test_empathy_circle_speakers_tick_yes_thats_it() -> None:
     """The speaker's "yes, that's it" / "not quite" is the speaker role's checklist; the room
     learns in how many circles each was said."""
-    session = Session(SessionInfo(
-        id="s", code="ABCDEF", epoch="e", secret="s" * 32, token_hash=digest("t"), language="fr",
-        min_responses=3, created_at=0, scenario=sc.load(ROOT / "scenarios" / "empathy-circle.yaml"),
-    ))
-    step = next(i for i, s in enumerate(session.scenario.steps) if isinstance(s, sc.Groups))
+    session = make(scenario=ROOT / "scenarios" / "empathy-circle.yaml", language="fr",
+                   secret="s" * 32)
+    step = next(i for i, kind in enumerate(session.scenario.steps) if isinstance(kind, sc.Groups))
     for i in range(12):
-        session.apply(Joined(at=1, participant=f"p{i}", token_hash=""))
-    session.apply(Commanded(at=2, command=p.Start()))
-    session.apply(Commanded(at=2, command=p.Goto(step=step)))
+        session.apply(s.Joined(at=1, participant=f"p{i}", token_hash=""))
+    session.apply(s.Commanded(at=2, command=p.Start()))
+    session.apply(s.Commanded(at=2, command=p.Goto(step=step)))
     for i in range(12):
-        session.apply(Readied(at=3, participant=f"p{i}", step=step, ready=True))
-    session.apply(Commanded(at=4, command=p.GroupsForm()))
+        session.apply(s.Readied(at=3, participant=f"p{i}", step=step, ready=True))
+    session.apply(s.Commanded(at=4, command=p.GroupsForm()))
     state = session.groups[step]
     speakers = sorted(who for who, role in state.roles.items() if role == 0)
     assert len(speakers) == 3  # three circles of four
     for item, who in zip((0, 0, 1), speakers, strict=True):
-        session.apply(Ticked(at=5, participant=who, step=step, item=item, ticked=True))
-    session.apply(Commanded(at=6, command=p.GroupsEnd()))
+        session.apply(s.Ticked(at=5, participant=who, step=step, item=item, ticked=True))
+    session.apply(s.Commanded(at=6, command=p.GroupsEnd()))
     counts = session.group_counts("screen")
     assert counts is not None
     (speaker,) = counts.checklist

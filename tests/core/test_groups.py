@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 
 from attune.core import groups as g
 from attune.core import protocol as p
-from attune.core import scenario as sc
 from attune.core.session import (
     GROUP_COUNTS,
     Changed,
@@ -22,17 +21,11 @@ from attune.core.session import (
     Left,
     Readied,
     Regrouped,
-    Reply,
     Session,
-    SessionInfo,
     Submitted,
     Ticked,
-    digest,
 )
-from tests.support.paths import DATA
-
-GROUPS = 1
-"""The groups step of tests/data/triads.yaml."""
+from tests.support.sessions import GROUPS, TRIADS, command, errors, make, on_groups_step
 
 
 def state(size: int = 3, leftover: Literal["join", "own"] = "join", roles: int = 3,
@@ -283,10 +276,7 @@ action = st.one_of(
 
 
 def make_session(secret: str = "s" * 32) -> Session:
-    return Session(SessionInfo(
-        id="s1", code="ABCDEF", epoch="e1", secret=secret, token_hash=digest("t"),
-        language="en", min_responses=3, created_at=0, scenario=sc.load(DATA / "triads.yaml"),
-    ))
+    return make(scenario=TRIADS, secret=secret)
 
 
 def entries(before: list[tuple[str, str]], after: list[tuple[str, str]]) -> list[object]:
@@ -346,24 +336,6 @@ def test_any_sequence_groups_every_ready_participant_once_on_every_replica(
 
 
 # --- through the session: typed refusals, privacy, debrief --------------------------------------
-
-
-def command(session: Session, cmd: p.FacilitatorCommand, at: float = 10) -> list[object]:
-    return list(session.apply(Commanded(at=at, origin="n/f", command=cmd)))
-
-
-def errors(outcomes: list[object]) -> list[str]:
-    return [o.message.code for o in outcomes if isinstance(o, Reply)
-            and isinstance(o.message, p.Error)]
-
-
-def on_groups_step(people: int) -> Session:
-    session = make_session()
-    for i in range(people):
-        session.apply(Joined(at=1, participant=f"p{i}", token_hash=""))
-    command(session, p.Start())
-    command(session, p.Next())
-    return session
 
 
 def test_bad_input_is_refused_with_a_typed_error() -> None:

@@ -2,13 +2,17 @@
 
 Chromium is the Debian package (``apt-get install chromium``, done by ``tests/system-deps.sh``);
 Playwright is pointed at it and never downloads a browser. If it is missing the tests fail and say
-so: they never skip. Screenshots go to a temporary folder, or to the folder named by
-``ATTUNE_SCREENSHOTS``; ``python -m tests.support.screenshots`` regenerates the committed set in
-docs/screenshots/. The suite itself never writes into the checkout.
+so: they never skip. One Chromium serves the whole run (``launched``, the ``browser`` fixtures in
+tests/conftest.py); each test opens its own contexts (fresh cookies, storage and cache), closed
+after it. Screenshots go to a temporary folder, removed at exit if no test wrote into it, or to the
+folder named by ``ATTUNE_SCREENSHOTS``; ``python -m tests.support.screenshots`` regenerates the
+committed set in docs/screenshots/. The suite itself never writes into the checkout.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import os
 import shutil
 import tempfile
@@ -27,6 +31,18 @@ from playwright.async_api import (
 )
 
 SHOTS = Path(os.environ.get("ATTUNE_SCREENSHOTS") or tempfile.mkdtemp(prefix="attune-shots-"))
+
+
+def _remove_if_empty(folder: Path) -> None:
+    """A run without browser tests (or whose tests took no screenshot) leaves no empty folder;
+    one with screenshots keeps them to be looked at (the fit test prints where)."""
+    with contextlib.suppress(OSError):
+        folder.rmdir()
+
+
+if not os.environ.get("ATTUNE_SCREENSHOTS"):
+    atexit.register(_remove_if_empty, SHOTS)
+
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--disable-gpu",
@@ -49,7 +65,7 @@ def chromium() -> str:
 
 
 async def launched() -> AsyncIterator[Browser]:
-    """One Chromium for a test, closed after it (the body of every ``browser`` fixture)."""
+    """One Chromium, closed after the ``async for`` body (the run's, in tests/conftest.py)."""
     executable = chromium()
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
@@ -57,6 +73,12 @@ async def launched() -> AsyncIterator[Browser]:
             yield browser
         finally:
             await browser.close()
+
+
+async def close_contexts(browser: Browser) -> None:
+    """Close every context a test opened, so the next test starts from a browser with none."""
+    for context in browser.contexts:
+        await context.close()
 
 
 EXPECTED_OFFLINE = "ERR_INTERNET_DISCONNECTED"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from playwright.async_api import Page
+from pathlib import Path
+
+from playwright.async_api import Page, ViewportSize
 
 ZH_COMMA = "\uff0c"
 
@@ -42,3 +44,21 @@ async def settle(page: Page) -> None:
     """Wait for fonts and the fitter's resize pass (two animation frames)."""
     await page.evaluate("""document.fonts.ready.then(() => new Promise(
         (r) => requestAnimationFrame(() => requestAnimationFrame(r))))""")
+
+
+async def projector_problems(screen: Page, sizes: list[ViewportSize], where: str, shot: str,
+                             join_strip: bool = False) -> list[str]:
+    """The layout problems of a projector page at each size (``PROJECTOR_PROBLEMS``, and a join
+    strip not shown when ``join_strip``), each named with ``where`` and the size; a screenshot
+    per size at ``shot`` with ``{width}`` in its name filled in."""
+    found: list[str] = []
+    for size in sizes:
+        await screen.set_viewport_size(size)
+        await settle(screen)
+        at = f"{where} {size['width']}x{size['height']}"
+        found += [f"{at}: {problem}" for problem in await screen.evaluate(PROJECTOR_PROBLEMS)]
+        if join_strip and not await screen.locator("#join-strip").is_visible():
+            found.append(f"{at}: the join strip is not visible")
+        await screen.screenshot(path=Path(shot.format(width=size["width"])),
+                                animations="disabled")
+    return found

@@ -161,3 +161,13 @@ async def test_axe_core_is_not_served(server: Running) -> None:
     status, _ = await asyncio.to_thread(served, f"{server.base}/vendor/axe-core/axe.min.js")
     assert status == 404
     assert (ROOT / "tests" / "support" / "axe-core" / "axe.min.js").is_file()
+
+
+async def test_only_the_projector_preview_may_be_framed_and_only_here(server: Running) -> None:
+    """The editor shows /screen/preview.html in a frame; every other page refuses any frame."""
+    for page in PAGES:
+        path = "/" + page.relative_to(WEB).as_posix().removesuffix("index.html")
+        _, csp = await asyncio.to_thread(served, server.base + path)
+        framed = "frame-ancestors 'self'" if path == "/screen/preview.html" \
+            else "frame-ancestors 'none'"
+        assert framed in csp, path

@@ -16,7 +16,8 @@ function typeWords(value) {
   }).join(t("scenario.type.or"));
 }
 
-function languageName(code) {
+/** A language code as its name in the page's language: "fr" is "French", « français », 法语. */
+export function languageName(code) {
   try {
     return new Intl.DisplayNames([language()], { type: "language" }).of(code) || code;
   } catch {

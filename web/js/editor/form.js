@@ -6,6 +6,7 @@
 
 import { h } from "../dom.js";
 import { LANGUAGES, t } from "../i18n.js";
+import { languageName } from "../problems.js";
 import { kindName, AUDIENCES, DEBRIEF_KINDS, KINDS, LANGS, charactersBefore, newStep, slug, stepsBefore } from "./model.js";
 
 let uid = 0;
@@ -52,7 +53,7 @@ export function textWidget(holder, name, path, spec, ctx) {
     dataset: { lang: ctx.lang },
   });
   control.value = textValue(value, ctx.lang);
-  const mark = h("span", { class: "ed-missing", hidden: true }, t("editor.missingIn", { language: LANGUAGES[ctx.lang] }));
+  const mark = h("span", { class: "ed-missing", hidden: true }, t("editor.missingIn", { language: languageName(ctx.lang) }));
   const refresh = () => {
     const current = holder[name];
     const anywhere = current && typeof current === "object" && Object.values(current).some((v) => String(v).trim());

@@ -11,7 +11,7 @@ import { setupPage } from "../page.js";
 import * as api from "./api.js";
 import { fieldsFor } from "./form.js";
 import { kindName, KINDS, LANGS, SCENARIO_FIELDS, blank, editable, missing, move, newStep, serialize, stepOf } from "./model.js";
-import { fitProjector, phonePreview, projectorPreview } from "./preview.js";
+import { PROJECTOR, phonePreview, projectorPreview } from "./preview.js";
 import { problemAt } from "../problems.js";
 
 const SAVED_DRAFT = "attune:editor:draft";
@@ -93,7 +93,12 @@ function render() {
   els.tabs = h("div", { class: "ed-tabs", role: "tablist", "aria-label": t("editor.languagesLabel") });
   els.summary = h("div", { class: "ed-summary" });
   els.form = h("div", { class: "ed-form-body", id: "ed-form", role: "tabpanel" });
-  els.preview = h("aside", { class: "ed-preview", "aria-label": t("editor.preview") });
+  els.previewPhone = h("div", { class: "ed-preview-phone" });
+  els.projector = projectorPreview();
+  els.previewProjector = h("div", { class: "ed-preview-projector", hidden: true },
+    h("h2", { class: "section-label" }, t("editor.previewProjector")), els.projector.element);
+  els.preview = h("aside", { class: "ed-preview", "aria-label": t("editor.preview") },
+    els.previewPhone, els.previewProjector);
   els.file = h("input", {
     type: "file", id: "ed-import", class: "ed-file", accept: ".yaml,.yml,text/yaml,application/yaml",
     onchange: importFile,
@@ -115,6 +120,7 @@ function render() {
       els.steps,
       h("section", { class: "ed-form", "aria-labelledby": "ed-form-title" }, els.tabs, els.summary, els.form),
       els.preview));
+  fit(els.projector.element, PROJECTOR.width);
   renderSteps();
   renderTabs();
   renderForm();
@@ -441,19 +447,18 @@ function renderSummary(elsewhere) {
 function renderPreview() {
   const total = Array.isArray(state.draft.steps) ? state.draft.steps.length : 0;
   const view = state.selected >= 0 ? state.views[state.selected] : null;
+  // The projector's frame stays in the page (hidden, never removed: that would reload it).
+  els.previewProjector.hidden = !view;
   if (!view) {
-    fill(els.preview, h("h2", { class: "section-label" }, t("editor.preview")),
+    fill(els.previewPhone, h("h2", { class: "section-label" }, t("editor.preview")),
       h("p", { class: "ed-hint" }, state.selected >= 0 ? t("editor.previewBroken") : t("editor.previewPick")));
     return;
   }
   const phone = phonePreview(view, total);
-  const projector = projectorPreview(view, total);
-  fill(els.preview,
-    h("h2", { class: "section-label" }, t("editor.previewPhone"), " · ", LANGUAGES[state.lang]), phone,
-    h("h2", { class: "section-label" }, t("editor.previewProjector")), projector);
+  fill(els.previewPhone,
+    h("h2", { class: "section-label" }, t("editor.previewPhone"), " · ", LANGUAGES[state.lang]), phone);
   fit(phone, 390);
-  fit(projector, 1280);
-  fitProjector(projector);
+  els.projector.show(view, total);
 }
 
 /** Scale a fixed-size device screen to the width its column has. */

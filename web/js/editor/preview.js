@@ -8,7 +8,7 @@ import { t } from "../i18n.js";
 import { answerInput } from "../inputs.js";
 import { breathingPacer, countdown } from "../pacer.js";
 import { ANSWERABLE, stepContent } from "../steps.js";
-import { fitFrame, stepFrame } from "../fit.js";
+import { stepFrame } from "../fit.js";
 import { screenViews } from "../screen-views.js";
 
 function progress(view, total) {
@@ -41,8 +41,8 @@ export function phonePreview(view, total) {
 }
 
 /** The step on the projector while people answer, as screen.js builds it: the same frame (head
- * over stage, fit.js), fitted once the frame is in the page (call `fitProjector`). */
-export function projectorPreview(view, total) {
+ * over stage, fit.js). The frame page (screen-preview.js) puts it in a real projector page. */
+export function projectorFrame(view, total) {
   const content = stepContent(view, { level: "h1" });
   const inHead = (node) => node.matches?.(".step-title, .step-prompt, .step-character");
   const stage = [...content.filter((node) => !inHead(node))];
@@ -57,17 +57,48 @@ export function projectorPreview(view, total) {
       view.options.map((o) => h("li", { dir: "auto" }, o.label))));
   }
   if (ANSWERABLE.has(view.kind)) stage.push(h("div", { class: "screen-results" }, h("p", { class: "screen-hint" }, t("screen.answerNow"))));
-  const frame = stepFrame({
+  return stepFrame({
     kind: view.kind,
     head: [progress(view, total), ...content.filter(inHead)],
     stage,
   });
-  return h("div", { class: "preview-projector", role: "img", "aria-label": t("editor.previewProjector") },
-    h("div", { class: "preview-projector-screen screen-main", inert: true }, frame));
 }
 
-/** Apply the projector's fit rules to a preview already in the page. */
-export function fitProjector(preview) {
-  const frame = preview.querySelector(".screen-step");
-  if (frame) fitFrame(frame);
+/** The projector's real size in CSS pixels: the preview is that page, scaled to its column. */
+export const PROJECTOR = { width: 1280, height: 720 };
+
+/**
+ * The projector preview: a frame holding the real projector page (/screen/preview.html) at
+ * 1280 x 720, so its type (2.6% of the height), its grid and join strip and its media queries
+ * are the projector's own, scaled down to the column as a picture is. One frame for the page's
+ * life, loaded when the first step is shown: `show(view, total)` posts each step to it (moving
+ * or rebuilding a frame reloads it).
+ */
+export function projectorPreview() {
+  const frame = h("iframe", {
+    class: "preview-projector-frame", tabindex: "-1",
+    title: t("editor.previewProjector"), width: PROJECTOR.width, height: PROJECTOR.height,
+  });
+  const element = h("div", { class: "preview-projector", role: "img", "aria-label": t("editor.previewProjector") },
+    h("div", { class: "preview-projector-screen", inert: true }, frame));
+  let latest = null;
+  let ready = false;
+  const post = () => {
+    if (ready && latest) frame.contentWindow.postMessage(latest, location.origin);
+  };
+  window.addEventListener("message", (event) => {
+    if (event.source !== frame.contentWindow || event.origin !== location.origin) return;
+    if (event.data?.type === "preview-ready") {
+      ready = true;
+      post();
+    }
+  });
+  return {
+    element,
+    show(view, total) {
+      latest = { type: "preview-step", view, total };
+      if (!frame.getAttribute("src")) frame.src = "/screen/preview.html";
+      post();
+    },
+  };
 }
