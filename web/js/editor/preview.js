@@ -71,11 +71,12 @@ export const PROJECTOR = { width: 1280, height: 720 };
  * The projector preview: a frame holding the real projector page (/screen/preview.html) at
  * 1280 x 720, so its type (2.6% of the height), its grid and join strip and its media queries
  * are the projector's own, scaled down to the column as a picture is. One frame for the page's
- * life: `show(view, total)` posts each step to it (moving or rebuilding a frame reloads it).
+ * life, loaded when the first step is shown: `show(view, total)` posts each step to it (moving
+ * or rebuilding a frame reloads it).
  */
 export function projectorPreview() {
   const frame = h("iframe", {
-    class: "preview-projector-frame", src: "/screen/preview.html", tabindex: "-1",
+    class: "preview-projector-frame", tabindex: "-1",
     title: t("editor.previewProjector"), width: PROJECTOR.width, height: PROJECTOR.height,
   });
   const element = h("div", { class: "preview-projector", role: "img", "aria-label": t("editor.previewProjector") },
@@ -96,6 +97,7 @@ export function projectorPreview() {
     element,
     show(view, total) {
       latest = { type: "preview-step", view, total };
+      if (!frame.getAttribute("src")) frame.src = "/screen/preview.html";
       post();
     },
   };
