@@ -400,8 +400,7 @@ class Node:
     def _dispatch(self, session_id: str, replica: Replica, outcomes: list[Outcome]) -> None:
         for outcome in outcomes:
             match outcome:
-                case Broadcast():
-                    self._broadcast(replica, outcome)
+                # An answer's two outcomes first: every answer comes through here.
                 case Reply(origin=origin, message=message):
                     member = self._member(replica, origin)
                     if member is not None:
@@ -410,6 +409,8 @@ class Node:
                         member.peer.send(Outgoing(message))
                 case Changed(step=step):
                     self._mark(replica, step)
+                case Broadcast():
+                    self._broadcast(replica, outcome)
                 case Grouped(participants=participants):
                     self._send_groups(replica, participants)
                 case Regrouped(event=event):

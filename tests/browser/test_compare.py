@@ -45,6 +45,8 @@ MOVES = ([("stressed", "calm"), ("anxious", "relaxed"), ("worried", "calm"),
 """A room of 30 with the phone (stressed, then calm): most of the stressed calmer, some tired,
 two alone in their movement (hidden, with what would give them away)."""
 YOU_ARE = {"en": "You are", "fr": "Vous êtes", "zh": "你是"}
+NOTHING_TO_MERGE = {"en": "Nothing to merge with", "fr": "Rien avec quoi fusionner",
+                    "zh": "没有可合并的主题"}
 RENAMED = {"en": "Nobody sees the nights", "fr": "Personne ne voit les nuits",
            "zh": "没人看见那些深夜"}
 THOUGHTS = {
@@ -163,6 +165,11 @@ async def test_shift_reveal_fits_the_projector_and_the_phone_sees_its_own(
     marks = await screen.locator(".alluvial-count").all_inner_texts()
     assert marks and {int(m) for m in marks} <= set(shown)
     await watcher.close()
+    # Two sentences under the flows (who answered both, what is hidden), joined as the
+    # language writes them: a space after ".", none after "。".
+    note = await screen.locator(".chart-shift .chart-note").inner_text()
+    assert ("。" in note) == (language == "zh") and "。 " not in note
+    assert language == "zh" or ". " in note
     failures = await check_projector(screen, f"{language}-checkin")
     own = phone.locator(".own-shift")
     await expect(own).to_be_visible()
@@ -240,8 +247,20 @@ async def test_assigned_characters_side_by_side_on_the_projector(
     await name.press("Enter")
     await expect(screen.locator(".character-column .theme-label").first).to_have_text(
         RENAMED[language])
+    # Four answers each make one theme per character: nothing to merge it with, and the menu
+    # says so instead of opening empty.
+    merge = sections.first.locator(".theme-merge")
+    await expect(merge).to_have_count(1)
+    await expect(merge).to_be_disabled()
+    await expect(merge.locator("option")).to_have_count(1)
+    assert (await merge.locator("option").inner_text()).strip() == NOTHING_TO_MERGE[language]
     await sections.first.scroll_into_view_if_needed()
     await console.screenshot(path=SHOTS / f"compare-{language}-characters-console.png")
+    await console.set_viewport_size(PHONE)  # a facilitator running the room from a phone
+    await merge.scroll_into_view_if_needed()
+    box = await merge.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+    await console.screenshot(path=SHOTS / f"compare-{language}-characters-console-phone.png")
     await console_context.close()
     failures += await check_projector(screen, f"{language}-characters-text")
     await phone.screenshot(path=SHOTS / f"compare-{language}-characters-phone.png",

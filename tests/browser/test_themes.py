@@ -135,17 +135,35 @@ async def test_themes_on_console_and_projector(base: str, browser: Browser,
 
 
 @pytest.mark.served(DATA / "themes" / "story.yaml")
-async def test_a_console_without_the_extra_says_so(base: str, browser: Browser) -> None:
+@pytest.mark.parametrize("language", ["en", "fr", "zh"])
+async def test_a_console_without_the_extra_says_so(base: str, browser: Browser,
+                                                   language: str) -> None:
+    """In one quiet line under the live results (not a panel taller than the results), which
+    still names what to install."""
     watch = Watch()
-    created = await create_session(base, "themes-story")
-    console = watch.attach(await (await browser.new_context(viewport=CONSOLE)).new_page())
-    await console.goto(f"{base}/console/#{created.session}.{created.token}")
-    await console.locator("[data-keep=start]").click()
-    missing = console.locator(".themes-missing")
-    await expect(missing).to_be_visible()
-    await expect(console.locator(".themes-install")).to_have_text(
-        "pip install 'attune-server[themes]'")
-    assert await console.locator("#group-themes").count() == 0
-    await console.screenshot(path=SHOTS / "themes-console-missing-1280x800.png")
-    await console.context.close()
+    created = await create_session(base, "themes-story", language=language)
+    failures: list[str] = []
+    for size in (CONSOLE, ViewportSize(width=1920, height=1080), PORTRAIT):
+        context = await browser.new_context(viewport=size, locale=LOCALES[language])
+        console = watch.attach(await context.new_page())
+        await console.goto(f"{base}/console/#{created.session}.{created.token}")
+        if size is CONSOLE:
+            await console.locator("[data-keep=start]").click()
+        missing = console.locator(".themes-missing")
+        await expect(missing).to_be_visible()
+        await expect(console.locator(".themes-install")).to_have_text(
+            "pip install 'attune-server[themes]'")
+        assert await console.locator("#group-themes").count() == 0
+        box = await missing.bounding_box()
+        line = await missing.evaluate("(el) => parseFloat(getComputedStyle(el).lineHeight)")
+        assert box is not None
+        # One line where the column is wide enough for it; two at most on a phone.
+        lines = 2 if size is PORTRAIT else 1
+        if box["height"] > lines * line + 4:
+            failures.append(f"{size['width']}x{size['height']}: {box['height']:.0f} px tall")
+        await console.screenshot(
+            path=SHOTS / f"themes-{language}-console-missing-{size['width']}x{size['height']}.png",
+            full_page=size is PORTRAIT)
+        await context.close()
     watch.check()
+    assert not failures, "\n".join(failures)

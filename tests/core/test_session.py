@@ -111,6 +111,26 @@ def test_answer_rules() -> None:
     assert session.tallies[CHECKIN].answers.count == 1, "refusals never touch the answers"
 
 
+def test_an_answer_checked_before_the_log_is_checked_again_if_the_state_moved() -> None:
+    """The node checks an answer before appending it; its fold skips the second check only when
+    no entry was folded in between (``Session._checked``)."""
+    session = at_step(SCALE)
+    early = p.Answer(step=SCALE, submission="early", value=p.ScaleValue(value=2))
+    session.check_answer(early)
+    command(session, p.CloseResponses())
+    late = session.apply(Submitted(at=20, origin="n/p0", participant="p0", message=early))
+    assert errors(list(late)) == ["responses-closed"]
+    command(session, p.OpenResponses())
+    checked = p.Answer(step=SCALE, submission="checked", value=p.ScaleValue(value=2))
+    session.check_answer(checked)
+    other = p.Answer(step=SCALE, submission="other", value=p.ScaleValue(value=9))
+    assert errors(list(session.apply(Submitted(at=20, origin="n/p1", participant="p1",
+                                               message=other)))) == ["invalid-answer"]
+    assert errors(list(session.apply(Submitted(at=20, origin="n/p0", participant="p0",
+                                               message=checked)))) == [], "checked again, and fits"
+    assert session.tallies[SCALE].answers.count == 1
+
+
 @pytest.mark.parametrize(("step", "value", "guess"), [
     (SCALE, p.ScaleValue(value=6), None),
     (SCALE, p.ScaleValue(value=2.5), None),

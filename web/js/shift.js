@@ -35,8 +35,13 @@ function checkinShift(step, results, options) {
   return h("div", { class: "chart chart-shift chart-shift-checkin" },
     h("p", { class: "chart-headline" }, headline),
     body,
-    h("p", { class: "chart-note" }, t("shift.pairs", { count: pairs }),
-      hidden ? ` ${t("shift.hiddenNote", { count: options.minResponses ?? 3 })}` : ""));
+    h("p", { class: "chart-note" }, sentences(t("shift.pairs", { count: pairs }),
+      hidden ? t("shift.hiddenNote", { count: options.minResponses ?? 3 }) : "")));
+}
+
+/** Sentences run on as their language writes them: a space after ".", none after "。". */
+function sentences(...parts) {
+  return parts.filter(Boolean).reduce((text, part) => (/[。！？]$/u.test(text) ? text + part : `${text} ${part}`), "").trimStart();
 }
 
 function scaleShift(step, results, options) {

@@ -57,11 +57,9 @@ export function renderThemesEditor(box, results, options) {
   if (box.contains(document.activeElement) && document.activeElement.matches("input, select")) return;
   const answers = results?.answers;
   const send = (type, extra) => options.command(type, { step: options.step, ...extra });
-  if (!options.available) {
-    box.replaceChildren(h("div", { class: "themes-editor" },
-      h("h2", { class: "section-label" }, t("themes.title")),
-      h("p", { class: "themes-missing" }, t("themes.missing")),
-      h("code", { class: "themes-install" }, "pip install 'attune-server[themes]'")));
+  if (!options.available) {  // one quiet line: this is not what the facilitator came to do
+    box.replaceChildren(h("p", { class: "themes-missing", title: t("themes.missingWhy") },
+      t("themes.missing"), " ", h("code", { class: "themes-install" }, "pip install 'attune-server[themes]'")));
     return;
   }
   // On a step that hands characters out, each character's answers have their own themes.
@@ -136,12 +134,15 @@ function themePanels(answers, send, character) {
         if (label && label !== theme.label) send("rename_theme", { theme: theme.id, label });
       },
     });
+    // A set with one theme has nothing to merge it with ("Other" is not a theme): the menu says so.
+    const others = themes.filter((x) => x.id !== theme.id);
     const into = h("select", {
-      class: "theme-merge", "aria-label": t("themes.mergeLabel"),
+      class: "theme-merge", "aria-label": t("themes.mergeLabel"), disabled: !others.length,
       onchange: (event) => event.target.value && send("merge_themes", { theme: theme.id, into: event.target.value }),
-    }, h("option", { value: "" }, t("themes.mergeInto")),
-    themes.filter((x) => x.id !== theme.id).map((x) => h("option", { value: x.id }, x.label)));
-    const typical = theme.cards.slice(0, 2).map((id) => texts.get(id)?.text).filter(Boolean);
+    }, h("option", { value: "" }, others.length ? t("themes.mergeInto") : t("themes.mergeNone")),
+    others.map((x) => h("option", { value: x.id }, x.label)));
+    // Two different answers: a room may send the same words twice.
+    const typical = [...new Set(theme.cards.map((id) => texts.get(id)?.text).filter(Boolean))].slice(0, 2);
     return h("li", { class: ["theme-panel", theme.folded && "theme-folded"], dataset: { theme: theme.id } },
       h("div", { class: "theme-panel-head" }, name,
         h("span", { class: "badge" }, formatNumber(theme.cards.length)),

@@ -19,6 +19,9 @@ from attune.core.words import MAX_WORDS, words
 
 
 class Tally(Protocol):
+    """``add`` counts in one call (every answer comes through it: the counting tallies take a
+    ``sign`` and ``remove`` is ``add`` with -1, rather than both calling a helper)."""
+
     count: int
 
     def add(self, value: p.AnswerValue, card: str) -> None: ...
@@ -34,6 +37,9 @@ def _axis_index(value: int) -> int:
 
 
 class CheckinTally:
+    __slots__ = ("count", "grid", "intensities", "quadrants", "sum_e", "sum_intensity", "sum_p",
+                 "words")
+
     def __init__(self) -> None:
         self.count = 0
         self.words: Counter[str] = Counter()
@@ -44,7 +50,7 @@ class CheckinTally:
         self.intensities = 0
         self.grid = [[0] * 10 for _ in range(10)]
 
-    def _apply(self, value: p.AnswerValue, sign: int) -> None:
+    def add(self, value: p.AnswerValue, card: str, sign: int = 1) -> None:
         assert isinstance(value, p.CheckinValue)
         emotion = VOCABULARY[value.word]
         self.count += sign
@@ -57,11 +63,8 @@ class CheckinTally:
             self.sum_intensity += sign * value.intensity
             self.intensities += sign
 
-    def add(self, value: p.AnswerValue, card: str) -> None:
-        self._apply(value, 1)
-
     def remove(self, value: p.AnswerValue, card: str) -> None:
-        self._apply(value, -1)
+        self.add(value, card, -1)
 
     def view(self, moderator: bool) -> p.CheckinAggregate:
         n = max(self.count, 1)
@@ -82,6 +85,8 @@ class CheckinTally:
 
 
 class ScaleTally:
+    __slots__ = ("count", "high", "histogram", "low", "squares", "total")
+
     def __init__(self, low: int, high: int) -> None:
         self.low = low
         self.high = high
@@ -90,18 +95,16 @@ class ScaleTally:
         self.squares = 0.0
         self.histogram = [0] * (high - low + 1)
 
-    def _apply(self, value: p.AnswerValue, sign: int) -> None:
+    def add(self, value: p.AnswerValue, card: str, sign: int = 1) -> None:
         assert isinstance(value, p.ScaleValue)
+        number = value.value
         self.count += sign
-        self.total += sign * value.value
-        self.squares += sign * value.value * value.value
-        self.histogram[round(value.value) - self.low] += sign
-
-    def add(self, value: p.AnswerValue, card: str) -> None:
-        self._apply(value, 1)
+        self.total += sign * number
+        self.squares += sign * number * number
+        self.histogram[round(number) - self.low] += sign
 
     def remove(self, value: p.AnswerValue, card: str) -> None:
-        self._apply(value, -1)
+        self.add(value, card, -1)
 
     def mean(self) -> float:
         return self.total / self.count if self.count else 0.0
@@ -135,21 +138,20 @@ class ScaleTally:
 
 
 class ChoiceTally:
+    __slots__ = ("count", "options")
+
     def __init__(self, options: list[str]) -> None:
         self.count = 0
         self.options: dict[str, int] = dict.fromkeys(options, 0)
 
-    def _apply(self, value: p.AnswerValue, sign: int) -> None:
+    def add(self, value: p.AnswerValue, card: str, sign: int = 1) -> None:
         assert isinstance(value, p.ChoiceValue)
         self.count += sign
         for option in value.options:
             self.options[option] += sign
 
-    def add(self, value: p.AnswerValue, card: str) -> None:
-        self._apply(value, 1)
-
     def remove(self, value: p.AnswerValue, card: str) -> None:
-        self._apply(value, -1)
+        self.add(value, card, -1)
 
     def view(self, moderator: bool) -> p.ChoiceAggregate:
         return p.ChoiceAggregate(count=self.count, options=dict(self.options))

@@ -50,6 +50,8 @@ def help_text(language: str, scenario: str | None, operator: str | None) -> str:
 
 def normalize(text: str) -> str:
     """Casefolded, full-width folded (NFKC), accents removed, apostrophes as spaces."""
+    if text.isascii():
+        return text.lower().replace("'", " ")  # the Unicode steps leave ASCII as it is
     folded = unicodedata.normalize("NFKC", text).casefold().replace("'", " ").replace("\u2019", " ")
     stripped = "".join(
         c for c in unicodedata.normalize("NFD", folded) if not unicodedata.combining(c)
@@ -63,8 +65,9 @@ def _tokens(text: str) -> list[str]:
 
 @dataclass
 class Words:
-    """One list: single words in a set, phrases as space-joined token runs, and (Chinese)
-    substrings."""
+    """One list: single words in a set, phrases as space-joined token runs (kept with a space on
+    each side, as they are looked for: every free-text answer is read against each), and
+    (Chinese) substrings."""
 
     single: set[str] = field(default_factory=set)
     phrases: list[str] = field(default_factory=list)
@@ -81,7 +84,7 @@ class Words:
         if len(tokens) == 1:
             self.single.add(tokens[0])
         elif tokens:
-            self.phrases.append(" ".join(tokens))
+            self.phrases.append(f" {' '.join(tokens)} ")
 
     def found(self, tokens: list[str], joined: str, compact: str) -> bool:
         for token in tokens:
@@ -89,7 +92,7 @@ class Words:
                 len(token) > 4 and token.endswith("s") and token[:-1] in self.single
             ):
                 return True
-        if any(f" {phrase} " in joined for phrase in self.phrases):
+        if any(phrase in joined for phrase in self.phrases):
             return True
         return any(s in compact for s in self.substrings)
 
@@ -139,9 +142,10 @@ class Lexicon:
 
     def flag(self, text: str, language: str) -> Flag | None:
         """``"distress"`` before ``"abuse"``: a card can be both, and care comes first."""
-        tokens = _tokens(text)
+        normal = normalize(text)
+        tokens = _WORD.findall(normal)
         joined = f" {' '.join(tokens)} "
-        compact = _SPACE.sub("", normalize(text))
+        compact = _SPACE.sub("", normal)
         if self.distress.found(tokens, joined, compact):
             return "distress"
         words = self.abuse.get(language, self.abuse["en"])

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 from collections import deque
 from collections.abc import Mapping
-from typing import Final, NamedTuple
+from typing import Final, NoReturn
 
 import msgspec
 
@@ -137,9 +137,12 @@ def digest(secret: str) -> str:
 
 
 # --- outcomes --------------------------------------------------------------------------------
+# Small frozen Structs rather than NamedTuples: an answer's fold makes a Reply and a Changed,
+# and a NamedTuple is built by a Python-level ``__new__`` (three to five times a Struct's cost
+# under ``timeit``); they compare, match and read the same.
 
 
-class Broadcast(NamedTuple):
+class Broadcast(msgspec.Struct, frozen=True):
     """A sequenced event for every connection of the session; facilitators get their own
     rendering (with notes), everyone else shares one."""
 
@@ -147,12 +150,12 @@ class Broadcast(NamedTuple):
     others: p.Event
 
 
-class Reply(NamedTuple):
+class Reply(msgspec.Struct, frozen=True):
     origin: str
     message: p.Ack | p.Error
 
 
-class Changed(NamedTuple):
+class Changed(msgspec.Struct, frozen=True):
     """The aggregate of ``step`` changed (``PRESENCE``: the participant count,
     ``GROUP_COUNTS``: the current groups step's counts); push it, coalesced."""
 
@@ -165,13 +168,13 @@ GROUP_COUNTS: Final = -2
 """``Changed.step`` for the current groups step's counts (ready, grouped, waiting, alone)."""
 
 
-class Grouped(NamedTuple):
+class Grouped(msgspec.Struct, frozen=True):
     """These participants' private group views changed; send each theirs."""
 
     participants: frozenset[str]
 
 
-class Regrouped(NamedTuple):
+class Regrouped(msgspec.Struct, frozen=True):
     """Everyone's group view changed with this shared event (forming, a new round, entering a
     groups step): send each phone the event and its own view together (``group_frames``)."""
 
@@ -181,10 +184,13 @@ class Regrouped(NamedTuple):
 Outcome = Broadcast | Reply | Changed | Grouped | Regrouped
 
 
-class Record(NamedTuple):
+class Record(msgspec.Struct, frozen=True):
     value: p.AnswerValue | None
     """None for a pass."""
     guess: p.AnswerValue | None
+
+
+PASSED: Final = Record(None, None)
 
 
 class Participant:
@@ -240,6 +246,15 @@ class Session:
             if isinstance(step, s.Checkin | s.Scale | s.Choice | s.Perspective)
             or (isinstance(step, s.Groups) and step.debrief is not None)
         }
+        self._asks: dict[int, s.AnswerStep] = {}
+        """What each step that takes answers asks (a groups step's debrief), for the check."""
+        for i, step in enumerate(self.scenario.steps):
+            asked = step.debrief if isinstance(step, s.Groups) else step
+            if isinstance(asked, s.AnswerStep):
+                self._asks[i] = asked
+        self._checked: p.Answer | p.Pass | None = None
+        """The answer ``check_answer`` passed last, while no entry has been folded since: the
+        state it was checked against is still the state, so its fold need not check again."""
         self.groups: dict[int, g.GroupsState] = {
             i: g.GroupsState(i, step.size, step.leftover, len(step.roles), step.rounds,
                              step.rotate, step.seconds, [len(r.checklist) for r in step.roles])
@@ -278,6 +293,7 @@ class Session:
                     if (c := s.find_character(self.scenario, ref, i)) is not None
                 )
         self.assignments = Assignments(info.secret)
+        self._card_key = info.secret.encode()[:32]
         self.by_character: dict[int, dict[str, StepTallies]] = {
             i: {c: StepTallies(_tally(self.scenario.steps[i], info.language,  # type: ignore[arg-type]
                                       info.moderation), None)
@@ -291,8 +307,11 @@ class Session:
     # --- folding the log ---------------------------------------------------------------------
 
     def apply(self, entry: AnyEntry) -> list[Outcome]:
+        checked = self._checked
         try:
             match entry:
+                case Submitted():
+                    return self._submit(entry, entry.message is checked)
                 case Joined():
                     if entry.participant in self.participants:
                         return []
@@ -301,8 +320,6 @@ class Session:
                     if pool and self.status == "running":
                         self.assignments.give(pool, entry.participant)
                     return [Changed(PRESENCE)]
-                case Submitted():
-                    return self._submit(entry)
                 case Commanded():
                     return self._command(entry.command, entry.at)
                 case Left():
@@ -324,45 +341,60 @@ class Session:
                 entry.command.ref if isinstance(entry, Commanded) else None
             )
             return [Reply(entry.origin, self.error(refused, ref))]
+        finally:
+            self._checked = None  # this entry may have changed what the check read
 
     def error(self, refused: Refused, ref: str | None = None) -> p.Error:
         return p.Error(seq=self.seq, code=refused.code, message=refused.message, ref=ref)
 
-    def _submit(self, entry: Submitted) -> list[Outcome]:
+    def _submit(self, entry: Submitted, checked: bool) -> list[Outcome]:
+        """Count an answer or a pass (``checked``: ``check_answer`` passed it against this very
+        state, on the node that appends it, so it is not checked twice)."""
         message = entry.message
         participant = self.participants.get(entry.participant)
         if participant is None:
             raise Refused("not-joined", "Join the session before answering.")
-        if message.submission in participant.submissions:
-            ack = p.Ack(seq=self.seq, step=message.step, submission=message.submission,
-                        duplicate=True)
+        step, submission = message.step, message.submission
+        if submission in participant.submissions:
+            ack = p.Ack(seq=self.seq, step=step, submission=submission, duplicate=True)
             return [Reply(entry.origin, ack)]
-        self.check_answer(message)
-        participant.submissions.add(message.submission)
-        tallies = self.tallies[message.step]
+        if not checked:
+            self.check_answer(message)
+        participant.submissions.add(submission)
+        tallies = self.tallies[step]
         # Only free-text answers become cards; hashing an id for every tap would be waste.
-        card = self.card_id(entry.participant, message.step) \
+        card = self.card_id(entry.participant, step) \
             if isinstance(tallies.answers, TextTally) else ""
-        old = participant.answers.get(message.step)
+        old = participant.answers.get(step)
         record = Record(message.value, message.guess) if isinstance(message, p.Answer) \
-            else Record(None, None)
-        counted = [tallies]
-        pool = self.pools.get(message.step)
+            else PASSED
+        participant.answers[step] = record
+        self._recount(tallies, old, record, card, entry.flag)
+        pool = self.pools.get(step)
         if pool:
             character = self.assignments.give(pool, entry.participant)
-            counted.append(self.by_character[message.step][character])
-        for tally in counted:
-            if old is not None:
-                self._count(tally, old, card, -1)
-            if isinstance(tally.answers, TextTally):
-                tally.answers.mark(card, entry.flag)
-            self._count(tally, record, card, 1)
-        participant.answers[message.step] = record
+            self._recount(self.by_character[step][character], old, record, card, entry.flag)
         self.changes += 1
-        ack = p.Ack(seq=self.seq, step=message.step, submission=message.submission)
+        ack = p.Ack(seq=self.seq, step=step, submission=submission)
         if entry.flag == "distress" and record.value is not None:
             ack.help = self.info.help_text or help_text(self.info.language, None, None)
-        return [Reply(entry.origin, ack), Changed(message.step)]
+        return [Reply(entry.origin, ack), Changed(step)]
+
+    @classmethod
+    def _recount(cls, tallies: StepTallies, old: Record | None, record: Record, card: str,
+                 flag: Flag | None) -> None:
+        """Replace a participant's ``old`` answer (if any) in ``tallies`` with ``record``."""
+        if old is not None:
+            cls._count(tallies, old, card, -1)
+        answers = tallies.answers
+        if isinstance(answers, TextTally):
+            answers.mark(card, flag)
+        if record.value is None:
+            tallies.passes += 1
+            return
+        answers.add(record.value, card)
+        if record.guess is not None and tallies.guesses is not None:
+            tallies.guesses.add(record.guess, card)
 
     def _leave(self, participant: str) -> list[Outcome]:
         """Withdraw every answer of a participant who leaves; the aggregates forget them, and a
@@ -400,25 +432,29 @@ class Session:
 
     def check_answer(self, message: p.Answer | p.Pass) -> None:
         """Raise Refused unless this answer or pass fits the current state; nodes call this before
-        appending so hopeless answers never reach the log, and ``apply`` calls it again because
-        the state may have moved on in between."""
-        self._require_running()
-        if message.step != self.index:
-            raise Refused("not-current-step", f"Step {message.step} is not the current step "
-                          f"({self.index}).")
-        step = self.scenario.steps[self.index]
-        if isinstance(step, s.Groups) and step.debrief is not None:
-            step = step.debrief
-        if self.index not in self.tallies:
-            raise Refused("not-answerable", "This step takes no answers.")
-        if not self.responses_open:
-            raise Refused("responses-closed", "Responses are closed for this step.")
+        appending so hopeless answers never reach the log, and ``apply`` calls it again unless
+        nothing was folded in between (the state may have moved on)."""
+        step = self._asks.get(message.step)
+        if step is None or message.step != self.index or not self.responses_open \
+                or self.status != "running":
+            self._refuse_answer(message.step)
         if isinstance(message, p.Answer):
-            _check_value(step, message.value, guess=False)  # type: ignore[arg-type]
+            _check_value(step, message.value, guess=False)
             if message.guess is not None:
                 if getattr(step, "predict", None) is None:
                     raise Refused("invalid-answer", "This step does not ask for a guess.")
-                _check_value(step, message.guess, guess=True)  # type: ignore[arg-type]
+                _check_value(step, message.guess, guess=True)
+        self._checked = message
+
+    def _refuse_answer(self, step: int) -> NoReturn:
+        """The first rule an answer to ``step`` breaks, in order, raised."""
+        self._require_running()
+        if step != self.index:
+            raise Refused("not-current-step", f"Step {step} is not the current step "
+                          f"({self.index}).")
+        if self.index not in self.tallies:
+            raise Refused("not-answerable", "This step takes no answers.")
+        raise Refused("responses-closed", "Responses are closed for this step.")
 
     def _require_running(self) -> None:
         if self.status == "lobby":
@@ -869,7 +905,7 @@ class Session:
 
     def card_id(self, participant: str, step: int) -> str:
         return hashlib.blake2s(
-            f"{participant}/{step}".encode(), key=self.info.secret.encode()[:32], digest_size=6
+            f"{participant}/{step}".encode(), key=self._card_key, digest_size=6
         ).hexdigest()
 
     def missed(self, last_seq: int, now: float, window_ms: float) -> list[Broadcast] | None:
@@ -1080,38 +1116,39 @@ def _ties(counts: Mapping[str, int], top: str) -> list[str]:
 
 
 def _check_value(step: s.AnswerStep, value: p.AnswerValue, guess: bool) -> None:
-    """Raise Refused unless ``value`` fits ``step`` (a guess about the group may be a mean)."""
+    """Raise Refused unless ``value`` fits ``step`` (a guess about the group may be a mean).
+    A chain of ``isinstance`` rather than ``match step, value``: every answer comes through here,
+    and matching a tuple costs it a tuple and a sequence pattern per case."""
 
     def bad(why: str) -> Refused:
         return Refused("invalid-answer", why)
 
-    match step, value:
-        case s.Checkin(), p.CheckinValue():
-            allowed = step.words if step.words is not None else VOCABULARY
-            if value.word not in allowed:
-                raise bad(f"{value.word!r} is not one of this step's words.")
-            if value.intensity is not None and not step.intensity:
-                raise bad("This step does not ask for intensity.")
-        case s.Scale(), p.ScaleValue():
-            if not step.min <= value.value <= step.max:
-                raise bad(f"Expected a number from {step.min} to {step.max}.")
-            if not guess and value.value != int(value.value):
-                raise bad("Expected a whole number.")
-        case s.Choice(), p.ChoiceValue():
-            ids = {o.id for o in step.options}
-            if not value.options or any(o not in ids for o in value.options):
-                raise bad("Expected one or more of this step's option ids.")
-            if len(set(value.options)) != len(value.options):
-                raise bad("Each option may be chosen once.")
-            if len(value.options) > 1 and (guess or not step.multiple):
-                raise bad("Expected exactly one option.")
-        case s.Perspective(), p.TextValue():
-            if not value.text.strip():
-                raise bad("The text is empty.")
-            if len(value.text) > step.max_length:
-                raise bad(f"The text is longer than {step.max_length} characters.")
-            if guess:
-                raise bad("Free-text steps take no guess.")
-        case _:
-            raise bad(f"A {step.__struct_config__.tag} step needs a {step.__struct_config__.tag} "
-                      f"value, not {value.__struct_config__.tag}.")
+    if isinstance(value, p.ScaleValue) and isinstance(step, s.Scale):
+        if not step.min <= value.value <= step.max:
+            raise bad(f"Expected a number from {step.min} to {step.max}.")
+        if not guess and value.value != int(value.value):
+            raise bad("Expected a whole number.")
+    elif isinstance(value, p.CheckinValue) and isinstance(step, s.Checkin):
+        allowed = step.words if step.words is not None else VOCABULARY
+        if value.word not in allowed:
+            raise bad(f"{value.word!r} is not one of this step's words.")
+        if value.intensity is not None and not step.intensity:
+            raise bad("This step does not ask for intensity.")
+    elif isinstance(value, p.ChoiceValue) and isinstance(step, s.Choice):
+        ids = {o.id for o in step.options}
+        if not value.options or any(o not in ids for o in value.options):
+            raise bad("Expected one or more of this step's option ids.")
+        if len(set(value.options)) != len(value.options):
+            raise bad("Each option may be chosen once.")
+        if len(value.options) > 1 and (guess or not step.multiple):
+            raise bad("Expected exactly one option.")
+    elif isinstance(value, p.TextValue) and isinstance(step, s.Perspective):
+        if not value.text.strip():
+            raise bad("The text is empty.")
+        if len(value.text) > step.max_length:
+            raise bad(f"The text is longer than {step.max_length} characters.")
+        if guess:
+            raise bad("Free-text steps take no guess.")
+    else:
+        raise bad(f"A {step.__struct_config__.tag} step needs a {step.__struct_config__.tag} "
+                  f"value, not {value.__struct_config__.tag}.")

@@ -6,12 +6,14 @@ pickles, not a thousand forward passes. While the worker is still embedding one 
 keeps growing, and it is sent when the first is done: the busier the worker, the larger its
 batches, and a batch costs less per answer than one answer alone. ``group`` and ``split`` send
 what is pending and await the worker's answer; the worker runs one task at a time in order, so a
-grouping finds every earlier answer embedded.
+grouping finds every earlier answer embedded. In the background the worker embeds only while the
+event loop is quiet (``worker.embed``); a shared counter of awaited groupings tells it to hurry.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import logging
 import multiprocessing
 import os
@@ -32,9 +34,12 @@ class Grouper:
 
     def __init__(self) -> None:
         # spawn, not fork: the server's process has an event loop and threads a fork would copy.
+        spawn = multiprocessing.get_context("spawn")
+        self._urgent = spawn.RawValue(ctypes.c_int, 0)
+        """Groupings awaited: the worker embeds without waiting for the loop to be quiet."""
         self._pool = ProcessPoolExecutor(
-            max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-            initializer=worker.start, initargs=(os.getpid(),),
+            max_workers=1, mp_context=spawn,
+            initializer=worker.start, initargs=(os.getpid(), self._urgent),
         )
         self._pending: list[str] = []
         self._flush: asyncio.TimerHandle | None = None
@@ -91,15 +96,18 @@ class Grouper:
         if self._flush is not None:
             self._flush.cancel()
             self._flush = None
-        if self._pending:  # ahead of the grouping in the worker's queue, even if one is busy
-            batch, self._pending = self._pending, []
-            self._pool.submit(worker.embed, batch).add_done_callback(_log_failure)
+        self._urgent.value += 1  # before the batch: a background embed in progress hurries too
         try:
+            if self._pending:  # ahead of the grouping in the worker's queue, even if one is busy
+                batch, self._pending = self._pending, []
+                self._pool.submit(worker.embed, batch).add_done_callback(_log_failure)
             future: Future[list[worker.Part]] = self._pool.submit(work, *args)  # type: ignore[arg-type]
             parts = await asyncio.wrap_future(future)
         except Exception as exc:
             log.exception("the themes worker failed")
             raise Refused("themes-unavailable", f"The themes worker failed: {exc}.") from exc
+        finally:
+            self._urgent.value -= 1
         return parts
 
     def close(self) -> None:

@@ -12,6 +12,7 @@ measurements behind these choices.
 
 from __future__ import annotations
 
+import ctypes
 import math
 import os
 import threading
@@ -30,7 +31,17 @@ MODEL = "use-multilingual-v3"
 CACHE = 50_000
 """Vectors kept (2 KiB each): a day of big sessions."""
 BATCH = 256
-"""Texts per forward pass; larger batches gain little and hold memory."""
+"""Texts per forward pass when a grouping waits; larger batches gain little and hold memory."""
+CHUNK = 16
+"""Texts per forward pass in the background: about 15 ms of CPU, so the worker looks at the
+server again before the server's next fan-out is likely (a chunk of 16 costs no more per answer
+than one of 256: 2.8 to 3.7 ms each at load 3, every size alike)."""
+QUIET = float(os.environ.get("ATTUNE_THEMES_QUIET_MS", "5")) / 1000
+"""Seconds the server's event loop must have been asleep before a background chunk starts
+(0: no such wait, as the worker was before it had one; ``bench.themes --rooms`` compares)."""
+PATIENCE = 0.5
+"""At most this long waiting for a quiet moment per chunk, so a server that is never idle still
+gets its answers embedded (at ``SCHED_IDLE``, only on time it leaves)."""
 FEWER = 0.10
 """Take the fewest themes whose silhouette is within this share of the best."""
 CENTRAL = 10
@@ -44,16 +55,29 @@ Part = tuple[str, list[int]]
 
 _model: USE | None = None
 _cache: OrderedDict[str, NDArray[np.float32]] = OrderedDict()
+_loop: int | None = None
+"""A descriptor of ``/proc/<server>/stat``: the state of the server's main thread, which runs
+the event loop (None where there is no such file, or when ``QUIET`` is 0)."""
+_urgent: ctypes.c_int | None = None
+"""Groupings the server is awaiting (shared memory the server writes): while one is, the worker
+embeds at once, in full batches, without waiting for a quiet moment."""
 
 
-def start(server: int) -> None:
+def start(server: int, urgent: ctypes.c_int | None = None) -> None:
     """The worker process's initializer: behave as a helper of the server, then ``init``.
 
     ``server`` is the server's pid as the server saw it: read here with ``os.getppid()`` it would
     already be 1 when the server died while this process was starting (seen in the suite, where
     a test's server stops right after a session), and the worker would then never notice."""
+    global _loop, _urgent
     threading.Thread(target=_orphaned, args=(server,), daemon=True).start()
     background()
+    _urgent = urgent
+    if QUIET > 0:
+        try:
+            _loop = os.open(f"/proc/{server}/stat", os.O_RDONLY)
+        except OSError:
+            _loop = None
     init()
 
 
@@ -89,19 +113,59 @@ def _orphaned(parent: int) -> None:
 
 
 def embed(texts: list[str]) -> int:
-    """Embed and keep the texts not seen yet; returns how many were new."""
+    """Embed and keep the texts not seen yet; returns how many were new. In the background (no
+    grouping awaited), each small chunk waits for the server's event loop to be quiet."""
     assert _model is not None, "init() runs first"
     missing = [text for text in dict.fromkeys(texts) if text not in _cache]
-    for start in range(0, len(missing), BATCH):
-        chunk = missing[start : start + BATCH]
+    done = 0
+    while done < len(missing):
+        size = BATCH if _pressed() else _after_quiet()
+        chunk = missing[done : done + size]
         vectors = np.asarray(_model.encode(chunk), dtype=np.float32)
         for text, vector in zip(chunk, vectors, strict=True):
             _cache[text] = vector
+        done += len(chunk)
     for text in texts:
         _cache.move_to_end(text)
     while len(_cache) > CACHE:
         _cache.popitem(last=False)
     return len(missing)
+
+
+def _pressed() -> bool:
+    return _urgent is not None and _urgent.value > 0
+
+
+def _loop_busy() -> bool:
+    """The server's event loop is running or waiting for a CPU (state R in its ``stat``), not
+    asleep waiting for its sockets."""
+    assert _loop is not None
+    return os.pread(_loop, 512, 0).rpartition(b")")[2].split(maxsplit=1)[0] == b"R"
+
+
+def _after_quiet() -> int:
+    """Wait until the server's event loop has been asleep for ``QUIET`` seconds (it is between
+    fan-outs), at most ``PATIENCE``, or until a grouping is awaited; returns the chunk size to
+    embed now.
+
+    ``SCHED_IDLE`` already lets the server preempt the worker the moment it wakes; this keeps the
+    worker from starting while the server is in the middle of a fan-out at all: on another core
+    it would share the caches and memory with it, and on the same core every preemption is a
+    switch that fills the caches again. The signal is the kernel's state of the event loop's
+    thread, looked at every ``QUIET / 4``, so the server does nothing for it. (Its CPU time in
+    ``schedstat`` would not do: the kernel adds a running thread's time only at its ticks.)"""
+    if _loop is None:
+        return BATCH
+    now = time.monotonic()
+    deadline, since = now + PATIENCE, now
+    while now - since < QUIET and now < deadline:
+        time.sleep(QUIET / 4)
+        if _pressed():
+            return BATCH
+        now = time.monotonic()
+        if _loop_busy():
+            since = now
+    return CHUNK
 
 
 def _vectors(texts: list[str]) -> NDArray[np.float64]:

@@ -28,10 +28,14 @@ MAX_QUEUED = 256
 time a healthy client needs to read them."""
 
 
+_HEADS = tuple(bytes((0x81, n)) for n in range(126))
+"""The two bytes before a payload under 126 bytes (an ack, a presence count: most messages)."""
+
+
 def header(n: int) -> bytes:
     """The head of an unmasked final text frame of ``n`` bytes (RFC 6455 section 5.2)."""
     if n < 126:
-        return bytes((0x81, n))
+        return _HEADS[n]
     if n < 65536:
         return bytes((0x81, 126)) + n.to_bytes(2, "big")
     return bytes((0x81, 127)) + n.to_bytes(8, "big")
@@ -49,7 +53,10 @@ class Outgoing:
     __slots__ = ("frame",)
 
     def __init__(self, message: p.Message) -> None:
-        self.frame = frame(p.encoder.encode(message))
+        payload = p.encoder.encode(message)
+        n = len(payload)
+        # An answer's ack is framed here: the common small frame without a call to ``frame``.
+        self.frame = _HEADS[n] + payload if n < 126 else frame(payload)
 
     @classmethod
     def then(cls, first: Outgoing, payload: bytes) -> Outgoing:
