@@ -2,8 +2,9 @@
 
 Forming is one facilitator command, but unlike a step it gives every participant a message of
 their own (their group, their role), so its cost grows with the room twice: the fold (shuffle by
-keyed hash, cut into groups, assign roles) and one private ``group`` message built, encoded and
-written per member. Two measurements:
+keyed hash, cut into groups, assign roles) and one private ``group`` message per member, joined
+from parts the room shares (``core/group_frames.py``) and written with the shared event. Two
+measurements:
 
     python -m bench.groups --sizes 1000,10000          # the pure cost, per member, no sockets
     python -m bench.groups --sizes 1000 --sockets 10000
@@ -66,7 +67,8 @@ def room(n: int) -> Session:
 
 
 def measure(n: int, repeat: int = 3) -> dict[str, Any]:
-    """Median CPU of forming ``n`` into triads: the fold, and every member's private view."""
+    """Median CPU of forming ``n`` into triads: the fold, and every member's private view as
+    the node gets it (``Session.group_frames``), without the framing and the write."""
     folds, views = [], []
     size = 0
     for _ in range(repeat):

@@ -18,8 +18,9 @@ import hmac
 import itertools
 import logging
 import secrets
-from collections.abc import Awaitable
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Awaitable, Callable, Coroutine
+from functools import partial
+from typing import TYPE_CHECKING, Any, Protocol
 
 import msgspec
 
@@ -79,6 +80,9 @@ DETACH_AFTER = 30.0
 
 log = logging.getLogger("attune.node")
 _ids = itertools.count(1)
+
+Handled = Callable[[BaseException | None], None]
+"""Told that a client's message that had to wait is done: None, or what refused or failed it."""
 
 
 class Peer(Protocol):
@@ -727,8 +731,14 @@ class Node:
             return replica.session.error(error, ref)
         return p.Error(seq=0, code=error.code, message=error.message, ref=ref)
 
-    async def message(self, member: Member, message: p.ClientMessage) -> None:
-        """Carry out one message from an attached member, or raise Refused."""
+    def message(self, member: Member, message: p.ClientMessage, then: Handled) -> bool:
+        """Carry out one message from an attached member, or raise Refused.
+
+        True when it is done. False when it goes on (an append waits for its batch to be
+        durable; themes are being grouped): ``then`` is told once it is, later and exactly once,
+        with what refused or failed it (None: done). An answer's append is handed to the backend
+        from here, with no coroutine: with the memory backend it is logged, folded and
+        acknowledged before this returns, and with SQLite or Redis it waits as a callback."""
         replica = self.replicas.get(member.session)
         if replica is None:
             raise Refused("not-joined", "Say hello first.")
@@ -742,37 +752,35 @@ class Node:
                 flag = None
                 if isinstance(message, p.Answer) and isinstance(message.value, p.TextValue):
                     flag = self.lexicon.flag(message.value.text, session.info.language)
-                await self.append(session.info.id, Submitted(
+                return self._append_then(session.info.id, Submitted(
                     at=self.clock.now_ms(), origin=origin, participant=member.participant,
                     message=message, flag=flag,
-                ))
+                ), then)
             case p.Leave():
                 if member.role != "participant" or member.participant is None:
                     raise Refused("forbidden", "Only participants leave.")
-                await self.append(session.info.id, Left(
-                    at=self.clock.now_ms(), origin=origin, participant=member.participant
-                ))
-                member.peer.close(CLOSE_NORMAL)
+                return self._later(self._leave(session.info.id, member, origin), then)
             case p.Ready():
                 if member.role != "participant" or member.participant is None:
                     raise Refused("forbidden", "Only participants say they are ready.")
                 session.check_ready(message)
-                await self.append(session.info.id, Readied(
+                return self._append_then(session.info.id, Readied(
                     at=self.clock.now_ms(), origin=origin, participant=member.participant,
                     step=message.step, ready=message.ready,
-                ))
+                ), then)
             case p.Tick():
                 if member.role != "participant" or member.participant is None:
                     raise Refused("forbidden", "Only participants tick a checklist.")
                 session.check_tick(member.participant, message)
-                await self.append(session.info.id, Ticked(
+                return self._append_then(session.info.id, Ticked(
                     at=self.clock.now_ms(), origin=origin, participant=member.participant,
                     step=message.step, item=message.item, ticked=message.ticked,
-                ))
+                ), then)
             case p.Hello():
                 raise Refused("already-joined", "This connection has already joined.")
             case p.Ping():
                 member.peer.send(Outgoing(p.Pong(t=message.t, server=self.clock.now_ms())))
+                return True
             case p.GroupThemes() | p.SplitTheme():
                 if member.role != "facilitator":
                     raise Refused("forbidden", "Only the facilitator can do this.")
@@ -781,34 +789,78 @@ class Node:
                                   "server: pip install 'attune-server[themes]'.")
                 session.book(message.step)
                 if isinstance(message, p.SplitTheme):
-                    await self._split(replica, message, origin)
-                else:
-                    await self._group(replica, message.step, origin)
+                    return self._later(self._split(replica, message, origin), then)
+                return self._later(self._group(replica, message.step, origin), then)
             case _:
                 if member.role != "facilitator":
                     raise Refused("forbidden", "Only the facilitator can do this.")
                 if member.moderator and isinstance(message, p.End):
                     raise Refused("not-for-moderators", "A moderator link cannot end the "
                                   "session; the facilitator can.")
-                await self.append(session.info.id, Commanded(
+                return self._append_then(session.info.id, Commanded(
                     at=self.clock.now_ms(), origin=origin, command=message
-                ))
+                ), then)
 
-    async def append(
-        self, session_id: str, entry: AnyEntry,
-    ) -> int:
-        """Append to the session's log; if the session was deleted or expired meanwhile, its
-        clients here are closed with 4004 and the sender is refused."""
+    async def _leave(self, session_id: str, member: Member, origin: str) -> None:
+        assert member.participant is not None
+        await self.append(session_id, Left(
+            at=self.clock.now_ms(), origin=origin, participant=member.participant
+        ))
+        member.peer.close(CLOSE_NORMAL)
+
+    def _later(self, work: Coroutine[Any, Any, None], then: Handled) -> bool:
+        """Carry on with ``work`` in a task (a rare message that waits more than once) and
+        tell ``then`` how it ended."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+
+        def ended(task: asyncio.Task[None]) -> None:
+            self._tasks.discard(task)
+            then(None if task.cancelled() else task.exception())
+
+        task.add_done_callback(ended)
+        return False
+
+    def _append_then(self, session_id: str, entry: AnyEntry, then: Handled) -> bool:
+        """Append for a client's message: True if the entry is durable (memory: folded too),
+        False if ``then`` will hear how its wait for the backend ended."""
         raw = entry_encoder.encode(entry)
         if isinstance(entry, Submitted):
             self._appending[raw] = entry
         try:
-            return await self.backend.append(session_id, raw)
-        except SessionGone:
-            self.gone(session_id)
-            raise Refused("unknown-session", "This session no longer exists.") from None
-        finally:
+            offset = self.backend.append_then(session_id, raw,
+                                              partial(self._appended, session_id, raw, then))
+        except BaseException as exc:
             self._appending.pop(raw, None)
+            if isinstance(exc, SessionGone):
+                raise self._gone_refusal(session_id) from None
+            raise
+        if offset:
+            self._appending.pop(raw, None)  # folded already, unless this node is not subscribed
+            return True
+        return False
+
+    def _appended(self, session_id: str, raw: bytes, then: Handled, offset: int,
+                  error: BaseException | None) -> None:
+        """The backend's answer to an append that waited (``Backend.append_then``)."""
+        self._appending.pop(raw, None)
+        if isinstance(error, SessionGone):
+            error = self._gone_refusal(session_id)
+        then(error)
+
+    def _gone_refusal(self, session_id: str) -> Refused:
+        """The session was deleted or expired meanwhile: its clients here are closed with 4004
+        and the sender is refused."""
+        self.gone(session_id)
+        return Refused("unknown-session", "This session no longer exists.")
+
+    async def append(self, session_id: str, entry: AnyEntry) -> int:
+        """Append to the session's log and wait until it is durable; if the session was deleted
+        or expired meanwhile, its clients here are closed with 4004 and the sender is refused."""
+        try:
+            return await self.backend.append(session_id, entry_encoder.encode(entry))
+        except SessionGone:
+            raise self._gone_refusal(session_id) from None
 
     async def delegate(self, replica: Replica, token_hash: str) -> None:
         """Make (or, with an empty hash, revoke) the moderator link, and wait until it holds

@@ -157,6 +157,51 @@ async def test_offsets_start_at_one_and_are_consecutive(store: Store) -> None:
     assert await backend.read(session_id, 5) == []
 
 
+async def test_append_then_answers_each_append_once_in_the_order_of_the_calls(
+    store: Store,
+) -> None:
+    """A burst of appends handed over at once, as the transport hands over answers: each offset
+    comes back from ``append_then`` or is told to its callback, exactly once and never before the
+    call returned, in the order of the calls; an append to a gone session fails with
+    ``SessionGone``, raised or told."""
+    backend, _ = await store.node()
+    session_id, code, info = new_session()
+    await backend.create(session_id, code, info)
+    told: dict[int, list[tuple[int, BaseException | None]]] = defaultdict(list)
+    early: list[int] = []
+    calling = -1
+
+    def then_for(i: int) -> Callable[[int, BaseException | None], None]:
+        def then(offset: int, error: BaseException | None) -> None:
+            if calling == i:
+                early.append(i)
+            told[i].append((offset, error))
+        return then
+
+    returned = {}
+    for i in range(50):
+        calling = i
+        returned[i] = backend.append_then(session_id, f"e{i}".encode(), then_for(i))
+    calling = -1
+    await eventually(lambda: all(returned[i] or told[i] for i in range(50)))
+    assert early == []
+    assert all(len(told[i]) == (0 if returned[i] else 1) for i in range(50))
+    assert [returned[i] or told[i][0][0] for i in range(50)] == list(range(1, 51))
+    assert all(error is None for calls in told.values() for _, error in calls)
+    assert await backend.read(session_id, 0) == [(i + 1, f"e{i}".encode()) for i in range(50)]
+
+    await backend.delete(session_id)
+    late: list[tuple[int, BaseException | None]] = []
+    try:
+        assert backend.append_then(session_id, b"late", lambda *told: late.append(told)) == 0
+    except SessionGone:
+        pass
+    else:
+        await eventually(lambda: bool(late))
+        assert len(late) == 1 and late[0][0] == 0 and isinstance(late[0][1], SessionGone)
+    assert await backend.read(session_id, 0) == []
+
+
 async def test_concurrent_appends_from_several_nodes_get_unique_consecutive_offsets(
     store: Store,
 ) -> None:

@@ -228,6 +228,26 @@ async def test_a_leave_sent_with_the_close_frame_is_honoured(server: Running) ->
     sock.close()
 
 
+async def test_what_arrived_before_the_socket_went_is_all_handled(server: Running) -> None:
+    """An answer and a ``leave`` in one read, then the socket closed at once: where the answer
+    waits for its batch (SQLite, Redis) the ``leave`` waits behind it, and is still handled after
+    the socket is gone, in order."""
+    await started(server, step=SCALE)
+    replica = next(iter(server.app.state.node.replicas.values()))
+    session_id = replica.session.info.id
+    sock, protocol = await _raw_participant(server.settings.port, replica.session.info.code)
+    before = replica.offset
+    protocol.send_text(p.encoder.encode(
+        p.Answer(step=SCALE, submission="s1", value=p.ScaleValue(value=2))))
+    protocol.send_text(p.encoder.encode(p.Leave()))
+    await asyncio.get_running_loop().sock_sendall(sock, b"".join(protocol.data_to_send()))
+    sock.close()
+    await until(lambda: replica.offset >= before + 2, "the answer and the leave are folded", 10)
+    kinds = [type(session_module.entry_decoder.decode(raw)) for _, raw in
+             await server.app.state.node.backend.read(session_id, before)]
+    assert kinds == [Submitted, session_module.Left]
+
+
 @ONE_BACKEND
 async def test_closing_a_socket_that_stopped_reading_still_ends_it(
     server: Running, monkeypatch: pytest.MonkeyPatch

@@ -30,8 +30,11 @@ What every backend keeps, and the contract suite (``tests/backends/test_contract
 
 from __future__ import annotations
 
+import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from functools import partial
+from typing import Any
 
 from attune.core.errors import AttuneError
 
@@ -42,6 +45,9 @@ Deliver = Callable[[str, int, bytes], None]
 """Called with (session id, offset, entry) for each new entry of a subscribed session."""
 Gone = Callable[[str], None]
 """Called with a session id when a subscribed session no longer exists (deleted or expired)."""
+Appended = Callable[[int, BaseException | None], None]
+"""Told how an append that had to wait ended: ``(offset, None)`` once the entry is durable, or
+``(0, error)`` when it was not stored."""
 
 
 class CodeTaken(AttuneError):
@@ -94,17 +100,30 @@ class Backend(ABC):
         """The session record as created, or None if unknown, expired or deleted."""
 
     @abstractmethod
-    async def append(self, session_id: str, entry: bytes) -> int:
-        """Append one entry to the session's log and return its offset.
+    def append_then(self, session_id: str, entry: bytes, then: Appended) -> int:
+        """Append one entry to the session's log; its offset once it is durable.
 
         Offsets start at 1 and increase by exactly 1, in one total order per session that every
-        reader sees. On return the entry is as durable as the store, and it will be delivered to
-        every subscribed node (at least once, possibly before this returns). It counts as
-        activity: the inactivity period starts again.
+        reader sees. Once the offset is known the entry is as durable as the store, and it will
+        be delivered to every subscribed node (at least once, possibly before the offset is
+        known). It counts as activity: the inactivity period starts again.
 
-        Raises SessionGone if the session was deleted or has expired; nothing is stored then,
-        and a subscribed node hears ``gone`` for it.
+        Returns the offset when the entry is durable at once (memory: there is nothing to wait
+        for); ``then`` is not called then. Otherwise returns 0 and calls ``then`` exactly once,
+        later, on the event loop: ``then(offset, None)``, or ``then(0, error)`` when nothing was
+        stored (SQLite and Redis, once the batch the entry went out in has committed). A plain
+        call and a callback, not a coroutine: under a burst thousands of answers wait at once,
+        and each then holds no coroutine, future or task (docs/benchmarks.md).
+
+        Fails with SessionGone if the session was deleted or has expired (raised, or given to
+        ``then``); nothing is stored then, and a subscribed node hears ``gone`` for it.
         """
+
+    async def append(self, session_id: str, entry: bytes) -> int:
+        """``append_then``, awaited: for the callers that wait anyway (joins, commands)."""
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        offset = self.append_then(session_id, entry, partial(settle, future))
+        return offset or await future
 
     @abstractmethod
     async def read(self, session_id: str, after: int) -> list[tuple[int, bytes]]:
@@ -160,3 +179,13 @@ class Backend(ABC):
     async def library_delete(self, scenario_id: str, expected: int) -> None:
         """Remove a saved scenario if it is now at version ``expected``; VersionConflict (with
         ``current`` 0 when it is already gone) otherwise. Running sessions keep their copy."""
+
+
+def settle(future: asyncio.Future[Any], value: Any, error: BaseException | None) -> None:
+    """Give a waiting caller's future its result (or error), unless it stopped waiting."""
+    if future.done():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(value)

@@ -13,7 +13,15 @@ import contextlib
 import secrets
 import time
 
-from attune.backends.base import INACTIVE_S, Backend, CodeTaken, Deliver, Gone, VersionConflict
+from attune.backends.base import (
+    INACTIVE_S,
+    Appended,
+    Backend,
+    CodeTaken,
+    Deliver,
+    Gone,
+    VersionConflict,
+)
 from attune.core.errors import SessionGone
 
 SWEEP_INTERVAL = 1.0
@@ -78,7 +86,8 @@ class MemoryBackend(Backend):
         stored = self._live(session_id)
         return stored.info if stored else None
 
-    async def append(self, session_id: str, entry: bytes) -> int:
+    def append_then(self, session_id: str, entry: bytes, then: Appended) -> int:
+        """At once: the entry is delivered and its offset returned before this returns."""
         now = time.monotonic()
         stored = self._sessions.get(session_id)
         if stored is None or now - self._swept >= SWEEP_INTERVAL or self._expired(stored, now):

@@ -47,7 +47,15 @@ from redis.asyncio.sentinel import Sentinel
 from redis.backoff import NoBackoff
 from redis.exceptions import NoScriptError, RedisError
 
-from attune.backends.base import INACTIVE_S, Backend, CodeTaken, Deliver, Gone, VersionConflict
+from attune.backends.base import (
+    INACTIVE_S,
+    Appended,
+    Backend,
+    CodeTaken,
+    Deliver,
+    Gone,
+    VersionConflict,
+)
 from attune.core.errors import BackendUnavailable, SessionGone
 
 T = TypeVar("T")
@@ -271,7 +279,7 @@ def _raw(value: bytes | str) -> bytes:
     return value.encode() if isinstance(value, str) else value
 
 
-_Append = tuple[bytes, "asyncio.Future[int]"]
+_Append = tuple[bytes, Appended]
 """A queued append: the entry, and the caller waiting for its offset."""
 
 
@@ -421,25 +429,31 @@ class RedisBackend(Backend):
         record = await self._call(self._redis.hget(info_key(session_id), "record"))
         return _raw(record) if record is not None else None
 
-    async def append(self, session_id: str, entry: bytes) -> int:
+    def append_then(self, session_id: str, entry: bytes, then: Appended) -> int:
         """Appends wait in a batch: everything queued while a batch is out goes in the next, as
         one script call per session (one RPUSH, one PUBLISH for all its entries) and, on a single
         server, one pipeline for all the sessions. Under a burst of answers every caller waits
         for one round trip, and Redis does its work once per batch, not once per answer. The
         offset comes back once the entry is in Redis; nothing is acknowledged before."""
-        future: asyncio.Future[int] = (self._loop or asyncio.get_running_loop()).create_future()
-        self._appends.setdefault(session_id, []).append((entry, future))
+        self._appends.setdefault(session_id, []).append((entry, then))
         if not self._flushing:
             self._flushing = True
             self._flusher = asyncio.create_task(self._flush_appends())
-        offset = await future
-        if offset == 0:
+        return 0
+
+    def _appended(self, session_id: str, appends: list[_Append], last: int) -> None:
+        """A batch of the session's appends is in Redis (``last``: its last offset; 0: the
+        session is gone and nothing was stored): each learns its offset."""
+        if not last:
             self._code_renewals.pop(session_id, None)
             self._mark_gone(session_id)
-            raise SessionGone(session_id)
+            _fail_all(appends, SessionGone(session_id))
+            return
         if self._code_renewals.get(session_id, 0.0) <= time.monotonic():
             self._renew_code(session_id)
-        return offset
+        first = last - len(appends) + 1
+        for i, (_, then) in enumerate(appends):
+            _tell(then, first + i, None)
 
     def _renew_code(self, session_id: str) -> None:
         """The session is active: keep its code key alive a while longer (``code_refresh_s``),
@@ -480,7 +494,7 @@ class RedisBackend(Backend):
                     elif isinstance(result, Exception):
                         _fail_all(appends, BackendUnavailable(f"Redis: {result}"))
                     else:
-                        _succeed_all(appends, int(result))
+                        self._appended(session_id, appends, int(result))
         finally:
             self._flushing = False
 
@@ -509,7 +523,7 @@ class RedisBackend(Backend):
             except BackendUnavailable as exc:
                 _fail_all(appends, exc)
             else:
-                _succeed_all(appends, last)
+                self._appended(session_id, appends, last)
 
         self._singles.add(task := asyncio.create_task(single()))
         task.add_done_callback(self._singles.discard)
@@ -770,15 +784,14 @@ class RedisBackend(Backend):
             raise BackendUnavailable(f"Redis: {exc or type(exc).__name__}") from exc
 
 
-def _succeed_all(appends: list[_Append], last: int) -> None:
-    """Each waiting append learns its offset (0 for all when the session is gone)."""
-    first = last - len(appends) + 1 if last else 0
-    for i, (_, future) in enumerate(appends):
-        if not future.done():
-            future.set_result(first + i if last else 0)
-
-
 def _fail_all(appends: list[_Append], error: Exception) -> None:
-    for _, future in appends:
-        if not future.done():
-            future.set_exception(error)
+    for _, then in appends:
+        _tell(then, 0, error)
+
+
+def _tell(then: Appended, offset: int, error: BaseException | None) -> None:
+    """One waiting append's outcome; a failing callback must not strand the others."""
+    try:
+        then(offset, error)
+    except Exception:
+        log.exception("answering an append failed")

@@ -42,13 +42,23 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from filelock import FileLock, Timeout
 
-from attune.backends.base import INACTIVE_S, Backend, CodeTaken, Deliver, Gone, VersionConflict
+from attune.backends.base import (
+    INACTIVE_S,
+    Appended,
+    Backend,
+    CodeTaken,
+    Deliver,
+    Gone,
+    VersionConflict,
+    settle,
+)
 from attune.core.errors import AttuneError, BackendUnavailable, SessionGone
 
 log = logging.getLogger("attune.backend.sqlite")
@@ -127,7 +137,10 @@ class _Known:
 
 Work = Callable[..., Any]
 """A ``_Writer`` method (or a function of the writer), called with the writer and its arguments."""
-_Call = tuple[Work, tuple[Any, ...], "asyncio.Future[Any]"]
+Then = Callable[[Any, BaseException | None], None]
+"""Told a call's result, or why it failed, on the loop once its batch committed (or failed)."""
+_Call = tuple[Work, tuple[Any, ...], Then]
+_Result = tuple[Then, Any, BaseException | None]
 
 
 class _Writer:
@@ -407,9 +420,10 @@ class SQLiteBackend(Backend):
         record: bytes | None = await self._call(_Writer.info, session_id)
         return record
 
-    async def append(self, session_id: str, entry: bytes) -> int:
-        offset: int = await self._call(_Writer.append, session_id, entry)
-        return offset
+    def append_then(self, session_id: str, entry: bytes, then: Appended) -> int:
+        """Queued for the writer thread; ``then`` hears the offset once the batch committed."""
+        self._queue(_Writer.append, (session_id, entry), then)
+        return 0
 
     async def read(self, session_id: str, after: int) -> list[tuple[int, bytes]]:
         entries: list[tuple[int, bytes]] = await self._call(_Writer.read, session_id, after)
@@ -470,16 +484,22 @@ class SQLiteBackend(Backend):
 
     def _call(self, work: Work, *args: Any) -> asyncio.Future[Any]:
         """Queue ``work(writer, *args)`` for the writer thread; the future has its result once
-        the batch committed. A plain function, not a coroutine: under a burst it runs once per
-        answer, and the caller awaits the future itself."""
+        the batch committed."""
+        assert self._loop is not None
+        future: asyncio.Future[Any] = self._loop.create_future()
+        self._queue(work, args, partial(settle, future))
+        return future
+
+    def _queue(self, work: Work, args: tuple[Any, ...], then: Then) -> None:
+        """Queue ``work(writer, *args)`` for the writer thread; ``then`` is told its result on
+        the loop once the batch committed. Under a burst this runs once per answer: one tuple
+        per call, no future or coroutine."""
         if self._closed or not self._thread_running:
             raise BackendUnavailable(f"the SQLite file {self.path} is not open")
         assert self._loop is not None
-        future: asyncio.Future[Any] = self._loop.create_future()
         if not self._pending:
             self._loop.call_soon(self._hand_over)
-        self._pending.append((work, args, future))
-        return future
+        self._pending.append((work, args, then))
 
     def _hand_over(self) -> None:
         """Every call of this loop iteration to the thread at once: one wake-up, and one
@@ -491,20 +511,20 @@ class SQLiteBackend(Backend):
             if self._thread_running:
                 self._calls.put(calls)
                 return
-        self._settle([(future, None, BackendUnavailable("the SQLite file was closed"))
-                      for _, _, future in calls], [], [])
+        self._settle([(then, 0, BackendUnavailable("the SQLite file was closed"))
+                      for _, _, then in calls], [], [])
 
     def _run(self, opened: asyncio.Future[None]) -> None:
         try:
             connection = self._open()
         except Exception as exc:
-            self._to_loop(_fail, opened, BackendUnavailable(
+            self._to_loop(settle, opened, None, BackendUnavailable(
                 f"cannot open the SQLite file {self.path}: {exc}"))
             return
         writer = _Writer(connection, self.retention_s, self.inactive_s)
         with self._handing:
             self._thread_running = True
-        self._to_loop(_succeed, opened, None)
+        self._to_loop(settle, opened, None, None)
         try:
             while True:
                 first = self._calls.get()
@@ -532,13 +552,13 @@ class SQLiteBackend(Backend):
 
     def _run_batch(self, writer: _Writer, batch: list[_Call]) -> None:
         writer.begin()
-        results: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
+        results: list[_Result] = []
         try:
-            for work, args, future in batch:
+            for work, args, then in batch:
                 try:
-                    results.append((future, work(writer, *args), None))
+                    results.append((then, work(writer, *args), None))
                 except (CodeTaken, SessionGone, VersionConflict) as refusal:
-                    results.append((future, None, refusal))
+                    results.append((then, 0, refusal))
             writer.finish()
             if writer.db.in_transaction:
                 writer.db.execute("COMMIT")
@@ -551,7 +571,7 @@ class SQLiteBackend(Backend):
             # What the thread remembered may include the rolled-back writes: read it again.
             writer.known.clear()
             failure = BackendUnavailable(f"SQLite: {exc}")
-            self._to_loop(self._settle, [(f, None, failure) for _, _, f in batch], [], [])
+            self._to_loop(self._settle, [(then, 0, failure) for _, _, then in batch], [], [])
             return
         self._to_loop(self._settle, results, writer.appended, writer.gone)
 
@@ -570,14 +590,14 @@ class SQLiteBackend(Backend):
 
     def _drain(self) -> None:
         """After the thread stops: nobody may be left waiting."""
-        stranded: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
+        stranded: list[_Result] = []
         while True:
             try:
                 call = self._calls.get_nowait()
             except queue.Empty:
                 break
-            for _, _, future in call or []:
-                stranded.append((future, None, BackendUnavailable("the SQLite file was closed")))
+            for _, _, then in call or []:
+                stranded.append((then, 0, BackendUnavailable("the SQLite file was closed")))
         if stranded:
             self._to_loop(self._settle, stranded, [], [])
 
@@ -586,8 +606,8 @@ class SQLiteBackend(Backend):
         with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
             self._loop.call_soon_threadsafe(callback, *args)
 
-    def _settle(self, results: list[tuple[asyncio.Future[Any], Any, BaseException | None]],
-                appended: list[tuple[str, int, bytes]], gone: list[str]) -> None:
+    def _settle(self, results: list[_Result], appended: list[tuple[str, int, bytes]],
+                gone: list[str]) -> None:
         """On the loop, after a commit: deliver the new entries, tell of removed sessions, then
         answer the callers."""
         deliver = self._deliver
@@ -606,13 +626,11 @@ class SQLiteBackend(Backend):
                     self._gone(session_id)
                 except Exception:
                     log.exception("handling the removal of session %s failed", session_id)
-        for future, value, error in results:
-            if future.done():
-                continue
-            if error is not None:
-                future.set_exception(error)
-            else:
-                future.set_result(value)
+        for then, value, error in results:
+            try:
+                then(value, error)
+            except Exception:
+                log.exception("answering a SQLite call failed")
 
     def _release(self) -> None:
         if self._lock is not None:
@@ -665,12 +683,3 @@ def backup(path: Path, destination: Path) -> None:
     finally:
         source.close()
 
-
-def _succeed(future: asyncio.Future[None], value: None) -> None:
-    if not future.done():
-        future.set_result(value)
-
-
-def _fail(future: asyncio.Future[None], error: BaseException) -> None:
-    if not future.done():
-        future.set_exception(error)

@@ -57,24 +57,28 @@ class Pieces:
         head = p.encoder.encode(p.GroupView(seq=seq, step=state.step, status="grouped",
                                             round=state.round))[:-1]
         ticks = state.checklists.ticks
+        roles_of = state.roles
         groups, roles = self._groups, self._roles
         frames: dict[str, bytes] = {}
-        for number, members, who, role, after in state.seats():
-            if who in ticks:
-                continue
-            group = groups.get((number, members))
+        for number, members, nexts in state.seats():
+            size = len(members)
+            group = groups.get((number, size))
             if group is None:
-                group = groups[number, members] = _part(msgspec.structs.replace(
+                group = groups[number, size] = _part(msgspec.structs.replace(
                     _BARE, number=number, colour=g.colour(number), word=g.word(number),
-                    others=members - 1,
+                    others=size - 1,
                 ))
-            held = roles.get((role, after))
-            if held is None:
-                held = roles[role, after] = _part(msgspec.structs.replace(
-                    _BARE, role=self.roles[role],
-                    next_role=None if after is None else self.roles[after].name,
-                ))
-            frames[who] = b"".join((head, group, held, b"}"))
+            for who, after in zip(members, nexts, strict=True):
+                if who in ticks:
+                    continue
+                role = roles_of[who]
+                held = roles.get((role, after))
+                if held is None:
+                    held = roles[role, after] = _part(msgspec.structs.replace(
+                        _BARE, role=self.roles[role],
+                        next_role=None if after is None else self.roles[after].name,
+                    ))
+                frames[who] = b"".join((head, group, held, b"}"))
         return frames
 
 

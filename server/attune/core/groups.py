@@ -89,15 +89,15 @@ def shuffle_key(secret: str, step: int, forming: int) -> Callable[[str], bytes]:
     The key of ``participant`` is the 8-byte BLAKE2s of ``step/forming/participant`` keyed with
     the secret's first 32 bytes. Logs outlive versions, so this must never change: a session
     replayed by a newer node must form the same groups (tests/core/test_groups.py pins values).
-    The keyed state is set up once per forming and copied per participant, which halves the cost
-    of hashing 10,000 people.
+    The hash of the key and ``step/forming/`` is set up once per forming and copied per
+    participant, which halves the cost of hashing 10,000 people.
     """
-    keyed = hashlib.blake2s(key=secret.encode()[:32], digest_size=8)
-    prefix = f"{step}/{forming}/"
+    keyed = hashlib.blake2s(f"{step}/{forming}/".encode(), key=secret.encode()[:32],
+                            digest_size=8)
 
     def key(participant: str) -> bytes:
         hashed = keyed.copy()
-        hashed.update((prefix + participant).encode())
+        hashed.update(participant.encode())
         return hashed.digest()
 
     return key
@@ -271,17 +271,16 @@ class GroupsState:
         slot = role_slot(group.index(participant), len(group), self.round + 1, True)
         return min(slot, self.role_count - 1)
 
-    def seats(self) -> Iterator[tuple[int, int, str, int, int | None]]:
-        """``(group number, members, participant, role, next role)`` of everyone in a group of
-        two or more, group by group, while the groups run: what forming and every new round tell
-        each of them. The same as ``group_of``, ``members``, ``role`` and ``next_role`` one
-        person at a time, without their lookups."""
+    def seats(self) -> Iterator[tuple[int, list[str], tuple[int | None, ...]]]:
+        """``(group number, members, next role of each)`` for every group of two or more while
+        the groups run: what forming and every new round tell each member (with ``roles``).
+        The same as ``group_of``, ``members`` and ``next_role`` one person at a time, without
+        their lookups."""
         if self.phase != "grouped":
             return
         upcoming = self.rotate and self.round + 1 < self.rounds
         last = self.role_count - 1
         nexts: dict[int, tuple[int | None, ...]] = {}
-        roles = self.roles
         for index, group in enumerate(self.groups):
             members = len(group)
             if members < 2:
@@ -293,8 +292,7 @@ class GroupsState:
                     if upcoming else None
                     for position in range(members)
                 )
-            for who, then in zip(group, after, strict=True):
-                yield index + 1, members, who, roles[who], then
+            yield index + 1, group, after
 
     def live_groups(self) -> list[int]:
         """Numbers of the groups that have anyone in them."""

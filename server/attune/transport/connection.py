@@ -6,8 +6,9 @@ asks for ``/ws``. The handshake is answered by ``attune.transport.handshake``; a
 closing handshake and the 64 KiB limit, and ``attune.transport.outbox`` decides what is written
 when. There is no ASGI between the socket and the node: measured in ``bench/`` (see
 ``docs/benchmarks.md``), the ASGI scope, receive queue and task per socket cost about 20 KiB per
-idle phone and most of the time a resume takes. An idle socket here is this object, its outbox,
-the ``websockets`` parser and asyncio's transport; a task exists only while messages wait.
+idle phone and most of the time a resume takes. A socket here is this object, its outbox, the
+``websockets`` parser and asyncio's transport; its messages are handled in its read callback, and
+one that must wait for the store waits as a callback, not a task (only a ``hello`` has one).
 
 A connection knows nothing of who its client is or how fast it may talk: it reports to a
 ``Listener`` (``attune.transport.ws.Endpoint``), which decides what the bytes mean.
@@ -20,7 +21,6 @@ import logging
 import random
 import socket
 from collections import deque
-from collections.abc import Coroutine, Generator
 from http import HTTPStatus
 from typing import Any, Protocol, cast
 
@@ -66,48 +66,16 @@ class Listener(Protocol):
     def handshake(self, conn: Connection, head: handshake.Head) -> bytes:
         """The 101 response to a request head, or ``BadHandshake`` saying why not."""
 
-    def eager(self, conn: Connection) -> bool:
-        """Whether ``received`` may start in the socket's read callback, before any task
-        exists (it then needs none until its first wait)."""
-
-    async def received(self, conn: Connection, text: bool, data: bytes) -> None:
-        """One whole message, in the order they came; the next waits until this returns."""
+    def received(self, conn: Connection, text: bool, data: bytes) -> bool:
+        """One whole message, in the order they came, in the socket's read callback. True when
+        it has been handled; False when its handling goes on, and ``conn.handled`` will be
+        called once it is (never before this returns). The next message waits until then."""
 
     def lost(self, conn: Connection) -> None:
         """The socket is gone, and every message it brought has been handled."""
 
     def closing(self, code: int) -> None:
         """The connection closes (or refused a handshake) with ``code``, for the metrics."""
-
-
-class _Started:
-    """A coroutine started by hand (``send(None)``) that is now waiting on ``waiting``: the task
-    that awaits this drives the rest of it, as if it had started it itself."""
-
-    __slots__ = ("waiting", "work")
-
-    def __init__(self, work: Coroutine[Any, Any, None], waiting: Any) -> None:
-        self.work = work
-        self.waiting = waiting
-
-    def __await__(self) -> Generator[Any, Any, None]:
-        work, waiting = self.work, self.waiting
-        while True:
-            try:
-                sent = yield waiting
-            except GeneratorExit:
-                work.close()
-                raise
-            except BaseException as exc:
-                try:
-                    waiting = work.throw(exc)
-                except StopIteration:
-                    return
-            else:
-                try:
-                    waiting = work.send(sent)
-                except StopIteration:
-                    return
 
 
 class Connection(asyncio.Protocol):
@@ -129,9 +97,9 @@ class Connection(asyncio.Protocol):
         "outbox",
         "ping_after",
         "pinged",
-        "runner",
         "timer",
         "transport",
+        "waiting",
         "ws",
     )
 
@@ -150,7 +118,8 @@ class Connection(asyncio.Protocol):
         """The code this side is closing with, once it is."""
         self.lost = False
         self.inbox: deque[tuple[bool, bytes]] | None = None
-        self.runner: asyncio.Task[None] | None = None
+        self.waiting = False
+        """A message's handling goes on (the listener calls ``handled``); the rest wait."""
         self.timer: asyncio.TimerHandle | None = None
         """The deadline for the closing handshake."""
         self.arrived = 0.0
@@ -171,7 +140,7 @@ class Connection(asyncio.Protocol):
     @property
     def busy(self) -> bool:
         """A message is being handled (or waits to be)."""
-        return self.runner is not None
+        return self.waiting
 
     @property
     def address(self) -> str:
@@ -219,8 +188,12 @@ class Connection(asyncio.Protocol):
         fed = False
         for decoded, chunk in self.frames.feed(data, self.listener.max_size):
             if decoded:
-                if taking:
+                if not taking:
+                    continue
+                if self.inbox or self.waiting:
                     self._message(True, chunk)
+                elif self.closing is None:
+                    self._handle(True, chunk)  # nothing waits before it: no queue
                 continue
             fed = True
             ws.receive_data(chunk)
@@ -239,7 +212,7 @@ class Connection(asyncio.Protocol):
             self._flush_protocol()
             if failed is None and ws.parser_exc is not None and ws.close_sent is not None:
                 self.listener.closing(ws.close_sent.code)
-        if self.inbox and self.runner is None and self.closing is None:
+        if self.inbox and not self.waiting and self.closing is None:
             self._hand_over()
 
     def eof_received(self) -> bool | None:
@@ -263,10 +236,10 @@ class Connection(asyncio.Protocol):
             # The parser is a generator that refers to its protocol. Ended, the socket's objects
             # are freed now rather than by the cyclic collector (10,000 at once in a storm).
             self.ws.parser.close()
-        if self.runner is None:
+        if not self.waiting:
             self.listener.lost(self)
-        # else the runner handles the messages already received (an answer that arrived is
-        # never dropped, nor a `leave` sent just before closing) and reports the loss itself.
+        # else the messages already received are still handled (an answer that arrived is
+        # never dropped, nor a `leave` sent just before closing), and ``handled`` reports it.
 
     def shutdown(self) -> None:
         """uvicorn is shutting down: tell the client to come back (another node resumes it)."""
@@ -341,52 +314,40 @@ class Connection(asyncio.Protocol):
             self.transport.pause_reading()
 
     def _hand_over(self) -> None:
-        """Hand the waiting messages to the listener now, in this callback, for as long as each
-        is handled without waiting (an answer folded into a memory backend's log is); the first
-        that must wait goes on in a task, with the rest behind it. An answer then costs no task
-        and no trip round the event loop (measured in ``bench/``, docs/benchmarks.md)."""
+        """Hand the waiting messages to the listener one at a time, in order, until one must
+        wait (``handled`` then goes on from there)."""
         inbox = self.inbox
         assert inbox is not None and self.transport is not None
-        while inbox and self.closing is None and self.listener.eager(self):
+        while inbox and self.closing is None and not self.waiting:
             text, data = inbox.popleft()
             if len(inbox) == READ_AHEAD - 1 and not self.lost:
                 self.transport.resume_reading()
-            work = self.listener.received(self, text, data)
-            try:
-                waiting = work.send(None)
-            except StopIteration:
-                continue
-            except Exception:
-                _log.exception("unexpected error handling a client message")
-                self.close(CLOSE_INTERNAL)
-                return
-            self.runner = self.loop.create_task(self._run(_Started(work, waiting)))
-            return
-        if inbox and self.closing is None:
-            self.runner = self.loop.create_task(self._run())
+            self._handle(text, data)
 
-    async def _run(self, started: _Started | None = None) -> None:
-        """Hand waiting messages to the listener one at a time, in order; then end (an idle
-        socket holds no task). ``started``: a message already handed over, still under way."""
-        inbox = self.inbox
-        assert inbox is not None and self.transport is not None
+    def _handle(self, text: bool, data: bytes) -> None:
+        """One message to the listener, in this callback; one whose handling must wait (a
+        ``hello``, an answer waiting for its SQLite or Redis batch) holds the rest back until
+        ``handled``. No task or coroutine per socket or per message: an answer folded into the
+        memory backend's log is acknowledged here, and one that waits is a callback (measured
+        in ``bench/``, docs/benchmarks.md)."""
         try:
-            if started is not None:
-                await started
-            while inbox and self.closing is None:
-                text, data = inbox.popleft()
-                if len(inbox) == READ_AHEAD - 1 and not self.lost:
-                    self.transport.resume_reading()
-                await self.listener.received(self, text, data)
+            if not self.listener.received(self, text, data):
+                self.waiting = True
         except Exception:
             _log.exception("unexpected error handling a client message")
             self.close(CLOSE_INTERNAL)
-        finally:
-            self.runner = None
-            if self.lost:
-                self.listener.lost(self)
-            elif inbox and self.closing is None:
-                self.runner = asyncio.get_running_loop().create_task(self._run())
+
+    def handled(self, failure: BaseException | None = None) -> None:
+        """The message whose handling went on is done (``failure``: the bug it ran into, which
+        closes the socket): hand over the messages behind it, or report the socket lost."""
+        self.waiting = False
+        if failure is not None:
+            _log.error("unexpected error handling a client message", exc_info=failure)
+            self.close(CLOSE_INTERNAL)
+        if self.inbox and self.closing is None:
+            self._hand_over()  # even once the socket is gone: what arrived is still handled
+        if self.lost and not self.waiting:
+            self.listener.lost(self)
 
     # --- sending ---------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ protocol.
 
 from __future__ import annotations
 
+import struct
 from collections import deque
 from collections.abc import Iterator
 
@@ -30,6 +31,8 @@ time a healthy client needs to read them."""
 
 _HEADS = tuple(bytes((0x81, n)) for n in range(126))
 """The two bytes before a payload under 126 bytes (an ack, a presence count: most messages)."""
+_MEDIUM = struct.Struct("!BBH")
+"""FIN and text opcode, 126, then a 16-bit length: the head of frames of 126 to 65,535 bytes."""
 
 
 def header(n: int) -> bytes:
@@ -37,7 +40,7 @@ def header(n: int) -> bytes:
     if n < 126:
         return _HEADS[n]
     if n < 65536:
-        return bytes((0x81, 126)) + n.to_bytes(2, "big")
+        return _MEDIUM.pack(0x81, 126, n)
     return bytes((0x81, 127)) + n.to_bytes(8, "big")
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
+from functools import partial
 from http import HTTPStatus
 from urllib.parse import urlsplit
 
@@ -69,7 +69,8 @@ class Client:
         """Who the node attached it as, once its ``hello`` was welcomed."""
         self.tokens = BURST
         self.tokens_at = 0.0
-        """The message rate bucket: ``tokens`` left at ``tokens_at`` (monotonic seconds)."""
+        """The message rate bucket: ``tokens`` left at ``tokens_at`` (the loop's clock, when the
+        socket's data arrived)."""
         self.strikes = 0
         """Messages refused for flooding so far."""
 
@@ -102,6 +103,8 @@ class Endpoint:
         self.ping_interval = 20.0
         self.ping_timeout = 20.0
         self.sockets: dict[Connection, Client] = {}
+        self._hellos: set[asyncio.Task[None]] = set()
+        """``hello``s under way (the loop keeps only weak references to tasks)."""
         self._sweeper: asyncio.Task[None] | None = None
 
     def configure(self, max_size: int, proxies: TrustedProxies) -> None:
@@ -141,7 +144,7 @@ class Endpoint:
                                "too many connections from this address")
         client = self.sockets[conn]
         client.address = address
-        client.tokens, client.tokens_at = BURST, time.monotonic()
+        client.tokens, client.tokens_at = BURST, conn.heard
         return response
 
     def _address(self, conn: Connection, headers: Head) -> str:
@@ -184,45 +187,77 @@ class Endpoint:
         self.metrics.series(self.metrics.errors, error.code).inc()
         conn.send(Outgoing(self.node.error(client.member, error, ref)))
 
-    def eager(self, conn: Connection) -> bool:
-        """Whether ``received`` may start in the socket's own callback, before any task exists:
-        once joined, a message's handling never needs a current task before its first wait
-        (``hello`` may: the Redis client's timeouts do)."""
-        client = self.sockets.get(conn)
-        return client is not None and client.member is not None
-
-    async def received(self, conn: Connection, text: bool, data: bytes) -> None:
-        """One message from a client, decoded here and nowhere else."""
+    def received(self, conn: Connection, text: bool, data: bytes) -> bool:
+        """One message from a client, decoded here and nowhere else. True when it has been
+        handled; False when it goes on (a ``hello``, an append waiting for its batch), and the
+        connection hears ``handled`` once it is."""
         client = self.sockets[conn]
-        if not client.take_token(time.monotonic()):
+        if not client.take_token(conn.heard):
             if client.strikes >= STRIKES:
                 conn.close(CLOSE_POLICY)
             else:
                 self.refuse(conn, client, Refused("rate-limited", "Too many messages; slow down."))
-            return
+            return True
         try:
             if not text:
                 raise msgspec.DecodeError("expected a JSON text frame, got binary")
             message = p.decode_client(data)
         except msgspec.DecodeError as exc:
             self.refuse(conn, client, Refused("malformed", str(exc)))
-            return
+            return True
         counted = self._counted.get(type(message))
         if counted is None:
             tag = str(type(message).__struct_config__.tag)
             counted = self._counted[type(message)] = self.metrics.series(self.metrics.messages,
                                                                           tag)
         counted.inc()
+        if client.member is None:
+            # A ``hello`` waits for the backend more than once, and the Redis client's timeouts
+            # need a current task: it gets one.
+            task = asyncio.get_running_loop().create_task(self._hello_then(conn, client, message))
+            self._hellos.add(task)
+            task.add_done_callback(self._hellos.discard)
+            return False
         try:
-            if client.member is None:
-                await self._hello(conn, client, message)
-            else:
-                await self.node.message(client.member, message)
-        except Refused as error:
+            return self.node.message(client.member, message,
+                                     partial(self._handled, conn, message))
+        except Exception as error:
+            if not self._refused(conn, client, message, error):
+                raise  # a bug: the connection logs it and closes
+            return True
+
+    def _handled(self, conn: Connection, message: p.ClientMessage,
+                 error: BaseException | None) -> None:
+        """A message that went on is done: refuse it if it must be, then the connection hands
+        over the next."""
+        client = self.sockets.get(conn)
+        if error is None or client is None or self._refused(conn, client, message, error):
+            conn.handled()
+        else:
+            conn.handled(error)
+
+    def _refused(self, conn: Connection, client: Client, message: p.ClientMessage,
+                 error: BaseException) -> bool:
+        """Tell the client why its message was refused; False for an error that is a bug
+        (the connection logs it and closes)."""
+        if isinstance(error, Refused):
             ref = getattr(message, "ref", None) or getattr(message, "submission", None)
             self.refuse(conn, client, error, ref)
-        except (BackendUnavailable, TimeoutError, OSError):
+        elif isinstance(error, (BackendUnavailable, TimeoutError, OSError)):
             self.refuse(conn, client, UNAVAILABLE)
+        else:
+            return False
+        return True
+
+    async def _hello_then(self, conn: Connection, client: Client,
+                          message: p.ClientMessage) -> None:
+        error: Exception | None = None
+        try:
+            await self._hello(conn, client, message)
+        except Exception as failed:
+            error = failed
+        finally:  # cancelled too: the socket's loss must still be reported
+            self._handled(conn, message, error)
 
     async def _hello(self, conn: Connection, client: Client, message: p.ClientMessage) -> None:
         if not isinstance(message, p.Hello):
