@@ -77,7 +77,8 @@ def texts(n: int) -> list[str]:
 
 
 TAILS = ("", " Maybe.", " I think.", " Peut-être.", " 也许。", " Or so it seems.", " Je crois.",
-         " 我觉得。")
+         " 我觉得。", " Probably.", " Sans doute.", " 大概吧。", " I guess.", " On dirait.",
+         " 可能是这样。", " Who knows.", " Qui sait.")
 """Endings that make the labelled answers into more distinct ones: the worker keeps every vector
 it made, so a text seen in an earlier burst would cost it nothing."""
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import itertools
+import unicodedata
 from pathlib import Path
 
 import pytest
 
 from attune.core import protocol as p
 from attune.core import scenario as sc
-from attune.core.moderation import DEFAULT_HELP, Lexicon, help_text, shown
+from attune.core.moderation import DEFAULT_HELP, Lexicon, help_text, normalize, shown
 from attune.core.session import (
     Changed,
     Commanded,
@@ -190,3 +191,17 @@ def test_spotlight_needs_an_approved_card_of_the_current_step() -> None:
     assert session.spotlight is None
     command(session, p.Next())
     assert session.spotlight is None
+
+
+def test_ascii_text_is_normalized_as_the_unicode_steps_would() -> None:
+    """``normalize`` lower-cases ASCII text without its three Unicode passes: the same result for
+    every ASCII character, alone and between letters."""
+    def unicode_steps(text: str) -> str:
+        folded = unicodedata.normalize("NFKC", text).casefold().replace("'", " ")
+        return unicodedata.normalize("NFC", "".join(
+            c for c in unicodedata.normalize("NFD", folded) if not unicodedata.combining(c)))
+
+    for c in map(chr, range(128)):
+        for text in (c, f"A{c}b", f"{c}{c}Z"):
+            assert normalize(text) == unicode_steps(text), repr(text)
+    assert normalize("Élan D\u2019ÉTÉ") == "elan d ete", "and other text goes through them"
