@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
+import redis
 import uvloop
 from playwright.async_api import Browser
 
@@ -73,6 +74,11 @@ def backend_url(request: pytest.FixtureRequest) -> str:
     """Every test that uses a server runs once per backend: one behaviour suite for all."""
     if request.param == "redis":
         server: RedisProcess = request.getfixturevalue("redis_server")
+        # The Redis server lives for the whole run (of this worker): start each test on an empty
+        # database, as the memory and SQLite backends do, so no test sees another's sessions or
+        # saved scenarios whatever order the tests run in.
+        with redis.Redis.from_url(server.url) as client:
+            client.flushdb()
         return server.url
     if request.param == "sqlite":
         folder: Path = request.getfixturevalue("tmp_path")
