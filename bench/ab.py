@@ -25,23 +25,15 @@ from pathlib import Path
 from typing import Any
 
 from bench import system
-from bench.run import Bench, Plan
-from bench.sqlite import measure, spread
-from bench.targets import ALL
+from bench.sqlite import alternating, measure, spread
 
 FIGURES = ("ingest_us_per_answer", "fanout_last_ms")
 
 
 async def main(old: Path, targets: list[str], sizes: list[int], repeats: int, workers: int,
                out: Path) -> Path:
-    chosen = [t for name in targets for t in ALL if t.name == name]
-    plan = Plan(sizes=sizes, targets=chosen, scenarios={"fanout", "ingest"}, workers=workers,
-                out=out)
-    plan.out.mkdir(parents=True, exist_ok=True)
-    bench = Bench(plan, print)
-    system.raise_open_files()
-    if bench.load_cpus:
-        system.pin(0, bench.load_cpus)
+    bench = alternating(targets, sizes, workers, out)
+    chosen = bench.plan.targets
     started = time.strftime("%Y%m%d-%H%M%S")
     here = os.environ.get("PYTHONPATH", "")
     records: list[dict[str, Any]] = []

@@ -77,8 +77,11 @@ def summary(records: list[dict[str, Any]], sizes: list[int]) -> list[dict[str, A
     return rows
 
 
-async def main(sizes: list[int], repeats: int, workers: int, out: Path) -> Path:
-    targets = [t for name in TARGETS for t in ALL if t.name == name]
+def alternating(names: list[str] | tuple[str, ...], sizes: list[int], workers: int,
+                out: Path) -> Bench:
+    """A bench of fan-out and ingest over the named targets, ready to measure them in turn: the
+    open-files limit raised and the server and load workers on their cores."""
+    targets = [t for name in names for t in ALL if t.name == name]
     plan = Plan(sizes=sizes, targets=targets, scenarios={"fanout", "ingest"}, workers=workers,
                 out=out)
     plan.out.mkdir(parents=True, exist_ok=True)
@@ -86,6 +89,12 @@ async def main(sizes: list[int], repeats: int, workers: int, out: Path) -> Path:
     system.raise_open_files()
     if bench.load_cpus:
         system.pin(0, bench.load_cpus)
+    return bench
+
+
+async def main(sizes: list[int], repeats: int, workers: int, out: Path) -> Path:
+    bench = alternating(TARGETS, sizes, workers, out)
+    targets = bench.plan.targets
     started = time.strftime("%Y%m%d-%H%M%S")
     records = []
     for n in sizes:
