@@ -341,7 +341,7 @@ async def test_broadcasts_go_straight_to_ready_transports(server: Running) -> No
     sock = conns[0].transport.get_extra_info("socket")
     assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF) <= 2 * 64 * 1024, "bounded"
     for _ in range(100):  # the last message's handling ends just after its reply is written
-        if not any(c.busy for c in conns):
+        if not any(c.waiting for c in conns):
             break
         await asyncio.sleep(0.01)
-    assert not any(c.busy for c in conns), "an idle socket holds no task"
+    assert not any(c.waiting for c in conns), "an idle socket holds no task"

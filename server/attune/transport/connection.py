@@ -138,11 +138,6 @@ class Connection(asyncio.Protocol):
         return self.ws is not None and self.ws.state is State.OPEN
 
     @property
-    def busy(self) -> bool:
-        """A message is being handled (or waits to be)."""
-        return self.waiting
-
-    @property
     def address(self) -> str:
         """The address the socket comes from (a proxy's, behind one)."""
         assert self.transport is not None

@@ -174,7 +174,7 @@ class Endpoint:
             hello_by = now - self.hello_timeout
             for conn, client in list(self.sockets.items()):
                 if client.member is None:
-                    if conn.arrived < hello_by and not conn.busy:  # not mid-hello
+                    if conn.arrived < hello_by and not conn.waiting:  # not mid-hello
                         # No ``hello`` in time: close with 4001, or drop an unfinished handshake.
                         conn.time_out(CLOSE_HELLO_TIMEOUT)
                 else:
