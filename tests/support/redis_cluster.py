@@ -22,6 +22,10 @@ def quietly(check: Callable[[], bool]) -> bool:
         return False
 
 
+class PortTaken(Exception):
+    """A cluster node exited as it started: one of its ports was taken meanwhile."""
+
+
 class RedisClusterProcesses:
     """Three Redis servers joined into one Cluster, each master of a third of the slots."""
 
@@ -36,6 +40,21 @@ class RedisClusterProcesses:
         return f"redis://127.0.0.1:{self.ports[0]}/0?cluster=yes"
 
     def start(self) -> None:
+        """Start the three servers and join them. A free port can be taken between choosing it
+        and binding it (another test process chooses too): a server that exits at once is
+        started again, with every port chosen anew, up to three times."""
+        for attempt in range(3):
+            try:
+                self._start()
+                return
+            except PortTaken:
+                self.stop()
+                self.ports = [free_port() for _ in range(3)]
+                self.bus_ports = [free_port() for _ in range(3)]
+                if attempt == 2:
+                    raise
+
+    def _start(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         for port, bus in zip(self.ports, self.bus_ports, strict=True):
             self.processes.append(subprocess.Popen(
@@ -50,6 +69,8 @@ class RedisClusterProcesses:
             deadline = time.monotonic() + 10
             for client in clients:
                 while not quietly(lambda c=client: bool(c.ping())):  # type: ignore[misc]
+                    if any(process.poll() is not None for process in self.processes):
+                        raise PortTaken("a cluster node exited at start")
                     assert time.monotonic() < deadline, "cluster nodes did not start"
                     time.sleep(0.02)
             third = 16384 // 3
