@@ -74,11 +74,18 @@ INSERT_ROWS = 1024
 """Log rows inserted by one statement at most (3 parameters each, far below SQLite's limit of
 32,766): a whole batch of ``BATCH`` calls."""
 INSERTS = {size: "INSERT INTO log (session, offset, entry) SELECT * FROM (VALUES "
-           + ", ".join(["(?, ?, ?)"] * size) + ") WHERE column2 IS NOT NULL"
+           + ", ".join(["(?, ?, ?)"] * size) + ") WHERE column2 > 0"
            for size in (1 << i for i in range(INSERT_ROWS.bit_length()))}
-"""One statement per power of two up to ``INSERT_ROWS``, its unused rows padded with NULLs that
-the WHERE drops: any number of rows is one statement, and the sqlite3 module's statement cache
-keeps all eleven prepared."""
+"""One statement per power of two up to ``INSERT_ROWS``, its unused rows padded with zeros that
+the WHERE drops (an offset is never 0): any number of rows is one statement, and the sqlite3
+module's statement cache keeps all eleven prepared.
+
+Every parameter is a type the sqlite3 module binds without its adaptation protocol: ``int``,
+``str`` or ``bytearray``. A ``bytes`` or a ``None`` parameter is first offered to the adapters,
+and that look-up raises and clears an ``AttributeError`` inside the module each time (CPython
+3.11, ``_need_adapt`` lists ``bytearray`` but not ``bytes``): about 1-2 us per parameter, more
+than the row's insert itself (docs/benchmarks.md). A ``bytearray`` is stored as the same BLOB
+and read back as ``bytes``."""
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -198,8 +205,10 @@ class _Writer:
         while start < len(rows):
             chunk = rows[start:start + INSERT_ROWS]
             size = 1 << (len(chunk) - 1).bit_length()
-            parameters: list[str | int | bytes | None] = [value for row in chunk for value in row]
-            parameters.extend([None] * (3 * (size - len(chunk))))
+            parameters: list[str | int | bytearray] = []
+            for session_id, offset, entry in chunk:
+                parameters += (session_id, offset, bytearray(entry))
+            parameters.extend([0] * (3 * (size - len(chunk))))
             self.db.execute(INSERTS[size], parameters)
             start += len(chunk)
         self.written = start
