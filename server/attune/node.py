@@ -261,12 +261,17 @@ class Node:
             self.metrics.command_latency.observe(max(0.0, self.clock.now_ms() - entry.at) / 1000)
         outcomes = replica.session.apply(entry)
         self._dispatch(session_id, replica, outcomes)
-        if self.grouper is not None:
-            self._themes_after(replica, entry)
         if replica.waiters:
             self._release(replica, offset)
         if isinstance(entry, Submitted):
-            return  # the hot path: an answer moves no clock, ends nothing, delegates nothing
+            # The hot path: an answer moves no clock, ends nothing, delegates nothing, and only
+            # a free-text one is embedded for themes.
+            if self.grouper is not None and isinstance(entry.message, p.Answer) \
+                    and isinstance(entry.message.value, p.TextValue):
+                self._themes_after(replica, entry)
+            return
+        if self.grouper is not None:
+            self._themes_after(replica, entry)
         if isinstance(entry, Commanded) and isinstance(entry.command, p.End) \
                 and replica.session.status == "ended" and entry.origin.startswith(self.prefix):
             self._spawn(self.backend.end(session_id))
@@ -403,16 +408,23 @@ class Node:
 
     def _dispatch(self, session_id: str, replica: Replica, outcomes: list[Outcome]) -> None:
         for outcome in outcomes:
-            match outcome:
-                # An answer's two outcomes first: every answer comes through here.
-                case Reply(origin=origin, message=message):
-                    member = self._member(replica, origin)
+            # An answer's two outcomes first, by type: every answer comes through here, and a
+            # class pattern costs an isinstance and a getattr per field.
+            if type(outcome) is Reply:
+                origin, message = outcome.origin, outcome.message
+                if origin.startswith(self.prefix):
+                    member = replica.members.get(origin[len(self.prefix):])
                     if member is not None:
                         if isinstance(message, p.Error):
                             self.metrics.series(self.metrics.errors, message.code).inc()
                         member.peer.send(Outgoing(message))
-                case Changed(step=step):
-                    self._mark(replica, step)
+                continue
+            if type(outcome) is Changed:
+                replica.dirty.add(outcome.step)
+                if replica.flush is None:  # else a push is due already
+                    self._mark(replica, outcome.step)
+                continue
+            match outcome:
                 case Broadcast():
                     self._broadcast(replica, outcome)
                 case Grouped(participants=participants):
@@ -836,7 +848,8 @@ class Node:
                 raise self._gone_refusal(session_id) from None
             raise
         if offset:
-            self._appending.pop(raw, None)  # folded already, unless this node is not subscribed
+            if self._appending:  # folded (and popped) already, unless this node is not subscribed
+                self._appending.pop(raw, None)
             return True
         return False
 
