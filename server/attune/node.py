@@ -107,13 +107,16 @@ class Peer(Protocol):
 class Member:
     """A connection attached to a session: who it is, as its ``hello`` proved."""
 
-    __slots__ = ("id", "moderator", "participant", "peer", "role", "session")
+    __slots__ = ("id", "moderator", "origin", "participant", "peer", "role", "session")
 
-    def __init__(self, peer: Peer, role: p.Role, session: str, moderator: bool = False) -> None:
+    def __init__(self, peer: Peer, role: p.Role, session: str, moderator: bool = False,
+                 prefix: str = "") -> None:
         self.peer = peer
         self.id = str(next(_ids))
         """This node's name for it: log entries it causes carry ``node id/member id`` as their
         origin, so the reply comes back here."""
+        self.origin = prefix + self.id
+        """That origin, ``prefix`` being the node's ``node id/`` (made once, not per message)."""
         self.role = role
         self.session = session
         self.participant: str | None = None
@@ -577,7 +580,7 @@ class Node:
         """Attach a connection to its session as the member its ``hello`` proves it is, or
         raise Refused."""
         replica, moderator = await self._authenticate(hello)
-        member = Member(peer, hello.role, replica.session.info.id, moderator)
+        member = Member(peer, hello.role, replica.session.info.id, moderator, self.prefix)
         token = await self._identify(replica, member, hello.resume)
         await self._welcome(replica, member, hello.resume, token)
         return member
@@ -755,7 +758,7 @@ class Node:
         if replica is None:
             raise Refused("not-joined", "Say hello first.")
         session = replica.session
-        origin = self.prefix + member.id
+        origin = member.origin
         match message:
             case p.Answer() | p.Pass():
                 if member.role != "participant" or member.participant is None:
