@@ -150,11 +150,13 @@ function page(list) {
   if (pages.length > 1) state.timer = setTimeout(turn, Math.max(0, every - (performance.now() - state.since)));
 }
 
-/** True when text inside `box` is cut: a line set to one line with an ellipsis, or clamped. */
+/** True when something inside `box` is cut: a line set to one line with an ellipsis, a clamped
+ * text, or a box that clips what overflows it (a column with `overflow: hidden`). */
 function cutInside(box) {
   for (const el of box.querySelectorAll("*")) {
     if (el.clientWidth === 0 && el.clientHeight === 0) continue;
     const style = getComputedStyle(el);
+    if (style.overflow !== "visible" && overflows(el)) return true;
     if (style.textOverflow === "ellipsis" && el.scrollWidth > el.clientWidth + 1) return true;
     if (style.webkitLineClamp !== "none" && style.webkitLineClamp && el.scrollHeight > el.clientHeight + 1) return true;
   }
@@ -163,13 +165,14 @@ function cutInside(box) {
 
 /**
  * Enlarge `box` (through `--grow`, 1 up to its `data-grow` or GROW) to the largest size at which the stage, the
- * box and every paged list in it still fit and no text in it is cut (binary search, as
+ * box and every paged or filled list in it still fit and no text in it is cut (binary search, as
  * scaleToFit). A paged list grows only when it holds all its items on one page.
  */
 function grow(box, stage) {
   const pager = pagers.get(box.dataset.pager || "");
   if (box.classList.contains("fit-pages") && pager?.pages.length !== 1) return;
-  const lists = [box, ...box.querySelectorAll(".fit-pages")];
+  // A filled list that overflows would lose an item it showed: growing never costs content.
+  const lists = [box, ...box.querySelectorAll(".fit-pages, .fit-fill")];
   const fits = () => !overflows(stage) && !lists.some(overflows) && !cutInside(box);
   let low = 1;
   let high = Number(box.dataset.grow) || GROW;
