@@ -154,7 +154,8 @@ function page(list) {
  * text, or a box that clips what overflows it (a column with `overflow: hidden`). */
 function cutInside(box) {
   for (const el of box.querySelectorAll("*")) {
-    if (el.clientWidth === 0 && el.clientHeight === 0) continue;
+    // Screen-reader text is a clipped 1px box on purpose.
+    if ((el.clientWidth === 0 && el.clientHeight === 0) || el.closest(".visually-hidden")) continue;
     const style = getComputedStyle(el);
     if (style.overflow !== "visible" && overflows(el)) return true;
     if (style.textOverflow === "ellipsis" && el.scrollWidth > el.clientWidth + 1) return true;
