@@ -66,7 +66,7 @@ from attune.core.session import (
     info_decoder,
 )
 from attune.metrics import Metrics
-from attune.transport.outbox import Outgoing
+from attune.transport.outbox import Outgoing, header
 
 if TYPE_CHECKING:
     from attune.themes.runner import Grouper
@@ -107,13 +107,16 @@ class Peer(Protocol):
 class Member:
     """A connection attached to a session: who it is, as its ``hello`` proved."""
 
-    __slots__ = ("id", "moderator", "participant", "peer", "role", "session")
+    __slots__ = ("id", "moderator", "origin", "participant", "peer", "role", "session")
 
-    def __init__(self, peer: Peer, role: p.Role, session: str, moderator: bool = False) -> None:
+    def __init__(self, peer: Peer, role: p.Role, session: str, moderator: bool = False,
+                 prefix: str = "") -> None:
         self.peer = peer
         self.id = str(next(_ids))
         """This node's name for it: log entries it causes carry ``node id/member id`` as their
         origin, so the reply comes back here."""
+        self.origin = prefix + self.id
+        """That origin, ``prefix`` being the node's ``node id/`` (made once, not per message)."""
         self.role = role
         self.session = session
         self.participant: str | None = None
@@ -261,12 +264,17 @@ class Node:
             self.metrics.command_latency.observe(max(0.0, self.clock.now_ms() - entry.at) / 1000)
         outcomes = replica.session.apply(entry)
         self._dispatch(session_id, replica, outcomes)
-        if self.grouper is not None:
-            self._themes_after(replica, entry)
         if replica.waiters:
             self._release(replica, offset)
         if isinstance(entry, Submitted):
-            return  # the hot path: an answer moves no clock, ends nothing, delegates nothing
+            # The hot path: an answer moves no clock, ends nothing, delegates nothing, and only
+            # a free-text one is embedded for themes.
+            if self.grouper is not None and isinstance(entry.message, p.Answer) \
+                    and isinstance(entry.message.value, p.TextValue):
+                self._themes_after(replica, entry)
+            return
+        if self.grouper is not None:
+            self._themes_after(replica, entry)
         if isinstance(entry, Commanded) and isinstance(entry.command, p.End) \
                 and replica.session.status == "ended" and entry.origin.startswith(self.prefix):
             self._spawn(self.backend.end(session_id))
@@ -403,16 +411,23 @@ class Node:
 
     def _dispatch(self, session_id: str, replica: Replica, outcomes: list[Outcome]) -> None:
         for outcome in outcomes:
-            match outcome:
-                # An answer's two outcomes first: every answer comes through here.
-                case Reply(origin=origin, message=message):
-                    member = self._member(replica, origin)
+            # An answer's two outcomes first, by type: every answer comes through here, and a
+            # class pattern costs an isinstance and a getattr per field.
+            if type(outcome) is Reply:
+                origin, message = outcome.origin, outcome.message
+                if origin.startswith(self.prefix):
+                    member = replica.members.get(origin[len(self.prefix):])
                     if member is not None:
                         if isinstance(message, p.Error):
                             self.metrics.series(self.metrics.errors, message.code).inc()
                         member.peer.send(Outgoing(message))
-                case Changed(step=step):
-                    self._mark(replica, step)
+                continue
+            if type(outcome) is Changed:
+                replica.dirty.add(outcome.step)
+                if replica.flush is None:  # else a push is due already
+                    self._mark(replica, outcome.step)
+                continue
+            match outcome:
                 case Broadcast():
                     self._broadcast(replica, outcome)
                 case Grouped(participants=participants):
@@ -433,18 +448,38 @@ class Node:
 
     def _broadcast_grouped(self, replica: Replica, broadcast: Broadcast) -> None:
         """A ``groups`` event followed by every phone's own group view (forming, a new round,
-        entering a groups step): each phone gets both in one write (``Outgoing.then``), as a
-        step's fan-out is one write, not two. The views come encoded from parts the room
-        shares (``Session.group_frames``), so this costs about what a step's fan-out does."""
+        entering a groups step): each phone gets both in one write, as a step's fan-out is one
+        write, not two. The views come encoded from parts the room shares
+        (``Session.group_frames``) in two halves; each phone's frame is the shared event's,
+        the head of a frame of the view's length (a room's views have few lengths, so the
+        heads are looked up) and the two halves, in one join: what ``Outgoing.then`` gives,
+        with one copy per phone instead of three."""
         moderator = Outgoing(broadcast.facilitator)
         others = Outgoing(broadcast.others)
         frames = replica.session.group_frames()
+        leads, ends, where = frames.leads, frames.ends, frames.where
+        shared = others.frame
+        heads: dict[int, bytes] = {}
+        new = Outgoing.__new__
+        join = b"".join
         for member in replica.members.values():
-            frame = frames.of(member.participant) if member.participant is not None else None
-            if frame is None:
-                member.peer.send(moderator if member.role == "facilitator" else others)
+            who = member.participant or ""
+            end = ends.get(who)
+            if end is None:
+                view = frames.of(who) if who else None
+                if view is None:
+                    member.peer.send(moderator if member.role == "facilitator" else others)
+                    continue
+                lead, end = view, b""
             else:
-                member.peer.send(Outgoing.then(others, frame))
+                lead = leads[where[who]]
+            size = len(lead) + len(end)
+            head = heads.get(size)
+            if head is None:
+                head = heads[size] = header(size)
+            both = new(Outgoing)
+            both.frame = join((shared, head, lead, end))
+            member.peer.send(both)
 
     def _broadcast(self, replica: Replica, broadcast: Broadcast) -> None:
         moderator = Outgoing(broadcast.facilitator)
@@ -565,7 +600,7 @@ class Node:
         """Attach a connection to its session as the member its ``hello`` proves it is, or
         raise Refused."""
         replica, moderator = await self._authenticate(hello)
-        member = Member(peer, hello.role, replica.session.info.id, moderator)
+        member = Member(peer, hello.role, replica.session.info.id, moderator, self.prefix)
         token = await self._identify(replica, member, hello.resume)
         await self._welcome(replica, member, hello.resume, token)
         return member
@@ -743,7 +778,7 @@ class Node:
         if replica is None:
             raise Refused("not-joined", "Say hello first.")
         session = replica.session
-        origin = self.prefix + member.id
+        origin = member.origin
         match message:
             case p.Answer() | p.Pass():
                 if member.role != "participant" or member.participant is None:
@@ -836,7 +871,8 @@ class Node:
                 raise self._gone_refusal(session_id) from None
             raise
         if offset:
-            self._appending.pop(raw, None)  # folded already, unless this node is not subscribed
+            if self._appending:  # folded (and popped) already, unless this node is not subscribed
+                self._appending.pop(raw, None)
             return True
         return False
 

@@ -4,9 +4,10 @@ A room of protocol clients (real sockets) and one real phone page run the built-
 ``breathing-body-checkin`` (a check-in and a scale, each compared with the first) and
 ``three-chairs`` (a check-in and a free-text step handing out three characters). At each reveal
 the projector is measured at 1920x1080 and 1280x720 with the fit suite's own probe (no scroll,
-nothing outside the viewport, no fitted box cut), and the phone shows its private part: its own
-shift, or the character it was given. Screenshots go to a temporary folder or
-``ATTUNE_SCREENSHOTS``.
+nothing outside the viewport, no fitted box cut) and for what the back of the room needs (most of
+the height used, no text cut short, 44 px targets: room_checks.py), and the phone shows its
+private part: its own shift, or the character it was given. Screenshots go to a temporary folder
+or ``ATTUNE_SCREENSHOTS``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from playwright.async_api import Browser, Page, ViewportSize, expect
 
 from attune.client import Client, create_session
 from attune.core import protocol as p
+from tests.browser.room_checks import room_problems
 from tests.support.browser import PHONE, SHOTS, Watch
 from tests.support.layout import PROJECTOR_PROBLEMS, ZH_COMMA, settle
 from tests.support.paths import BUILTIN, DATA
@@ -85,6 +87,7 @@ async def check_projector(screen: Page, name: str) -> list[str]:
         await screen.wait_for_timeout(200)
         where = f"{name} {size['width']}x{size['height']}"
         failures += [f"{where}: {problem}" for problem in await screen.evaluate(PROJECTOR_PROBLEMS)]
+        failures += await room_problems(screen, where)
         await screen.screenshot(path=SHOTS / f"compare-{name}-{size['width']}x{size['height']}.png",
                                 animations="disabled")
     return failures

@@ -1,7 +1,8 @@
 """Groups steps in real Chromium: a facilitator's console, a projector and seven phones run the
 built-in listening triads through two rotations and the debrief; then the phone, the projector and
 the console are looked at in en, fr and zh at 390x844, 1280x720 and 1920x1080, with the projector
-checked against the layout rules (docs/ui.md) by the fit suite's probe.
+checked against the layout rules (docs/ui.md) by the fit suite's probe and for what the back of the
+room needs: most of the height used, no text cut short, 44 px targets (room_checks.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from playwright.async_api import Browser, Page, ViewportSize, expect
 
 from attune.client import Client, Created, create_session
 from attune.core import protocol as p
+from tests.browser.room_checks import room_problems
 from tests.support.browser import PHONE, SHOTS, Watch, at_step
 from tests.support.layout import projector_problems
 from tests.support.paths import BUILTIN, ROOT
@@ -82,6 +84,16 @@ async def phone_problems(phone: Page, where: str) -> list[str]:
           const r = el.getBoundingClientRect(); return r.height > 0 && r.height < 44; })
         .map(el => el.textContent.trim().slice(0, 30))""")
     found += [f"{where}: tap target under 44 px: {name!r}" for name in small]
+    return found
+
+
+async def projector_checks(screen: Page, where: str, shot: str) -> list[str]:
+    """At each projector size: the fit probe with the join strip shown, and what the back of the
+    room needs (tests/browser/room_checks.py: the height used, no cut text, 44 px targets)."""
+    found: list[str] = []
+    for size in PROJECTORS:
+        found += await projector_problems(screen, [size], where, shot, join_strip=True)
+        found += await room_problems(screen, f"{where} {size['width']}x{size['height']}")
     return found
 
 
@@ -178,9 +190,8 @@ async def test_groups_views_fit_and_look_right(base: str, browser: Browser, lang
     shots.mkdir(parents=True, exist_ok=True)
 
     async def projector(view: str) -> None:
-        failures.extend(await projector_problems(
-            screen, PROJECTORS, f"{language} {view}",
-            str(shots / f"screen-{view}-{language}-{{width}}.png"), join_strip=True))
+        shot = str(shots / f"screen-{view}-{language}-{{width}}.png")
+        failures.extend(await projector_checks(screen, f"{language} {view}", shot))
 
     await phone.screenshot(path=shots / f"join-ready-{language}.png", animations="disabled")
     failures += await phone_problems(phone, f"{language} phone ready")
@@ -317,9 +328,8 @@ async def test_checklist_ticks_become_totals_that_fit_at_the_debrief(
     await console.screenshot(path=shots / f"console-totals-{language}.png", animations="disabled",
                              full_page=True)
     async def projector(view: str) -> None:
-        failures.extend(await projector_problems(
-            screen, PROJECTORS, f"{language} {view}",
-            str(shots / f"screen-{view}-{language}-{{width}}.png")))
+        shot = str(shots / f"screen-{view}-{language}-{{width}}.png")
+        failures.extend(await projector_checks(screen, f"{language} {view}", shot))
 
     await projector("totals")
     # With the debrief answered and revealed, the totals share the stage with its chart.

@@ -63,3 +63,19 @@ def test_invalid_utf8_binary_unmasked_and_oversized_frames_are_left_to_websocket
     assert splitter.passthrough and splitter.feed(b"more", MAX) == [(False, b"more")]
     huge = frame(b"x" * 70_000)
     assert Splitter().feed(huge[:100], MAX) == [(False, huge[:100])]
+
+
+def test_one_frame_per_read_takes_the_same_rules() -> None:
+    """A read holding exactly one small text frame (an answer's usual read) has a shortcut:
+    the same messages come out of it as from the loop, whatever the frame."""
+    answer = b'{"type":"answer","step":4,"submission":"a","value":{"kind":"scale","value":3}}'
+    splitter = Splitter()
+    assert splitter.feed(frame(answer), MAX) == [(True, answer)]
+    assert splitter.feed(frame("élan".encode()), MAX) == [(True, "élan".encode())]
+    bad = frame(b"\xff\xfe")
+    assert splitter.feed(bad, MAX) == [(False, bad)]
+    first, text, last = frame(b'{"a":', fin=False), frame(b"{}"), frame(b"1}", 0)
+    assert [splitter.feed(f, MAX) for f in (first, text, last, text)] == [
+        [(False, first)], [(False, text)], [(False, last)], [(True, b"{}")]]
+    too_large = Splitter()
+    assert too_large.feed(text, 1) == [(False, text)] and too_large.passthrough

@@ -80,7 +80,9 @@ export function checkinChart(step, answers, guesses, options = {}) {
   return h("div", { class: "chart chart-checkin" },
     h("p", { class: "chart-headline" }, summary),
     h("div", { class: "checkin-layout" }, grid,
-      h("div", { class: "checkin-side" }, cloud, quadrantBars, guessBars, quadrantLegend(),
+      // On the projector the side grows into the height the heat map leaves under it.
+      h("div", { class: ["checkin-side", options.fit && "fit-grow"], dataset: { grow: "1.6" } },
+        cloud, quadrantBars, guessBars, quadrantLegend(),
         guesses ? h("p", { class: "chart-note" }, t("checkin.guessNote")) : null)));
 }
 

@@ -9,6 +9,9 @@
 //   .fit-pages   a list whose children are shown a page at a time (cards, long lists);
 //   .fit-fill    a list that keeps as many of its leading children as fit (a word cloud, ranked);
 //   .fit-line    one line that never wraps (the lobby's code): set smaller until it fits its width;
+//   .fit-grow    a box that should use the room the stage leaves (a few large group tiles, a big
+//                count): set larger through --grow, from 1 up to GROW (or its `data-grow`), while
+//                everything still fits;
 //   anything else in the stage scales with it (--fit, 1 down to FLOOR), so it uses `em`, not `rem`.
 // `fitFrame(frame)` applies the rules; the projector calls it after every render and resize.
 
@@ -17,6 +20,9 @@ import { t } from "./i18n.js";
 
 /** The smallest scale a head or stage is shrunk to before paging takes over. */
 export const FLOOR = 0.62;
+/** The largest scale a `fit-grow` box is enlarged to when the stage has room to spare, unless
+ * the box says otherwise (`data-grow`): text set larger than this would outshout the question. */
+export const GROW = 2;
 /** How long a page of a paged list stays up, in milliseconds, unless the list says otherwise. */
 export const EVERY = 12000;
 
@@ -144,6 +150,44 @@ function page(list) {
   if (pages.length > 1) state.timer = setTimeout(turn, Math.max(0, every - (performance.now() - state.since)));
 }
 
+/** True when something inside `box` is cut: a line set to one line with an ellipsis, a clamped
+ * text, or a box that clips what overflows it (a column with `overflow: hidden`). */
+function cutInside(box) {
+  for (const el of box.querySelectorAll("*")) {
+    // Screen-reader text is a clipped 1px box on purpose.
+    if ((el.clientWidth === 0 && el.clientHeight === 0) || el.closest(".visually-hidden")) continue;
+    const style = getComputedStyle(el);
+    if (style.overflow !== "visible" && overflows(el)) return true;
+    if (style.textOverflow === "ellipsis" && el.scrollWidth > el.clientWidth + 1) return true;
+    if (style.webkitLineClamp !== "none" && style.webkitLineClamp && el.scrollHeight > el.clientHeight + 1) return true;
+  }
+  return false;
+}
+
+/**
+ * Enlarge `box` (through `--grow`, 1 up to its `data-grow` or GROW) to the largest size at which the stage, the
+ * box and every paged or filled list in it still fit and no text in it is cut (binary search, as
+ * scaleToFit). A paged list grows only when it holds all its items on one page.
+ */
+function grow(box, stage) {
+  const pager = pagers.get(box.dataset.pager || "");
+  if (box.classList.contains("fit-pages") && pager?.pages.length !== 1) return;
+  // A filled list that overflows would lose an item it showed: growing never costs content.
+  const lists = [box, ...box.querySelectorAll(".fit-pages, .fit-fill")];
+  const fits = () => !overflows(stage) && !lists.some(overflows) && !cutInside(box);
+  let low = 1;
+  let high = Number(box.dataset.grow) || GROW;
+  box.style.setProperty("--grow", String(high));
+  if (fits()) return;
+  for (let i = 0; i < 7; i += 1) {
+    const middle = (low + high) / 2;
+    box.style.setProperty("--grow", middle.toFixed(3));
+    if (fits()) low = middle;
+    else high = middle;
+  }
+  box.style.setProperty("--grow", low.toFixed(3));
+}
+
 /**
  * Apply the layout rules to a frame already in the page: scale the head into its share, scale the
  * stage until it fits, then fill and page the lists inside it.
@@ -161,6 +205,8 @@ export function fitFrame(frame) {
       line.style.fontSize = `${Math.floor(size)}px`;
     }
   }
+  const growing = [...stage.querySelectorAll(".fit-grow")];
+  for (const box of growing) box.style.setProperty("--grow", "1");
   const lists = [...stage.querySelectorAll(".fit-pages, .fit-fill")];
   // Measure the rest of the stage with the lists at their smallest, so they get what is left.
   for (const list of lists) {
@@ -168,11 +214,13 @@ export function fitFrame(frame) {
     list.replaceChildren();
     if (list.classList.contains("fit-pages")) pagerLabel(list);
   }
-  scaleToFit(stage);
+  const scale = scaleToFit(stage);
   for (const list of lists) {
     if (list.classList.contains("fit-pages")) page(list);
     else fill(list);
   }
+  // Room to spare only when nothing had to shrink: then the boxes that want it take it.
+  if (scale === 1) for (const box of growing) grow(box, stage);
 }
 
 /** Re-fit `frame()` whenever the viewport or the fonts change. */

@@ -24,6 +24,8 @@ function draw(state, live) {
   if (key === shownKey) return;
   shownKey = key;
   box.dataset.phase = phase;
+  // Gathering and an unrevealed debrief have the stage to themselves: they grow into it.
+  box.classList.toggle("fit-grow", phase === "gathering" || (phase === "debrief" && !state.revealed));
   const results = document.getElementById("screen-results");
   if (results) results.hidden = phase !== "debrief";
   if (phase === "gathering") {
@@ -47,7 +49,7 @@ function draw(state, live) {
       h("p", { class: "groups-count" }, t("groups.screen.groups", { count: numbers.length }),
         tally?.waiting || tally?.alone
           ? ` · ${t("groups.screen.waiting", { count: (tally.waiting || 0) + (tally.alone || 0) })}` : "")),
-    h("ol", { class: ["groups-grid", "fit-pages", `groups-grid-${numbers.length <= 8 ? "few" : numbers.length <= 24 ? "some" : "many"}`], dataset: { pager: `groups-${state.step.index}` },
+    h("ol", { class: ["groups-grid", "fit-pages", "fit-grow", `groups-grid-${numbers.length <= 8 ? "few" : numbers.length <= 24 ? "some" : "many"}`], dataset: { pager: `groups-${state.step.index}`, grow: "3" },
       "aria-label": t("groups.screen.gridLabel") }, numbers.map((n) => groupTile(n))));
 }
 

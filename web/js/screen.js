@@ -146,14 +146,25 @@ function render() {
   // The question stays in the head; a story's text and characters are the stage.
   const content = stepContent(step, { level: "h1" });
   const inHead = (node) => node.matches?.(".step-title, .step-prompt, .step-character");
+  const staged = [...content.filter((node) => !inHead(node)), ...stage(step, state)];
+  // A question with nothing else to show while the answers come in is the room's question
+  // slide: set large, in the middle of the screen, rather than a line at the top of a blank one.
+  const asking = !state.revealed && staged.length > 0
+    && staged.every((node) => node.id === "screen-results" || node.matches?.(".screen-hint"));
+  // A story is read from the back of the room: its text grows into the stage it leaves empty.
+  for (const node of staged) {
+    if (!node.matches?.(".story-text")) continue;
+    node.classList.add("fit-grow");
+    node.dataset.grow = "1.5";
+  }
   const frame = stepFrame({
-    kind: step.kind, roomy, classes: [state.revealed && "is-revealed"],
+    kind: step.kind, roomy, classes: [state.revealed && "is-revealed", asking && "is-asking"],
     head: [
       h("p", { class: "progress" }, t("common.stepOf", { n: step.index + 1, total: state.step_count }),
         h("span", { id: "screen-live-count", class: "screen-live-count", "aria-live": "polite" })),
       ...content.filter(inHead),
     ],
-    stage: [...content.filter((node) => !inHead(node)), ...stage(step, state)],
+    stage: staged,
   });
   frame.dataset.step = String(step.index);
   fill(main, frame);

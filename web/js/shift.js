@@ -92,7 +92,10 @@ function characterCheckin(step, answers) {
 
 /** One column per assigned character, each with its own chart (or why it is hidden). */
 export function charactersChart(step, results, options = {}) {
-  return h("div", { class: "chart chart-characters" },
+  // On the projector the columns of answers grow into the stage when they leave it room (the
+  // check-in's quadrants already take the column's height).
+  const grows = options.fit && !results.characters.some((c) => c.answers?.kind === "checkin");
+  return h("div", { class: ["chart", "chart-characters", grows && "fit-grow"], dataset: { grow: "1.5" } },
     h("p", { class: "chart-headline" }, t("characters.headline")),
     h("ul", { class: "character-columns" }, results.characters.map((c) => {
       let body;
@@ -101,9 +104,9 @@ export function charactersChart(step, results, options = {}) {
       } else if (c.answers.kind === "checkin") {
         body = characterCheckin(step, c.answers);
       } else if (c.answers.themes && (options.fit || options.report)) {
-        // Each character's answers grouped apart: on the projector a few answers per theme, as
-        // many as fit; in the report all of them. Phones keep the cards.
-        body = themesBoard(c.answers, options.fit ? { fit: true } : { all: true });
+        // Each character's answers grouped apart: on the projector up to six answers per theme,
+        // as many as fit the column; in the report all of them. Phones keep the cards.
+        body = themesBoard(c.answers, options.fit ? { fit: true, samples: 6 } : { all: true });
       } else {
         body = resultsChart(step, { answers: c.answers },
           { ...options, fit: options.fit ? `${options.fit}:${c.id}` : undefined });

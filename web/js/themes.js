@@ -26,14 +26,15 @@ function textsOf(answers) {
 /**
  * The projector's (and report's) view: one tile per theme, largest first, then "other", each with
  * its count and its most central answers. On the projector (`options.fit`) each tile offers three
- * and the layout rules keep as many as fit (`fit-fill`); the report (`options.all`) lists them all.
+ * (or `options.samples`) and the layout rules keep as many as fit (`fit-fill`); the report
+ * (`options.all`) lists them all.
  */
 export function themesBoard(answers, options = {}) {
   const { themes, other = [] } = answers.themes;
   const texts = textsOf(answers);
   const shown = themes.filter((theme) => !theme.folded).slice(0, 8);
   const tiles = shown.length + (other.length ? 1 : 0);
-  const samples = options.all ? Infinity : 3;
+  const samples = options.all ? Infinity : options.samples ?? 3;
   const tile = (label, cards, extra) => h("li", { class: ["theme-tile", extra] },
     h("div", { class: "theme-head" },
       h("h2", { class: "theme-label", dir: "auto" }, label),

@@ -90,7 +90,9 @@ class MemoryBackend(Backend):
         """At once: the entry is delivered and its offset returned before this returns."""
         now = time.monotonic()
         stored = self._sessions.get(session_id)
-        if stored is None or now - self._swept >= SWEEP_INTERVAL or self._expired(stored, now):
+        # ``_expired`` inlined for a session that has not ended (every append is one)
+        if stored is None or now - self._swept >= SWEEP_INTERVAL or stored.ended_at is not None \
+                or stored.touched_at + self.inactive_s < now:
             stored = self._live(session_id, now)
         if stored is None:
             raise SessionGone(session_id)

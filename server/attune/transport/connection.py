@@ -97,6 +97,7 @@ class Connection(asyncio.Protocol):
         "outbox",
         "ping_after",
         "pinged",
+        "taking",
         "timer",
         "transport",
         "waiting",
@@ -110,6 +111,9 @@ class Connection(asyncio.Protocol):
         empty."""
         self.ws: ServerProtocol | None = None
         """Frames once the handshake has opened the socket; ``None`` before."""
+        self.taking = False
+        """``websockets``' state was OPEN when last looked at: its state changes only when it
+        is fed or sends a close frame, so it is read then and not on every read."""
         self._head = b""
         """The request head while it arrives."""
         self.transport: asyncio.Transport | None = None
@@ -178,8 +182,8 @@ class Connection(asyncio.Protocol):
             ws = self.ws
             if ws is None or not data:
                 return
-        failed = ws.parser_exc
-        taking = ws.state is State.OPEN
+        taking = self.taking
+        failed: Exception | None = None
         fed = False
         for decoded, chunk in self.frames.feed(data, self.listener.max_size):
             if decoded:
@@ -190,12 +194,14 @@ class Connection(asyncio.Protocol):
                 elif self.closing is None:
                     self._handle(True, chunk)  # nothing waits before it: no queue
                 continue
-            fed = True
+            if not fed:
+                failed = ws.parser_exc
+                fed = True
             ws.receive_data(chunk)
             for event in ws.events_received():
                 if isinstance(event, Frame):
                     self._frame(event)
-            taking = ws.state is State.OPEN
+            taking = self.taking = ws.state is State.OPEN
         if fed:
             # Only ``websockets`` can have changed state or have something to say.
             if not taking:
@@ -269,6 +275,7 @@ class Connection(asyncio.Protocol):
             return b""
         self.ws = ServerProtocol(state=State.OPEN, max_size=self.listener.max_size,
                                  logger=_frames_log)
+        self.taking = True
         self.transport.write(response)
         self.outbox.opened()
         self.ping_after = random.uniform(0.5, 1.0) * self.listener.ping_interval
@@ -419,6 +426,7 @@ class Connection(asyncio.Protocol):
         if self.ws is None or self.ws.state is not State.OPEN:
             return
         self.ws.send_close(self.closing)
+        self.taking = self.ws.state is State.OPEN
         self._flush_protocol()
         self.transport.resume_reading()  # the client's close frame must be read
 

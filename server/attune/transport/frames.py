@@ -45,6 +45,14 @@ class Splitter:
     def feed(self, data: bytes, max_size: int) -> list[tuple[bool, bytes]]:
         if self.passthrough:
             return [(False, data)]
+        n = len(data)
+        if n > 5 and data[0] == FIN_TEXT and not self._rest and not self._fragmented \
+                and data[1] - MASKED == n - 6 and n - 6 < 126 and n - 6 <= max_size:
+            # The common read, one whole small masked text frame: what the loop below would
+            # make of it, without the loop.
+            payload = unmask(data[6:], data[2:6])
+            if payload.isascii() or _utf8(payload):
+                return [(True, payload)]
         if self._rest:
             data = self._rest + data
             self._rest = b""

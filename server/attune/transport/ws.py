@@ -27,7 +27,7 @@ from attune.config import Settings
 from attune.core import protocol as p
 from attune.core.errors import CLOSE_HELLO_TIMEOUT, CLOSE_POLICY, BackendUnavailable, Refused
 from attune.metrics import Count
-from attune.node import Member, Node
+from attune.node import Handled, Member, Node
 from attune.transport.connection import Connection
 from attune.transport.handshake import BadHandshake, Head, accept
 from attune.transport.limits import AddressLimits
@@ -59,7 +59,7 @@ def origin_allowed(headers: Head, allowed: list[str]) -> bool:
 class Client:
     """What the endpoint knows of one socket, from its handshake until it is lost."""
 
-    __slots__ = ("address", "member", "strikes", "tokens", "tokens_at")
+    __slots__ = ("address", "member", "pending", "strikes", "then", "tokens", "tokens_at")
 
     def __init__(self) -> None:
         self.address: str | None = None
@@ -73,6 +73,11 @@ class Client:
         socket's data arrived)."""
         self.strikes = 0
         """Messages refused for flooding so far."""
+        self.pending: p.ClientMessage | None = None
+        """The message being handled: the connection hands over one at a time, and one whose
+        handling goes on is refused by ``Endpoint._handled`` from here."""
+        self.then: Handled | None = None
+        """``Endpoint._handled`` for this socket, made once it joined rather than per message."""
 
     def take_token(self, now: float) -> bool:
         """Spend a token on a message; False (and a strike) if the bucket is empty."""
@@ -210,8 +215,10 @@ class Endpoint:
             tag = str(type(message).__struct_config__.tag)
             counted = self._counted[type(message)] = self.metrics.series(self.metrics.messages,
                                                                           tag)
-        counted.inc()
-        if client.member is None:
+        counted.value += 1
+        client.pending = message
+        then, member = client.then, client.member
+        if then is None or member is None:
             # A ``hello`` waits for the backend more than once, and the Redis client's timeouts
             # need a current task: it gets one.
             task = asyncio.get_running_loop().create_task(self._hello_then(conn, client, message))
@@ -219,19 +226,21 @@ class Endpoint:
             task.add_done_callback(self._hellos.discard)
             return False
         try:
-            return self.node.message(client.member, message,
-                                     partial(self._handled, conn, message))
+            return self.node.message(member, message, then)
         except Exception as error:
             if not self._refused(conn, client, message, error):
                 raise  # a bug: the connection logs it and closes
             return True
 
-    def _handled(self, conn: Connection, message: p.ClientMessage,
-                 error: BaseException | None) -> None:
-        """A message that went on is done: refuse it if it must be, then the connection hands
-        over the next."""
+    def _handled(self, conn: Connection, error: BaseException | None) -> None:
+        """The message that went on (``Client.pending``) is done: refuse it if it must be, then
+        the connection hands over the next."""
         client = self.sockets.get(conn)
-        if error is None or client is None or self._refused(conn, client, message, error):
+        message = None
+        if client is not None:
+            message, client.pending = client.pending, None
+        if error is None or client is None or (
+                message is not None and self._refused(conn, client, message, error)):
             conn.handled()
         else:
             conn.handled(error)
@@ -257,7 +266,9 @@ class Endpoint:
         except Exception as failed:
             error = failed
         finally:  # cancelled too: the socket's loss must still be reported
-            self._handled(conn, message, error)
+            if client.member is not None:
+                client.then = partial(self._handled, conn)
+            self._handled(conn, error)
 
     async def _hello(self, conn: Connection, client: Client, message: p.ClientMessage) -> None:
         if not isinstance(message, p.Hello):
