@@ -9,6 +9,14 @@ the figure to profile against (``--profile`` prints cProfile's top functions); t
 CPU per answer, kernel included, is ``python -m bench --scenarios ingest``.
 
     python -m bench.inproc --participants 5000 --rounds 3
+
+Under ``valgrind --tool=callgrind --instr-atstart=no``, ``--callgrind`` counts instructions
+only while the answer frames go in (``callgrind_control -i on/off`` around that loop, Attune's
+or, with ``--floor``, the Python floor's): the load-independent figure, total instructions over
+participants x rounds (docs/benchmarks.md, "The whole process's share of an answer").
+
+    valgrind --tool=callgrind --instr-atstart=no python -m bench.inproc --participants 1000 \
+        --rounds 2 --callgrind
 """
 
 from __future__ import annotations
@@ -17,7 +25,9 @@ import argparse
 import asyncio
 import cProfile
 import json
+import os
 import pstats
+import subprocess
 import time
 from typing import Any
 
@@ -67,12 +77,18 @@ class Transport:
         return False
 
 
+def instrument(on: bool) -> None:
+    """Ask callgrind (``--callgrind``) to count from now on, or to stop."""
+    subprocess.run(["callgrind_control", "-i", "on" if on else "off", str(os.getpid())],
+                   check=True, stdout=subprocess.DEVNULL)
+
+
 def answer(step: int, i: int) -> bytes:
     return frame(b'{"type":"answer","step":%d,"submission":"%d-%d","value":'
                  b'{"kind":"scale","value":%d}}' % (step, i, step, 1 + i % 5))
 
 
-def floor(n: int, rounds: int) -> list[float]:
+def floor(n: int, rounds: int, callgrind: bool = False) -> list[float]:
     peers.Floor.sockets = set()
     peers.Floor.payload = peers.Payload(400)
     sockets = []
@@ -84,9 +100,13 @@ def floor(n: int, rounds: int) -> list[float]:
     costs = []
     for r in range(rounds):
         frames = [answer(FIRST_SCALE + r, i) for i in range(n)]
+        if callgrind:
+            instrument(True)
         started = time.process_time()
         for protocol, data in zip(sockets, frames, strict=True):
             protocol.data_received(data)
+        if callgrind:
+            instrument(False)
         costs.append((time.process_time() - started) / n * 1e6)
     return costs
 
@@ -111,7 +131,7 @@ async def _post(app: Any, path: str, body: bytes) -> Any:
                                if m["type"] == "http.response.body"))
 
 
-async def attune(n: int, rounds: int, profile: bool) -> list[float]:
+async def attune(n: int, rounds: int, profile: bool, callgrind: bool = False) -> list[float]:
     app = create_app(Settings(port=0, backend="memory://"))
     costs = []
     async with app.router.lifespan_context(app):
@@ -151,8 +171,12 @@ async def attune(n: int, rounds: int, profile: bool) -> list[float]:
             started = time.process_time()
             if spy is not None:
                 spy.enable()
+            if callgrind:
+                instrument(True)
             for (conn, _), data in zip(phones, frames, strict=True):
                 conn.data_received(data)
+            if callgrind:
+                instrument(False)  # the memory backend acknowledged every answer in the loop
             turns = 0
             while sum(t.writes for _, t in phones) - before < n and turns < 1000:
                 await asyncio.sleep(0)  # answers handled in tasks (or waiting) finish here
@@ -177,8 +201,19 @@ def main(argv: list[str] | None = None) -> dict[str, list[float]]:
     parser.add_argument("--participants", type=int, default=5000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--profile", action="store_true", help="cProfile the last round")
+    parser.add_argument("--callgrind", action="store_true",
+                        help="under callgrind: count only the answer loops (one server)")
+    parser.add_argument("--floor", action="store_true",
+                        help="with --callgrind: the Python floor's loop instead of Attune's")
     args = parser.parse_args(argv)
     tune_collector()  # as `attune serve` does
+    if args.callgrind:
+        server = "floor" if args.floor else "attune"
+        costs = (floor(args.participants, args.rounds, True) if args.floor else
+                 uvloop.run(attune(args.participants, args.rounds, False, True)))
+        print(f"{server} counted; instructions per answer = callgrind's total / "
+              f"{args.participants * args.rounds}")
+        return {server: costs}
     results = {"floor": floor(args.participants, args.rounds),
                "attune": uvloop.run(attune(args.participants, args.rounds, args.profile))}
     for name, costs in results.items():

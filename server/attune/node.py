@@ -66,7 +66,7 @@ from attune.core.session import (
     info_decoder,
 )
 from attune.metrics import Metrics
-from attune.transport.outbox import Outgoing
+from attune.transport.outbox import Outgoing, header
 
 if TYPE_CHECKING:
     from attune.themes.runner import Grouper
@@ -448,18 +448,38 @@ class Node:
 
     def _broadcast_grouped(self, replica: Replica, broadcast: Broadcast) -> None:
         """A ``groups`` event followed by every phone's own group view (forming, a new round,
-        entering a groups step): each phone gets both in one write (``Outgoing.then``), as a
-        step's fan-out is one write, not two. The views come encoded from parts the room
-        shares (``Session.group_frames``), so this costs about what a step's fan-out does."""
+        entering a groups step): each phone gets both in one write, as a step's fan-out is one
+        write, not two. The views come encoded from parts the room shares
+        (``Session.group_frames``) in two halves; each phone's frame is the shared event's,
+        the head of a frame of the view's length (a room's views have few lengths, so the
+        heads are looked up) and the two halves, in one join: what ``Outgoing.then`` gives,
+        with one copy per phone instead of three."""
         moderator = Outgoing(broadcast.facilitator)
         others = Outgoing(broadcast.others)
         frames = replica.session.group_frames()
+        leads, ends, where = frames.leads, frames.ends, frames.where
+        shared = others.frame
+        heads: dict[int, bytes] = {}
+        new = Outgoing.__new__
+        join = b"".join
         for member in replica.members.values():
-            frame = frames.of(member.participant) if member.participant is not None else None
-            if frame is None:
-                member.peer.send(moderator if member.role == "facilitator" else others)
+            who = member.participant or ""
+            end = ends.get(who)
+            if end is None:
+                view = frames.of(who) if who else None
+                if view is None:
+                    member.peer.send(moderator if member.role == "facilitator" else others)
+                    continue
+                lead, end = view, b""
             else:
-                member.peer.send(Outgoing.then(others, frame))
+                lead = leads[where[who]]
+            size = len(lead) + len(end)
+            head = heads.get(size)
+            if head is None:
+                head = heads[size] = header(size)
+            both = new(Outgoing)
+            both.frame = join((shared, head, lead, end))
+            member.peer.send(both)
 
     def _broadcast(self, replica: Replica, broadcast: Broadcast) -> None:
         moderator = Outgoing(broadcast.facilitator)

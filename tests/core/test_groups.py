@@ -29,8 +29,8 @@ from tests.support.sessions import GROUPS, TRIADS, command, errors, make, on_gro
 
 
 def state(size: int = 3, leftover: Literal["join", "own"] = "join", roles: int = 3,
-          rounds: int = 3, rotate: bool = True) -> g.GroupsState:
-    return g.GroupsState(0, size, leftover, roles, rounds, rotate, 240)
+          rounds: int = 3, rotate: bool = True, secret: str = "k" * 32) -> g.GroupsState:
+    return g.GroupsState(0, size, leftover, roles, rounds, rotate, 240, secret=secret)
 
 
 def ready(groups: g.GroupsState, *people: str) -> None:
@@ -88,21 +88,21 @@ def test_one_person_cannot_form_a_group() -> None:
     groups = state()
     ready(groups, "a")
     with pytest.raises(ValueError):
-        groups.form("s" * 32)
+        groups.form()
 
 
 def test_forming_is_a_pure_function_of_ready_set_secret_and_forming() -> None:
-    a, b = state(), state()
+    a, b = state(secret="secret-1" * 4), state(secret="secret-1" * 4)
     ready(a, *"abcdefghij")
     ready(b, *"jihgfedcba")  # another arrival order: the shuffle does not depend on it
-    a.form("secret-1" * 4)
-    b.form("secret-1" * 4)
+    a.form()
+    b.form()
     assert a.groups == b.groups and a.roles == b.roles
-    c = state()
+    c = state(secret="secret-2" * 4)
     ready(c, *"abcdefghij")
-    c.form("secret-2" * 4)
+    c.form()
     assert c.groups != a.groups
-    a.form("secret-1" * 4)  # forming again reshuffles
+    a.form()  # forming again reshuffles
     assert a.groups != b.groups
     check_invariant(a)
 
@@ -111,21 +111,42 @@ def test_the_shuffle_never_changes_across_versions() -> None:
     """A log outlives the code that wrote it: replayed by a newer node, a session must form the
     same groups. These values come from the first implementation (one BLAKE2s per person)."""
     assert g.shuffle_key("k" * 32, 1, 0)("p0").hex() == "dcd64ca564e8927f"
-    groups = g.GroupsState(1, 3, "join", 3, 3, True, 240, [0, 0, 2])
+    groups = g.GroupsState(1, 3, "join", 3, 3, True, 240, [0, 0, 2], "k" * 32)
     ready(groups, *(f"p{i}" for i in range(10)))
-    groups.form("k" * 32)
+    groups.form()
     assert groups.groups == [["p8", "p9", "p7", "p4"], ["p5", "p3", "p6"], ["p1", "p0", "p2"]]
     assert groups.roles == {"p8": 0, "p9": 1, "p7": 2, "p4": 2, "p5": 0, "p3": 1, "p6": 2,
                             "p1": 0, "p0": 1, "p2": 2}
     assert groups.checklists.held[2] == {(1, 1), (1, 2), (1, 3)}
-    groups.form("k" * 32)
+    groups.form()
     assert groups.groups == [["p4", "p3", "p0", "p1"], ["p6", "p5", "p7"], ["p9", "p8", "p2"]]
+
+
+def test_places_worked_out_at_ready_are_the_shuffle_keys() -> None:
+    """Each place is kept from "I'm ready" so that forming only sorts: it is the keyed hash of
+    the forming to come, for the people ready before a first forming and after a later one."""
+    groups = state()
+    ready(groups, *"abcdef")
+    key = g.shuffle_key("k" * 32, 0, 0)
+    assert groups.places == {who: key(who) for who in "abcdef"}
+    groups.form()
+    ready(groups, "g")
+    groups.set_ready("a", False)
+    assert "a" not in groups.places and "g" not in groups.places  # stale since forming
+    groups.form()  # forming again hashes everyone with the second forming's key
+    again = state()
+    ready(again, *"bcdefg")
+    again.formings = again.places_for = 1
+    again.places = {who: g.shuffle_key("k" * 32, 0, 1)(who) for who in "bcdefg"}
+    again.form()
+    assert groups.groups == again.groups
+    check_invariant(groups)
 
 
 def test_roles_rotate_so_each_member_of_a_triad_speaks_once() -> None:
     groups = state()
     ready(groups, "a", "b", "c")
-    groups.form("k" * 32)
+    groups.form()
     seen: dict[str, list[int]] = {who: [] for who in "abc"}
     for round_ in range(3):
         if round_:
@@ -142,7 +163,7 @@ def test_roles_rotate_so_each_member_of_a_triad_speaks_once() -> None:
 def test_next_role_is_what_the_next_round_gives() -> None:
     groups = state()
     ready(groups, *"abcdef")
-    groups.form("k" * 32)
+    groups.form()
     upcoming = {who: groups.next_role(who) for who in "abcdef"}
     groups.next_round(10)
     assert upcoming == {who: groups.role(who) for who in "abcdef"}
@@ -153,7 +174,7 @@ def test_next_role_is_what_the_next_round_gives() -> None:
 def test_without_rotation_roles_stay() -> None:
     groups = state(size=2, roles=2, rounds=2, rotate=False)
     ready(groups, "a", "b")
-    groups.form("k" * 32)
+    groups.form()
     before = dict(groups.roles)
     groups.next_round(10)
     assert groups.roles == before
@@ -163,11 +184,11 @@ def test_without_rotation_roles_stay() -> None:
 def test_extra_members_share_the_last_role_and_a_pair_drops_it() -> None:
     groups = state()
     ready(groups, *"abcd")
-    groups.form("k" * 32)
+    groups.form()
     assert sorted(groups.roles.values()) == [0, 1, 2, 2]
     pair = state()
     ready(pair, "a", "b")
-    pair.form("k" * 32)
+    pair.form()
     assert sorted(pair.roles.values()) == [0, 1]
 
 
@@ -177,7 +198,7 @@ def test_extra_members_share_the_last_role_and_a_pair_drops_it() -> None:
 def test_a_late_joiner_goes_to_the_smallest_group_in_the_last_role() -> None:
     groups = state()
     ready(groups, *"abcdefg")  # 7: groups of 4 and 3
-    groups.form("k" * 32)
+    groups.form()
     changed = groups.set_ready("late", True)
     number = groups.group_of("late")
     assert number is not None and groups.members(number) == 4
@@ -189,7 +210,7 @@ def test_a_late_joiner_goes_to_the_smallest_group_in_the_last_role() -> None:
 def test_late_joiners_wait_when_every_group_is_full_and_are_placed_next_round() -> None:
     groups = state()
     ready(groups, *"abcdefgh")  # 8: groups of 4 and 4, both full
-    groups.form("k" * 32)
+    groups.form()
     groups.set_ready("x", True)
     assert groups.status("x") == "waiting" and groups.group_of("x") is None
     groups.set_ready("y", True)
@@ -201,7 +222,7 @@ def test_late_joiners_wait_when_every_group_is_full_and_are_placed_next_round() 
 def test_a_single_waiter_with_every_group_full_pairs_with_someone_next_round() -> None:
     groups = state()
     ready(groups, *"abcdefgh")
-    groups.form("k" * 32)
+    groups.form()
     groups.set_ready("x", True)
     groups.next_round(10)
     number = groups.group_of("x")
@@ -212,7 +233,7 @@ def test_a_single_waiter_with_every_group_full_pairs_with_someone_next_round() -
 def test_someone_left_alone_is_told_and_merged_at_the_next_round() -> None:
     groups = state(size=2, roles=2)
     ready(groups, *"abcdef")
-    groups.form("k" * 32)
+    groups.form()
     partner = next(who for who in groups.groups[0] if who != groups.groups[0][0])
     alone = groups.groups[0][0]
     changed = groups.remove(partner)
@@ -229,7 +250,7 @@ def test_someone_left_alone_is_told_and_merged_at_the_next_round() -> None:
 def test_the_last_person_standing_waits_and_is_told() -> None:
     groups = state(size=2, roles=2)
     ready(groups, "a", "b")
-    groups.form("k" * 32)
+    groups.form()
     groups.remove("a")
     groups.next_round(10)
     assert groups.status("b") == "waiting"
@@ -238,7 +259,7 @@ def test_the_last_person_standing_waits_and_is_told() -> None:
 def test_stepping_out_and_back_in_is_a_dropout_then_a_late_join() -> None:
     groups = state()
     ready(groups, *"abcdef")
-    groups.form("k" * 32)
+    groups.form()
     groups.set_ready("a", False)
     assert groups.status("a") == "unready" and groups.group_of("a") is None
     groups.set_ready("a", True)
@@ -248,7 +269,7 @@ def test_stepping_out_and_back_in_is_a_dropout_then_a_late_join() -> None:
 def test_the_round_timer_runs_pauses_and_extends_on_the_given_clock() -> None:
     groups = state()
     ready(groups, "a", "b")
-    groups.form("k" * 32)
+    groups.form()
     assert groups.left(0) == 240
     assert groups.start(1000)
     assert not groups.start(2000)

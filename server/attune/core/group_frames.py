@@ -51,52 +51,79 @@ class Pieces:
         self._groups: dict[tuple[int, int], bytes] = {}
         self._roles: dict[tuple[int, int | None], bytes] = {}
 
-    def seated(self, seq: int, state: g.GroupsState) -> dict[str, bytes]:
+    def seated(self, seq: int, state: g.GroupsState) -> tuple[list[bytes], dict[str, bytes]]:
         """The encoded view of each participant in a group of two or more who has ticked
-        nothing, at ``seq``: everyone after forming and at each new round."""
+        nothing, at ``seq`` (everyone after forming and at each new round), in two halves:
+        the lead of their group (the head and the group's part) by group index, and their
+        end (their role's part) by participant. Nothing is copied per member here, and one
+        table is keyed by participant: their bytes are joined once, where they are written
+        (``Frames``)."""
         head = p.encoder.encode(p.GroupView(seq=seq, step=state.step, status="grouped",
                                             round=state.round))[:-1]
         ticks = state.checklists.ticks
-        roles_of = state.roles
-        groups, roles = self._groups, self._roles
-        frames: dict[str, bytes] = {}
-        for number, members, nexts in state.seats():
-            size = len(members)
-            group = groups.get((number, size))
-            if group is None:
-                group = groups[number, size] = _part(msgspec.structs.replace(
-                    _BARE, number=number, colour=g.colour(number), word=g.word(number),
-                    others=size - 1,
-                ))
-            for who, after in zip(members, nexts, strict=True):
-                if who in ticks:
-                    continue
-                role = roles_of[who]
-                held = roles.get((role, after))
-                if held is None:
-                    held = roles[role, after] = _part(msgspec.structs.replace(
-                        _BARE, role=self.roles[role],
-                        next_role=None if after is None else self.roles[after].name,
-                    ))
-                frames[who] = b"".join((head, group, held, b"}"))
-        return frames
+        groups = self._groups
+        leads = [b""] * len(state.groups)
+        ends: dict[str, bytes] = {}
+        tails: dict[tuple[Sequence[int], Sequence[int | None]], list[bytes]] = {}
+        for number, members, roles, nexts in state.seats():
+            leads[number - 1] = head + (groups.get((number, len(members)))
+                                        or self._group(number, len(members)))
+            if isinstance(roles, tuple):  # a size's pattern: the same ends for every group
+                parts = tails.get((roles, nexts))
+                if parts is None:
+                    parts = tails[roles, nexts] = [self._role(role, after) for role, after
+                                                   in zip(roles, nexts, strict=True)]
+            else:
+                parts = [self._role(role, after)
+                         for role, after in zip(roles, nexts, strict=True)]
+            if ticks:
+                for who, part in zip(members, parts, strict=True):
+                    if who not in ticks:
+                        ends[who] = part
+            else:
+                ends.update(zip(members, parts, strict=True))
+        return leads, ends
+
+    def _group(self, number: int, size: int) -> bytes:
+        part = self._groups.get((number, size))
+        if part is None:
+            part = self._groups[number, size] = _part(msgspec.structs.replace(
+                _BARE, number=number, colour=g.colour(number), word=g.word(number),
+                others=size - 1,
+            ))
+        return part
+
+    def _role(self, role: int, after: int | None) -> bytes:
+        """A role's part with the view's closing brace (it is the last part)."""
+        part = self._roles.get((role, after))
+        if part is None:
+            part = self._roles[role, after] = _part(msgspec.structs.replace(
+                _BARE, role=self.roles[role],
+                next_role=None if after is None else self.roles[after].name,
+            )) + b"}"
+        return part
 
 
 class Frames:
     """Every participant's encoded group view at one point of the log: from the shared parts
     when they are seated, else encoded from their view."""
 
-    __slots__ = ("_seated", "_view")
+    __slots__ = ("_view", "ends", "leads", "where")
 
-    def __init__(self, seated: dict[str, bytes],
+    def __init__(self, seated: tuple[list[bytes], dict[str, bytes]], where: dict[str, int],
                  view: Callable[[str], p.GroupView | None]) -> None:
-        self._seated = seated
+        self.leads, self.ends = seated
+        """Everyone seated in a group of two or more who ticked nothing (nearly everyone):
+        their bytes are ``leads[where[who]] + ends[who]``, so the node's fan-out joins them
+        straight into the frame it writes, and calls ``of`` for the rest."""
+        self.where = where
+        """Participant to group index (``GroupsState.where``)."""
         self._view = view
 
     def of(self, participant: str) -> bytes | None:
         """The bytes of ``participant``'s ``GroupView``; None if they have none."""
-        frame = self._seated.get(participant)
-        if frame is not None:
-            return frame
+        end = self.ends.get(participant)
+        if end is not None:
+            return self.leads[self.where[participant]] + end
         view = self._view(participant)
         return None if view is None else p.encoder.encode(view)

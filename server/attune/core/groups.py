@@ -115,8 +115,11 @@ class GroupsState:
     """
 
     def __init__(self, step: int, size: int, leftover: Literal["join", "own"], roles: int,
-                 rounds: int, rotate: bool, seconds: int, checklists: Sequence[int] = ()) -> None:
+                 rounds: int, rotate: bool, seconds: int, checklists: Sequence[int] = (),
+                 secret: str = "") -> None:
         self.step = step
+        self.secret = secret
+        """The session secret, which keys the shuffle."""
         self.seconds = seconds
         self.extra = 0
         """Seconds added to the current round (+30 s)."""
@@ -145,6 +148,18 @@ class GroupsState:
         """Ready after forming, every group full: placed at the next round."""
         self.checklists = Checklists(checklists or [0] * roles)
         """Checklist items per role, the ticks and where each role was held (core/checklist.py)."""
+        self.places: dict[str, bytes] = {}
+        """Each ready participant's place in the next forming's shuffle (``shuffle_key``),
+        worked out as they say they are ready, so forming 10,000 people only sorts.
+        Valid for forming number ``places_for``: a forming makes it stale, and forming again
+        hashes everyone at once (``form``)."""
+        self.places_for = 0
+        self._keys: Callable[[str], bytes] | None = None
+        """``shuffle_key`` of forming number ``_keys_for``, set up once for everyone's "ready"."""
+        self._keys_for = -1
+        self.patterned = False
+        """Roles are exactly the pattern of each group's size and the round (``_pattern``), as
+        ``_assign_roles`` left them: no late joiner or dropout has changed a group since."""
 
     @property
     def largest(self) -> int:
@@ -159,6 +174,8 @@ class GroupsState:
         if not ready:
             return self.remove(participant)
         self.ready[participant] = None
+        if self.places_for == self.formings:
+            self.places[participant] = self._place(participant)
         if self.phase != "grouped":
             return {participant}
         return self._late(participant)
@@ -166,6 +183,7 @@ class GroupsState:
     def remove(self, participant: str) -> set[str]:
         """A participant left the session or stepped out: out of the ready set and their group."""
         self.ready.pop(participant, None)
+        self.places.pop(participant, None)
         changed = {participant}
         if participant in self.waiting:
             self.waiting.remove(participant)
@@ -175,17 +193,23 @@ class GroupsState:
             group = self.groups[index]
             group.remove(participant)
             changed.update(group)
+            self.patterned = False
         return changed
 
-    def form(self, secret: str) -> None:
+    def form(self) -> None:
         """Group every ready participant afresh (the facilitator's "form groups").
 
-        One keyed hash per person and a sort; the groups, where everyone is and their roles are
-        then built group by group, not person by person (10,000 people in one command)."""
+        On a first forming everyone's place in the shuffle is known already (``places``,
+        from their "I'm ready"), so this only sorts; forming again hashes everyone first. The
+        groups, where everyone is and their roles are then built group by group, not person
+        by person (10,000 people in one command)."""
         people = list(self.ready)
         if len(people) < 2:
             raise ValueError("fewer than two ready")
-        people.sort(key=shuffle_key(secret, self.step, self.formings))
+        if self.places_for == self.formings:
+            people.sort(key=self.places.__getitem__)
+        else:  # forming again: nobody's place is known yet
+            people.sort(key=shuffle_key(self.secret, self.step, self.formings))
         self.formings += 1
         self.groups, self.waiting = [], []
         start = 0
@@ -196,6 +220,14 @@ class GroupsState:
         self.phase, self.round = "grouped", 0
         self._reset_timer(None)
         self._assign_roles()
+
+    def _place(self, participant: str) -> bytes:
+        """A participant's place in the shuffle of forming number ``formings`` (its key)."""
+        key = self._keys
+        if key is None or self._keys_for != self.formings:
+            key = self._keys = shuffle_key(self.secret, self.step, self.formings)
+            self._keys_for = self.formings
+        return key(participant)
 
     def next_round(self, at: float) -> None:
         """Place who waits or stands alone, rotate roles, and start the new round's timer."""
@@ -271,28 +303,32 @@ class GroupsState:
         slot = role_slot(group.index(participant), len(group), self.round + 1, True)
         return min(slot, self.role_count - 1)
 
-    def seats(self) -> Iterator[tuple[int, list[str], tuple[int | None, ...]]]:
-        """``(group number, members, next role of each)`` for every group of two or more while
-        the groups run: what forming and every new round tell each member (with ``roles``).
-        The same as ``group_of``, ``members`` and ``next_role`` one person at a time, without
-        their lookups."""
+    def seats(self) -> Iterator[tuple[int, list[str], Sequence[int], Sequence[int | None]]]:
+        """``(group number, members, role of each, next role of each)`` for every group of two
+        or more while the groups run: what forming and every new round tell each member. The
+        same as ``group_of``, ``members``, ``role`` and ``next_role`` one person at a time,
+        without their lookups: right after forming or a new round, roles are the pattern of the
+        group's size (``patterned``), one tuple shared by every group of that size."""
         if self.phase != "grouped":
             return
         upcoming = self.rotate and self.round + 1 < self.rounds
         last = self.role_count - 1
-        nexts: dict[int, tuple[int | None, ...]] = {}
+        patterns: dict[int, tuple[tuple[int, ...], tuple[int | None, ...]]] = {}
+        patterned = self.patterned
+        roles = self.roles
         for index, group in enumerate(self.groups):
             members = len(group)
             if members < 2:
                 continue
-            after = nexts.get(members)
-            if after is None:
-                after = nexts[members] = tuple(
+            pattern = patterns.get(members)
+            if pattern is None:
+                pattern = patterns[members] = (self._pattern(members)[0], tuple(
                     min(role_slot(position, members, self.round + 1, True), last)
                     if upcoming else None
                     for position in range(members)
-                )
-            yield index + 1, group, after
+                ))
+            now, after = pattern
+            yield index + 1, group, now if patterned else [roles[who] for who in group], after
 
     def live_groups(self) -> list[int]:
         """Numbers of the groups that have anyone in them."""
@@ -349,6 +385,7 @@ class GroupsState:
         group.append(participant)
         self.where[participant] = index
         self.roles[participant] = self.role_count - 1
+        self.patterned = False
         self.checklists.hold(self.role_count - 1, self.formings, index + 1)
         return set(group)
 
@@ -399,6 +436,7 @@ class GroupsState:
             self.roles.update(zip(group, roles, strict=True))
             for role in held:
                 self.checklists.hold(role, self.formings, index + 1)
+        self.patterned = True
 
     def _pattern(self, members: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
         """The roles in a group of ``members`` this round, by place, and the roles with a

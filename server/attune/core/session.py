@@ -257,7 +257,8 @@ class Session:
         state it was checked against is still the state, so its fold need not check again."""
         self.groups: dict[int, g.GroupsState] = {
             i: g.GroupsState(i, step.size, step.leftover, len(step.roles), step.rounds,
-                             step.rotate, step.seconds, [len(r.checklist) for r in step.roles])
+                             step.rotate, step.seconds, [len(r.checklist) for r in step.roles],
+                             info.secret)
             for i, step in enumerate(self.scenario.steps) if isinstance(step, s.Groups)
         }
         self.books: dict[int, th.ThemeBook] = {
@@ -722,7 +723,7 @@ class Session:
         if isinstance(command, p.GroupsForm):
             if len(state.ready) < 2:
                 raise Refused("too-few-ready", f"{len(state.ready)} ready; groups need two.")
-            state.form(self.info.secret)
+            state.form()
             return [Regrouped(self._broadcast(self.groups_event(state), at)),
                     Changed(GROUP_COUNTS)]
         if isinstance(command, p.GroupsEnd):
@@ -794,14 +795,14 @@ class Session:
         from parts the room shares (``core/group_frames.py``), the same bytes either way."""
         state = self.groups.get(self.index)
         if state is None or self.status != "running":
-            return gf.Frames({}, self.group_view)
+            return gf.Frames(([], {}), {}, self.group_view)
         pieces = self._pieces.get(self.index)
         if pieces is None:
             step = self.scenario.steps[self.index]
             assert isinstance(step, s.Groups)
             pieces = self._pieces[self.index] = gf.Pieces(
                 [self._role_view(step, role) for role in range(len(step.roles))])
-        return gf.Frames(pieces.seated(self.seq, state), self.group_view)
+        return gf.Frames(pieces.seated(self.seq, state), state.where, self.group_view)
 
     def _role_view(self, step: s.Groups, role: int) -> p.RoleView:
         """A role with its private prompt, rendered once per step and role: forming 10,000
