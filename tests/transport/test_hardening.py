@@ -483,14 +483,21 @@ def test_fuzzed_messages_only_ever_raise_typed_errors(frames: list[bytes]) -> No
     ("tags", "!!python/object:os.system {}\n", "not valid YAML"),
 ])
 def test_hostile_scenario_files_fail_fast_and_small(name: str, text: str, expected: str) -> None:
+    """Each file is refused by its own check (the message says which) before it costs much.
+
+    "Fast" is a guard against blow-ups, not a speed measure (that is bench/'s): the bound is on
+    this process's CPU time, which the machine's load does not stretch as it stretches the wall
+    clock, and it is 60 times what the dearest case costs (``deep``: about 0.3 s, 1.4 s under
+    tracemalloc, which was 4 to 6 s of wall time at load 16-20 against a former 5 s limit).
+    An alias bomb expanded, or a scan quadratic in the nesting, would take minutes."""
     tracemalloc.start()
-    started_at = time.monotonic()
+    started_at = time.process_time()
     with pytest.raises(sc.ScenarioError, match=expected):
         sc.loads(text, f"{name}.yaml")
-    elapsed = time.monotonic() - started_at
+    cpu = time.process_time() - started_at
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    assert elapsed < 5, f"{name} took {elapsed:.1f}s"
+    assert cpu < 90, f"{name} took {cpu:.1f} s of CPU"
     assert peak < 50_000_000, f"{name} used {peak} bytes"
 
 
