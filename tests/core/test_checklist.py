@@ -168,5 +168,5 @@ def test_empathy_circle_speakers_tick_yes_thats_it() -> None:
     (speaker,) = counts.checklist
     assert speaker.role == "Personne qui parle" and speaker.groups == 3
     assert [(i.text, i.groups) for i in speaker.items] == [
-        ("J’ai dit «\u00a0oui, c’est ça\u00a0»", 2),
-        ("J’ai dit «\u00a0pas tout à fait\u00a0» et ajouté ce qui manquait", 1)]
+        ("J\u2019ai dit «\u00a0oui, c\u2019est ça\u00a0»", 2),
+        ("J\u2019ai dit «\u00a0pas tout à fait\u00a0» et ajouté ce qui manquait", 1)]
