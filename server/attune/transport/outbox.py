@@ -62,12 +62,14 @@ class Outgoing:
         self.frame = _HEADS[n] + payload if n < 126 else frame(payload)
 
     @classmethod
-    def then(cls, first: Outgoing, payload: bytes) -> Outgoing:
+    def then(cls, first: Outgoing, payload: bytes, rest: bytes = b"") -> Outgoing:
         """A shared message and one client's own encoded message after it, as one write: a
         groups event and that phone's group view, so a fan-out that gives each client a private
-        message too still costs one write per socket."""
+        message too still costs one write per socket. The own message may come in two parts
+        (``payload`` then ``rest``, as group views do: a part per group and a part per role),
+        framed as one message and joined with the rest in a single copy."""
         both = cls.__new__(cls)
-        both.frame = b"".join((first.frame, header(len(payload)), payload))
+        both.frame = b"".join((first.frame, header(len(payload) + len(rest)), payload, rest))
         return both
 
 
