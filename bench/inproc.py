@@ -10,6 +10,12 @@ CPU per answer, kernel included, is ``python -m bench --scenarios ingest``.
 
     python -m bench.inproc --participants 5000 --rounds 3
 
+Each round's answers arrive in a shuffled order (seeded by the round, the same for both servers),
+as a room's phones answer: in join order every answer's objects lie next to the last one's in
+memory, which hides the cache misses a real burst pays, and at 10,000 participants hid half of
+Attune's cost against the floor (docs/benchmarks.md, "Where an answer's memory goes").
+``--join-order`` sends them in the order the phones joined instead, the older figure.
+
 Under ``valgrind --tool=callgrind --instr-atstart=no``, ``--callgrind`` counts instructions
 only while the answer frames go in (``callgrind_control -i on/off`` around that loop, Attune's
 or, with ``--floor``, the Python floor's): the load-independent figure, total instructions over
@@ -17,6 +23,9 @@ participants x rounds (docs/benchmarks.md, "The whole process's share of an answ
 
     valgrind --tool=callgrind --instr-atstart=no python -m bench.inproc --participants 1000 \
         --rounds 2 --callgrind
+
+With ``--cache-sim=yes`` the same run counts data-cache misses (``D1mr``, ``DLmr``, ``DLmw``) per
+answer, the figure for what an answer's memory costs.
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ import cProfile
 import json
 import os
 import pstats
+import random
 import subprocess
 import time
 from typing import Any
@@ -88,7 +98,17 @@ def answer(step: int, i: int) -> bytes:
                  b'{"kind":"scale","value":%d}}' % (step, i, step, 1 + i % 5))
 
 
-def floor(n: int, rounds: int, callgrind: bool = False) -> list[float]:
+def arrival(sockets: list[Any], r: int, shuffled: bool) -> list[Any]:
+    """The order round ``r``'s answers arrive in: the sockets shuffled by a seed of the round
+    (the same for both servers, so they see the same order), or as the phones joined. The
+    frames are zipped in their own order, so each arrives as fresh bytes do, in the order the
+    memory holding them was allocated."""
+    if shuffled:
+        random.Random(r).shuffle(sockets)
+    return sockets
+
+
+def floor(n: int, rounds: int, callgrind: bool = False, shuffled: bool = True) -> list[float]:
     peers.Floor.sockets = set()
     peers.Floor.payload = peers.Payload(400)
     sockets = []
@@ -100,10 +120,11 @@ def floor(n: int, rounds: int, callgrind: bool = False) -> list[float]:
     costs = []
     for r in range(rounds):
         frames = [answer(FIRST_SCALE + r, i) for i in range(n)]
+        order = arrival(list(sockets), r, shuffled)
         if callgrind:
             instrument(True)
         started = time.process_time()
-        for protocol, data in zip(sockets, frames, strict=True):
+        for protocol, data in zip(order, frames, strict=True):
             protocol.data_received(data)
         if callgrind:
             instrument(False)
@@ -131,7 +152,8 @@ async def _post(app: Any, path: str, body: bytes) -> Any:
                                if m["type"] == "http.response.body"))
 
 
-async def attune(n: int, rounds: int, profile: bool, callgrind: bool = False) -> list[float]:
+async def attune(n: int, rounds: int, profile: bool, callgrind: bool = False,
+                 shuffled: bool = True) -> list[float]:
     app = create_app(Settings(port=0, backend="memory://"))
     costs = []
     async with app.router.lifespan_context(app):
@@ -166,6 +188,7 @@ async def attune(n: int, rounds: int, profile: bool, callgrind: bool = False) ->
             host.data_received(frame(b'{"type":"goto","step":%d}' % step))
             await asyncio.sleep(0.2)
             frames = [answer(step, i) for i in range(n)]
+            order = arrival([conn for conn, _ in phones], r, shuffled)
             before = sum(t.writes for _, t in phones)
             spy = cProfile.Profile() if profile and r == rounds - 1 else None
             started = time.process_time()
@@ -173,7 +196,7 @@ async def attune(n: int, rounds: int, profile: bool, callgrind: bool = False) ->
                 spy.enable()
             if callgrind:
                 instrument(True)
-            for (conn, _), data in zip(phones, frames, strict=True):
+            for conn, data in zip(order, frames, strict=True):
                 conn.data_received(data)
             if callgrind:
                 instrument(False)  # the memory backend acknowledged every answer in the loop
@@ -203,19 +226,23 @@ def main(argv: list[str] | None = None) -> dict[str, list[float]]:
     parser.add_argument("--profile", action="store_true", help="cProfile the last round")
     parser.add_argument("--callgrind", action="store_true",
                         help="under callgrind: count only the answer loops (one server)")
+    parser.add_argument("--join-order", action="store_true",
+                        help="answers in the order the phones joined, not shuffled")
     parser.add_argument("--floor", action="store_true",
                         help="with --callgrind: the Python floor's loop instead of Attune's")
     args = parser.parse_args(argv)
+    shuffled = not args.join_order
     tune_collector()  # as `attune serve` does
     if args.callgrind:
         server = "floor" if args.floor else "attune"
-        costs = (floor(args.participants, args.rounds, True) if args.floor else
-                 uvloop.run(attune(args.participants, args.rounds, False, True)))
+        costs = (floor(args.participants, args.rounds, True, shuffled) if args.floor else
+                 uvloop.run(attune(args.participants, args.rounds, False, True, shuffled)))
         print(f"{server} counted; instructions per answer = callgrind's total / "
               f"{args.participants * args.rounds}")
         return {server: costs}
-    results = {"floor": floor(args.participants, args.rounds),
-               "attune": uvloop.run(attune(args.participants, args.rounds, args.profile))}
+    results = {"floor": floor(args.participants, args.rounds, shuffled=shuffled),
+               "attune": uvloop.run(attune(args.participants, args.rounds, args.profile,
+                                           shuffled=shuffled))}
     for name, costs in results.items():
         print(f"{name:7} Python us/answer, rounds: " + ", ".join(f"{c:.2f}" for c in costs))
     best = min(results["attune"]) / min(results["floor"])
