@@ -18,6 +18,7 @@ import hmac
 import itertools
 import logging
 import secrets
+import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
@@ -183,6 +184,10 @@ class Node:
         answers: their fields came off the wire and survive the round trip exactly, so every
         node folds the same values."""
         self._presence_task: asyncio.Task[None] | None = None
+        self._sender: Member | None = None
+        """The member whose answer is being appended: its reply, folded before the append
+        returns, goes to it without finding it among the session's members (a lookup that
+        reads the member's id, a line of memory per answer)."""
 
     async def start(self) -> None:
         await self.backend.start(self.deliver, self.gone)
@@ -415,12 +420,14 @@ class Node:
             # class pattern costs an isinstance and a getattr per field.
             if type(outcome) is Reply:
                 origin, message = outcome.origin, outcome.message
-                if origin.startswith(self.prefix):
-                    member = replica.members.get(origin[len(self.prefix):])
-                    if member is not None:
-                        if isinstance(message, p.Error):
-                            self.metrics.series(self.metrics.errors, message.code).inc()
-                        member.peer.send(Outgoing(message))
+                member = self._sender
+                if member is None or origin is not member.origin:
+                    member = replica.members.get(origin[len(self.prefix):]) \
+                        if origin.startswith(self.prefix) else None
+                if member is not None:
+                    if isinstance(message, p.Error):
+                        self.metrics.series(self.metrics.errors, message.code).inc()
+                    member.peer.send(Outgoing(message))
                 continue
             if type(outcome) is Changed:
                 replica.dirty.add(outcome.step)
@@ -623,10 +630,12 @@ class Node:
         if member.role != "participant":
             return None
         session = replica.session
-        member.participant = self._returning(session, resume)
-        if member.participant is not None:
+        # Interned, as ``Session`` interns the ids it keys participants by (see there).
+        returning = self._returning(session, resume)
+        if returning is not None:
+            member.participant = sys.intern(returning)
             return None
-        member.participant = secrets.token_hex(12)
+        member.participant = sys.intern(secrets.token_hex(12))
         token = f"{member.participant}.{secrets.token_urlsafe(16)}"
         secret = token.partition(".")[2]
         offset = await self.append(session.info.id, Joined(
@@ -775,10 +784,14 @@ class Node:
                 flag = None
                 if isinstance(message, p.Answer) and isinstance(message.value, p.TextValue):
                     flag = self.lexicon.flag(message.value.text, session.info.language)
-                return self._append_then(session.info.id, Submitted(
-                    at=self.clock.now_ms(), origin=origin, participant=member.participant,
-                    message=message, flag=flag,
-                ), then)
+                self._sender = member
+                try:
+                    return self._append_then(session.info.id, Submitted(
+                        at=self.clock.now_ms(), origin=origin, participant=member.participant,
+                        message=message, flag=flag,
+                    ), then)
+                finally:
+                    self._sender = None
             case p.Leave():
                 if member.role != "participant" or member.participant is None:
                     raise Refused("forbidden", "Only participants leave.")

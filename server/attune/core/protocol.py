@@ -37,8 +37,11 @@ class Message(msgspec.Struct, tag_field="type", forbid_unknown_fields=True, omit
 # --- answer values ---------------------------------------------------------------------------
 
 
-class Value(msgspec.Struct, tag_field="kind", forbid_unknown_fields=True, omit_defaults=True):
-    """Base of answer values; ``kind`` names the step kind the value answers."""
+class Value(msgspec.Struct, tag_field="kind", forbid_unknown_fields=True, omit_defaults=True,
+            gc=False):
+    """Base of answer values; ``kind`` names the step kind the value answers. Never tracked by
+    the cyclic collector (``gc=False``): a value holds strings and numbers only, so it cannot
+    be in a cycle, and a room's answers are kept for the whole session."""
 
 
 class CheckinValue(Value, tag="checkin", kw_only=True):
@@ -91,7 +94,7 @@ class Hello(Message, tag="hello", kw_only=True):
     resume: Resume | None = None
 
 
-class Answer(Message, tag="answer", kw_only=True):
+class Answer(Message, tag="answer", kw_only=True, gc=False):
     """A participant's answer (and optional guess about the group) to the current step.
 
     ``submission`` is made by the client; sending the same one again is acknowledged and not
@@ -105,7 +108,7 @@ class Answer(Message, tag="answer", kw_only=True):
     guess: AnswerValue | None = None
 
 
-class Pass(Message, tag="pass", kw_only=True):
+class Pass(Message, tag="pass", kw_only=True, gc=False):
     """The participant chooses not to answer this step; always allowed."""
 
     step: _Step
