@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import itertools
 
 import pytest
@@ -158,6 +159,21 @@ def test_changing_an_answer_replaces_it_and_retries_count_once() -> None:
     tally = session.tallies[SCALE].answers
     assert isinstance(tally, ScaleTally)
     assert (tally.count, tally.histogram) == (1, [0, 0, 0, 0, 1])
+
+
+def test_kept_answers_are_never_scanned_by_the_collector() -> None:
+    """A room keeps every answer for the session: the structs that hold them are untracked
+    (``gc=False``), decoded off the wire as well as folded, so a collection never rescans them.
+    A choice holds a list, which would otherwise make each of them tracked."""
+    session = at_step(CHOICE)
+    wire = p.decode_client(b'{"type":"answer","step":%d,"submission":"w","value":'
+                           b'{"kind":"choice","options":["a"]}}' % CHOICE)
+    assert isinstance(wire, p.Answer)
+    entry = Submitted(at=20, origin="n/p0", participant="p0", message=wire)
+    replies = list(session.apply(entry))
+    assert isinstance(replies[0], Reply) and isinstance(replies[0].message, p.Ack)
+    record = session.participants["p0"].answers[CHOICE]
+    assert not any(gc.is_tracked(o) for o in (wire, wire.value, entry, record, *replies))
 
 
 def test_pass_replaces_an_answer() -> None:
