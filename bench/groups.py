@@ -40,6 +40,7 @@ from attune.core import groups as g
 from attune.core import protocol as p
 from attune.core import scenario as sc
 from attune.core.session import Commanded, Joined, Readied, Session, SessionInfo, digest
+from attune.node import PREPARE_AFTER
 from bench import system
 from bench.loadgen import Handle, Load, Worker
 from bench.run import Watcher
@@ -245,34 +246,57 @@ async def sockets(n: int, workers: int = 4, repeat: int = 3, pin: bool = True,
 
         async def grouped(body: dict[str, Any] | None) -> tuple[float, float, int, float]:
             await load.each("arm")
+            seq = host.seq + 1
             cpu, sent = server.cpu(), time.time() * 1000
             if body is None:
                 await load.each("ready", step=GROUPS)
             else:
                 await command(body)
             got = await load.each("wait_groups", timeout=timeout)
+            if body is not None:
+                await at_seq(seq)  # the facilitator has the event too: the next seq is known
             last = max(r["last"] for r in got)
             return (last - sent, server.cpu() - cpu, sum(r["got"] for r in got),
                     collector(sent, last))
+
+        async def still() -> float:
+            """Leave the room still long enough for the server to work the next forming out
+            ahead (``attune.node.PREPARE_AFTER``): the server's CPU meanwhile (ms)."""
+            cpu = server.cpu()
+            await asyncio.sleep(PREPARE_AFTER + 0.5 + n / 20_000)
+            return (server.cpu() - cpu) * 1000
 
         steps = [await broadcast({"type": "goto", "step": 0}) for _ in range(repeat)]
         await load.each("arm")
         await command({"type": "next"})  # the groups step: a step event and a group view each
         await load.each("wait_groups", timeout=timeout)
         ready = await grouped(None)  # every phone's "I'm ready", answered by its own view
-        forms = [await grouped({"type": "groups_form"}) for _ in range(repeat)]
+        forms, prepares = [], []
+        for _ in range(repeat):  # each after the room was still: worked out ahead
+            prepares.append(await still())
+            forms.append(await grouped({"type": "groups_form"}))
+        # Each at once after another forming: nothing worked out ahead.
+        unprepared = [await grouped({"type": "groups_form"}) for _ in range(repeat)]
+        steps += [await broadcast({"type": "goto", "step": 0}) for _ in range(repeat)]
         step_ms, step_cpu = _median([s[0] for s in steps]), _median([s[1] for s in steps])
         form_ms, form_cpu = _median([f[0] for f in forms]), _median([f[1] for f in forms])
+        cold_ms, cold_cpu = (_median([f[0] for f in unprepared]),
+                             _median([f[1] for f in unprepared]))
         return {
             "participants": n, "connected": connected,
             "groups": len(g.sizes(connected, 3, "join")) if connected >= 2 else 0,
-            "received": min(f[2] for f in forms),
+            "received": min(f[2] for f in forms + unprepared),
             "step_ms": round(step_ms, 1), "form_ms": round(form_ms, 1),
             "form_over_step": round(form_ms / step_ms, 2) if step_ms else None,
+            "unprepared_form_ms": round(cold_ms, 1),
+            "unprepared_over_step": round(cold_ms / step_ms, 2) if step_ms else None,
             "ready_ms": round(ready[0], 1),
             "step_cpu_us_per_phone": round(step_cpu / connected * 1e6, 2),
             "form_cpu_us_per_phone": round(form_cpu / connected * 1e6, 2),
+            "unprepared_cpu_us_per_phone": round(cold_cpu / connected * 1e6, 2),
+            "still_cpu_ms_runs": [round(c, 1) for c in prepares],
             "form_ms_runs": [round(f[0], 1) for f in forms],
+            "unprepared_ms_runs": [round(f[0], 1) for f in unprepared],
             "step_ms_runs": [round(s[0], 1) for s in steps],
             "form_collector_ms_runs": [round(f[3], 1) for f in forms],
             "step_collector_ms_runs": [round(s[3], 1) for s in steps],

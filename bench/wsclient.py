@@ -295,6 +295,8 @@ class Client:
                 self.token = probe.token
             if not self.welcomed.done():
                 self.welcomed.set_result(kernel)
+        elif probe.seq > self.seq:  # a groups event, say: the highest seq seen, as for steps
+            self.seq = probe.seq
         self.observer.on_message(self, probe, kernel)
 
     # --- closing -------------------------------------------------------------------------------

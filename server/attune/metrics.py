@@ -65,6 +65,12 @@ class Metrics:
         self.messages = Tally(
             "attune_messages", "Client messages received, by type", "type", self.registry,
         )
+        self.group_fanouts = Tally(
+            "attune_group_fanouts", "Fan-outs that give every phone its own group view "
+            "(forming, a new round, entering a groups step), by whether the frames were joined "
+            "ahead (a forming worked out while the room was still) or then", "frames",
+            self.registry,
+        )
         self.connections = Gauge(
             "attune_connections", "Open WebSocket connections, by role", ["role"],
             registry=self.registry,

@@ -21,13 +21,14 @@ import secrets
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from functools import partial
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 import msgspec
 
 from attune.backends import Backend
 from attune.clock import Clock, SystemClock, Timer
 from attune.config import Settings
+from attune.core import group_frames as gf
 from attune.core import protocol as p
 from attune.core import scenario as sc
 from attune.core.aggregate import TextTally
@@ -78,6 +79,11 @@ PRESENCE_REFRESH = 5.0
 """Seconds between recounts of participants connected over all nodes."""
 DETACH_AFTER = 30.0
 """Seconds a session replica outlives its last connection, so a refresh finds it warm."""
+PREPARE_AFTER = 0.5
+"""Seconds a groups step's ready set must stay still before the next forming is worked out
+ahead (``Node._prepare``): a room where people are still tapping "I'm ready" is not prepared
+again for each of them, so a trickle costs at most one preparation (about 40 ms of CPU at
+10,000 ready) per this many seconds."""
 
 log = logging.getLogger("attune.node")
 _ids = itertools.count(1)
@@ -155,11 +161,37 @@ class Replica:
         self.share_again = False
         """One presence share runs at a time per replica, so an older count never lands after a
         newer one; a change seen meanwhile asks for one more round."""
+        self.preparing: asyncio.TimerHandle | None = None
+        """The timer for working out the next forming ahead (``Node._prepare``)."""
+        self.prepare_at = 0.0
+        """Loop time from which the groups have been still long enough to prepare."""
+        self.prepared: Ahead | None = None
+        """The next forming worked out ahead, and what each socket here will get from it."""
+        self.version = 0
+        """Bumped whenever a member attaches or detaches, so a list of them made earlier
+        knows whether it still holds."""
 
     @property
     def connected(self) -> int:
         """Participants with an open connection on this node (several tabs count once)."""
         return len(self.phones)
+
+
+class Ahead(NamedTuple):
+    """A forming worked out ahead on one replica (``Node._prepare``): each socket's frame,
+    the groups event and that participant's own view joined, ready to write."""
+
+    prepared: gf.Prepared
+    event: bytes
+    """The frame of the groups event the forming will broadcast."""
+    version: int
+    departures: int
+    """``Replica.version`` and ``Session.departures`` when ``writes`` was made: while both
+    hold, it is every member of the replica, each still in the session."""
+    writes: list[tuple[Peer, Outgoing]]
+    """Every member's peer and its frame, the facilitator's and screens' the event alone."""
+    frames: dict[str, Outgoing]
+    """Participant to their frame, for when a member came or went since."""
 
 
 class Node:
@@ -433,14 +465,16 @@ class Node:
                 replica.dirty.add(outcome.step)
                 if replica.flush is None:  # else a push is due already
                     self._mark(replica, outcome.step)
+                if outcome.step == GROUP_COUNTS:  # who is ready or where changed
+                    self._prepare_later(replica)
                 continue
             match outcome:
                 case Broadcast():
                     self._broadcast(replica, outcome)
                 case Grouped(participants=participants):
                     self._send_groups(replica, participants)
-                case Regrouped(event=event):
-                    self._broadcast_grouped(replica, event)
+                case Regrouped(event=event, prepared=prepared):
+                    self._broadcast_grouped(replica, event, prepared)
 
     def _send_groups(self, replica: Replica, participants: frozenset[str]) -> None:
         """Each participant's own group view, to their own sockets only (it is private)."""
@@ -453,14 +487,31 @@ class Node:
                     for member in phones:
                         member.peer.push("group", frame)
 
-    def _broadcast_grouped(self, replica: Replica, broadcast: Broadcast) -> None:
+    def _broadcast_grouped(self, replica: Replica, broadcast: Broadcast,
+                           prepared: gf.Prepared | None = None) -> None:
         """A ``groups`` event followed by every phone's own group view (forming, a new round,
         entering a groups step): each phone gets both in one write (``Outgoing.then``), as a
-        step's fan-out is one write, not two. The views come encoded from parts the room
-        shares (``Session.group_frames``) in two halves, a lead per group and an end per role,
-        joined once per phone, so this costs about what a step's fan-out does."""
+        step's fan-out is one write, not two.
+
+        A forming worked out ahead (``prepared``, see ``_prepare``) writes each phone the frame
+        joined then, so it costs what a step's fan-out does. Otherwise the views come encoded
+        from parts the room shares (``Session.group_frames``) in two halves, a lead per group
+        and an end per role, joined once per phone."""
         moderator = Outgoing(broadcast.facilitator)
         others = Outgoing(broadcast.others)
+        ahead = replica.prepared
+        replica.prepared = None
+        if prepared is not None and ahead is not None and ahead.prepared is prepared \
+                and ahead.event == others.frame:
+            self.metrics.series(self.metrics.group_fanouts, "ahead").inc()
+            if ahead.version == replica.version \
+                    and ahead.departures == replica.session.departures:
+                for peer, frame in ahead.writes:  # as a step's fan-out: one write each
+                    peer.send(frame)
+            else:
+                self._write_prepared(replica, moderator, others, ahead.frames)
+            return
+        self.metrics.series(self.metrics.group_fanouts, "then").inc()
         frames = replica.session.group_frames()
         leads, ends, where = frames.leads, frames.ends, frames.where
         then = Outgoing.then
@@ -475,6 +526,76 @@ class Node:
                 member.peer.send(moderator if member.role == "facilitator" else others)
             else:
                 member.peer.send(then(others, view))
+
+    def _write_prepared(self, replica: Replica, moderator: Outgoing, others: Outgoing,
+                        ahead: dict[str, Outgoing]) -> None:
+        """The fan-out of a forming worked out ahead: the frame each phone was given then, as
+        a step writes its shared one; anyone who came since gets theirs encoded now."""
+        session = replica.session
+        participants = session.participants
+        frames: gf.Frames | None = None
+        for member in replica.members.values():
+            who = member.participant
+            if who is None:
+                member.peer.send(moderator if member.role == "facilitator" else others)
+                continue
+            frame = ahead.get(who)
+            if frame is None or who not in participants:
+                if frames is None:
+                    frames = gf.Frames(([], {}), {}, session.group_view)
+                view = frames.of(who)
+                frame = others if view is None else Outgoing.then(others, view)
+            member.peer.send(frame)
+
+    def _prepare_later(self, replica: Replica) -> None:
+        """The groups changed: work out the next forming once they have been still for
+        ``PREPARE_AFTER`` seconds (one timer per replica, moved on by each change)."""
+        loop = asyncio.get_running_loop()
+        replica.prepare_at = loop.time() + PREPARE_AFTER
+        if replica.preparing is None:
+            replica.preparing = loop.call_later(PREPARE_AFTER, self._prepare, replica)
+
+    def _prepare(self, replica: Replica) -> None:
+        """Work out the next forming ahead (``Session.prepare_forming``) and join each phone's
+        frame from it, so the facilitator's "form groups" costs no more than a step. The fold
+        adopts it only if nothing changed in between; the frames are written only if the
+        event the command broadcasts is the one they begin with."""
+        loop = asyncio.get_running_loop()
+        replica.preparing = None
+        wait = replica.prepare_at - loop.time()
+        if wait > 0:
+            replica.preparing = loop.call_later(wait, self._prepare, replica)
+            return
+        if self.replicas.get(replica.session.info.id) is not replica:
+            return  # dropped meanwhile
+        prepared = replica.session.prepare_forming()
+        if prepared is None:
+            replica.prepared = None
+            return
+        if replica.prepared is not None and replica.prepared.prepared is prepared \
+                and replica.prepared.version == replica.version:
+            return
+        others = Outgoing(prepared.event)
+        then = Outgoing.then
+        session = replica.session
+        participants = session.participants
+        frames: dict[str, Outgoing] = {}
+        unready: Outgoing | None = None
+        for who in replica.phones:
+            if who not in participants:
+                continue
+            lead, end = prepared.parts(who)
+            if end:
+                frames[who] = then(others, lead, end)
+            else:
+                if unready is None:
+                    unready = then(others, lead)
+                frames[who] = unready
+        writes = [(member.peer, others if member.participant is None
+                   else frames.get(member.participant, others))
+                  for member in replica.members.values()]
+        replica.prepared = Ahead(prepared, others.frame, replica.version, session.departures,
+                                 writes, frames)
 
     def _broadcast(self, replica: Replica, broadcast: Broadcast) -> None:
         moderator = Outgoing(broadcast.facilitator)
@@ -720,6 +841,7 @@ class Node:
             replica.detach.cancel()
             replica.detach = None
         replica.members[member.id] = member
+        replica.version += 1
         self.metrics.series(self.metrics.connections, member.role).inc()
         if member.participant is not None:
             replica.phones.setdefault(member.participant, []).append(member)
@@ -733,6 +855,7 @@ class Node:
         replica = self.replicas.get(member.session)
         if replica is None or replica.members.pop(member.id, None) is None:
             return
+        replica.version += 1
         self.metrics.series(self.metrics.connections, member.role).dec()
         if member.role == "facilitator":
             replica.hosts -= 1
@@ -751,6 +874,8 @@ class Node:
     def _drop(self, session_id: str) -> None:
         replica = self.replicas.get(session_id)
         if replica is not None and not replica.members:
+            if replica.preparing is not None:
+                replica.preparing.cancel()
             del self.replicas[session_id]
             self.metrics.sessions.set(len(self.replicas))
             self._spawn(self.backend.unsubscribe(session_id))
@@ -919,6 +1044,8 @@ class Node:
         for member in list(replica.members.values()):
             member.peer.close(CLOSE_SESSION_GONE)
             self.detach(member)
+        if replica.preparing is not None:
+            replica.preparing.cancel()
         del self.replicas[session_id]
         self.metrics.sessions.set(len(self.replicas))
         self._spawn(self.backend.unsubscribe(session_id))

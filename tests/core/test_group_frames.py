@@ -1,9 +1,11 @@
 """Everyone's group view built from shared parts (core/group_frames.py): byte for byte what
 encoding each participant's ``GroupView`` gives, for any log, in every built-in groups scenario
-and language, and holding nothing of anyone else's."""
+and language, and holding nothing of anyone else's; and a forming worked out ahead
+(``Session.prepare_forming``) is the forming, to the byte."""
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -14,6 +16,7 @@ from attune.core.session import (
     Commanded,
     Joined,
     Left,
+    Outcome,
     Readied,
     Regrouped,
     Session,
@@ -132,3 +135,77 @@ def test_a_frame_holds_only_its_own_group_and_role(scenario: str) -> None:
         assert view.role.prompt == prompts[own]
         assert all(prompt not in text for i, prompt in enumerate(prompts)
                    if i != own and prompt != prompts[own])
+
+
+def without_ahead(outcomes: list[Outcome]) -> list[Outcome]:
+    return [msgspec.structs.replace(o, prepared=None) if isinstance(o, Regrouped) else o
+            for o in outcomes]
+
+
+def assert_ahead_is_what_the_forming_sent(session: Session, outcome: Regrouped) -> None:
+    """What was worked out ahead, for everyone, is the event and the views after forming."""
+    prepared = outcome.prepared
+    assert prepared is not None
+    assert p.encoder.encode(prepared.event) == p.encoder.encode(outcome.event.others)
+    for participant in PEOPLE:
+        view = session.group_view(participant)
+        assert view is not None
+        lead, end = prepared.parts(participant)
+        assert lead + end == p.encoder.encode(view)
+
+
+@pytest.mark.parametrize("scenario", BUILTIN)
+@settings(max_examples=40, deadline=None)
+@given(actions=st.lists(action, max_size=40), first=st.integers(2, 14),
+       ahead=st.lists(st.booleans(), min_size=60, max_size=60))
+def test_a_forming_worked_out_ahead_is_the_forming(scenario: str,
+                                                   actions: list[tuple[str, str, int]],
+                                                   first: int, ahead: list[bool]) -> None:
+    """Two replicas fold the same log; one works the next forming out ahead before the
+    entries ``ahead`` marks. Every outcome, group, role, checklist count and view is the same
+    on both, and whenever a forming adopted what was worked out ahead, its event and every
+    participant's view were those bytes."""
+    prepared, plain = on_groups_step(scenario, "fr")[0], on_groups_step(scenario, "fr")[0]
+    step = on_groups_step(scenario, "fr")[1]
+    log = [("ready", participant, 0) for participant in PEOPLE[:first]]
+    log += [("form", "", 0), *actions]
+    for index, (kind, participant, item) in enumerate(log):
+        for made in entry(step, kind, participant, item):
+            if ahead[index % len(ahead)]:
+                prepared.prepare_forming()
+            outcomes = prepared.apply(made)  # type: ignore[arg-type]
+            assert without_ahead(outcomes) == plain.apply(made)  # type: ignore[arg-type]
+            for outcome in outcomes:
+                if isinstance(outcome, Regrouped) and outcome.prepared is not None:
+                    assert_ahead_is_what_the_forming_sent(prepared, outcome)
+    one, two = prepared.groups[step], plain.groups[step]
+    assert (one.groups, one.roles, one.where) == (two.groups, two.roles, two.where)
+    assert one.checklists.held == two.checklists.held
+    assert [prepared.group_view(who) for who in PEOPLE] == [plain.group_view(who)
+                                                             for who in PEOPLE]
+
+
+def test_a_forming_adopts_what_was_worked_out_only_while_nothing_changed() -> None:
+    session, step = on_groups_step("listening-triads.yaml", "en")
+    for participant in PEOPLE[:7]:
+        session.apply(Readied(at=3, participant=participant, step=step, ready=True))
+    ahead = session.prepare_forming()
+    assert ahead is not None and session.prepare_forming() is ahead  # the same while still
+    formed = session.apply(Commanded(at=4, command=p.GroupsForm()))
+    regrouped = next(o for o in formed if isinstance(o, Regrouped))
+    assert regrouped.prepared is ahead
+    assert_ahead_is_what_the_forming_sent(session, regrouped)
+
+    session.prepare_forming()
+    session.apply(Readied(at=5, participant=PEOPLE[8], step=step, ready=True))
+    formed = session.apply(Commanded(at=6, command=p.GroupsForm()))
+    assert next(o for o in formed if isinstance(o, Regrouped)).prepared is None
+    assert PEOPLE[8] in session.groups[step].where  # worked out afresh, with the newcomer
+
+    session.prepare_forming()
+    session.apply(Commanded(at=7, command=p.GroupsStart()))  # an event: the seq moved on
+    formed = session.apply(Commanded(at=8, command=p.GroupsForm()))
+    assert next(o for o in formed if isinstance(o, Regrouped)).prepared is None
+
+    session.apply(Commanded(at=9, command=p.GroupsEnd()))
+    assert session.prepare_forming() is None  # the groups are over: nothing to prepare

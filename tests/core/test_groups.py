@@ -143,6 +143,32 @@ def test_places_worked_out_at_ready_are_the_shuffle_keys() -> None:
     check_invariant(groups)
 
 
+def test_a_plan_worked_out_ahead_is_the_forming_and_changes_nothing() -> None:
+    """``plan`` and ``after`` leave the state as it was; forming with the plan gives what
+    forming without it does, checklist holds included; a plan from before a change is not
+    used."""
+    groups = g.GroupsState(0, 3, "join", 3, 3, True, 240, [0, 0, 2], "k" * 32)
+    plain = g.GroupsState(0, 3, "join", 3, 3, True, 240, [0, 0, 2], "k" * 32)
+    for formed in (groups, plain):
+        ready(formed, *(f"p{i}" for i in range(11)))
+    plan = groups.plan()
+    seen = groups.after(plan)
+    assert (groups.phase, groups.formings, groups.groups, groups.roles) == ("gathering", 0, [], {})
+    assert groups.checklists.held == [set(), set(), set()]
+    assert seen.phase == "grouped" and seen.groups == plan.groups and seen.formings == 1
+    groups.form(plan)
+    plain.form()
+    assert groups.groups == plain.groups and groups.roles == plain.roles
+    assert groups.where == plain.where and groups.checklists.held == plain.checklists.held
+    stale = groups.plan()
+    groups.set_ready("p3", False)
+    plain.set_ready("p3", False)
+    groups.form(stale)  # worked out before p3 stepped out: forming works it out again
+    plain.form()
+    assert groups.groups == plain.groups and "p3" not in groups.where
+    check_invariant(groups)
+
+
 def test_roles_rotate_so_each_member_of_a_triad_speaks_once() -> None:
     groups = state()
     ready(groups, "a", "b", "c")

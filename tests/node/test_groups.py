@@ -10,8 +10,10 @@ from typing import Any
 
 import pytest
 
+import attune.node
 from attune.client import Client
 from attune.core import protocol as p
+from tests.support.http import aget
 from tests.support.servers import Running
 
 GROUPS, DEBRIEF_AFTER = 1, 2
@@ -253,4 +255,48 @@ async def test_observers_ticks_become_the_rooms_totals_at_the_debrief(server: Ru
     seen = b"".join(p.encoder.encode(m) for m in [*host.seen, *screen.seen]).decode()
     assert not [who for who in ids if who in seen]
     for client in [host, *phones, screen]:
+        await client.close()
+
+
+async def test_a_forming_worked_out_while_the_room_was_still_is_the_same_forming(
+    server: Running, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Once nobody has changed their "I'm ready" for ``PREPARE_AFTER`` seconds, the node works
+    the next forming out ahead and forming writes the frames joined then: every phone gets what
+    the session says is its view, the ready and the not-ready alike. A phone that reconnected
+    and one that joined after the preparation get theirs too."""
+    monkeypatch.setattr(attune.node, "PREPARE_AFTER", 0.05)
+    created = await server.session("triads")
+    host = await server.facilitator(created)
+    phones = [await server.participant(created) for _ in range(7)]
+    idle = await server.participant(created)  # joined, never ready
+    await host.command(p.Start())
+    await host.command(p.Next())
+    for client in [host, *phones, idle]:
+        await client.expect(p.GroupsEvent, lambda e: e.phase == "gathering")
+    replica = server.app.state.node.replicas[created.session]
+    for phone in phones:
+        await phone.ready(GROUPS)
+    await asyncio.sleep(0.5)
+    assert replica.prepared is not None
+
+    async def form_and_check(everyone: list[Client]) -> None:
+        await host.command(p.GroupsForm())
+        event = await host.expect(p.GroupsEvent, lambda e: e.phase == "grouped")
+        for phone in everyone:
+            view = await phone.expect(p.GroupView, lambda v: v.seq == event.seq)
+            assert view == replica.session.group_view(own_id(phone))
+            assert view.status == ("grouped" if phone in phones else "unready")
+
+    async def fanouts() -> bytes:
+        return (await aget(f"{server.base}/metrics"))[1]
+
+    await form_and_check([*phones, idle])
+    assert b'attune_group_fanouts_total{frames="ahead"} 1.0' in await fanouts()
+    await asyncio.sleep(0.5)  # the re-forming is worked out ahead in turn
+    await phones[0].resume()
+    late = await server.participant(created)
+    await form_and_check([*phones, idle, late])
+    assert b'attune_group_fanouts_total{frames="ahead"} 2.0' in await fanouts()
+    for client in [host, *phones, idle, late]:
         await client.close()

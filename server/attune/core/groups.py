@@ -33,9 +33,10 @@ word and size, never who is in it.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from attune.core.checklist import Checklists, Tick
 
@@ -107,6 +108,20 @@ def role_slot(position: int, members: int, round_: int, rotate: bool) -> int:
     return (position - round_) % members if rotate else position
 
 
+class Plan(NamedTuple):
+    """The next forming, worked out without changing anything (``GroupsState.plan``): what
+    ``form`` does, computed ahead so that the command itself only adopts it. It holds while the
+    state's ``changes`` is still the one it was worked out at."""
+
+    changes: int
+    groups: list[list[str]]
+    where: dict[str, int]
+    roles: dict[str, int]
+    held: dict[int, list[tuple[int, int]]]
+    """For every role with a checklist, the groups that hold it, as the checklists count
+    them: (forming, group number)."""
+
+
 class GroupsState:
     """The groups of one ``groups`` step, folded from ready entries, leaves and commands.
 
@@ -160,6 +175,9 @@ class GroupsState:
         self.patterned = False
         """Roles are exactly the pattern of each group's size and the round (``_pattern``), as
         ``_assign_roles`` left them: no late joiner or dropout has changed a group since."""
+        self.changes = 0
+        """Bumped by every change to who is ready or where anyone is (ready, stepping out,
+        leaving, forming, a round, the end): a ``Plan`` worked out at another count is stale."""
 
     @property
     def largest(self) -> int:
@@ -173,6 +191,7 @@ class GroupsState:
             return set()
         if not ready:
             return self.remove(participant)
+        self.changes += 1
         self.ready[participant] = None
         if self.places_for == self.formings:
             self.places[participant] = self._place(participant)
@@ -182,6 +201,7 @@ class GroupsState:
 
     def remove(self, participant: str) -> set[str]:
         """A participant left the session or stepped out: out of the ready set and their group."""
+        self.changes += 1
         self.ready.pop(participant, None)
         self.places.pop(participant, None)
         changed = {participant}
@@ -196,8 +216,19 @@ class GroupsState:
             self.patterned = False
         return changed
 
-    def form(self) -> None:
-        """Group every ready participant afresh (the facilitator's "form groups").
+    def form(self, plan: Plan | None = None) -> None:
+        """Group every ready participant afresh (the facilitator's "form groups"), adopting
+        ``plan`` when it was worked out at this state (``plan``), else working it out now:
+        the groups are the same either way."""
+        if plan is None or plan.changes != self.changes:
+            plan = self.plan()
+        self._adopt(plan)
+        for role, groups in plan.held.items():
+            self.checklists.held[role].update(groups)
+
+    def plan(self) -> Plan:
+        """The groups, where everyone is and their roles that forming now gives, without
+        changing anything.
 
         On a first forming everyone's place in the shuffle is known already (``places``,
         from their "I'm ready"), so this only sorts; forming again hashes everyone first. The
@@ -210,16 +241,35 @@ class GroupsState:
             people.sort(key=self.places.__getitem__)
         else:  # forming again: nobody's place is known yet
             people.sort(key=shuffle_key(self.secret, self.step, self.formings))
-        self.formings += 1
-        self.groups, self.waiting = [], []
+        groups = []
         start = 0
         for count in sizes(len(people), self.size, self.leftover):
-            self.groups.append(people[start:start + count])
+            groups.append(people[start:start + count])
             start += count
-        self.where = {who: index for index, group in enumerate(self.groups) for who in group}
+        where = {who: index for index, group in enumerate(groups) for who in group}
+        roles, holds = self._roles_of(groups, 0)
+        forming = self.formings + 1
+        held: dict[int, list[tuple[int, int]]] = {}
+        for role, number in holds:
+            held.setdefault(role, []).append((forming, number))
+        return Plan(self.changes, groups, where, roles, held)
+
+    def after(self, plan: Plan) -> GroupsState:
+        """A copy of this state as forming with ``plan`` would leave it, to read from (every
+        member's view, worked out ahead). It shares this state's ready set and checklists and
+        changes neither: the copy's checklists do not count the plan's groups."""
+        state = copy.copy(self)
+        state._adopt(plan)
+        return state
+
+    def _adopt(self, plan: Plan) -> None:
+        self.formings += 1
+        self.changes += 1
+        self.groups, self.where, self.roles = plan.groups, plan.where, plan.roles
+        self.waiting = []
         self.phase, self.round = "grouped", 0
+        self.patterned = True
         self._reset_timer(None)
-        self._assign_roles()
 
     def _place(self, participant: str) -> bytes:
         """A participant's place in the shuffle of forming number ``formings`` (its key)."""
@@ -233,12 +283,14 @@ class GroupsState:
         """Place who waits or stands alone, rotate roles, and start the new round's timer."""
         if self.round + 1 >= self.rounds:
             raise ValueError("no more rounds")
+        self.changes += 1
         self.round += 1
         self._regroup()
         self._assign_roles()
         self._reset_timer(at)
 
     def end(self, at: float) -> None:
+        self.changes += 1
         self.pause(at)
         self.phase = "debrief"
 
@@ -322,7 +374,7 @@ class GroupsState:
                 continue
             pattern = patterns.get(members)
             if pattern is None:
-                pattern = patterns[members] = (self._pattern(members)[0], tuple(
+                pattern = patterns[members] = (self._pattern(members, self.round)[0], tuple(
                     min(role_slot(position, members, self.round + 1, True), last)
                     if upcoming else None
                     for position in range(members)
@@ -422,27 +474,36 @@ class GroupsState:
                 start += count
 
     def _assign_roles(self) -> None:
-        """Every member's role this round. Roles depend only on a member's place in their group
+        """Every member's role this round, and the groups each checklist role is held in."""
+        self.roles, held = self._roles_of(self.groups, self.round)
+        for role, number in held:
+            self.checklists.hold(role, self.formings, number)
+        self.patterned = True
+
+    def _roles_of(self, groups: list[list[str]], round_: int) -> tuple[dict[str, int],
+                                                                      list[tuple[int, int]]]:
+        """Every member's role in round ``round_``, and (role, group number) for each role
+        with a checklist a group holds. Roles depend only on a member's place in their group
         and the group's size, so each size's roles are worked out once and given group by
         group."""
-        self.roles = {}
+        roles: dict[str, int] = {}
+        held: list[tuple[int, int]] = []
         patterns: dict[int, tuple[tuple[int, ...], tuple[int, ...]]] = {}
-        for index, group in enumerate(self.groups):
+        for index, group in enumerate(groups):
             members = len(group)
             pattern = patterns.get(members)
             if pattern is None:
-                pattern = patterns[members] = self._pattern(members)
-            roles, held = pattern
-            self.roles.update(zip(group, roles, strict=True))
-            for role in held:
-                self.checklists.hold(role, self.formings, index + 1)
-        self.patterned = True
+                pattern = patterns[members] = self._pattern(members, round_)
+            now, holds = pattern
+            roles.update(zip(group, now, strict=True))
+            held += [(role, index + 1) for role in holds]
+        return roles, held
 
-    def _pattern(self, members: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
-        """The roles in a group of ``members`` this round, by place, and the roles with a
-        checklist it holds (a group of one holds none: it is not counted)."""
+    def _pattern(self, members: int, round_: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """The roles in a group of ``members`` in round ``round_``, by place, and the roles with
+        a checklist it holds (a group of one holds none: it is not counted)."""
         last = self.role_count - 1
-        roles = tuple(min(role_slot(position, members, self.round, self.rotate), last)
+        roles = tuple(min(role_slot(position, members, round_, self.rotate), last)
                       for position in range(members))
         held = tuple(sorted({role for role in roles if self.checklists.items[role]})) \
             if members >= 2 else ()

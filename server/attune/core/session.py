@@ -180,9 +180,12 @@ class Grouped(msgspec.Struct, frozen=True):
 
 class Regrouped(msgspec.Struct, frozen=True):
     """Everyone's group view changed with this shared event (forming, a new round, entering a
-    groups step): send each phone the event and its own view together (``group_frames``)."""
+    groups step): send each phone the event and its own view together (``group_frames``).
+    ``prepared``: the forming worked out ahead that this one adopted, whose views still hold
+    (``Session.prepare_forming``)."""
 
     event: Broadcast
+    prepared: gf.Prepared | None = None
 
 
 Outcome = Broadcast | Reply | Changed | Grouped | Regrouped
@@ -286,6 +289,9 @@ class Session:
         self._roles: dict[tuple[int, int], p.RoleView] = {}
         self._pieces: dict[int, gf.Pieces] = {}
         """Per groups step, the encoded parts of its private views (``group_frames``)."""
+        self._prepared: gf.Prepared | None = None
+        """The next forming, worked out ahead (``prepare_forming``). A memo, not state: a
+        forming gives the same groups and events with it or without it."""
         self.visited: set[int] = set()
         """Steps entered before: entering one again leaves its responses closed."""
         self.compares: dict[int, int] = {}
@@ -311,6 +317,9 @@ class Session:
         }
         self.changes = 0
         """Counts answer changes, so a shift is recomputed only when an answer moved."""
+        self.departures = 0
+        """Counts participants who left, so a node's list of who gets what, made earlier, knows
+        whether it still names only people in the session (``Node._prepare``)."""
         self._shifts: dict[int, tuple[int, p.AnyShift]] = {}
 
     # --- folding the log ---------------------------------------------------------------------
@@ -414,6 +423,7 @@ class Session:
         gone = self.participants.pop(participant, None)
         if gone is None:
             return []
+        self.departures += 1
         for step, record in gone.answers.items():
             card = self.card_id(participant, step)
             self._count(self.tallies[step], record, card, -1)
@@ -734,9 +744,15 @@ class Session:
         if isinstance(command, p.GroupsForm):
             if len(state.ready) < 2:
                 raise Refused("too-few-ready", f"{len(state.ready)} ready; groups need two.")
-            state.form()
-            return [Regrouped(self._broadcast(self.groups_event(state), at)),
-                    Changed(GROUP_COUNTS)]
+            prepared, self._prepared = self._prepared, None
+            if prepared is not None and (prepared.step != self.index
+                                         or prepared.plan.changes != state.changes):
+                prepared = None
+            state.form(None if prepared is None else prepared.plan)
+            broadcast = self._broadcast(self.groups_event(state), at)
+            if prepared is not None and prepared.seq != self.seq:
+                prepared = None  # another event came first: the views ahead hold another seq
+            return [Regrouped(broadcast, prepared), Changed(GROUP_COUNTS)]
         if isinstance(command, p.GroupsEnd):
             if state.phase == "debrief":
                 return []
@@ -770,10 +786,16 @@ class Session:
         return [self._broadcast(self.groups_event(state), at)] if changed else []
 
     def groups_event(self, state: g.GroupsState) -> p.GroupsEvent:
-        live = state.live_groups()
+        # The numbers are listed only when they are not 1 to the count: after forming, no group
+        # is empty, which says so without listing 3,333 of them.
+        if all(state.groups):
+            count, numbers = len(state.groups), []
+        else:
+            live = state.live_groups()
+            count, numbers = len(live), [] if live == list(range(1, len(live) + 1)) else live
         return p.GroupsEvent(
             seq=0, step=state.step, phase=state.phase, round=state.round, rounds=state.rounds,
-            groups=len(live), numbers=[] if live == list(range(1, len(live) + 1)) else live,
+            groups=count, numbers=numbers,
             seconds=state.seconds + state.extra, started_at=state.started_at,
             elapsed=round(state.elapsed, 3),
         )
@@ -807,13 +829,47 @@ class Session:
         state = self.groups.get(self.index)
         if state is None or self.status != "running":
             return gf.Frames(([], {}), {}, self.group_view)
+        return gf.Frames(self._group_pieces().seated(self.seq, state), state.where,
+                         self.group_view)
+
+    def prepare_forming(self) -> gf.Prepared | None:
+        """The forming the facilitator's next "form groups" would give, worked out now, and
+        every participant's view after it, encoded (``gf.Prepared``); the same one while
+        nothing has changed. None off a running groups step, after its end, or with fewer
+        than two ready.
+
+        This changes nothing the session shows: it is a memo that the next forming adopts if
+        nothing changed in between (``_groups_command``). A node calls it once the room has
+        been still for a moment, so that forming 10,000 people costs the command no more
+        than one step's fan-out (``Node._prepare``)."""
+        state = self.groups.get(self.index)
+        if state is None or self.status != "running" or state.phase == "debrief" \
+                or len(state.ready) < 2:
+            self._prepared = None
+            return None
+        seq = self.seq + 1
+        prepared = self._prepared
+        if prepared is not None and prepared.step == self.index and prepared.seq == seq \
+                and prepared.plan.changes == state.changes:
+            return prepared
+        plan = state.plan()
+        after = state.after(plan)
+        event = self.groups_event(after)
+        event.seq = seq
+        frames = gf.Frames(self._group_pieces().seated(seq, after), plan.where, self.group_view)
+        unready = p.encoder.encode(p.GroupView(seq=seq, step=self.index, status="unready"))
+        self._prepared = prepared = gf.Prepared(self.index, seq, plan, event, frames, unready)
+        return prepared
+
+    def _group_pieces(self) -> gf.Pieces:
+        """The current groups step's encoded parts (``core/group_frames.py``), kept per step."""
         pieces = self._pieces.get(self.index)
         if pieces is None:
             step = self.scenario.steps[self.index]
             assert isinstance(step, s.Groups)
             pieces = self._pieces[self.index] = gf.Pieces(
                 [self._role_view(step, role) for role in range(len(step.roles))])
-        return gf.Frames(pieces.seated(self.seq, state), state.where, self.group_view)
+        return pieces
 
     def _role_view(self, step: s.Groups, role: int) -> p.RoleView:
         """A role with its private prompt, rendered once per step and role: forming 10,000
