@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import json
 import multiprocessing
 import os
@@ -69,11 +70,14 @@ def room(n: int) -> Session:
 
 def measure(n: int, repeat: int = 3) -> dict[str, Any]:
     """Median CPU of forming ``n`` into triads: the fold, and every member's private view as
-    the node gets it (``Session.group_frames``), without the framing and the write."""
-    folds, views = [], []
+    the node gets it (``Session.group_frames``), without the framing and the write; then the
+    same forming worked out ahead (``Session.prepare_forming``, what the node does once the
+    room is still), and what the command itself costs once it was."""
+    folds, views, prepares, adopts = [], [], [], []
     size = 0
     for _ in range(repeat):
         session = room(n)
+        gc.collect()  # a collection of the room just built is not forming's
         start = time.process_time()
         session.apply(Commanded(at=5, command=p.GroupsForm()))
         folded = time.process_time()
@@ -85,11 +89,28 @@ def measure(n: int, repeat: int = 3) -> dict[str, Any]:
         done = time.process_time()
         folds.append(folded - start)
         views.append(done - folded)
+        ahead = room(n)
+        gc.collect()
+        start = time.process_time()
+        prepared = ahead.prepare_forming()
+        assert prepared is not None
+        for who in ahead.participants:  # each view joined, as the node joins it ahead
+            assert b"".join(prepared.parts(who))
+        gc.collect()
+        worked = time.process_time()
+        outcomes = ahead.apply(Commanded(at=5, command=p.GroupsForm()))
+        adopted = time.process_time()
+        assert any(getattr(o, "prepared", None) is prepared for o in outcomes)
+        prepares.append(worked - start)
+        adopts.append(adopted - worked)
     fold, view = sorted(folds)[repeat // 2], sorted(views)[repeat // 2]
+    prepare, adopt = sorted(prepares)[repeat // 2], sorted(adopts)[repeat // 2]
     return {
         "participants": n, "groups": len(session.groups[GROUPS].live_groups()),
         "fold_ms": round(fold * 1000, 2), "views_ms": round(view * 1000, 2),
         "us_per_member": round((fold + view) / n * 1e6, 2), "view_bytes": size,
+        "ahead_ms": round(prepare * 1000, 2), "adopt_ms": round(adopt * 1000, 2),
+        "adopt_us_per_member": round(adopt / n * 1e6, 3),
     }
 
 
@@ -316,7 +337,8 @@ def table(result: dict[str, Any]) -> str:
             f"{result['form_ms']} ms to the last phone ({result['form_cpu_us_per_phone']} us "
             f"server CPU per phone), one step {result['step_ms']} ms "
             f"({result['step_cpu_us_per_phone']} us); forming / step "
-            f"{result['form_over_step']}x")
+            f"{result['form_over_step']}x, {result['unprepared_over_step']}x when the "
+            f"command comes before the room was still")
 
 
 def main(argv: list[str] | None = None) -> int:
