@@ -1,7 +1,8 @@
 """The worker's idle helper, through the real ``Grouper``: background embedding runs in a
 ``SCHED_IDLE`` child while the worker keeps ordinary priority, and a grouping someone awaits
 finishes even while every core is busy with ordinary work (a ``SCHED_IDLE`` process there gets
-almost no CPU, and the worker could not raise itself back without ``CAP_SYS_NICE``)."""
+almost no CPU, and the worker could not raise itself back without ``CAP_SYS_NICE``). And the
+worker's side of the socket: a chunk counts only once all of it has arrived."""
 
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 import pytest_asyncio
 import yaml
 
+from attune.themes import idle
 from attune.themes.runner import Grouper
 from tests.support.paths import DATA
 from tests.support.waiting import until
@@ -125,3 +128,23 @@ async def test_background_embedding_runs_at_sched_idle_and_the_worker_does_not(
     await until(helped, "the worker has a SCHED_IDLE helper", timeout=30)
     assert os.sched_getscheduler(worker) == os.SCHED_OTHER
     assert os.getpriority(os.PRIO_PROCESS, worker) == os.getpriority(os.PRIO_PROCESS, 0)
+
+
+def test_a_chunk_is_taken_only_once_it_has_all_arrived() -> None:
+    """The worker parses chunks out of whatever bytes have arrived, so that it never blocks
+    reading from a helper starved halfway through writing one."""
+    first = np.arange(6, dtype=np.float32).reshape(2, 3)
+    second = np.ones((1, 3), dtype=np.float32)
+    sent = idle._framed(first) + idle._framed(second)
+    got = bytearray()
+    for cut in range(len(idle._framed(first))):
+        got[:] = sent[:cut]
+        assert idle._frame(got) is None
+    got[:] = sent
+    frame = idle._frame(got)
+    assert frame is not None
+    vectors, used = frame
+    assert used == len(idle._framed(first)) and np.array_equal(vectors, first)
+    del got[:used]
+    frame = idle._frame(got)
+    assert frame is not None and np.array_equal(frame[0], second) and frame[1] == len(got)

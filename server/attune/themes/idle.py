@@ -88,37 +88,37 @@ class Helper:
 
     def run(self, texts: list[str], late: Callable[[], bool]) -> Iterator[NDArray[np.float32]]:
         """The vectors of ``texts``, chunk by chunk in order as the child makes them. Stops
-        early, having stopped the child, as soon as ``late()`` says the worker should do the
-        rest itself, or when the child is gone."""
+        early, as soon as ``late()`` says the worker should do the rest itself, or when the
+        child is gone; a child left with part of a job is stopped (its next chunks would be
+        taken for the next job's)."""
         job = msgspec.msgpack.encode(texts)
         out = memoryview(_JOB.pack(len(job)) + job)
         got = bytearray()
         rows = 0
-        while rows < len(texts):
-            if late():
+        try:
+            while rows < len(texts) and not late():
+                readable, writable, _ = select.select(
+                    [self._socket], [self._socket] if out else [], [], LOOK)
+                try:
+                    if writable:
+                        out = out[self._socket.send(out):]
+                    if readable:
+                        data = self._socket.recv(READ)
+                        if not data:
+                            return  # the child is gone
+                        got += data
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    return  # the child is gone
+                while (frame := _frame(got)) is not None:
+                    vectors, used = frame
+                    del got[:used]
+                    rows += len(vectors)
+                    yield vectors
+        finally:
+            if rows < len(texts):
                 self.stop()
-                return
-            readable, writable, _ = select.select(
-                [self._socket], [self._socket] if out else [], [], LOOK)
-            try:
-                if writable:
-                    out = out[self._socket.send(out):]
-                if readable:
-                    data = self._socket.recv(READ)
-                    if not data:
-                        self.stop()
-                        return
-                    got += data
-            except BlockingIOError:
-                continue
-            except OSError:
-                self.stop()
-                return
-            while (frame := _frame(got)) is not None:
-                vectors, used = frame
-                del got[:used]
-                rows += len(vectors)
-                yield vectors
 
     def stop(self) -> None:
         """Kill the child (it may be starved halfway through a chunk: only SIGKILL is sure)."""
@@ -129,6 +129,12 @@ class Helper:
         with contextlib.suppress(ProcessLookupError):
             os.kill(self.pid, signal.SIGKILL)
         _stopped.append(self.pid)
+
+
+def _framed(vectors: NDArray[np.float32]) -> bytes:
+    """A chunk of vectors as the child sends it."""
+    rows, columns = vectors.shape
+    return _CHUNK.pack(rows, columns) + np.ascontiguousarray(vectors, dtype=np.float32).tobytes()
 
 
 def _frame(got: bytearray) -> tuple[NDArray[np.float32], int] | None:
@@ -167,9 +173,7 @@ def _serve(channel: socket.socket, work: Work, worker: int) -> NoReturn:
             jobs = channel.makefile("rb")
             while len(head := jobs.read(_JOB.size)) == _JOB.size:
                 for vectors in work(_texts.decode(jobs.read(_JOB.unpack(head)[0]))):
-                    rows, columns = vectors.shape
-                    channel.sendall(_CHUNK.pack(rows, columns)
-                                    + np.ascontiguousarray(vectors, dtype=np.float32).tobytes())
+                    channel.sendall(_framed(vectors))
         code = 0  # the worker closed its end, or is gone
     except (BrokenPipeError, ConnectionResetError):
         code = 0  # the worker stopped us or exited while a chunk was on its way
