@@ -282,9 +282,10 @@ async def sockets(n: int, workers: int = 4, repeat: int = 3, pin: bool = True,
 
         async def still() -> float:
             """Leave the room still long enough for the server to work the next forming out
-            ahead (``attune.node.PREPARE_AFTER``): the server's CPU meanwhile (ms)."""
+            ahead (``attune.node.PREPARE_AFTER`` and ``PREPARE_SHARE``, about 0.25 s at
+            10,000): the server's CPU meanwhile (ms)."""
             cpu = server.cpu()
-            await asyncio.sleep(PREPARE_AFTER + 0.5 + n / 20_000)
+            await asyncio.sleep(PREPARE_AFTER + 0.5 + n / 10_000)
             return (server.cpu() - cpu) * 1000
 
         steps = [await broadcast({"type": "goto", "step": 0}) for _ in range(repeat)]
@@ -317,6 +318,8 @@ async def sockets(n: int, workers: int = 4, repeat: int = 3, pin: bool = True,
             "unprepared_cpu_us_per_phone": round(cold_cpu / connected * 1e6, 2),
             "still_cpu_ms_runs": [round(c, 1) for c in prepares],
             "form_ms_runs": [round(f[0], 1) for f in forms],
+            "form_cpu_ms_runs": [round(f[1] * 1000, 1) for f in forms],
+            "step_cpu_ms_runs": [round(s[1] * 1000, 1) for s in steps],
             "unprepared_ms_runs": [round(f[0], 1) for f in unprepared],
             "step_ms_runs": [round(s[0], 1) for s in steps],
             "form_collector_ms_runs": [round(f[3], 1) for f in forms],

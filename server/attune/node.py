@@ -19,6 +19,7 @@ import itertools
 import logging
 import secrets
 import sys
+import time
 from collections.abc import Awaitable, Callable, Coroutine
 from functools import partial
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
@@ -79,11 +80,14 @@ PRESENCE_REFRESH = 5.0
 """Seconds between recounts of participants connected over all nodes."""
 DETACH_AFTER = 30.0
 """Seconds a session replica outlives its last connection, so a refresh finds it warm."""
-PREPARE_AFTER = 0.5
-"""Seconds a groups step's ready set must stay still before the next forming is worked out
-ahead (``Node._prepare``): a room where people are still tapping "I'm ready" is not prepared
-again for each of them, so a trickle costs at most one preparation (about 40 ms of CPU at
-10,000 ready) per this many seconds."""
+PREPARE_AFTER = 0.1
+"""Seconds a groups step's ready set must stay still, at least, before the next forming is
+worked out ahead (``Node._prepare``), so that people still tapping "I'm ready" are not prepared
+for one by one."""
+PREPARE_SHARE = 0.2
+"""The most of the CPU that working formings out ahead may take while the ready set keeps
+changing: the set must be still for the last preparation's time over this share, less that
+time (with 10,000 ready, a preparation takes about 50 ms, so 0.2 s of stillness)."""
 
 log = logging.getLogger("attune.node")
 _ids = itertools.count(1)
@@ -165,6 +169,8 @@ class Replica:
         """The timer for working out the next forming ahead (``Node._prepare``)."""
         self.prepare_at = 0.0
         """Loop time from which the groups have been still long enough to prepare."""
+        self.prepare_cost = 0.0
+        """Seconds the last preparation took, which sets how long the groups must be still."""
         self.prepared: Ahead | None = None
         """The next forming worked out ahead, and what each socket here will get from it."""
         self.version = 0
@@ -549,11 +555,13 @@ class Node:
 
     def _prepare_later(self, replica: Replica) -> None:
         """The groups changed: work out the next forming once they have been still for
-        ``PREPARE_AFTER`` seconds (one timer per replica, moved on by each change)."""
+        ``PREPARE_AFTER`` seconds, or longer when a preparation costs more than
+        ``PREPARE_SHARE`` of that (one timer per replica, moved on by each change)."""
         loop = asyncio.get_running_loop()
-        replica.prepare_at = loop.time() + PREPARE_AFTER
+        still = max(PREPARE_AFTER, replica.prepare_cost * (1 / PREPARE_SHARE - 1))
+        replica.prepare_at = loop.time() + still
         if replica.preparing is None:
-            replica.preparing = loop.call_later(PREPARE_AFTER, self._prepare, replica)
+            replica.preparing = loop.call_later(still, self._prepare, replica)
 
     def _prepare(self, replica: Replica) -> None:
         """Work out the next forming ahead (``Session.prepare_forming``) and join each phone's
@@ -568,13 +576,19 @@ class Node:
             return
         if self.replicas.get(replica.session.info.id) is not replica:
             return  # dropped meanwhile
+        started = time.perf_counter()
+        if self._work_out(replica):
+            replica.prepare_cost = time.perf_counter() - started
+
+    def _work_out(self, replica: Replica) -> bool:
+        """``_prepare``'s work: False if there was none (nothing to form, or done already)."""
         prepared = replica.session.prepare_forming()
         if prepared is None:
             replica.prepared = None
-            return
+            return False
         if replica.prepared is not None and replica.prepared.prepared is prepared \
                 and replica.prepared.version == replica.version:
-            return
+            return False
         others = Outgoing(prepared.event)
         then = Outgoing.then
         session = replica.session
@@ -596,6 +610,7 @@ class Node:
                   for member in replica.members.values()]
         replica.prepared = Ahead(prepared, others.frame, replica.version, session.departures,
                                  writes, frames)
+        return True
 
     def _broadcast(self, replica: Replica, broadcast: Broadcast) -> None:
         moderator = Outgoing(broadcast.facilitator)
