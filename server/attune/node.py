@@ -539,7 +539,6 @@ class Node:
         a step writes its shared one; anyone who came since gets theirs encoded now."""
         session = replica.session
         participants = session.participants
-        frames: gf.Frames | None = None
         for member in replica.members.values():
             who = member.participant
             if who is None:
@@ -547,10 +546,8 @@ class Node:
                 continue
             frame = ahead.get(who)
             if frame is None or who not in participants:
-                if frames is None:
-                    frames = gf.Frames(([], {}), {}, session.group_view)
-                view = frames.of(who)
-                frame = others if view is None else Outgoing.then(others, view)
+                view = session.group_view(who)
+                frame = others if view is None else Outgoing.then(others, p.encoder.encode(view))
             member.peer.send(frame)
 
     def _prepare_later(self, replica: Replica) -> None:

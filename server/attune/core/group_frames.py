@@ -140,22 +140,23 @@ class Prepared:
     does. Whatever changed, forming gives the same groups and bytes without it
     (tests/core/test_group_frames.py)."""
 
-    __slots__ = ("event", "frames", "plan", "seq", "step", "unready")
+    __slots__ = ("ends", "event", "leads", "plan", "seq", "step", "unready")
 
-    def __init__(self, step: int, seq: int, plan: g.Plan, event: p.GroupsEvent, frames: Frames,
-                 unready: bytes) -> None:
+    def __init__(self, step: int, seq: int, plan: g.Plan, event: p.GroupsEvent,
+                 seated: tuple[list[bytes], dict[str, bytes]], unready: bytes) -> None:
         self.step = step
         self.seq = seq
         self.plan = plan
         self.event = event
-        self.frames = frames
-        """Everyone seated by the plan: ``leads`` by group index, ``ends`` by participant."""
+        self.leads, self.ends = seated
+        """Everyone the plan seats (``Pieces.seated``): their view is the lead of their group
+        and their own end."""
         self.unready = unready
         """The view of anyone joined but not ready: the same bytes for each of them."""
 
     def parts(self, participant: str) -> tuple[bytes, bytes]:
         """A joined participant's view after the forming, in two parts to be joined once."""
-        end = self.frames.ends.get(participant)
+        end = self.ends.get(participant)
         if end is None:
             return self.unready, b""
-        return self.frames.leads[self.plan.where[participant]], end
+        return self.leads[self.plan.where[participant]], end

@@ -856,9 +856,9 @@ class Session:
         after = state.after(plan)
         event = self.groups_event(after)
         event.seq = seq
-        frames = gf.Frames(self._group_pieces().seated(seq, after), plan.where, self.group_view)
+        seated = self._group_pieces().seated(seq, after)
         unready = p.encoder.encode(p.GroupView(seq=seq, step=self.index, status="unready"))
-        self._prepared = prepared = gf.Prepared(self.index, seq, plan, event, frames, unready)
+        self._prepared = prepared = gf.Prepared(self.index, seq, plan, event, seated, unready)
         return prepared
 
     def _group_pieces(self) -> gf.Pieces:
