@@ -96,13 +96,14 @@ def measure(n: int, repeat: int = 3) -> dict[str, Any]:
         assert prepared is not None
         for who in ahead.participants:  # each view joined, as the node joins it ahead
             assert b"".join(prepared.parts(who))
-        gc.collect()
         worked = time.process_time()
+        gc.collect()
+        adopting = time.process_time()
         outcomes = ahead.apply(Commanded(at=5, command=p.GroupsForm()))
         adopted = time.process_time()
         assert any(getattr(o, "prepared", None) is prepared for o in outcomes)
         prepares.append(worked - start)
-        adopts.append(adopted - worked)
+        adopts.append(adopted - adopting)
     fold, view = sorted(folds)[repeat // 2], sorted(views)[repeat // 2]
     prepare, adopt = sorted(prepares)[repeat // 2], sorted(adopts)[repeat // 2]
     return {

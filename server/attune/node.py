@@ -85,9 +85,10 @@ PREPARE_AFTER = 0.1
 worked out ahead (``Node._prepare``), so that people still tapping "I'm ready" are not prepared
 for one by one."""
 PREPARE_SHARE = 0.2
-"""The most of the CPU that working formings out ahead may take while the ready set keeps
-changing: the set must be still for the last preparation's time over this share, less that
-time (with 10,000 ready, a preparation takes about 50 ms, so 0.2 s of stillness)."""
+"""The most of the node's CPU that working formings out ahead may take while ready sets keep
+changing: a room's set must be still for four times its last preparation's time (with 10,000
+ready, a preparation takes about 50 ms, so 0.2 s of stillness), and after any preparation the
+node waits four times its time before the next."""
 
 log = logging.getLogger("attune.node")
 _ids = itertools.count(1)
@@ -198,6 +199,9 @@ class Ahead(NamedTuple):
     """Every member's peer and its frame, the facilitator's and screens' the event alone."""
     frames: dict[str, Outgoing]
     """Participant to their frame, for when a member came or went since."""
+    others: Outgoing
+    """The event alone, as the facilitator, the screens and a participant without a view get
+    it."""
 
 
 class Node:
@@ -213,6 +217,9 @@ class Node:
         self.grouper = grouper
         """Groups free-text answers into themes; None without the ``themes`` extra."""
         self.replicas: dict[str, Replica] = {}
+        self.prepare_free_at = 0.0
+        """Loop time before which no replica works a forming out ahead: the node's share of
+        preparations stays within ``PREPARE_SHARE`` however many rooms gather at once."""
         self.lexicon = Lexicon.builtin(settings.lexicon)
         self._loading: dict[str, asyncio.Future[Replica | None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -507,8 +514,10 @@ class Node:
         others = Outgoing(broadcast.others)
         ahead = replica.prepared
         replica.prepared = None
+        # The frames ahead give the facilitator the event everyone gets: true of every groups
+        # event, which has no facilitator's version (``Session._broadcast``).
         if prepared is not None and ahead is not None and ahead.prepared is prepared \
-                and ahead.event == others.frame:
+                and ahead.event == others.frame and broadcast.facilitator is broadcast.others:
             self.metrics.series(self.metrics.group_fanouts, "ahead").inc()
             if ahead.version == replica.version \
                     and ahead.departures == replica.session.departures:
@@ -567,48 +576,57 @@ class Node:
         event the command broadcasts is the one they begin with."""
         loop = asyncio.get_running_loop()
         replica.preparing = None
-        wait = replica.prepare_at - loop.time()
+        wait = max(replica.prepare_at, self.prepare_free_at) - loop.time()
         if wait > 0:
             replica.preparing = loop.call_later(wait, self._prepare, replica)
             return
-        if self.replicas.get(replica.session.info.id) is not replica:
-            return  # dropped meanwhile
+        if self.replicas.get(replica.session.info.id) is not replica or not replica.phones:
+            return  # dropped meanwhile, or nobody here to write to
         started = time.perf_counter()
         if self._work_out(replica):
-            replica.prepare_cost = time.perf_counter() - started
+            replica.prepare_cost = cost = time.perf_counter() - started
+            # However many rooms prepare, all of it stays within PREPARE_SHARE of this node.
+            self.prepare_free_at = loop.time() + cost * (1 / PREPARE_SHARE - 1)
 
     def _work_out(self, replica: Replica) -> bool:
-        """``_prepare``'s work: False if there was none (nothing to form, or done already)."""
-        prepared = replica.session.prepare_forming()
+        """``_prepare``'s work: False if there was none (nothing to form, or done already).
+        When only who is connected here changed since (phones reconnect all the time), the
+        frames made then are kept and only the newcomers' are joined."""
+        session = replica.session
+        prepared = session.prepare_forming()
         if prepared is None:
             replica.prepared = None
             return False
-        if replica.prepared is not None and replica.prepared.prepared is prepared \
-                and replica.prepared.version == replica.version:
-            return False
-        others = Outgoing(prepared.event)
+        ahead = replica.prepared
+        if ahead is not None and ahead.prepared is prepared:
+            if ahead.version == replica.version and ahead.departures == session.departures:
+                return False
+            frames, others = ahead.frames, ahead.others
+        else:
+            frames, others = {}, Outgoing(prepared.event)
         then = Outgoing.then
-        session = replica.session
         participants = session.participants
-        frames: dict[str, Outgoing] = {}
         unready: Outgoing | None = None
-        for who in replica.phones:
-            if who not in participants:
+        writes: list[tuple[Peer, Outgoing]] = []
+        for member in replica.members.values():
+            who = member.participant
+            if who is None or who not in participants:
+                writes.append((member.peer, others))
                 continue
-            lead, end = prepared.parts(who)
-            if end:
-                frames[who] = then(others, lead, end)
-            else:
-                if unready is None:
-                    unready = then(others, lead)
-                frames[who] = unready
-        writes = [(member.peer, others if member.participant is None
-                   else frames.get(member.participant, others))
-                  for member in replica.members.values()]
+            frame = frames.get(who)
+            if frame is None:
+                lead, end = prepared.parts(who)
+                if end:
+                    frame = then(others, lead, end)
+                else:
+                    if unready is None:
+                        unready = then(others, lead)
+                    frame = unready
+                frames[who] = frame
+            writes.append((member.peer, frame))
         replica.prepared = Ahead(prepared, others.frame, replica.version, session.departures,
-                                 writes, frames)
+                                 writes, frames, others)
         return True
-
     def _broadcast(self, replica: Replica, broadcast: Broadcast) -> None:
         moderator = Outgoing(broadcast.facilitator)
         others = Outgoing(broadcast.others)
@@ -617,6 +635,7 @@ class Node:
             member.peer.send(moderator if member.role == "facilitator" else others)
         event = broadcast.others
         if isinstance(event, p.StepEvent):
+            replica.prepared = None  # a forming worked out for the step left is no use
             self._mark(replica, event.step.index)
             if isinstance(event.step, p.AssigningView) and event.step.assign:
                 for member in replica.members.values():

@@ -171,12 +171,14 @@ def test_a_forming_worked_out_ahead_is_the_forming(scenario: str,
     log += [("form", "", 0), *actions]
     for index, (kind, participant, item) in enumerate(log):
         for made in entry(step, kind, participant, item):
-            if ahead[index % len(ahead)]:
-                prepared.prepare_forming()
+            fresh = prepared.prepare_forming() if ahead[index % len(ahead)] else None
             outcomes = prepared.apply(made)  # type: ignore[arg-type]
             assert without_ahead(outcomes) == plain.apply(made)  # type: ignore[arg-type]
-            for outcome in outcomes:
-                if isinstance(outcome, Regrouped) and outcome.prepared is not None:
+            regrouped = [o for o in outcomes if isinstance(o, Regrouped)]
+            if kind == "form" and fresh is not None:  # worked out just before: adopted
+                assert [o.prepared for o in regrouped] == [fresh]
+            for outcome in regrouped:
+                if outcome.prepared is not None:
                     assert_ahead_is_what_the_forming_sent(prepared, outcome)
     one, two = prepared.groups[step], plain.groups[step]
     assert (one.groups, one.roles, one.where) == (two.groups, two.roles, two.where)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import urllib.request
 from collections.abc import Callable
 from typing import Any
@@ -263,40 +264,60 @@ async def test_a_forming_worked_out_while_the_room_was_still_is_the_same_forming
 ) -> None:
     """Once nobody has changed their "I'm ready" for ``PREPARE_AFTER`` seconds, the node works
     the next forming out ahead and forming writes the frames joined then: every phone gets what
-    the session says is its view, the ready and the not-ready alike. A phone that reconnected
-    and one that joined after the preparation get theirs too."""
+    the session says is its view, the ready and the not-ready alike, and the facilitator and
+    the screen the event. So do a phone that reconnected, one that joined and one that left
+    after the preparation."""
     monkeypatch.setattr(attune.node, "PREPARE_AFTER", 0.05)
     created = await server.session("triads")
     host = await server.facilitator(created)
+    screen = await server.screen(created)
     phones = [await server.participant(created) for _ in range(7)]
     idle = await server.participant(created)  # joined, never ready
+    leaving = await server.participant(created)
     await host.command(p.Start())
     await host.command(p.Next())
-    for client in [host, *phones, idle]:
+    for client in [host, screen, *phones, idle, leaving]:
         await client.expect(p.GroupsEvent, lambda e: e.phase == "gathering")
     replica = server.app.state.node.replicas[created.session]
-    for phone in phones:
-        await phone.ready(GROUPS)
-    await asyncio.sleep(0.5)
-    assert replica.prepared is not None
+
+    async def worked_out() -> None:
+        for _ in range(500):
+            if replica.prepared is not None:
+                return
+            await asyncio.sleep(0.01)
+        raise AssertionError("the forming was not worked out ahead within 5 s")
 
     async def form_and_check(everyone: list[Client]) -> None:
         await host.command(p.GroupsForm())
         event = await host.expect(p.GroupsEvent, lambda e: e.phase == "grouped")
+        assert await screen.expect(p.GroupsEvent, lambda e: e.seq == event.seq) == event
         for phone in everyone:
             view = await phone.expect(p.GroupView, lambda v: v.seq == event.seq)
             assert view == replica.session.group_view(own_id(phone))
             assert view.status == ("grouped" if phone in phones else "unready")
 
-    async def fanouts() -> bytes:
-        return (await aget(f"{server.base}/metrics"))[1]
+    async def fanouts(frames: str) -> bytes:
+        metrics = (await aget(f"{server.base}/metrics"))[1]
+        found = re.search(rb'attune_group_fanouts_total\{frames="%s"\} (\S+)' % frames.encode(),
+                          metrics)
+        return found.group(1) if found else b""
 
-    await form_and_check([*phones, idle])
-    assert b'attune_group_fanouts_total{frames="ahead"} 1.0' in await fanouts()
-    await asyncio.sleep(0.5)  # the re-forming is worked out ahead in turn
+    for phone in phones:
+        await phone.ready(GROUPS)
+    await worked_out()
+    await form_and_check([*phones, idle, leaving])
+    assert await fanouts("ahead") == b"1.0"
+    await worked_out()  # the re-forming, in turn
     await phones[0].resume()
     late = await server.participant(created)
+    gone = own_id(leaving)
+    await leaving.send(p.Leave())
+    for _ in range(500):
+        if gone not in replica.session.participants:
+            break
+        await asyncio.sleep(0.01)
+    assert gone not in replica.session.participants
     await form_and_check([*phones, idle, late])
-    assert b'attune_group_fanouts_total{frames="ahead"} 2.0' in await fanouts()
-    for client in [host, *phones, idle, late]:
+    assert await fanouts("ahead") == b"2.0"
+    for client in [host, screen, *phones, idle, late]:
         await client.close()

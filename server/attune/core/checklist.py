@@ -56,6 +56,11 @@ class Checklists:
         if self.items[role]:
             self.held[role].add((forming, number))
 
+    def hold_all(self, role: int, groups: Sequence[Group]) -> None:
+        """``hold`` for many groups at once (a forming's, worked out ahead)."""
+        if self.items[role]:
+            self.held[role].update(groups)
+
     def set(self, participant: str, tick: Tick, ticked: bool) -> bool:
         """Tick or untick; True if anything changed."""
         mine = self.ticks.get(participant)

@@ -11,8 +11,8 @@ msgspec), those messages cost more than writing them. But they are made of few d
 So each part is encoded once, by msgspec from a ``GroupView`` holding only those fields, and a
 member's message is the join of their three parts: byte for byte what encoding their
 ``GroupView`` gives (tests/core/test_group_frames.py checks every member of random rooms).
-Whoever is not seated in a group of two or more, or has ticked something, is encoded from their
-view as before; they are few.
+Whoever is not seated in a group of two or more, or has ticked something in their current role,
+group and round, is encoded from their view as before; they are few.
 
 Privacy is unchanged: a member's bytes hold their own group's part and their own role's part,
 never another participant's id or another role's prompt.
@@ -138,7 +138,10 @@ class Prepared:
     between (the plan's ``changes`` and the seq still hold), the fold adopts the plan and the
     node writes frames joined ahead: forming 10,000 people then costs what one step's fan-out
     does. Whatever changed, forming gives the same groups and bytes without it
-    (tests/core/test_group_frames.py)."""
+    (tests/core/test_group_frames.py).
+
+    Read it only before the forming: once adopted, its plan's groups are the state's own, and
+    the late joins and dropouts that follow change them."""
 
     __slots__ = ("ends", "event", "leads", "plan", "seq", "step", "unready")
 

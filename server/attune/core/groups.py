@@ -224,7 +224,7 @@ class GroupsState:
             plan = self.plan()
         self._adopt(plan)
         for role, groups in plan.held.items():
-            self.checklists.held[role].update(groups)
+            self.checklists.hold_all(role, groups)
 
     def plan(self) -> Plan:
         """The groups, where everyone is and their roles that forming now gives, without

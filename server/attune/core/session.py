@@ -644,6 +644,7 @@ class Session:
         first = index not in self.visited
         self.visited.add(index)
         self.index = index
+        self._prepared = None
         self.started_at = at
         state = self.groups.get(index)
         # A groups step's debrief opens when the rounds end, not when the step begins.
