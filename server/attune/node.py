@@ -198,7 +198,7 @@ class Ahead(NamedTuple):
     writes: list[tuple[Peer, Outgoing]]
     """Every member's peer and its frame, the facilitator's and screens' the event alone."""
     frames: dict[str, Outgoing]
-    """Participant to their frame, for when a member came or went since."""
+    """Participant to their frame, kept when a member comes or goes (``Node._join``)."""
     others: Outgoing
     """The event alone, as the facilitator, the screens and a participant without a view get
     it."""
@@ -519,12 +519,11 @@ class Node:
         if prepared is not None and ahead is not None and ahead.prepared is prepared \
                 and ahead.event == others.frame and broadcast.facilitator is broadcast.others:
             self.metrics.series(self.metrics.group_fanouts, "ahead").inc()
-            if ahead.version == replica.version \
-                    and ahead.departures == replica.session.departures:
-                for peer, frame in ahead.writes:  # as a step's fan-out: one write each
-                    peer.send(frame)
-            else:
-                self._write_prepared(replica, moderator, others, ahead.frames)
+            if ahead.version != replica.version \
+                    or ahead.departures != replica.session.departures:
+                ahead = self._join(replica, prepared, ahead)  # who is here changed since
+            for peer, frame in ahead.writes:  # as a step's fan-out: one write each
+                peer.send(frame)
             return
         self.metrics.series(self.metrics.group_fanouts, "then").inc()
         frames = replica.session.group_frames()
@@ -541,23 +540,6 @@ class Node:
                 member.peer.send(moderator if member.role == "facilitator" else others)
             else:
                 member.peer.send(then(others, view))
-
-    def _write_prepared(self, replica: Replica, moderator: Outgoing, others: Outgoing,
-                        ahead: dict[str, Outgoing]) -> None:
-        """The fan-out of a forming worked out ahead: the frame each phone was given then, as
-        a step writes its shared one; anyone who came since gets theirs encoded now."""
-        session = replica.session
-        participants = session.participants
-        for member in replica.members.values():
-            who = member.participant
-            if who is None:
-                member.peer.send(moderator if member.role == "facilitator" else others)
-                continue
-            frame = ahead.get(who)
-            if frame is None or who not in participants:
-                view = session.group_view(who)
-                frame = others if view is None else Outgoing.then(others, p.encoder.encode(view))
-            member.peer.send(frame)
 
     def _prepare_later(self, replica: Replica) -> None:
         """The groups changed: work out the next forming once they have been still for
@@ -589,18 +571,27 @@ class Node:
             self.prepare_free_at = loop.time() + cost * (1 / PREPARE_SHARE - 1)
 
     def _work_out(self, replica: Replica) -> bool:
-        """``_prepare``'s work: False if there was none (nothing to form, or done already).
-        When only who is connected here changed since (phones reconnect all the time), the
-        frames made then are kept and only the newcomers' are joined."""
+        """``_prepare``'s work: False if there was none (nothing to form, or done already)."""
         session = replica.session
         prepared = session.prepare_forming()
         if prepared is None:
             replica.prepared = None
             return False
         ahead = replica.prepared
+        if ahead is not None and ahead.prepared is prepared and ahead.version == replica.version \
+                and ahead.departures == session.departures:
+            return False
+        replica.prepared = self._join(replica, prepared, ahead)
+        return True
+
+    @staticmethod
+    def _join(replica: Replica, prepared: gf.Prepared, ahead: Ahead | None) -> Ahead:
+        """Every member's frame from a forming worked out ahead: the event and their own view,
+        joined; the event alone for the facilitator, the screens and anyone no longer in the
+        session. Frames ``ahead`` made for the same forming are kept (only who is connected
+        changed since: phones reconnect all the time), and the newcomers' joined."""
+        session = replica.session
         if ahead is not None and ahead.prepared is prepared:
-            if ahead.version == replica.version and ahead.departures == session.departures:
-                return False
             frames, others = ahead.frames, ahead.others
         else:
             frames, others = {}, Outgoing(prepared.event)
@@ -624,9 +615,8 @@ class Node:
                     frame = unready
                 frames[who] = frame
             writes.append((member.peer, frame))
-        replica.prepared = Ahead(prepared, others.frame, replica.version, session.departures,
-                                 writes, frames, others)
-        return True
+        return Ahead(prepared, others.frame, replica.version, session.departures, writes,
+                     frames, others)
     def _broadcast(self, replica: Replica, broadcast: Broadcast) -> None:
         moderator = Outgoing(broadcast.facilitator)
         others = Outgoing(broadcast.others)

@@ -140,8 +140,8 @@ class Prepared:
     does. Whatever changed, forming gives the same groups and bytes without it
     (tests/core/test_group_frames.py).
 
-    Read it only before the forming: once adopted, its plan's groups are the state's own, and
-    the late joins and dropouts that follow change them."""
+    Read it only until the forming's fan-out is written: once adopted, its plan's groups are the
+    state's own, and the late joins and dropouts that follow change them."""
 
     __slots__ = ("ends", "event", "leads", "plan", "seq", "step", "unready")
 
