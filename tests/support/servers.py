@@ -32,12 +32,30 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+_HELD: dict[int, socket.socket] = {}
+"""Sockets ``settings_for`` bound, by port, until the server of those settings listens on its
+own (``start_server``): a port chosen free and bound only later can be taken in between by
+another test worker's server or a Redis it starts."""
+
+
+def held_port() -> int:
+    """A loopback port bound now and held for this process's next server on it."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = int(sock.getsockname()[1])
+    _HELD[port] = sock
+    return port
+
+
 def settings_for(**fields: Any) -> Settings:
-    """Settings for a server inside the test process: a free port, the scenarios of tests/data,
-    the memory backend and no themes worker (a process with a model in it, seconds to start and
-    to stop), each unless a test names its own."""
+    """Settings for a server inside the test process: a port held for it, the scenarios of
+    tests/data, the memory backend and no themes worker (a process with a model in it, seconds
+    to start and to stop), each unless a test names its own."""
+    if "port" not in fields:
+        fields["port"] = held_port()
     defaults: dict[str, Any] = {
-        "port": free_port(), "backend": "memory://", "scenarios": DATA, "themes": False,
+        "backend": "memory://", "scenarios": DATA, "themes": False,
     }
     return Settings(**{**defaults, **fields})
 
@@ -69,7 +87,8 @@ async def start_server(
     app = create_app(settings, clock)
     config = uvicorn.Config(app, log_level="warning", **uvicorn_config(settings))  # type: ignore[arg-type]
     server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
+    held = _HELD.pop(settings.port, None)  # the port's socket, bound since ``settings_for``
+    task = asyncio.create_task(server.serve(None if held is None else [held]))
     for _ in range(500):
         if server.started:
             break
