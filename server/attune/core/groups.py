@@ -218,8 +218,8 @@ class GroupsState:
 
     def form(self, plan: Plan | None = None) -> None:
         """Group every ready participant afresh (the facilitator's "form groups"), adopting
-        ``plan`` when it was worked out at this state (``plan``), else working it out now:
-        the groups are the same either way."""
+        ``plan`` when it was worked out at this very state (by ``GroupsState.plan``, ahead),
+        else working it out now: the groups are the same either way."""
         if plan is None or plan.changes != self.changes:
             plan = self.plan()
         self._adopt(plan)
