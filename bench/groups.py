@@ -28,9 +28,11 @@ import gc
 import json
 import multiprocessing
 import os
+import re
 import statistics
 import sys
 import time
+import urllib.request
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -51,6 +53,9 @@ from bench.wsclient import Client, Probe
 SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "listening-triads.yaml"
 RESULTS = Path(__file__).resolve().parent / "results"
 GROUPS = 1
+STILLNESS = (0.05, 0.1, 0.2, 0.3, 0.5, 1.0)
+"""Seconds between a straggler's change to the ready set and the command, in the stillness
+phase: from how long a room must be still a forming is worked out ahead."""
 
 
 def room(n: int) -> Session:
@@ -147,6 +152,15 @@ class GroupsWorker(Worker):
         clients = self.live()
         for client in clients:
             client.send(frame)
+        return len(clients)
+
+    async def toggle(self, step: int, count: int) -> int:
+        """``count`` phones step out and back in: a change to the ready set, as a straggler's
+        taps."""
+        clients = self.live()[:count]
+        for client in clients:
+            client.send(b'{"type":"ready","step":%d,"ready":false}' % step)
+            client.send(b'{"type":"ready","step":%d}' % step)
         return len(clients)
 
     async def wait_groups(self, timeout: float) -> dict[str, Any]:
@@ -289,6 +303,15 @@ async def sockets(n: int, workers: int = 4, repeat: int = 3, pin: bool = True,
             await asyncio.sleep(PREPARE_AFTER + 0.5 + n / 10_000)
             return (server.cpu() - cpu) * 1000
 
+        async def fanouts_ahead() -> float:
+            """The server's count of fan-outs written from frames joined ahead."""
+            def read() -> float:
+                with urllib.request.urlopen(f"{server.api}/metrics", timeout=10) as response:
+                    text = response.read().decode()
+                found = re.search(r'attune_group_fanouts_total\{frames="ahead"\} (\S+)', text)
+                return float(found.group(1)) if found else 0.0
+            return await asyncio.to_thread(read)
+
         steps = [await broadcast({"type": "goto", "step": 0}) for _ in range(repeat)]
         await load.each("arm")
         await command({"type": "next"})  # the groups step: a step event and a group view each
@@ -300,6 +323,18 @@ async def sockets(n: int, workers: int = 4, repeat: int = 3, pin: bool = True,
             forms.append(await grouped({"type": "groups_form"}))
         # Each at once after another forming: nothing worked out ahead.
         unprepared = [await grouped({"type": "groups_form"}) for _ in range(repeat)]
+        ahead_count = await fanouts_ahead()
+        stillness = []
+        for wait in STILLNESS:  # a straggler steps out and back in, then the room is still
+            await load.each("toggle", step=GROUPS,
+                             shares=[{"count": 1 if i == 0 else 0} for i in range(workers)])
+            await asyncio.sleep(wait)
+            formed = await grouped({"type": "groups_form"})
+            count = await fanouts_ahead()
+            stillness.append({"still_s": wait, "ahead": count > ahead_count,
+                              "form_ms": round(formed[0], 1)})
+            ahead_count = count
+            await still()
         steps += [await broadcast({"type": "goto", "step": 0}) for _ in range(repeat)]
         step_ms, step_cpu = _median([s[0] for s in steps]), _median([s[1] for s in steps])
         form_ms, form_cpu = _median([f[0] for f in forms]), _median([f[1] for f in forms])
@@ -318,6 +353,7 @@ async def sockets(n: int, workers: int = 4, repeat: int = 3, pin: bool = True,
             "form_cpu_us_per_phone": round(form_cpu / connected * 1e6, 2),
             "unprepared_cpu_us_per_phone": round(cold_cpu / connected * 1e6, 2),
             "still_cpu_ms_runs": [round(c, 1) for c in prepares],
+            "stillness": stillness,
             "form_ms_runs": [round(f[0], 1) for f in forms],
             "form_cpu_ms_runs": [round(f[1] * 1000, 1) for f in forms],
             "step_cpu_ms_runs": [round(s[1] * 1000, 1) for s in steps],
