@@ -86,8 +86,9 @@ def main(argv: list[str] | None = None) -> Path:
         say(f"  skipping {name}: its package is not installed (pip install -e '.[bench]')")
     results = asyncio.run(Bench(plan, say).main())
     if "groups" in plan.scenarios:
-        results["groups"] = asyncio.run(groups.sockets(max(plan.sizes), plan.workers,
-                                                       pin=plan.pin, say=say))
+        results["groups"] = asyncio.run(groups.sockets(
+            max(plan.sizes), plan.workers, pin=plan.pin, say=say,
+            stillness=() if plan.quick else groups.STILLNESS))
     results["meta"]["skipped"] = plan.skipped  # type: ignore[attr-defined]
     results["targets"] = report.check_targets(results)
     path = plan.out / f"{'quick' if plan.quick else 'full'}-{started}.json"

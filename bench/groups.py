@@ -217,7 +217,8 @@ def _median(values: list[float]) -> float:
 
 
 async def sockets(n: int, workers: int = 4, repeat: int = 3, pin: bool = True,
-                  say: Callable[[str], None] = print) -> dict[str, Any]:
+                  say: Callable[[str], None] = print,
+                  stillness: tuple[float, ...] = STILLNESS) -> dict[str, Any]:
     """``n`` phones on real sockets, all ready; the facilitator forms triads ``repeat`` times.
 
     Figures, each from the moment the command leaves the facilitator's socket to the kernel
@@ -324,15 +325,15 @@ async def sockets(n: int, workers: int = 4, repeat: int = 3, pin: bool = True,
         # Each at once after another forming: nothing worked out ahead.
         unprepared = [await grouped({"type": "groups_form"}) for _ in range(repeat)]
         ahead_count = await fanouts_ahead()
-        stillness = []
-        for wait in STILLNESS:  # a straggler steps out and back in, then the room is still
+        still_runs: list[dict[str, Any]] = []
+        for wait in stillness:  # a straggler steps out and back in, then the room is still
             await load.each("toggle", step=GROUPS,
                              shares=[{"count": 1 if i == 0 else 0} for i in range(workers)])
             await asyncio.sleep(wait)
             formed = await grouped({"type": "groups_form"})
             count = await fanouts_ahead()
-            stillness.append({"still_s": wait, "ahead": count > ahead_count,
-                              "form_ms": round(formed[0], 1)})
+            still_runs.append({"still_s": wait, "ahead": count > ahead_count,
+                               "form_ms": round(formed[0], 1)})
             ahead_count = count
             await still()
         steps += [await broadcast({"type": "goto", "step": 0}) for _ in range(repeat)]
@@ -353,7 +354,7 @@ async def sockets(n: int, workers: int = 4, repeat: int = 3, pin: bool = True,
             "form_cpu_us_per_phone": round(form_cpu / connected * 1e6, 2),
             "unprepared_cpu_us_per_phone": round(cold_cpu / connected * 1e6, 2),
             "still_cpu_ms_runs": [round(c, 1) for c in prepares],
-            "stillness": stillness,
+            "stillness": still_runs,
             "form_ms_runs": [round(f[0], 1) for f in forms],
             "form_cpu_ms_runs": [round(f[1] * 1000, 1) for f in forms],
             "step_cpu_ms_runs": [round(s[1] * 1000, 1) for s in steps],
@@ -390,11 +391,16 @@ def main(argv: list[str] | None = None) -> int:
                         "the load generator's)")
     parser.add_argument("--workers", type=int, default=4, help="load generator processes")
     parser.add_argument("--no-pin", action="store_true", help="do not pin server and load")
+    parser.add_argument("--stillness", default=",".join(str(w) for w in STILLNESS),
+                        help="seconds from a change to the ready set to a forming, one forming "
+                        "each (comma-separated; empty: none)")
     args = parser.parse_args(argv)
+    stillness = tuple(float(w) for w in args.stillness.split(",") if w)
     results: dict[str, Any] = {"pure": [measure(int(n)) for n in args.sizes.split(",")]}
     if args.sockets:
         results["sockets"] = asyncio.run(sockets(args.sockets, args.workers, pin=not args.no_pin,
-                                                 say=lambda line: print(line, file=sys.stderr)))
+                                                 say=lambda line: print(line, file=sys.stderr),
+                                                 stillness=stillness))
     print(json.dumps(results, indent=2))
     return 0
 

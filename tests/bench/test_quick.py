@@ -107,8 +107,10 @@ def test_quick_run_covers_every_scenario(tmp_path: Path) -> None:
 
 def test_groups_bench_runs(capsys: pytest.CaptureFixture[str]) -> None:
     """``python -m bench.groups`` on a tiny room, pure and over sockets: every phone got its
-    group and the figures are there (none of their values is asserted)."""
-    assert groups_bench(["--sizes", "30", "--sockets", "30", "--workers", "2"]) == 0
+    group and the figures are there (none of their timings is asserted), and a forming after
+    a second of stillness was worked out ahead."""
+    assert groups_bench(["--sizes", "30", "--sockets", "30", "--workers", "2",
+                         "--stillness", "1.0"]) == 0
     results = json.loads(capsys.readouterr().out)
     (pure,) = results["pure"]
     assert pure["participants"] == 30 and pure["groups"] == 10
@@ -116,3 +118,5 @@ def test_groups_bench_runs(capsys: pytest.CaptureFixture[str]) -> None:
     over = results["sockets"]
     assert (over["connected"], over["received"], over["groups"]) == (30, 30, 10)
     assert all(_number(over[key]) for key in ("form_ms", "step_ms", "form_cpu_us_per_phone"))
+    # A second of stillness after a change is far more than a room of 30 needs to be prepared.
+    assert [(still["still_s"], still["ahead"]) for still in over["stillness"]] == [(1.0, True)]
