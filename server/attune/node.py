@@ -90,6 +90,13 @@ changing: a room's set must be still for four times its last preparation's time 
 ready, a preparation takes about 50 ms, so 0.2 s of stillness), and after any preparation the
 node waits four times its time before the next."""
 
+
+def _rest_after(cost: float) -> float:
+    """Seconds without preparing after a preparation of ``cost`` seconds, so that preparing
+    takes at most ``PREPARE_SHARE`` of the time."""
+    return cost * (1 / PREPARE_SHARE - 1)
+
+
 log = logging.getLogger("attune.node")
 _ids = itertools.count(1)
 
@@ -189,8 +196,6 @@ class Ahead(NamedTuple):
     the groups event and that participant's own view joined, ready to write."""
 
     prepared: gf.Prepared
-    event: bytes
-    """The frame of the groups event the forming will broadcast."""
     version: int
     departures: int
     """``Replica.version`` and ``Session.departures`` when ``writes`` was made: while both
@@ -200,8 +205,8 @@ class Ahead(NamedTuple):
     frames: dict[str, Outgoing]
     """Participant to their frame, kept when a member comes or goes (``Node._join``)."""
     others: Outgoing
-    """The event alone, as the facilitator, the screens and a participant without a view get
-    it."""
+    """The groups event the forming will broadcast, alone: as the facilitator, the screens
+    and anyone no longer in the session get it."""
 
 
 class Node:
@@ -517,7 +522,8 @@ class Node:
         # The frames ahead give the facilitator the event everyone gets: true of every groups
         # event, which has no facilitator's version (``Session._broadcast``).
         if prepared is not None and ahead is not None and ahead.prepared is prepared \
-                and ahead.event == others.frame and broadcast.facilitator is broadcast.others:
+                and ahead.others.frame == others.frame \
+                and broadcast.facilitator is broadcast.others:
             self.metrics.series(self.metrics.group_fanouts, "ahead").inc()
             if ahead.version != replica.version \
                     or ahead.departures != replica.session.departures:
@@ -546,7 +552,7 @@ class Node:
         ``PREPARE_AFTER`` seconds, or longer when a preparation costs more than
         ``PREPARE_SHARE`` of that (one timer per replica, moved on by each change)."""
         loop = asyncio.get_running_loop()
-        still = max(PREPARE_AFTER, replica.prepare_cost * (1 / PREPARE_SHARE - 1))
+        still = max(PREPARE_AFTER, _rest_after(replica.prepare_cost))
         replica.prepare_at = loop.time() + still
         if replica.preparing is None:
             replica.preparing = loop.call_later(still, self._prepare, replica)
@@ -568,7 +574,7 @@ class Node:
         if self._work_out(replica):
             replica.prepare_cost = cost = time.perf_counter() - started
             # However many rooms prepare, all of it stays within PREPARE_SHARE of this node.
-            self.prepare_free_at = loop.time() + cost * (1 / PREPARE_SHARE - 1)
+            self.prepare_free_at = loop.time() + _rest_after(cost)
 
     def _work_out(self, replica: Replica) -> bool:
         """``_prepare``'s work: False if there was none (nothing to form, or done already)."""
@@ -615,8 +621,8 @@ class Node:
                     frame = unready
                 frames[who] = frame
             writes.append((member.peer, frame))
-        return Ahead(prepared, others.frame, replica.version, session.departures, writes,
-                     frames, others)
+        return Ahead(prepared, replica.version, session.departures, writes, frames, others)
+
     def _broadcast(self, replica: Replica, broadcast: Broadcast) -> None:
         moderator = Outgoing(broadcast.facilitator)
         others = Outgoing(broadcast.others)
